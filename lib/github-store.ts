@@ -1,0 +1,232 @@
+import { createHash } from "node:crypto";
+import type { GitHubConfig } from "./config.ts";
+import type { StoredEvent } from "./event.ts";
+import { createGitHubClient, type GitHubClient } from "./github-client.ts";
+import { log } from "./log.ts";
+import { appendLines, missingFrom, toLine } from "./ndjson.ts";
+import { groupByPartition, latestPart, linesThatFit, partPath, type DayPartition } from "./partition.ts";
+import { DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError, type EventStore, type StoreDescription } from "./store.ts";
+
+/** Seconds to stop writing after a rate limit that gave no `retry-after`, as Octokit assumes. */
+const FALLBACK_RATE_LIMIT_SECONDS = 60;
+/** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
+const MIN_CALL_BUDGET_MS = 300;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 1000;
+
+interface FileState {
+  sha: string;
+  text: string;
+}
+
+/**
+ * Appends NDJSON lines to files in a GitHub repository through the contents API: read the file,
+ * append, write the whole file back with the sha read. A write that loses a race (409, or 422 when
+ * the file appeared meanwhile) is retried from a fresh read, and every attempt first drops the
+ * events the file already holds, so that a write whose answer was lost is not repeated.
+ */
+export class GitHubStore implements EventStore {
+  private readonly client: GitHubClient;
+  /** While GitHub's rate limit holds, fail at once instead of adding to it. */
+  private blockedUntil = 0;
+
+  constructor(
+    private readonly config: GitHubConfig,
+    private readonly prefix: string,
+    private readonly maxFileBytes: number,
+    client?: GitHubClient,
+  ) {
+    this.client = client ?? createGitHubClient(config);
+  }
+
+  describe(): StoreDescription {
+    return {
+      storage: "github",
+      repository: `${this.config.owner}/${this.config.repo}`,
+      branch: this.config.branch ?? "(default branch)",
+      prefix: this.prefix,
+      api_url: this.config.apiUrl,
+      max_file_bytes: this.maxFileBytes,
+    };
+  }
+
+  async append(events: readonly StoredEvent[], deadline: number): Promise<void> {
+    for (const { partition, events: dayEvents } of groupByPartition(events, this.prefix).values()) {
+      await this.appendToDay(partition, dayEvents, deadline);
+    }
+  }
+
+  private async appendToDay(partition: DayPartition, events: StoredEvent[], deadline: number): Promise<void> {
+    let pending = events;
+    let failures = 0;
+    for (;;) {
+      try {
+        const latest = latestPart(await this.listFolder(partition.dir, deadline), partition.day);
+        let part = latest?.part ?? 1;
+        let file = latest ? await this.readFile(partPath(partition, part), deadline) : undefined;
+        pending = missingFrom(file?.text ?? "", pending);
+        if (pending.length === 0) return;
+
+        const lines = pending.map(toLine);
+        const sizes = lines.map((line) => Buffer.byteLength(line));
+        let fit = linesThatFit(Buffer.byteLength(file?.text ?? ""), sizes, this.maxFileBytes);
+        if (fit === 0) {
+          part += 1;
+          file = undefined;
+          fit = linesThatFit(0, sizes, this.maxFileBytes);
+        }
+        const path = partPath(partition, part);
+        await this.writeFile(path, appendLines(file?.text ?? "", lines.slice(0, fit)), file?.sha, {
+          message: `Append ${fit} telemetry event${fit === 1 ? "" : "s"} for ${partition.day}`,
+          deadline,
+        });
+        pending = pending.slice(fit);
+        if (pending.length === 0) return;
+      } catch (error) {
+        this.giveUpUnlessRetryable(error);
+        const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** failures);
+        failures += 1;
+        if (Date.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
+          throw new StoreUnavailableError("GitHub is busy: the events could not be written in time", DEFAULT_RETRY_AFTER_SECONDS, {
+            cause: error,
+          });
+        }
+        await sleep(backoff);
+      }
+    }
+  }
+
+  private async listFolder(dir: string, deadline: number): Promise<{ name: string; size: number }[]> {
+    try {
+      const { data } = await this.client.rest.repos.getContent({ ...this.repoRef(), path: dir, request: this.callOptions(deadline) });
+      return Array.isArray(data) ? data.filter((entry) => entry.type === "file") : [];
+    } catch (error) {
+      // A missing folder and an empty repository (no commit yet) both answer 404: nothing written yet.
+      if (statusOf(error) === 404) return [];
+      throw error;
+    }
+  }
+
+  private async readFile(path: string, deadline: number): Promise<FileState | undefined> {
+    let data;
+    try {
+      ({ data } = await this.client.rest.repos.getContent({ ...this.repoRef(), path, request: this.callOptions(deadline) }));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+    if (Array.isArray(data) || data.type !== "file") throw new Error(`${path} is not a file`);
+    if (data.encoding !== "none") return { sha: data.sha, text: Buffer.from(data.content, "base64").toString("utf8") };
+
+    // Over 1 MB the JSON answer carries no content: fetch the bytes, and check they are the blob the sha names.
+    const raw = await this.client.rest.repos.getContent({
+      ...this.repoRef(),
+      path,
+      mediaType: { format: "raw" },
+      request: this.callOptions(deadline),
+    });
+    const bytes = toBuffer(raw.data as unknown);
+    if (gitBlobSha(bytes) !== data.sha) throw new ConcurrentChangeError(`${path} changed while it was read`);
+    return { sha: data.sha, text: bytes.toString("utf8") };
+  }
+
+  private async writeFile(
+    path: string,
+    text: string,
+    sha: string | undefined,
+    { message, deadline }: { message: string; deadline: number },
+  ): Promise<void> {
+    await this.client.rest.repos.createOrUpdateFileContents({
+      owner: this.config.owner,
+      repo: this.config.repo,
+      ...(this.config.branch ? { branch: this.config.branch } : {}),
+      path,
+      message,
+      content: Buffer.from(text, "utf8").toString("base64"),
+      ...(sha ? { sha } : {}),
+      request: this.callOptions(deadline),
+    });
+  }
+
+  private repoRef() {
+    return { owner: this.config.owner, repo: this.config.repo, ...(this.config.branch ? { ref: this.config.branch } : {}) };
+  }
+
+  private callOptions(deadline: number) {
+    const now = Date.now();
+    if (now < this.blockedUntil) {
+      throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000));
+    }
+    if (deadline - now < MIN_CALL_BUDGET_MS) {
+      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS);
+    }
+    return { signal: AbortSignal.timeout(deadline - now), deadline };
+  }
+
+  /** Returns when `error` is worth another attempt (a lost race, a 5xx, a timeout); throws the error to answer otherwise. */
+  private giveUpUnlessRetryable(error: unknown): void {
+    if (error instanceof StoreUnavailableError) throw error;
+    if (error instanceof ConcurrentChangeError) return;
+    const status = statusOf(error);
+    if (status === undefined || status >= 500 || status === 409) return;
+    if (status === 422 && /sha/i.test(messageOf(error))) return;
+
+    const retryAfter = rateLimitRetryAfter(error);
+    if (retryAfter !== undefined) {
+      this.blockedUntil = Date.now() + retryAfter * 1000;
+      log("warn", "github_rate_limited", { retry_after_s: retryAfter });
+      throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, { cause: error });
+    }
+    // 401, 403 without a rate limit, 404 on a write: the token, repository or branch is wrong; say so in the log.
+    log("error", "github_write_refused", { status, message: messageOf(error) });
+    throw new StoreUnavailableError(`GitHub refused the write (${status})`, FALLBACK_RATE_LIMIT_SECONDS, { cause: error });
+  }
+}
+
+class ConcurrentChangeError extends Error {}
+
+/** The git blob id of `bytes`, which is what GitHub calls a file's sha. */
+export function gitBlobSha(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
+}
+
+interface HttpError {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+function statusOf(error: unknown): number | undefined {
+  const status = (error as HttpError | undefined)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return String((error as HttpError | undefined)?.message ?? error);
+}
+
+/** Seconds to wait when `error` is one of GitHub's rate limits (secondary, or primary with its quota spent). */
+function rateLimitRetryAfter(error: unknown): number | undefined {
+  const status = statusOf(error);
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = (error as HttpError).response?.headers ?? {};
+  const secondary = /secondary rate limit/i.test(messageOf(error));
+  const primary = String(headers["x-ratelimit-remaining"]) === "0";
+  if (!secondary && !primary && status !== 429) return undefined;
+  const retryAfter = Number(headers["retry-after"]);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter;
+  const reset = Number(headers["x-ratelimit-reset"]);
+  if (primary && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - Date.now() / 1000));
+  return FALLBACK_RATE_LIMIT_SECONDS;
+}
+
+function toBuffer(data: unknown): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new Error("unexpected raw content");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

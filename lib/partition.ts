@@ -1,0 +1,76 @@
+import type { StoredEvent } from "./event.ts";
+
+const EXTENSION = ".ndjson";
+const PART_DIGITS = 4;
+
+/**
+ * Where a day's events live: `<prefix>/YYYY/MM/DD.ndjson`, then `DD.part-0002.ndjson`, ... once a
+ * file reaches the size cap. "." sorts before "p", so every part sorts after the first file and
+ * before the next day, and a plain lexicographic listing is chronological.
+ */
+export interface DayPartition {
+  /** UTC date of `created_at`, `YYYY-MM-DD`. */
+  day: string;
+  /** Folder holding the day's files, e.g. `telemetry/2026/11`. */
+  dir: string;
+}
+
+export interface ExistingPart {
+  part: number;
+  size: number;
+}
+
+export function partitionOf(createdAt: string, prefix: string): DayPartition {
+  const day = createdAt.slice(0, 10);
+  const [year, month] = day.split("-");
+  return { day, dir: [prefix, year, month].filter(Boolean).join("/") };
+}
+
+export function partFileName(day: string, part: number): string {
+  const dd = day.slice(8, 10);
+  return part === 1 ? `${dd}${EXTENSION}` : `${dd}.part-${String(part).padStart(PART_DIGITS, "0")}${EXTENSION}`;
+}
+
+export function partPath(partition: DayPartition, part: number): string {
+  return `${partition.dir}/${partFileName(partition.day, part)}`;
+}
+
+/** The day's part with the highest number among a folder's entries, if any. */
+export function latestPart(entries: Iterable<{ name: string; size: number }>, day: string): ExistingPart | undefined {
+  const dd = day.slice(8, 10);
+  const pattern = new RegExp(`^${dd}(?:\\.part-(\\d{${PART_DIGITS},}))?\\${EXTENSION}$`);
+  let latest: ExistingPart | undefined;
+  for (const entry of entries) {
+    const match = pattern.exec(entry.name);
+    if (!match) continue;
+    const part = match[1] ? Number(match[1]) : 1;
+    if (!latest || part > latest.part) latest = { part, size: entry.size };
+  }
+  return latest;
+}
+
+/**
+ * How many of `lineSizes` (in order) go into the current part before it passes `maxBytes`. A part
+ * always takes at least one line, so that an event larger than the cap still gets stored.
+ */
+export function linesThatFit(currentSize: number, lineSizes: readonly number[], maxBytes: number): number {
+  let size = currentSize;
+  let count = 0;
+  for (const lineSize of lineSizes) {
+    if (size + lineSize > maxBytes && size > 0) break;
+    size += lineSize;
+    count += 1;
+  }
+  return count;
+}
+
+export function groupByPartition(events: readonly StoredEvent[], prefix: string): Map<string, { partition: DayPartition; events: StoredEvent[] }> {
+  const groups = new Map<string, { partition: DayPartition; events: StoredEvent[] }>();
+  for (const event of events) {
+    const partition = partitionOf(event.created_at, prefix);
+    const group = groups.get(partition.day) ?? { partition, events: [] };
+    group.events.push(event);
+    groups.set(partition.day, group);
+  }
+  return groups;
+}

@@ -1,0 +1,10 @@
+import type { Context } from "@netlify/functions";
+import { handleHealthRequest } from "../../lib/health.ts";
+import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
+
+let runtime: Runtime | undefined;
+
+export default async function health(request: Request, context: Context): Promise<Response> {
+  runtime ??= loadRuntime(context.deploy?.context);
+  return handleHealthRequest(request, runtime);
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../lib/config.ts";
+import { handleHealthRequest } from "../lib/health.ts";
+import { createStore } from "../lib/runtime.ts";
+
+const TOKEN = "test-token-do-not-leak";
+
+describe("configuration", () => {
+  it("uses the local folder under netlify dev and outside Netlify when no GitHub variable is set", () => {
+    for (const context of [undefined, "", "dev"]) {
+      expect(loadConfig({}, context)).toEqual({
+        storage: { kind: "local", dir: ".telemetry-data" },
+        pathPrefix: "telemetry",
+        maxFileBytes: 1024 * 1024,
+      });
+    }
+    expect(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/x", TELEMETRY_PATH_PREFIX: "/events/v1/" }).storage).toEqual({ kind: "local", dir: "/tmp/x" });
+    expect(loadConfig({ TELEMETRY_PATH_PREFIX: "/events/v1/" }).pathPrefix).toBe("events/v1");
+  });
+
+  it("refuses to run a deployed site without GitHub, naming the variables to set", () => {
+    for (const context of ["production", "deploy-preview", "branch-deploy"]) {
+      expect(() => loadConfig({}, context)).toThrow(ConfigError);
+      expect(() => loadConfig({}, context)).toThrow(/GITHUB_TOKEN and GITHUB_REPOSITORY/);
+    }
+  });
+
+  it("reads GitHub settings, with the original design's owner and name variables as an alternative", () => {
+    expect(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" }, "production").storage).toEqual({
+      kind: "github",
+      github: { token: TOKEN, owner: "acme", repo: "data", branch: undefined, apiUrl: "https://api.github.com" },
+    });
+    const config = loadConfig({
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPO_OWNER: "acme",
+      GITHUB_REPO_NAME: "data",
+      GITHUB_BRANCH: "telemetry",
+      GITHUB_API_URL: "https://ghe.example.com/api/v3/",
+      TELEMETRY_MAX_FILE_BYTES: "4096",
+    });
+    expect(config.storage).toEqual({
+      kind: "github",
+      github: { token: TOKEN, owner: "acme", repo: "data", branch: "telemetry", apiUrl: "https://ghe.example.com/api/v3" },
+    });
+    expect(config.maxFileBytes).toBe(4096);
+  });
+
+  it("names what is missing when GitHub is partly configured, and never echoes the token", () => {
+    expect(() => loadConfig({ GITHUB_TOKEN: TOKEN })).toThrow(/set GITHUB_REPOSITORY/);
+    expect(() => loadConfig({ GITHUB_REPOSITORY: "acme/data" })).toThrow(/set GITHUB_TOKEN$/);
+    expect(() => loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPO_OWNER: "acme" })).toThrow(/GITHUB_REPO_NAME/);
+    try {
+      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "not a repo", GITHUB_API_URL: "ftp://x" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/GITHUB_REPOSITORY must be "owner\/name"/);
+      expect((error as Error).message).toMatch(/GITHUB_API_URL/);
+      expect((error as Error).message).not.toContain(TOKEN);
+    }
+  });
+
+  it("rejects a file size cap outside its bounds and a prefix that escapes the folder", () => {
+    expect(() => loadConfig({ TELEMETRY_MAX_FILE_BYTES: "10" })).toThrow(/TELEMETRY_MAX_FILE_BYTES/);
+    expect(() => loadConfig({ TELEMETRY_MAX_FILE_BYTES: "lots" })).toThrow(/TELEMETRY_MAX_FILE_BYTES/);
+    expect(() => loadConfig({ TELEMETRY_PATH_PREFIX: "../elsewhere" })).toThrow(/TELEMETRY_PATH_PREFIX/);
+  });
+});
+
+describe("GET /api/v1/health", () => {
+  const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
+    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, store: createStore(config) });
+
+  it("names the GitHub target without the token", async () => {
+    const response = health(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      status: "ok",
+      storage: "github",
+      repository: "acme/data",
+      branch: "events",
+      prefix: "telemetry",
+      api_url: "https://api.github.com",
+      max_file_bytes: 1048576,
+    });
+    expect(text).not.toContain(TOKEN);
+  });
+
+  it("names the local folder", async () => {
+    const body = await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events" })).json();
+    expect(body).toMatchObject({ status: "ok", storage: "local", dir: "/tmp/events", prefix: "telemetry" });
+  });
+
+  it("answers 503 with the configuration problem, and 405 to other methods", async () => {
+    const unconfigured = handleHealthRequest(new Request("http://localhost/api/v1/health"), {
+      ok: false,
+      error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
+    });
+    expect(unconfigured.status).toBe(503);
+    expect(await unconfigured.json()).toMatchObject({ status: "error", error: "storage_not_configured" });
+    const post = health(loadConfig({}), "POST");
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+});

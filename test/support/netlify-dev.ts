@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const NETLIFY_BIN = createRequire(import.meta.url).resolve("netlify-cli/bin/run.js");
+const READY = /Local dev server ready/;
+const START_TIMEOUT_MS = 120_000;
+/** Variables of ours that the machine might have set: a test decides them itself. */
+const OWN_VARIABLES = /^(GITHUB_|TELEMETRY_)/;
+
+export interface NetlifyDev {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Boots `netlify dev` (offline, as `npm start` does) on a free port, with `env` for the functions. */
+export async function startNetlifyDev(env: Record<string, string>): Promise<NetlifyDev> {
+  const port = await freePort();
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)));
+  const child = spawn(
+    process.execPath,
+    [NETLIFY_BIN, "dev", "--offline", "--internal-disable-edge-functions", "--no-open", "--port", String(port)],
+    { cwd: ROOT, env: { ...inherited, ...env, BROWSER: "none" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`netlify dev did not start:\n${output}`)), START_TIMEOUT_MS);
+    const check = () => {
+      if (READY.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`netlify dev exited with ${code}:\n${output}`));
+    });
+  });
+  return { url: `http://localhost:${port}`, output: () => output, stop: () => stop(child) };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  process.kill(-child.pid!, "SIGTERM");
+  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

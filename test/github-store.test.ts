@@ -1,0 +1,230 @@
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { v7 as uuidv7 } from "uuid";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { GitHubConfig } from "../lib/config.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
+import { GitHubStore } from "../lib/github-store.ts";
+import { handleTelemetryRequest } from "../lib/ingest.ts";
+import { StoreUnavailableError } from "../lib/store.ts";
+import { FakeGitHub, githubHandlers } from "./support/fake-github.ts";
+
+const API = "https://api.github.com";
+const TOKEN = "test-token-do-not-leak";
+const DAY_FILE = "telemetry/2026/11/22.ndjson";
+const MIB = 1024 * 1024;
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+let fake: FakeGitHub;
+function useFake(options: ConstructorParameters<typeof FakeGitHub>[0] = {}, baseUrl = API) {
+  fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, ...options });
+  server.use(...githubHandlers(fake, baseUrl));
+  return fake;
+}
+
+function config(overrides: Partial<GitHubConfig> = {}): GitHubConfig {
+  return { token: TOKEN, owner: "acme", repo: "data", branch: undefined, apiUrl: API, ...overrides };
+}
+
+function newStore(overrides: Partial<GitHubConfig> = {}, maxFileBytes = MIB) {
+  return new GitHubStore(config(overrides), "telemetry", maxFileBytes);
+}
+
+function event(createdAt = "2026-11-22T10:00:00.000Z", metadata: Record<string, unknown> = {}): StoredEvent {
+  return toStoredEvent(
+    { hwid: "a1b2c3d4", event_name: "app_launch", app_version: "1.2.3", client_type: "vector-inspector", metadata },
+    { eventId: uuidv7(), createdAt: new Date(createdAt), ip: "203.0.113.7" },
+  );
+}
+
+const soon = () => Date.now() + 4000;
+
+function linesOf(path: string, branch?: string): StoredEvent[] {
+  const text = fake.file(path, branch) ?? "";
+  expect(text.endsWith("\n") || text === "").toBe(true);
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => storedEventSchema.parse(JSON.parse(line)));
+}
+
+describe("GitHubStore against GitHub's contents API", () => {
+  it("creates the day's file in an empty repository, then appends to it with the sha it read", async () => {
+    useFake({ empty: true });
+    const store = newStore();
+    const first = event();
+    const second = event();
+    await store.append([first], soon());
+    await store.append([second], soon());
+
+    expect(linesOf(DAY_FILE).map((line) => line.event_id)).toEqual([first.event_id, second.event_id]);
+    expect(fake.commits.map((commit) => commit.message)).toEqual([
+      "Append 1 telemetry event for 2026-11-22",
+      "Append 1 telemetry event for 2026-11-22",
+    ]);
+  });
+
+  it("writes each event of a batch once, in one commit per file, split by UTC day", async () => {
+    useFake();
+    const events = [event("2026-11-22T23:59:59.999Z"), event("2026-11-22T23:59:59.999Z"), event("2026-11-23T00:00:00.000Z")];
+    await newStore().append(events, soon());
+    expect(linesOf(DAY_FILE)).toHaveLength(2);
+    expect(linesOf("telemetry/2026/11/23.ndjson")).toHaveLength(1);
+    expect(fake.commits.map((commit) => commit.message)).toEqual([
+      "Append 2 telemetry events for 2026-11-22",
+      "Append 1 telemetry event for 2026-11-23",
+    ]);
+  });
+
+  it("keeps whole lines when the file's last line has no newline", async () => {
+    useFake();
+    fake.seed(DAY_FILE, '{"hand":"edited"}');
+    const added = event();
+    await newStore().append([added], soon());
+    expect(fake.file(DAY_FILE)).toBe(`{"hand":"edited"}\n${JSON.stringify(added)}\n`);
+  });
+
+  it("takes 50 appends in parallel from 50 instances: 50 lines, each exactly once", async () => {
+    // This is about races on the branch, not GitHub's write quota: 50 racing writers make hundreds of attempts.
+    useFake({ latencyMs: [1, 20], writesPerMinute: 10_000, writesPerHour: 10_000 });
+    const events = Array.from({ length: 50 }, () => event());
+    const results = await Promise.allSettled(events.map((one) => newStore().append([one], Date.now() + 60_000)));
+    expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+
+    const ids = linesOf(DAY_FILE).map((line) => line.event_id);
+    expect(ids).toHaveLength(50);
+    expect(new Set(ids)).toEqual(new Set(events.map((one) => one.event_id)));
+    const statuses = fake.requests.filter((request) => request.method === "PUT").map((request) => request.status);
+    expect(statuses.filter((status) => status === 409).length).toBeGreaterThan(0);
+  });
+
+  it("starts a new part file when the next line would pass the size cap", async () => {
+    useFake();
+    const cap = 2048;
+    fake.seed(DAY_FILE, `${"x".repeat(cap - 100)}\n`);
+    const big = event("2026-11-22T10:00:00.000Z", { pad: "y".repeat(200) });
+    await newStore({}, cap).append([big], soon());
+    await newStore({}, cap).append([event()], soon());
+
+    expect(fake.file(DAY_FILE)).toBe(`${"x".repeat(cap - 100)}\n`);
+    expect(linesOf("telemetry/2026/11/22.part-0002.ndjson")).toHaveLength(2);
+    expect(fake.paths().sort()).toEqual([DAY_FILE, "telemetry/2026/11/22.part-0002.ndjson"]);
+  });
+
+  it("appends to a file over 1 MB, which GitHub only gives as raw bytes", async () => {
+    useFake();
+    const existing = `${JSON.stringify({ filler: "z".repeat(1_200_000) })}\n`;
+    fake.seed(DAY_FILE, existing);
+    const added = event();
+    await newStore({}, 4 * MIB).append([added], soon());
+    expect(fake.file(DAY_FILE)).toBe(`${existing}${JSON.stringify(added)}\n`);
+  });
+
+  it("does not write an event twice when GitHub applied a write but its answer was lost", async () => {
+    useFake();
+    let lost = 0;
+    server.use(
+      http.put(`${API}/repos/acme/data/contents/*`, async ({ request }) => {
+        if (lost > 0) return undefined;
+        lost += 1;
+        await fake.handle(request.clone());
+        return HttpResponse.json({ message: "Server Error" }, { status: 502 });
+      }),
+    );
+    const one = event();
+    await newStore().append([one], soon());
+    expect(lost).toBe(1);
+    expect(linesOf(DAY_FILE).map((line) => line.event_id)).toEqual([one.event_id]);
+  });
+
+  it("rides out a transient 502", async () => {
+    useFake();
+    fake.failNext(1, 502);
+    await newStore().append([event()], soon());
+    expect(linesOf(DAY_FILE)).toHaveLength(1);
+  });
+
+  it("stops at a secondary rate limit, reports GitHub's retry-after, and does not call GitHub again until then", async () => {
+    useFake({ retryAfterSeconds: 42 });
+    fake.secondaryLimitFor(60_000);
+    const store = newStore();
+    const error = await store.append([event()], soon()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as StoreUnavailableError).retryAfterSeconds).toBe(42);
+
+    const callsBefore = fake.requests.length;
+    await expect(store.append([event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(fake.requests.length).toBe(callsBefore);
+    expect(fake.paths()).toEqual([]);
+  });
+
+  it("refuses with a clear reason, and no token in any log line, when the token is bad", async () => {
+    useFake();
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = await newStore({ token: "wrong-token-also-secret" })
+      .append([event()], soon())
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/401/);
+    const lines = logged.mock.calls.flat().join("\n");
+    expect(lines).toMatch(/github_write_refused/);
+    expect(lines).not.toMatch(/wrong-token-also-secret|test-token-do-not-leak/);
+    logged.mockRestore();
+  });
+
+  it("writes to a configured branch, and refuses an unknown one", async () => {
+    useFake();
+    fake.seed("README.md", "data\n", "main");
+    fake.seed("README.md", "data\n", "events");
+    await newStore({ branch: "events" }).append([event()], soon());
+    expect(linesOf(DAY_FILE, "events")).toHaveLength(1);
+    expect(fake.file(DAY_FILE, "main")).toBeUndefined();
+
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await expect(newStore({ branch: "nope" }).append([event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
+    vi.restoreAllMocks();
+  });
+
+  it("talks to GitHub Enterprise Server under /api/v3", async () => {
+    const ghes = "https://ghe.example.com/api/v3";
+    useFake({}, ghes);
+    await newStore({ apiUrl: ghes }).append([event()], soon());
+    expect(linesOf(DAY_FILE)).toHaveLength(1);
+  });
+});
+
+describe("POST /api/v1/telemetry with the GitHub store", () => {
+  const post = (store: GitHubStore) =>
+    handleTelemetryRequest(
+      new Request("http://localhost/api/v1/telemetry", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
+      }),
+      { runtime: { ok: true, store } },
+    );
+
+  it("answers 201 once the line is in GitHub", async () => {
+    useFake({ empty: true });
+    const response = await post(newStore());
+    expect(response.status).toBe(201);
+    const { event_id } = await response.json();
+    const today = new Date().toISOString().slice(0, 10).split("-");
+    expect(linesOf(`telemetry/${today[0]}/${today[1]}/${today[2]}.ndjson`).map((line) => line.event_id)).toEqual([event_id]);
+  });
+
+  it("answers 503 with GitHub's Retry-After under a secondary rate limit, never a 500", async () => {
+    useFake({ retryAfterSeconds: 30 });
+    fake.secondaryLimitFor(60_000);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await post(newStore());
+    vi.restoreAllMocks();
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("30");
+    expect(await response.json()).toMatchObject({ status: "error", error: "storage_unavailable" });
+  });
+});

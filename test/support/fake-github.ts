@@ -1,0 +1,672 @@
+/**
+ * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
+ * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
+ * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
+ * commits to one branch conflict. Use it as msw handlers (`githubHandlers`) or as a loopback HTTP server
+ * (`serveFakeGitHub`) that another process reaches through a base URL.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { http, type RequestHandler } from "msw";
+
+const DEFAULT_API_URL = "https://api.github.com";
+const DEFAULT_OWNER = "acme";
+const DEFAULT_REPO = "telemetry-data";
+const DEFAULT_TOKEN = "test-token";
+const DEFAULT_BRANCH = "main";
+// GitHub's documented secondary limit on content creation, and the retry-after it usually sends.
+const DEFAULT_WRITES_PER_MINUTE = 80;
+const DEFAULT_WRITES_PER_HOUR = 500;
+const DEFAULT_RETRY_AFTER_SECONDS = 60;
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+/** Primary limit of a personal access token: requests per hour. */
+const PRIMARY_LIMIT = 5000;
+/** "1 MB" in GitHub's docs: above it the JSON answer carries no content, only the raw media type does. */
+const INLINE_CONTENT_MAX_BYTES = 1024 * 1024;
+/** Above this even the raw media type is refused. */
+const RAW_CONTENT_MAX_BYTES = 100 * 1024 * 1024;
+/** GitHub encodes content as Ruby's `Base64.encode64` does: a newline after every 60 characters. */
+const BASE64_LINE_LENGTH = 60;
+/** Git's all-zero id, which GitHub reports as the expected head of a branch that does not exist yet. */
+const NULL_SHA = "0".repeat(40);
+const FILE_MODE = "100644";
+const TREE_MODE = "40000";
+/** Who commits when a write names no committer: the token's owner. */
+const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.github.com" };
+
+const DOCS = {
+  rest: "https://docs.github.com/rest",
+  getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
+  putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+  primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
+  // As GitHub sends it in secondary-limit answers, locale segment included.
+  secondaryLimit: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+};
+
+const JSON_TYPE = "application/json; charset=utf-8";
+/** The raw media type in any of its spellings; Octokit's `mediaType: { format: "raw" }` sends `application/vnd.github.v3.raw`. */
+const RAW_ACCEPT = /application\/vnd\.github(?:\.v3)?\.raw/i;
+const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
+const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Headers a node request carries for its own connection, which a fetch `Request` must not copy. */
+const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
+
+export interface FakeGitHubOptions {
+  owner?: string;
+  repo?: string;
+  /** Requests must send `Authorization: Bearer <token>` or `token <token>`. */
+  token?: string;
+  defaultBranch?: string;
+  /** A repository with no commit yet: the first PUT creates the default branch. */
+  empty?: boolean;
+  /** Per-call delay in ms, or a [min, max] range drawn uniformly. */
+  latencyMs?: number | [number, number];
+  /** Secondary limit on content-creating requests (PUT/POST/PATCH/DELETE). */
+  writesPerMinute?: number;
+  writesPerHour?: number;
+  /** `retry-after` sent with secondary-limit answers. */
+  retryAfterSeconds?: number;
+  /** Clock for rate windows and commit dates, so a benchmark can scale time. */
+  now?: () => number;
+  /** Used for latency. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CommitRecord {
+  sha: string;
+  message: string;
+  path: string;
+  branch: string;
+}
+
+export interface RequestRecord {
+  method: string;
+  /** API path below the root, percent-decoded, without the query. */
+  path: string;
+  status: number;
+}
+
+interface StoredFile {
+  bytes: Uint8Array<ArrayBuffer>;
+  sha: string;
+}
+
+interface Branch {
+  head: string;
+  files: Map<string, StoredFile>;
+}
+
+interface Person {
+  name: string;
+  email: string;
+}
+
+interface Answer {
+  status: number;
+  /** Bytes are sent as they are (raw media type); anything else as JSON. */
+  body: Uint8Array<ArrayBuffer> | JsonBody;
+  headers: Record<string, string>;
+}
+
+type JsonBody = Record<string, unknown> | unknown[];
+
+/** Decides an answer at completion, from the state of the repository then. */
+type Settle = () => Answer;
+
+interface RepoPath {
+  owner: string;
+  repo: string;
+  path: string;
+}
+
+/** Links GitHub puts in every content entry, built from the API root the caller used. */
+interface Roots {
+  api: string;
+  web: string;
+  raw: string;
+}
+
+export class FakeGitHub {
+  readonly commits: CommitRecord[] = [];
+  readonly requests: RequestRecord[] = [];
+
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly token: string;
+  private readonly defaultBranch: string;
+  private readonly latencyMs: [number, number];
+  private readonly writesPerMinute: number;
+  private readonly writesPerHour: number;
+  private readonly retryAfterSeconds: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  private readonly branches = new Map<string, Branch>();
+  private writes = 0;
+  private injectedFailures = 0;
+  private injectedStatus = 502;
+  private secondaryLimitUntil = 0;
+  /** `now` of each write admitted past the secondary limit within the last hour. */
+  private admittedWrites: number[] = [];
+  private primaryUsed = 0;
+  private primaryResetAt = 0;
+
+  constructor(options: FakeGitHubOptions = {}) {
+    this.owner = options.owner ?? DEFAULT_OWNER;
+    this.repo = options.repo ?? DEFAULT_REPO;
+    this.token = options.token ?? DEFAULT_TOKEN;
+    this.defaultBranch = options.defaultBranch ?? DEFAULT_BRANCH;
+    const latency = options.latencyMs ?? 0;
+    this.latencyMs = typeof latency === "number" ? [latency, latency] : latency;
+    this.writesPerMinute = options.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE;
+    this.writesPerHour = options.writesPerHour ?? DEFAULT_WRITES_PER_HOUR;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    if (!options.empty) {
+      // A repository that has commits but no files yet: one initial commit of the empty tree.
+      const files = new Map<string, StoredFile>();
+      this.branches.set(this.defaultBranch, { head: this.commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit"), files });
+    }
+  }
+
+  /** Answers one API request. `basePath` is the API root's path: "" for api.github.com, "/api/v3" for GHES. */
+  async handle(request: Request, basePath = ""): Promise<Response> {
+    const url = new URL(request.url);
+    const requestId = newRequestId();
+    const apiPath = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : undefined;
+    const settle = await this.arrive(request, url, basePath, apiPath, requestId);
+    await this.latency();
+    const answer = settle();
+    this.requests.push({ method: request.method, path: safeDecode(apiPath ?? url.pathname) ?? url.pathname, status: answer.status });
+    return toResponse(answer, requestId);
+  }
+
+  file(path: string, branch = this.defaultBranch): string | undefined {
+    const stored = this.branches.get(branch)?.files.get(path);
+    return stored && Buffer.from(stored.bytes).toString("utf8");
+  }
+
+  paths(branch = this.defaultBranch): string[] {
+    return [...(this.branches.get(branch)?.files.keys() ?? [])].sort();
+  }
+
+  /** Successful content writes through the API (seeds excluded). */
+  writeCount(): number {
+    return this.writes;
+  }
+
+  /** Commits `content` at `path` directly, as a push would: a commit on `branch`, but no API request. */
+  seed(path: string, content: string | Uint8Array, branch = this.defaultBranch): void {
+    // A copy, so that the caller changing its array later does not change the repository.
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : new Uint8Array(content);
+    if (!this.branches.has(branch)) {
+      // A new branch starts from the default branch, as one created on GitHub does.
+      const base = this.branches.get(this.defaultBranch);
+      this.branches.set(branch, { head: base?.head ?? NULL_SHA, files: new Map(base?.files) });
+    }
+    this.commit(branch, path, bytes, `Seed ${path}`, TOKEN_USER);
+  }
+
+  /** The next `count` API calls answer `status` with a GitHub-like JSON body, changing nothing. */
+  failNext(count: number, status = 502): void {
+    this.injectedFailures = count;
+    this.injectedStatus = status;
+  }
+
+  /** Every content write answers the secondary-limit 403 for the next `ms` of the `now` clock. */
+  secondaryLimitFor(ms: number): void {
+    this.secondaryLimitUntil = this.now() + ms;
+  }
+
+  /** Everything decided when a request arrives; what depends on concurrent writes is left to `Settle`. */
+  private async arrive(request: Request, url: URL, basePath: string, apiPath: string | undefined, requestId: string): Promise<Settle> {
+    if (this.injectedFailures > 0) {
+      this.injectedFailures -= 1;
+      return fixed(injectedFailure(this.injectedStatus));
+    }
+    const credential = this.credential(request.headers.get("authorization"));
+    if (credential === "bad") return fixed(githubError(401, "Bad credentials", DOCS.rest));
+    // An anonymous caller cannot see a private repository: GitHub says it does not exist.
+    if (credential === "missing") return fixed(githubError(404, "Not Found", DOCS.rest));
+
+    const primary = this.spendPrimary();
+    const withRate = (settle: Settle): Settle => () => {
+      const answer = settle();
+      return { ...answer, headers: { ...primary.headers, ...answer.headers } };
+    };
+    if (primary.exhausted) return withRate(fixed(primaryLimitError(requestId, this.now())));
+
+    if (WRITE_METHODS.has(request.method)) {
+      const now = this.now();
+      this.admittedWrites = this.admittedWrites.filter((at) => now - at < HOUR_MS);
+      if (this.overSecondaryLimit(now)) return fixed(secondaryLimitError(requestId, this.retryAfterSeconds));
+      this.admittedWrites.push(now);
+    }
+
+    const target = apiPath === undefined ? undefined : contentsTarget(apiPath);
+    if (!target || !this.isOurRepository(target)) return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
+    const roots = linkRoots(url, basePath, this.owner, this.repo);
+    switch (request.method) {
+      case "GET":
+        return withRate(this.getContent(target.path, url.searchParams.get("ref"), request.headers.get("accept"), roots));
+      case "PUT":
+        return withRate(await this.putContent(request, target.path, roots));
+      default:
+        return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
+    }
+  }
+
+  private credential(authorization: string | null): "ok" | "bad" | "missing" {
+    if (!authorization) return "missing";
+    const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
+    return /^(bearer|token)$/i.test(scheme) && value === this.token ? "ok" : "bad";
+  }
+
+  private spendPrimary(): { exhausted: boolean; headers: Record<string, string> } {
+    const now = this.now();
+    if (now >= this.primaryResetAt) {
+      this.primaryResetAt = now + HOUR_MS;
+      this.primaryUsed = 0;
+    }
+    const exhausted = this.primaryUsed >= PRIMARY_LIMIT;
+    if (!exhausted) this.primaryUsed += 1;
+    return {
+      exhausted,
+      headers: {
+        "x-ratelimit-limit": String(PRIMARY_LIMIT),
+        "x-ratelimit-remaining": String(PRIMARY_LIMIT - this.primaryUsed),
+        "x-ratelimit-reset": String(Math.ceil(this.primaryResetAt / 1000)),
+        "x-ratelimit-used": String(this.primaryUsed),
+        "x-ratelimit-resource": "core",
+      },
+    };
+  }
+
+  private overSecondaryLimit(now: number): boolean {
+    const lastMinute = this.admittedWrites.filter((at) => now - at < MINUTE_MS).length;
+    return now < this.secondaryLimitUntil || lastMinute >= this.writesPerMinute || this.admittedWrites.length >= this.writesPerHour;
+  }
+
+  private isOurRepository(target: RepoPath): boolean {
+    // Owner and repository names are case-insensitive on GitHub.
+    return target.owner.toLowerCase() === this.owner.toLowerCase() && target.repo.toLowerCase() === this.repo.toLowerCase();
+  }
+
+  /** A read answers from the state at completion, as a read that GitHub serves late would. */
+  private getContent(path: string, ref: string | null, accept: string | null, roots: Roots): Settle {
+    return () => {
+      if (this.branches.size === 0) return githubError(404, "This repository is empty.", DOCS.getContent);
+      const refName = ref || this.defaultBranch;
+      const branchName = refName.replace(/^refs\/heads\//, "");
+      const branch = this.branches.get(branchName);
+      if (!branch) return githubError(404, `No commit found for the ref ${refName}`, DOCS.getContent);
+
+      const file = branch.files.get(path);
+      if (file) return fileAnswer(path, file, branchName, accept, roots);
+      const entries = directoryEntries(branch.files, path);
+      if (entries.length > 0 || path === "") return json(200, entries.map((entry) => contentEntry(entry, branchName, roots)));
+      return githubError(404, "Not Found", DOCS.getContent);
+    };
+  }
+
+  /**
+   * GitHub checks `sha` against the branch as it is when the write arrives, builds the commit on that head,
+   * then moves the branch only if the head is still the same: a write that lost the race to any other
+   * write on the branch, whatever file it touched, answers 409 `is at {new} but expected {old}`.
+   */
+  private async putContent(request: Request, path: string, roots: Roots): Promise<Settle> {
+    let body: unknown;
+    try {
+      body = JSON.parse(await request.text());
+    } catch {
+      return fixed(githubError(400, "Problems parsing JSON", DOCS.putContent));
+    }
+    if (!isRecord(body)) return fixed(githubError(400, "Body should be a JSON object", DOCS.putContent));
+    const invalid = putValidationError(body);
+    if (invalid) return fixed(githubError(422, invalid, DOCS.putContent));
+    const content = String(body.content).replace(/\s/g, "");
+    if (!BASE64.test(content)) return fixed(githubError(422, "content is not valid Base64", DOCS.putContent));
+    if (path === "") return fixed(githubError(404, "Not Found", DOCS.putContent));
+
+    const branchName = typeof body.branch === "string" ? body.branch : this.defaultBranch;
+    const branch = this.branches.get(branchName);
+    // Only an empty repository's first commit may create a branch: it creates the default one.
+    if (!branch && !(this.branches.size === 0 && branchName === this.defaultBranch)) {
+      return fixed(githubError(404, `Branch ${branchName} not found`, DOCS.putContent));
+    }
+    const existing = branch?.files.get(path);
+    const sha = typeof body.sha === "string" ? body.sha : undefined;
+    if (existing && sha === undefined) return fixed(githubError(422, `Invalid request.\n\n"sha" wasn't supplied.`, DOCS.putContent));
+    if (sha !== undefined && sha !== existing?.sha) return fixed(githubError(409, `${path} does not match ${sha}`, DOCS.putContent));
+
+    const expectedHead = branch?.head ?? NULL_SHA;
+    const bytes = new Uint8Array(Buffer.from(content, "base64"));
+    const message = String(body.message);
+    const committer = isPerson(body.committer) ? body.committer : isPerson(body.author) ? body.author : TOKEN_USER;
+    return () => {
+      const head = this.branches.get(branchName)?.head ?? NULL_SHA;
+      if (head !== expectedHead) return githubError(409, `is at ${head} but expected ${expectedHead}`, DOCS.putContent);
+      const commit = this.commit(branchName, path, bytes, message, committer);
+      this.writes += 1;
+      return json(existing ? 200 : 201, {
+        content: contentEntry({ type: "file", path, sha: commit.blobSha, size: bytes.byteLength }, branchName, roots),
+        commit: commitAnswer(commit, roots),
+      });
+    };
+  }
+
+  /** One commit of one file on `branchName` (created if new), moving its head. */
+  private commit(branchName: string, path: string, bytes: Uint8Array<ArrayBuffer>, message: string, committer: Person): CommitDetails {
+    const parent = this.branches.get(branchName);
+    const files = new Map(parent?.files);
+    const blobSha = gitObjectSha("blob", bytes);
+    files.set(path, { bytes, sha: blobSha });
+    const tree = treeSha(files);
+    const parentSha = parent && parent.head !== NULL_SHA ? parent.head : undefined;
+    const date = new Date(this.now());
+    const sha = this.commitSha(tree, parentSha, committer, message, date);
+    this.branches.set(branchName, { head: sha, files });
+    this.commits.push({ sha, message, path, branch: branchName });
+    return { sha, tree, parent: parentSha, message, committer, date, blobSha };
+  }
+
+  /** The id git gives a commit object, so that commit shas look and behave like GitHub's. */
+  private commitSha(tree: string, parent: string | undefined, who: Person, message: string, date = new Date(this.now())): string {
+    const signature = `${who.name} <${who.email}> ${Math.floor(date.getTime() / 1000)} +0000`;
+    const lines = [`tree ${tree}`, ...(parent ? [`parent ${parent}`] : []), `author ${signature}`, `committer ${signature}`];
+    return gitObjectSha("commit", new TextEncoder().encode(`${lines.join("\n")}\n\n${message}\n`));
+  }
+
+  private async latency(): Promise<void> {
+    const [min, max] = this.latencyMs;
+    const ms = min + Math.random() * (max - min);
+    // Even without latency, yield a macrotask between arrival and completion so overlapping writes can conflict.
+    await (ms > 0 ? this.sleep(ms) : new Promise<void>((resolve) => setImmediate(resolve)));
+  }
+}
+
+/** msw handlers answering every method under `baseUrl` from `fake`. */
+export function githubHandlers(fake: FakeGitHub, baseUrl = DEFAULT_API_URL): RequestHandler[] {
+  const root = baseUrl.replace(/\/+$/, "");
+  const basePath = new URL(root).pathname.replace(/\/+$/, "");
+  return [http.all(`${root}/*`, ({ request }) => fake.handle(request, basePath))];
+}
+
+/** Serves `fake` over HTTP on 127.0.0.1 at a free port, for a process that takes the API root as a URL. */
+export async function serveFakeGitHub(fake: FakeGitHub): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((incoming, outgoing) => {
+    relay(fake, incoming, outgoing).catch((error: unknown) => {
+      outgoing.writeHead(500, { "content-type": JSON_TYPE });
+      outgoing.end(JSON.stringify({ message: `fake GitHub failed: ${String(error)}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Clients keep connections alive; without this, close waits for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function relay(fake: FakeGitHub, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (HOP_BY_HOP.has(name) || value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  const method = incoming.method ?? "GET";
+  const request = new Request(`http://${incoming.headers.host ?? "127.0.0.1"}${incoming.url ?? "/"}`, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks),
+  });
+  const response = await fake.handle(request);
+  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+  outgoing.end(Buffer.from(await response.arrayBuffer()));
+}
+
+interface CommitDetails {
+  sha: string;
+  tree: string;
+  parent: string | undefined;
+  message: string;
+  committer: Person;
+  date: Date;
+  blobSha: string;
+}
+
+interface Entry {
+  type: "file" | "dir";
+  path: string;
+  sha: string;
+  size: number;
+}
+
+function fixed(answer: Answer): Settle {
+  return () => answer;
+}
+
+function json(status: number, body: JsonBody, headers: Record<string, string> = {}): Answer {
+  return { status, body, headers };
+}
+
+/** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
+function githubError(status: number, message: string, documentationUrl: string, extra: Record<string, unknown> = {}): Answer {
+  return json(status, { message, ...extra, documentation_url: documentationUrl, status: String(status) });
+}
+
+function injectedFailure(status: number): Answer {
+  return json(status, { message: status >= 500 ? "Server Error" : (STATUS_CODES[status] ?? "Error"), status: String(status) });
+}
+
+/**
+ * The throttling plugin recognises a secondary limit by `/\bsecondary rate\b/i` in the error message
+ * (GitHub's `message` plus ` - documentation_url`) and waits `retry-after` seconds. This answer comes
+ * from GitHub's abuse layer: unlike the API's errors it has no `status` field and no `x-ratelimit-*` headers.
+ */
+function secondaryLimitError(requestId: string, retryAfterSeconds: number): Answer {
+  return json(
+    403,
+    {
+      documentation_url: DOCS.secondaryLimit,
+      message:
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
+        `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+    },
+    { "retry-after": String(retryAfterSeconds) },
+  );
+}
+
+/** The throttling plugin recognises a spent primary limit by `x-ratelimit-remaining: 0` and waits until `x-ratelimit-reset`. */
+function primaryLimitError(requestId: string, now: number): Answer {
+  const timestamp = new Date(now).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  return githubError(
+    403,
+    "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, " +
+      `please include the request ID ${requestId} and timestamp ${timestamp}.`,
+    DOCS.primaryLimit,
+  );
+}
+
+/** The message GitHub gives for the first problem of a PUT body, or undefined when it is valid. */
+function putValidationError(body: Record<string, unknown>): string | undefined {
+  const missing = ["content", "message"].filter((key) => body[key] === undefined);
+  if (missing.length === 1) return `Invalid request.\n\n"${missing[0]}" wasn't supplied.`;
+  if (missing.length > 1) return `Invalid request.\n\n${missing.map((key) => `"${key}"`).join(", ")} weren't supplied.`;
+  for (const key of ["content", "message", "sha", "branch"]) {
+    if (key in body && typeof body[key] !== "string") return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(body[key])} is not a string.`;
+  }
+  for (const key of ["committer", "author"]) {
+    const person = body[key];
+    if (person === undefined) continue;
+    if (!isRecord(person)) return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(person)} is not an object.`;
+    const absent = ["name", "email"].find((field) => typeof person[field] !== "string");
+    if (absent) return `Invalid request.\n\n"${absent}" wasn't supplied.`;
+  }
+  return undefined;
+}
+
+/** How GitHub's (Ruby) validator prints a JSON value in its messages. */
+function rubyInspect(value: unknown): string {
+  return value === null ? "nil" : JSON.stringify(value);
+}
+
+function fileAnswer(path: string, file: StoredFile, branch: string, accept: string | null, roots: Roots): Answer {
+  const size = file.bytes.byteLength;
+  if (size > RAW_CONTENT_MAX_BYTES) {
+    return githubError(403, "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API.", DOCS.getContent, {
+      errors: [{ resource: "Blob", field: "data", code: "too_large" }],
+    });
+  }
+  const raw = accept?.match(RAW_ACCEPT);
+  // GitHub echoes the raw media type it was asked for, with a charset, whatever the bytes are.
+  if (raw) return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
+  const inline = size <= INLINE_CONTENT_MAX_BYTES;
+  return json(200, {
+    ...contentEntry({ type: "file", path, sha: file.sha, size }, branch, roots),
+    content: inline ? wrapBase64(Buffer.from(file.bytes).toString("base64")) : "",
+    encoding: inline ? "base64" : "none",
+  });
+}
+
+function wrapBase64(base64: string): string {
+  let wrapped = "";
+  for (let at = 0; at < base64.length; at += BASE64_LINE_LENGTH) wrapped += `${base64.slice(at, at + BASE64_LINE_LENGTH)}\n`;
+  return wrapped;
+}
+
+/** An entry as GitHub lists it in a directory, and describes a file (before `content`). */
+function contentEntry(entry: Entry, branch: string, roots: Roots): Record<string, unknown> {
+  const encodedPath = entry.path.split("/").map(encodeURIComponent).join("/");
+  const url = `${roots.api}/contents/${encodedPath}?ref=${encodeURIComponent(branch)}`;
+  const gitUrl = `${roots.api}/git/${entry.type === "file" ? "blobs" : "trees"}/${entry.sha}`;
+  const htmlUrl = `${roots.web}/${entry.type === "file" ? "blob" : "tree"}/${branch}/${encodedPath}`;
+  return {
+    name: entry.path.slice(entry.path.lastIndexOf("/") + 1),
+    path: entry.path,
+    sha: entry.sha,
+    size: entry.size,
+    url,
+    html_url: htmlUrl,
+    git_url: gitUrl,
+    download_url: entry.type === "file" ? `${roots.raw}/${branch}/${encodedPath}` : null,
+    type: entry.type,
+    _links: { self: url, git: gitUrl, html: htmlUrl },
+  };
+}
+
+function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {
+  const signature = { name: commit.committer.name, email: commit.committer.email, date: commit.date.toISOString().replace(/\.\d+Z$/, "Z") };
+  return {
+    sha: commit.sha,
+    url: `${roots.api}/git/commits/${commit.sha}`,
+    html_url: `${roots.web}/commit/${commit.sha}`,
+    author: signature,
+    committer: signature,
+    tree: { sha: commit.tree, url: `${roots.api}/git/trees/${commit.tree}` },
+    message: commit.message,
+    parents: commit.parent
+      ? [{ url: `${roots.api}/git/commits/${commit.parent}`, html_url: `${roots.web}/commit/${commit.parent}`, sha: commit.parent }]
+      : [],
+    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+  };
+}
+
+/** The files and (implicit) folders directly inside `dir`, in git's tree order. */
+function directoryEntries(files: Map<string, StoredFile>, dir: string): Entry[] {
+  const prefix = dir === "" ? "" : `${dir}/`;
+  const children = new Map<string, Entry>();
+  for (const [path, file] of files) {
+    if (!path.startsWith(prefix)) continue;
+    const rest = path.slice(prefix.length);
+    const slash = rest.indexOf("/");
+    if (slash === -1) {
+      children.set(rest, { type: "file", path, sha: file.sha, size: file.bytes.byteLength });
+    } else {
+      const childPath = prefix + rest.slice(0, slash);
+      if (!children.has(rest.slice(0, slash))) children.set(rest.slice(0, slash), { type: "dir", path: childPath, sha: treeSha(files, childPath), size: 0 });
+    }
+  }
+  return [...children.entries()].sort(([a, left], [b, right]) => gitTreeOrder(a, left, b, right)).map(([, entry]) => entry);
+}
+
+/** Git sorts tree entries bytewise, comparing a folder's name as if it ended in "/". */
+function gitTreeOrder(a: string, left: Entry, b: string, right: Entry): number {
+  return Buffer.compare(Buffer.from(left.type === "dir" ? `${a}/` : a), Buffer.from(right.type === "dir" ? `${b}/` : b));
+}
+
+/** The git tree id of `dir`, so that folder shas and commit trees are what git would compute. */
+function treeSha(files: Map<string, StoredFile>, dir = ""): string {
+  const parts = directoryEntries(files, dir).map((entry) =>
+    Buffer.concat([
+      Buffer.from(`${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`),
+      Buffer.from(entry.sha, "hex"),
+    ]),
+  );
+  return gitObjectSha("tree", Buffer.concat(parts));
+}
+
+/** Git's object id: sha1 of "{type} {byteLength}\0" followed by the bytes; for a file, its blob sha. */
+function gitObjectSha(type: "blob" | "tree" | "commit", bytes: Uint8Array): string {
+  return createHash("sha1").update(`${type} ${bytes.byteLength}\0`).update(bytes).digest("hex");
+}
+
+function contentsTarget(apiPath: string): RepoPath | undefined {
+  const match = CONTENTS_ROUTE.exec(apiPath);
+  if (!match) return undefined;
+  // Octokit sends a path's slashes as %2F; other clients send them as they are. Both name the same file.
+  const [owner, repo, path] = [match[1], match[2], match[3] ?? ""].map(safeDecode);
+  if (owner === undefined || repo === undefined || path === undefined) return undefined;
+  return { owner, repo, path: path.replace(/^\/+|\/+$/g, "") };
+}
+
+function linkRoots(url: URL, basePath: string, owner: string, repo: string): Roots {
+  const onGitHubCom = url.hostname === new URL(DEFAULT_API_URL).hostname;
+  const web = onGitHubCom ? "https://github.com" : url.origin;
+  return {
+    api: `${url.origin}${basePath}/repos/${owner}/${repo}`,
+    web: `${web}/${owner}/${repo}`,
+    raw: onGitHubCom ? `https://raw.githubusercontent.com/${owner}/${repo}` : `${url.origin}/${owner}/${repo}/raw`,
+  };
+}
+
+function safeDecode(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function toResponse(answer: Answer, requestId: string): Response {
+  const headers = new Headers({ "content-type": JSON_TYPE, ...answer.headers, "x-github-request-id": requestId });
+  const body = answer.body instanceof Uint8Array ? answer.body : JSON.stringify(answer.body);
+  return new Response(body, { status: answer.status, headers });
+}
+
+/** Shaped like GitHub's, e.g. "D24F:221686:28BC1:9F91F:69D56197". */
+function newRequestId(): string {
+  const hex = randomBytes(14).toString("hex").toUpperCase();
+  return [hex.slice(0, 4), hex.slice(4, 10), hex.slice(10, 15), hex.slice(15, 20), hex.slice(20, 28)].join(":");
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPerson(value: unknown): value is Person {
+  return isRecord(value) && typeof value.name === "string" && typeof value.email === "string";
+}

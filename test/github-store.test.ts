@@ -100,7 +100,7 @@ describe("GitHubStore against GitHub's contents API", () => {
     expect(new Set(ids)).toEqual(new Set(events.map((one) => one.event_id)));
     const statuses = fake.requests.filter((request) => request.method === "PUT").map((request) => request.status);
     expect(statuses.filter((status) => status === 409).length).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it("starts a new part file when the next line would pass the size cap", async () => {
     useFake();

@@ -1,9 +1,13 @@
 import { z } from "zod";
+import type { WriteLimits } from "./pace-writes.ts";
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 export const DEFAULT_PATH_PREFIX = "telemetry";
 export const DEFAULT_LOCAL_DIR = ".telemetry-data";
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+/** Below GitHub's 80 a minute and 500 an hour, leaving room for the token's other writes. */
+export const DEFAULT_WRITES_PER_MINUTE = 60;
+export const DEFAULT_WRITES_PER_HOUR = 400;
 const MIN_MAX_FILE_BYTES = 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
 const MAX_MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -21,8 +25,15 @@ export type StorageConfig =
   | { kind: "github"; github: GitHubConfig }
   | { kind: "local"; dir: string };
 
+export interface SpoolConfig {
+  /** Off: every request writes to the store itself before answering (for places without Netlify Blobs). */
+  enabled: boolean;
+  limits: WriteLimits;
+}
+
 export interface Config {
   storage: StorageConfig;
+  spool: SpoolConfig;
   /** Folder inside the data repository (or local folder) holding the NDJSON tree; "" for the root. */
   pathPrefix: string;
   maxFileBytes: number;
@@ -63,6 +74,9 @@ const envSchema = z.object({
   TELEMETRY_MAX_FILE_BYTES: optional.pipe(
     z.coerce.number<string>().int().min(MIN_MAX_FILE_BYTES).max(MAX_MAX_FILE_BYTES).optional(),
   ),
+  TELEMETRY_SPOOL: optional.pipe(z.enum(["on", "off"]).optional()),
+  TELEMETRY_WRITES_PER_MINUTE: optional.pipe(z.coerce.number<string>().int().min(1).max(10_000).optional()),
+  TELEMETRY_WRITES_PER_HOUR: optional.pipe(z.coerce.number<string>().int().min(1).max(100_000).optional()),
 });
 
 /**
@@ -71,9 +85,10 @@ const envSchema = z.object({
  *
  * @param deployContext Netlify's deploy context ("production", "deploy-preview", ...; "" or "dev"
  *   under `netlify dev`; undefined outside Netlify). A deployed function must never fall back to
- *   the local folder: it would write to a throwaway disk and lose every event.
+ *   the local folder: it would write to a throwaway disk and lose every event. A Lambda-compatible
+ *   function has no context object to read it from: it is then told by the environment.
  */
-export function loadConfig(env: Env = process.env, deployContext?: string): Config {
+export function loadConfig(env: Env = process.env, deployContext: string | undefined = deployContextOf(env)): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
@@ -83,6 +98,13 @@ export function loadConfig(env: Env = process.env, deployContext?: string): Conf
   const common = {
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
+    spool: {
+      enabled: vars.TELEMETRY_SPOOL !== "off",
+      limits: {
+        perMinute: vars.TELEMETRY_WRITES_PER_MINUTE ?? DEFAULT_WRITES_PER_MINUTE,
+        perHour: vars.TELEMETRY_WRITES_PER_HOUR ?? DEFAULT_WRITES_PER_HOUR,
+      },
+    },
   };
 
   const [owner, repo] = vars.GITHUB_REPOSITORY
@@ -119,6 +141,13 @@ export function loadConfig(env: Env = process.env, deployContext?: string): Conf
     );
   }
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
+}
+
+/** "dev" under `netlify dev`, Netlify's `CONTEXT` where it is set, "production" in any other Lambda, else undefined. */
+export function deployContextOf(env: Env): string | undefined {
+  if (env.NETLIFY_DEV === "true") return "dev";
+  if (env.CONTEXT) return env.CONTEXT;
+  return env.AWS_LAMBDA_FUNCTION_NAME || env.LAMBDA_TASK_ROOT ? "production" : undefined;
 }
 
 function isDeployed(deployContext: string | undefined): boolean {

@@ -2,6 +2,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck";
+import { systemClock, type Clock } from "./clock.ts";
 import type { GitHubConfig } from "./config.ts";
 import { log } from "./log.ts";
 
@@ -28,13 +29,17 @@ export interface DeadlineRequestOptions {
 
 /**
  * An Octokit with GitHub's throttling and retry plugins. A secondary or primary rate limit is
- * waited out by the throttling plugin only when `retry-after` ends before the caller's deadline;
- * otherwise the 403/429 reaches the caller, who answers 503 and stops writing until then.
+ * waited out by the throttling plugin only when `waitOnRateLimit` is set and `retry-after` ends
+ * before the caller's deadline; otherwise the 403/429 reaches the caller, who stops writing until
+ * then (the flusher records it for every instance; a direct write answers 503).
  */
-export function createGitHubClient(config: GitHubConfig): GitHubClient {
+export function createGitHubClient(
+  config: GitHubConfig,
+  { clock = systemClock, waitOnRateLimit = true }: { clock?: Clock; waitOnRateLimit?: boolean } = {},
+): GitHubClient {
   const waitIfItFits = (retryAfterSeconds: number, options: { request?: Partial<DeadlineRequestOptions> }) => {
     const deadline = options.request?.deadline ?? 0;
-    return Date.now() + retryAfterSeconds * 1000 < deadline;
+    return waitOnRateLimit && clock.now() + retryAfterSeconds * 1000 < deadline;
   };
   return new ThrottledOctokit({
     auth: config.token,

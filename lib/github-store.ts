@@ -1,11 +1,20 @@
 import { createHash } from "node:crypto";
+import { systemClock, type Clock } from "./clock.ts";
 import type { GitHubConfig } from "./config.ts";
 import type { StoredEvent } from "./event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log } from "./log.ts";
-import { appendLines, missingFrom, toLine } from "./ndjson.ts";
-import { groupByPartition, latestPart, linesThatFit, partPath, type DayPartition } from "./partition.ts";
-import { DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError, type EventStore, type StoreDescription } from "./store.ts";
+import { appendLines } from "./ndjson.ts";
+import { latestPart, partitionOf, partPath } from "./partition.ts";
+import { planAppend } from "./plan-append.ts";
+import {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  StoreUnavailableError,
+  type CommitOptions,
+  type CommitResult,
+  type EventStore,
+  type StoreDescription,
+} from "./store.ts";
 
 /** Seconds to stop writing after a rate limit that gave no `retry-after`, as Octokit assumes. */
 const FALLBACK_RATE_LIMIT_SECONDS = 60;
@@ -27,6 +36,7 @@ interface FileState {
  */
 export class GitHubStore implements EventStore {
   private readonly client: GitHubClient;
+  private readonly clock: Clock;
   /** While GitHub's rate limit holds, fail at once instead of adding to it. */
   private blockedUntil = 0;
 
@@ -34,9 +44,10 @@ export class GitHubStore implements EventStore {
     private readonly config: GitHubConfig,
     private readonly prefix: string,
     private readonly maxFileBytes: number,
-    client?: GitHubClient,
+    { clock = systemClock, waitOnRateLimit = true }: { clock?: Clock; waitOnRateLimit?: boolean } = {},
   ) {
-    this.client = client ?? createGitHubClient(config);
+    this.clock = clock;
+    this.client = createGitHubClient(config, { clock, waitOnRateLimit });
   }
 
   describe(): StoreDescription {
@@ -50,48 +61,36 @@ export class GitHubStore implements EventStore {
     };
   }
 
-  async append(events: readonly StoredEvent[], deadline: number): Promise<void> {
-    for (const { partition, events: dayEvents } of groupByPartition(events, this.prefix).values()) {
-      await this.appendToDay(partition, dayEvents, deadline);
-    }
-  }
-
-  private async appendToDay(partition: DayPartition, events: StoredEvent[], deadline: number): Promise<void> {
-    let pending = events;
+  async commit(batches: readonly (readonly StoredEvent[])[], { deadline, beforeWrite }: CommitOptions): Promise<CommitResult> {
+    const first = batches.find((batch) => batch.length > 0)?.[0];
+    if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
+    const partition = partitionOf(first.created_at, this.prefix);
     let failures = 0;
     for (;;) {
       try {
         const latest = latestPart(await this.listFolder(partition.dir, deadline), partition.day);
-        let part = latest?.part ?? 1;
-        let file = latest ? await this.readFile(partPath(partition, part), deadline) : undefined;
-        pending = missingFrom(file?.text ?? "", pending);
-        if (pending.length === 0) return;
-
-        const lines = pending.map(toLine);
-        const sizes = lines.map((line) => Buffer.byteLength(line));
-        let fit = linesThatFit(Buffer.byteLength(file?.text ?? ""), sizes, this.maxFileBytes);
-        if (fit === 0) {
-          part += 1;
-          file = undefined;
-          fit = linesThatFit(0, sizes, this.maxFileBytes);
-        }
-        const path = partPath(partition, part);
-        await this.writeFile(path, appendLines(file?.text ?? "", lines.slice(0, fit)), file?.sha, {
-          message: `Append ${fit} telemetry event${fit === 1 ? "" : "s"} for ${partition.day}`,
+        const file = latest ? await this.readFile(partPath(partition, latest.part), deadline) : undefined;
+        const plan = planAppend(latest && file ? { part: latest.part, text: file.text } : undefined, batches, this.maxFileBytes);
+        const count = plan.lines.length;
+        if (count === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
+        await beforeWrite?.();
+        const path = partPath(partition, plan.part);
+        const text = appendLines(plan.base, plan.lines);
+        await this.writeFile(path, text, plan.part === latest?.part ? file?.sha : undefined, {
+          message: `Append ${count} telemetry event${count === 1 ? "" : "s"} for ${partition.day}`,
           deadline,
         });
-        pending = pending.slice(fit);
-        if (pending.length === 0) return;
+        return { batches: plan.taken, events: count, path, bytes: Buffer.byteLength(text) };
       } catch (error) {
         this.giveUpUnlessRetryable(error);
         const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** failures);
         failures += 1;
-        if (Date.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
+        if (this.clock.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
           throw new StoreUnavailableError("GitHub is busy: the events could not be written in time", DEFAULT_RETRY_AFTER_SECONDS, {
             cause: error,
           });
         }
-        await sleep(backoff);
+        await this.clock.sleep(backoff);
       }
     }
   }
@@ -153,14 +152,16 @@ export class GitHubStore implements EventStore {
   }
 
   private callOptions(deadline: number) {
-    const now = Date.now();
+    const now = this.clock.now();
     if (now < this.blockedUntil) {
-      throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000));
+      throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000), {
+        reason: "rate_limited",
+      });
     }
     if (deadline - now < MIN_CALL_BUDGET_MS) {
       throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS);
     }
-    return { signal: AbortSignal.timeout(deadline - now), deadline };
+    return { signal: this.clock.timeout(deadline - now), deadline };
   }
 
   /** Returns when `error` is worth another attempt (a lost race, a 5xx, a timeout); throws the error to answer otherwise. */
@@ -171,15 +172,15 @@ export class GitHubStore implements EventStore {
     if (status === undefined || status >= 500 || status === 409) return;
     if (status === 422 && /sha/i.test(messageOf(error))) return;
 
-    const retryAfter = rateLimitRetryAfter(error);
+    const retryAfter = rateLimitRetryAfter(error, this.clock.now());
     if (retryAfter !== undefined) {
-      this.blockedUntil = Date.now() + retryAfter * 1000;
+      this.blockedUntil = this.clock.now() + retryAfter * 1000;
       log("warn", "github_rate_limited", { retry_after_s: retryAfter });
-      throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, { cause: error });
+      throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, { cause: error, reason: "rate_limited" });
     }
     // 401, 403 without a rate limit, 404 on a write: the token, repository or branch is wrong; say so in the log.
     log("error", "github_write_refused", { status, message: messageOf(error) });
-    throw new StoreUnavailableError(`GitHub refused the write (${status})`, FALLBACK_RATE_LIMIT_SECONDS, { cause: error });
+    throw new StoreUnavailableError(`GitHub refused the write (${status})`, FALLBACK_RATE_LIMIT_SECONDS, { cause: error, reason: "refused" });
   }
 }
 
@@ -206,7 +207,7 @@ function messageOf(error: unknown): string {
 }
 
 /** Seconds to wait when `error` is one of GitHub's rate limits (secondary, or primary with its quota spent). */
-function rateLimitRetryAfter(error: unknown): number | undefined {
+function rateLimitRetryAfter(error: unknown, now: number): number | undefined {
   const status = statusOf(error);
   if (status !== 403 && status !== 429) return undefined;
   const headers = (error as HttpError).response?.headers ?? {};
@@ -216,7 +217,7 @@ function rateLimitRetryAfter(error: unknown): number | undefined {
   const retryAfter = Number(headers["retry-after"]);
   if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter;
   const reset = Number(headers["x-ratelimit-reset"]);
-  if (primary && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - Date.now() / 1000));
+  if (primary && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - now / 1000));
   return FALLBACK_RATE_LIMIT_SECONDS;
 }
 
@@ -225,8 +226,4 @@ function toBuffer(data: unknown): Buffer {
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   throw new Error("unexpected raw content");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,7 +5,7 @@ import { errorResponse, jsonResponse, methodNotAllowed } from "./http.ts";
 import { log } from "./log.ts";
 import { BodyTooLargeError, readBodyCapped } from "./read-body.ts";
 import type { Runtime } from "./runtime.ts";
-import { DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "./store.ts";
+import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "./store.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** The real client gives up after 5 s and sends again; answer well before, leaving room for the network. */
@@ -20,9 +20,15 @@ export interface IngestContext {
   /** The platform's verified client address, when it gives one. */
   platformIp?: string;
   now?: () => Date;
+  /** With the spool: starts a flush (see FlushWaker); awaited, so that a platform that freezes after the answer has sent it. */
+  startFlush?: () => Promise<void>;
 }
 
-/** POST /api/v1/telemetry: validate one event, store it, answer 201 only once it is stored. */
+/**
+ * POST /api/v1/telemetry: validate one event and keep it durably (in the spool, or with the spool
+ * off in the store itself); answer 201 only once it is kept. With the spool, the answer waits for
+ * Netlify Blobs only: a flush is woken to carry the event to GitHub, and the client never waits on it.
+ */
 export async function handleTelemetryRequest(request: Request, context: IngestContext): Promise<Response> {
   const receivedAt = context.now?.() ?? new Date();
   const deadline = Date.now() + STORE_DEADLINE_MS;
@@ -67,7 +73,8 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
     ip: clientIp(request, context.platformIp),
   });
   try {
-    await runtime.store.append([event], deadline);
+    if (runtime.spool) await runtime.spool.spool.add([event]);
+    else await appendEvents(runtime.store, [event], { deadline });
   } catch (error) {
     const retryAfter = error instanceof StoreUnavailableError ? error.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;
     log("warn", "event_not_stored", { reason: error instanceof Error ? error.message : String(error), retry_after_s: retryAfter });
@@ -75,6 +82,13 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
       503,
       { error: "storage_unavailable", message: "The event could not be stored now; send it again later" },
       { "retry-after": String(retryAfter) },
+    );
+  }
+
+  if (runtime.spool && context.startFlush) {
+    // The event is kept whatever happens here; a flush missed now is made by the next event's or the schedule's.
+    await runtime.spool.wake(context.startFlush).catch((error: unknown) =>
+      log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
     );
   }
 

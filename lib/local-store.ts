@@ -1,14 +1,14 @@
-import { appendFile, mkdir, readdir, stat } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredEvent } from "./event.ts";
-import { toLine } from "./ndjson.ts";
-import { groupByPartition, latestPart, linesThatFit, partPath } from "./partition.ts";
-import type { EventStore, StoreDescription } from "./store.ts";
+import { latestPart, partitionOf, partPath } from "./partition.ts";
+import { planAppend } from "./plan-append.ts";
+import { appendLines } from "./ndjson.ts";
+import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "./store.ts";
 
 /**
  * The same file tree as the GitHub store, in a local folder: for `netlify dev` without a token.
- * Each append is one `appendFile` per part (O_APPEND), so concurrent requests never interleave
- * inside a line.
+ * Each commit is one `appendFile` (O_APPEND), so concurrent writers never interleave inside a line.
  */
 export class LocalStore implements EventStore {
   constructor(
@@ -21,25 +21,21 @@ export class LocalStore implements EventStore {
     return { storage: "local", dir: this.dir, prefix: this.prefix, max_file_bytes: this.maxFileBytes };
   }
 
-  async append(events: readonly StoredEvent[]): Promise<void> {
-    for (const { partition, events: dayEvents } of groupByPartition(events, this.prefix).values()) {
-      const folder = join(this.dir, partition.dir);
-      await mkdir(folder, { recursive: true });
-      const current = latestPart(await sizedEntries(folder), partition.day) ?? { part: 1, size: 0 };
-      let lines = dayEvents.map(toLine);
-      while (lines.length > 0) {
-        const fit = linesThatFit(current.size, lines.map((line) => Buffer.byteLength(line)), this.maxFileBytes);
-        if (fit === 0) {
-          current.part += 1;
-          current.size = 0;
-          continue;
-        }
-        const chunk = lines.slice(0, fit).join("");
-        await appendFile(join(this.dir, partPath(partition, current.part)), chunk);
-        current.size += Buffer.byteLength(chunk);
-        lines = lines.slice(fit);
-      }
-    }
+  async commit(batches: readonly (readonly StoredEvent[])[], { beforeWrite }: CommitOptions): Promise<CommitResult> {
+    const first = batches.find((batch) => batch.length > 0)?.[0];
+    if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
+    const partition = partitionOf(first.created_at, this.prefix);
+    const folder = join(this.dir, partition.dir);
+    await mkdir(folder, { recursive: true });
+    const latest = latestPart(await sizedEntries(folder), partition.day);
+    const text = latest ? await readFile(join(this.dir, partPath(partition, latest.part)), "utf8") : undefined;
+    const plan = planAppend(latest && text !== undefined ? { part: latest.part, text } : undefined, batches, this.maxFileBytes);
+    if (plan.lines.length === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
+    await beforeWrite?.();
+    const path = partPath(partition, plan.part);
+    const chunk = appendLines(plan.base, plan.lines).slice(plan.base.length);
+    await appendFile(join(this.dir, path), chunk);
+    return { batches: plan.taken, events: plan.lines.length, path, bytes: Buffer.byteLength(chunk) };
   }
 }
 

@@ -49,21 +49,6 @@ export function latestPart(entries: Iterable<{ name: string; size: number }>, da
   return latest;
 }
 
-/**
- * How many of `lineSizes` (in order) go into the current part before it passes `maxBytes`. A part
- * always takes at least one line, so that an event larger than the cap still gets stored.
- */
-export function linesThatFit(currentSize: number, lineSizes: readonly number[], maxBytes: number): number {
-  let size = currentSize;
-  let count = 0;
-  for (const lineSize of lineSizes) {
-    if (size + lineSize > maxBytes && size > 0) break;
-    size += lineSize;
-    count += 1;
-  }
-  return count;
-}
-
 export function groupByPartition(events: readonly StoredEvent[], prefix: string): Map<string, { partition: DayPartition; events: StoredEvent[] }> {
   const groups = new Map<string, { partition: DayPartition; events: StoredEvent[] }>();
   for (const event of events) {

@@ -1,26 +1,78 @@
 import { resolve } from "node:path";
+import type { BlobStore } from "./blob-store.ts";
+import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { FlushLease } from "./flush-lease.ts";
+import { flushSpool, type FlushReport } from "./flush-spool.ts";
 import { GitHubStore } from "./github-store.ts";
 import { LocalStore } from "./local-store.ts";
 import { log } from "./log.ts";
+import { spoolBlobs } from "./netlify-blobs.ts";
+import { Spool } from "./spool.ts";
 import type { EventStore } from "./store.ts";
+import { FlushWaker } from "./wake-flusher.ts";
 
-/** What a function instance works with: a store, or the reason there is none. */
-export type Runtime = { ok: true; store: EventStore } | { ok: false; error: ConfigError };
+/**
+ * A flush woken by ingestion runs after its function's answer, inside that function's time limit
+ * (10 s by default on Netlify); a scheduled one inside the 30 s of scheduled functions.
+ */
+export const WOKEN_FLUSH_BUDGET_MS = 7_000;
+export const SCHEDULED_FLUSH_BUDGET_MS = 25_000;
+/** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
+export const LEASE_TTL_MS = 30_000;
 
-export function createStore(config: Config): EventStore {
+export interface SpoolRuntime {
+  spool: Spool;
+  lease: FlushLease;
+  /** Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running one. */
+  flush(budgetMs: number): Promise<FlushReport | undefined>;
+  /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
+  wake(start: () => Promise<void>): Promise<boolean>;
+}
+
+/** What a function instance works with: a store (and the spool in front of it), or the reason there is none. */
+export type Runtime = { ok: true; store: EventStore; spool: SpoolRuntime | undefined } | { ok: false; error: ConfigError };
+
+export interface RuntimeParts {
+  /** Where the spool and the flusher's lease live; Netlify Blobs unless given. */
+  blobs?: BlobStore;
+  clock?: Clock;
+  leaseTtlMs?: number;
+}
+
+export function createStore(config: Config, clock: Clock = systemClock): EventStore {
   const { storage, pathPrefix, maxFileBytes } = config;
   return storage.kind === "github"
-    ? new GitHubStore(storage.github, pathPrefix, maxFileBytes)
+    ? // Behind the spool, a rate limit stops the flush and is recorded for all instances; waiting would hold the lease idle.
+      new GitHubStore(storage.github, pathPrefix, maxFileBytes, { clock, waitOnRateLimit: !config.spool.enabled })
     : new LocalStore(resolve(storage.dir), pathPrefix, maxFileBytes);
 }
 
+export function createRuntime(config: Config, { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {}): Runtime {
+  const store = createStore(config, clock);
+  if (!config.spool.enabled) return { ok: true, store, spool: undefined };
+  const spool = new Spool(blobs, clock);
+  const lease = new FlushLease(blobs, clock, leaseTtlMs);
+  let running: Promise<FlushReport | undefined> | undefined;
+  const flush = (budgetMs: number) =>
+    (running ??= flushSpool({ spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
+      .catch((error: unknown) => {
+        log("error", "spool_flush_failed", { message: error instanceof Error ? error.message : String(error) });
+        return undefined;
+      })
+      .finally(() => {
+        running = undefined;
+      }));
+  const waker = new FlushWaker(lease, clock);
+  return { ok: true, store, spool: { spool, lease, flush, wake: (start) => waker.wake(start) } };
+}
+
 /** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deployContext?: string): Runtime {
+export function loadRuntime(deployContext?: string, parts?: RuntimeParts): Runtime {
   try {
-    const store = createStore(loadConfig(undefined, deployContext));
-    log("info", "storage_ready", { ...store.describe() });
-    return { ok: true, store };
+    const runtime = createRuntime(loadConfig(undefined, deployContext), parts);
+    if (runtime.ok) log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? "on" : "off" });
+    return runtime;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     log("error", "storage_not_configured", { message: error.message });

@@ -1,31 +1,64 @@
 import type { StoredEvent } from "./event.ts";
+import { groupByPartition } from "./partition.ts";
 
 /** Seconds a client is told to wait after a failure that says nothing more precise. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+export interface CommitOptions {
+  /** Epoch ms (of the store's clock) by which to give up. */
+  deadline: number;
+  /** Awaited before every content write: where a caller paces writes against GitHub's limits. */
+  beforeWrite?: () => Promise<void>;
+}
 
 /** Where events end up: a GitHub repository or a local folder, with the same file layout. */
 export interface EventStore {
   /** What health reports: the kind of store and its target, never a secret. */
   describe(): StoreDescription;
   /**
-   * Appends the events, each exactly once, before `deadline` (epoch ms). Resolves when all are
-   * stored; rejects with StoreUnavailableError when they cannot be now.
+   * One write to one file: stores as many of the leading `batches` (all of one UTC day) as fit in
+   * the day's newest file, skipping events it already holds (at least one batch is taken). Rejects
+   * with StoreUnavailableError when that cannot be done now.
    */
-  append(events: readonly StoredEvent[], deadline: number): Promise<void>;
+  commit(batches: readonly (readonly StoredEvent[])[], options: CommitOptions): Promise<CommitResult>;
+}
+
+export interface CommitResult {
+  /** How many of the leading batches are now stored. */
+  batches: number;
+  /** Events this commit added (the rest were there already). */
+  events: number;
+  /** The path written, or undefined when nothing needed writing. */
+  path: string | undefined;
+  /** Bytes sent: for GitHub the whole file, since the contents API takes no appends. */
+  bytes: number;
 }
 
 export type StoreDescription =
   | { storage: "github"; repository: string; branch: string; prefix: string; api_url: string; max_file_bytes: number }
   | { storage: "local"; dir: string; prefix: string; max_file_bytes: number };
 
-/** The store cannot take events now; the client should send them again after `retryAfterSeconds`. */
+/** Why a store could not take events now. */
+export type UnavailableReason = "busy" | "rate_limited" | "paced" | "refused";
+
+/** The store cannot take events now; try again after `retryAfterSeconds`. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
+  readonly reason: UnavailableReason;
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: UnavailableReason },
   ) {
     super(message, options);
+    this.reason = options?.reason ?? "busy";
+  }
+}
+
+/** Stores `events` now, one commit per file and day, each event exactly once: the path without a spool. */
+export async function appendEvents(store: EventStore, events: readonly StoredEvent[], options: CommitOptions): Promise<void> {
+  for (const { events: dayEvents } of groupByPartition(events, "").values()) {
+    let batches = dayEvents.map((event) => [event]);
+    while (batches.length > 0) batches = batches.slice((await store.commit(batches, options)).batches);
   }
 }

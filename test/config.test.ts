@@ -12,6 +12,7 @@ describe("configuration", () => {
         storage: { kind: "local", dir: ".telemetry-data" },
         pathPrefix: "telemetry",
         maxFileBytes: 1024 * 1024,
+        spool: { enabled: true, limits: { perMinute: 60, perHour: 400 } },
       });
     }
     expect(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/x", TELEMETRY_PATH_PREFIX: "/events/v1/" }).storage).toEqual({ kind: "local", dir: "/tmp/x" });
@@ -59,6 +60,14 @@ describe("configuration", () => {
     }
   });
 
+  it("turns the spool off and sets the write pace on request, refusing values that are not counts", () => {
+    const config = loadConfig({ TELEMETRY_SPOOL: "off", TELEMETRY_WRITES_PER_MINUTE: "30", TELEMETRY_WRITES_PER_HOUR: "200" });
+    expect(config.spool).toEqual({ enabled: false, limits: { perMinute: 30, perHour: 200 } });
+    expect(() => loadConfig({ TELEMETRY_SPOOL: "maybe" })).toThrow(/TELEMETRY_SPOOL/);
+    expect(() => loadConfig({ TELEMETRY_WRITES_PER_MINUTE: "0" })).toThrow(/TELEMETRY_WRITES_PER_MINUTE/);
+    expect(() => loadConfig({ TELEMETRY_WRITES_PER_HOUR: "1.5" })).toThrow(/TELEMETRY_WRITES_PER_HOUR/);
+  });
+
   it("rejects a file size cap outside its bounds and a prefix that escapes the folder", () => {
     expect(() => loadConfig({ TELEMETRY_MAX_FILE_BYTES: "10" })).toThrow(/TELEMETRY_MAX_FILE_BYTES/);
     expect(() => loadConfig({ TELEMETRY_MAX_FILE_BYTES: "lots" })).toThrow(/TELEMETRY_MAX_FILE_BYTES/);
@@ -68,10 +77,10 @@ describe("configuration", () => {
 
 describe("GET /api/v1/health", () => {
   const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
-    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, store: createStore(config) });
+    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, store: createStore(config), spool: undefined });
 
   it("names the GitHub target without the token", async () => {
-    const response = health(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }));
+    const response = await health(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }));
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
@@ -82,23 +91,24 @@ describe("GET /api/v1/health", () => {
       prefix: "telemetry",
       api_url: "https://api.github.com",
       max_file_bytes: 1048576,
+      spool: { enabled: false },
     });
     expect(text).not.toContain(TOKEN);
   });
 
   it("names the local folder", async () => {
-    const body = await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events" })).json();
+    const body = await (await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events" }))).json();
     expect(body).toMatchObject({ status: "ok", storage: "local", dir: "/tmp/events", prefix: "telemetry" });
   });
 
   it("answers 503 with the configuration problem, and 405 to other methods", async () => {
-    const unconfigured = handleHealthRequest(new Request("http://localhost/api/v1/health"), {
+    const unconfigured = await handleHealthRequest(new Request("http://localhost/api/v1/health"), {
       ok: false,
       error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
     });
     expect(unconfigured.status).toBe(503);
     expect(await unconfigured.json()).toMatchObject({ status: "error", error: "storage_not_configured" });
-    const post = health(loadConfig({}), "POST");
+    const post = await health(loadConfig({}), "POST");
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
   });

@@ -6,7 +6,7 @@ import type { GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
 import { GitHubStore } from "../lib/github-store.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { StoreUnavailableError } from "../lib/store.ts";
+import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/store.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github.ts";
 
 const API = "https://api.github.com";
@@ -42,6 +42,7 @@ function event(createdAt = "2026-11-22T10:00:00.000Z", metadata: Record<string, 
 }
 
 const soon = () => Date.now() + 4000;
+const append = (store: EventStore, events: StoredEvent[], deadline: number) => appendEvents(store, events, { deadline });
 
 function linesOf(path: string, branch?: string): StoredEvent[] {
   const text = fake.file(path, branch) ?? "";
@@ -58,8 +59,8 @@ describe("GitHubStore against GitHub's contents API", () => {
     const store = newStore();
     const first = event();
     const second = event();
-    await store.append([first], soon());
-    await store.append([second], soon());
+    await append(store, [first], soon());
+    await append(store, [second], soon());
 
     expect(linesOf(DAY_FILE).map((line) => line.event_id)).toEqual([first.event_id, second.event_id]);
     expect(fake.commits.map((commit) => commit.message)).toEqual([
@@ -71,7 +72,7 @@ describe("GitHubStore against GitHub's contents API", () => {
   it("writes each event of a batch once, in one commit per file, split by UTC day", async () => {
     useFake();
     const events = [event("2026-11-22T23:59:59.999Z"), event("2026-11-22T23:59:59.999Z"), event("2026-11-23T00:00:00.000Z")];
-    await newStore().append(events, soon());
+    await append(newStore(), events, soon());
     expect(linesOf(DAY_FILE)).toHaveLength(2);
     expect(linesOf("telemetry/2026/11/23.ndjson")).toHaveLength(1);
     expect(fake.commits.map((commit) => commit.message)).toEqual([
@@ -84,7 +85,7 @@ describe("GitHubStore against GitHub's contents API", () => {
     useFake();
     fake.seed(DAY_FILE, '{"hand":"edited"}');
     const added = event();
-    await newStore().append([added], soon());
+    await append(newStore(), [added], soon());
     expect(fake.file(DAY_FILE)).toBe(`{"hand":"edited"}\n${JSON.stringify(added)}\n`);
   });
 
@@ -92,7 +93,7 @@ describe("GitHubStore against GitHub's contents API", () => {
     // This is about races on the branch, not GitHub's write quota: 50 racing writers make hundreds of attempts.
     useFake({ latencyMs: [1, 20], writesPerMinute: 10_000, writesPerHour: 10_000 });
     const events = Array.from({ length: 50 }, () => event());
-    const results = await Promise.allSettled(events.map((one) => newStore().append([one], Date.now() + 60_000)));
+    const results = await Promise.allSettled(events.map((one) => append(newStore(), [one], Date.now() + 60_000)));
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
 
     const ids = linesOf(DAY_FILE).map((line) => line.event_id);
@@ -107,8 +108,8 @@ describe("GitHubStore against GitHub's contents API", () => {
     const cap = 2048;
     fake.seed(DAY_FILE, `${"x".repeat(cap - 100)}\n`);
     const big = event("2026-11-22T10:00:00.000Z", { pad: "y".repeat(200) });
-    await newStore({}, cap).append([big], soon());
-    await newStore({}, cap).append([event()], soon());
+    await append(newStore({}, cap), [big], soon());
+    await append(newStore({}, cap), [event()], soon());
 
     expect(fake.file(DAY_FILE)).toBe(`${"x".repeat(cap - 100)}\n`);
     expect(linesOf("telemetry/2026/11/22.part-0002.ndjson")).toHaveLength(2);
@@ -120,7 +121,7 @@ describe("GitHubStore against GitHub's contents API", () => {
     const existing = `${JSON.stringify({ filler: "z".repeat(1_200_000) })}\n`;
     fake.seed(DAY_FILE, existing);
     const added = event();
-    await newStore({}, 4 * MIB).append([added], soon());
+    await append(newStore({}, 4 * MIB), [added], soon());
     expect(fake.file(DAY_FILE)).toBe(`${existing}${JSON.stringify(added)}\n`);
   });
 
@@ -136,7 +137,7 @@ describe("GitHubStore against GitHub's contents API", () => {
       }),
     );
     const one = event();
-    await newStore().append([one], soon());
+    await append(newStore(), [one], soon());
     expect(lost).toBe(1);
     expect(linesOf(DAY_FILE).map((line) => line.event_id)).toEqual([one.event_id]);
   });
@@ -144,7 +145,7 @@ describe("GitHubStore against GitHub's contents API", () => {
   it("rides out a transient 502", async () => {
     useFake();
     fake.failNext(1, 502);
-    await newStore().append([event()], soon());
+    await append(newStore(), [event()], soon());
     expect(linesOf(DAY_FILE)).toHaveLength(1);
   });
 
@@ -152,12 +153,12 @@ describe("GitHubStore against GitHub's contents API", () => {
     useFake({ retryAfterSeconds: 42 });
     fake.secondaryLimitFor(60_000);
     const store = newStore();
-    const error = await store.append([event()], soon()).catch((caught: unknown) => caught);
+    const error = await append(store, [event()], soon()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as StoreUnavailableError).retryAfterSeconds).toBe(42);
 
     const callsBefore = fake.requests.length;
-    await expect(store.append([event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(append(store, [event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(fake.requests.length).toBe(callsBefore);
     expect(fake.paths()).toEqual([]);
   });
@@ -165,9 +166,7 @@ describe("GitHubStore against GitHub's contents API", () => {
   it("refuses with a clear reason, and no token in any log line, when the token is bad", async () => {
     useFake();
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const error = await newStore({ token: "wrong-token-also-secret" })
-      .append([event()], soon())
-      .catch((caught: unknown) => caught);
+    const error = await append(newStore({ token: "wrong-token-also-secret" }), [event()], soon()).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(/401/);
     const lines = logged.mock.calls.flat().join("\n");
@@ -180,19 +179,19 @@ describe("GitHubStore against GitHub's contents API", () => {
     useFake();
     fake.seed("README.md", "data\n", "main");
     fake.seed("README.md", "data\n", "events");
-    await newStore({ branch: "events" }).append([event()], soon());
+    await append(newStore({ branch: "events" }), [event()], soon());
     expect(linesOf(DAY_FILE, "events")).toHaveLength(1);
     expect(fake.file(DAY_FILE, "main")).toBeUndefined();
 
     vi.spyOn(console, "error").mockImplementation(() => {});
-    await expect(newStore({ branch: "nope" }).append([event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(append(newStore({ branch: "nope" }), [event()], soon())).rejects.toBeInstanceOf(StoreUnavailableError);
     vi.restoreAllMocks();
   });
 
   it("talks to GitHub Enterprise Server under /api/v3", async () => {
     const ghes = "https://ghe.example.com/api/v3";
     useFake({}, ghes);
-    await newStore({ apiUrl: ghes }).append([event()], soon());
+    await append(newStore({ apiUrl: ghes }), [event()], soon());
     expect(linesOf(DAY_FILE)).toHaveLength(1);
   });
 });
@@ -205,7 +204,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
       }),
-      { runtime: { ok: true, store } },
+      { runtime: { ok: true, store, spool: undefined } },
     );
 
   it("answers 201 once the line is in GitHub", async () => {

@@ -18,7 +18,7 @@ let runtime: Runtime;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "telemetry-ingest-"));
-  runtime = { ok: true, store: new LocalStore(dir, "telemetry", 1024 * 1024) };
+  runtime = { ok: true, store: new LocalStore(dir, "telemetry", 1024 * 1024), spool: undefined };
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 

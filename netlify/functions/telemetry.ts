@@ -1,11 +1,25 @@
-import type { Context } from "@netlify/functions";
+import type { Handler } from "@netlify/functions";
 import { handleTelemetryRequest } from "../../lib/ingest.ts";
+import { connectBlobs, requestFromEvent, resultFromResponse } from "../../lib/lambda-http.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
-// Kept across invocations of a warm instance, so that concurrent requests share one committer.
+/** The function that runs a flush after answering; a request to it returns at once. */
+const FLUSH_FUNCTION_PATH = "/.netlify/functions/flush";
+const WAKE_TIMEOUT_MS = 1000;
+
+// Kept across invocations of a warm instance.
 let runtime: Runtime | undefined;
 
-export default async function telemetry(request: Request, context: Context): Promise<Response> {
-  runtime ??= loadRuntime(context.deploy?.context);
-  return handleTelemetryRequest(request, { runtime, platformIp: context.ip });
-}
+export const handler: Handler = async (event) => {
+  connectBlobs(event);
+  runtime ??= loadRuntime();
+  const response = await handleTelemetryRequest(requestFromEvent(event), {
+    runtime,
+    platformIp: event.headers["x-nf-client-connection-ip"],
+    startFlush: async () => {
+      const woken = await fetch(new URL(FLUSH_FUNCTION_PATH, event.rawUrl), { method: "POST", signal: AbortSignal.timeout(WAKE_TIMEOUT_MS) });
+      await woken.body?.cancel();
+    },
+  });
+  return resultFromResponse(response);
+};

@@ -74,6 +74,15 @@ export interface FakeGitHubOptions {
   now?: () => number;
   /** Used for latency. */
   sleep?: (ms: number) => Promise<void>;
+  /** Share of API calls (0 to 1) answered 502 at random, changing nothing. */
+  failureRate?: number;
+  /**
+   * Called when a content write arrives, before it is applied; answering "drop" discards it (the
+   * caller gets a 502). A test kills the writer here to show what a death before the write leaves.
+   */
+  beforeWrite?: (path: string) => Promise<"drop" | void> | "drop" | void;
+  /** Called once a content write is committed, before it is answered: where a test kills the writer after its write. */
+  afterWrite?: (path: string) => Promise<void> | void;
 }
 
 export interface CommitRecord {
@@ -144,6 +153,9 @@ export class FakeGitHub {
   private readonly retryAfterSeconds: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly failureRate: number;
+  private readonly beforeWrite: FakeGitHubOptions["beforeWrite"];
+  private readonly afterWrite: FakeGitHubOptions["afterWrite"];
 
   private readonly branches = new Map<string, Branch>();
   private writes = 0;
@@ -167,6 +179,9 @@ export class FakeGitHub {
     this.retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.failureRate = options.failureRate ?? 0;
+    this.beforeWrite = options.beforeWrite;
+    this.afterWrite = options.afterWrite;
     if (!options.empty) {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
@@ -181,8 +196,11 @@ export class FakeGitHub {
     const apiPath = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : undefined;
     const settle = await this.arrive(request, url, basePath, apiPath, requestId);
     await this.latency();
-    const answer = settle();
-    this.requests.push({ method: request.method, path: safeDecode(apiPath ?? url.pathname) ?? url.pathname, status: answer.status });
+    const path = safeDecode(apiPath ?? url.pathname) ?? url.pathname;
+    const dropped = request.method === "PUT" && (await this.beforeWrite?.(path)) === "drop";
+    const answer = dropped ? injectedFailure(502) : settle();
+    if (request.method === "PUT" && answer.status < 300) await this.afterWrite?.(path);
+    this.requests.push({ method: request.method, path, status: answer.status });
     return toResponse(answer, requestId);
   }
 
@@ -229,6 +247,7 @@ export class FakeGitHub {
       this.injectedFailures -= 1;
       return fixed(injectedFailure(this.injectedStatus));
     }
+    if (this.failureRate > 0 && Math.random() < this.failureRate) return fixed(injectedFailure(502));
     const credential = this.credential(request.headers.get("authorization"));
     if (credential === "bad") return fixed(githubError(401, "Bad credentials", DOCS.rest));
     // An anonymous caller cannot see a private repository: GitHub says it does not exist.

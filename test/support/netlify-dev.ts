@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -16,8 +17,15 @@ export interface NetlifyDev {
   stop(): Promise<void>;
 }
 
-/** Boots `netlify dev` (offline, as `npm start` does) on a free port, with `env` for the functions. */
+/** Where `netlify dev` keeps its local Netlify Blobs sandbox, and so the spool. */
+const BLOBS_SANDBOX = fileURLToPath(new URL("../../.netlify/blobs-serve", import.meta.url));
+
+/**
+ * Boots `netlify dev` (offline, as `npm start` does) on a free port, with `env` for the functions,
+ * and an empty Blobs sandbox: a spool left by an earlier run would be flushed into this one's store.
+ */
 export async function startNetlifyDev(env: Record<string, string>): Promise<NetlifyDev> {
+  await rm(BLOBS_SANDBOX, { recursive: true, force: true });
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)));
   const child = spawn(

@@ -1,0 +1,62 @@
+import type { Clock } from "./clock.ts";
+import { StoreUnavailableError } from "./store.ts";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+/** Writes an hour may start with at the per-minute pace, so that quiet traffic lands at once. */
+const BURST_SHARE_OF_HOUR = 0.1;
+
+export interface WriteLimits {
+  perMinute: number;
+  perHour: number;
+}
+
+/**
+ * When the next content write may start, given the times of the writes of the last hour
+ * (ascending): never more than `perMinute` in any minute nor `perHour` in any hour, and once the
+ * hour has seen its burst share, one write every `hour / perHour`, so that steady traffic is spread
+ * over the hour (and gathers into large commits) instead of spending the hour's budget at once.
+ */
+export function nextWriteAt(writes: readonly number[], now: number, limits: WriteLimits): number {
+  const recent = writes.filter((at) => at > now - HOUR_MS);
+  const last = recent.at(-1);
+  if (last === undefined) return now;
+  const burst = Math.max(1, Math.floor(limits.perHour * BURST_SHARE_OF_HOUR));
+  const spacing = recent.length >= burst ? HOUR_MS / limits.perHour : MINUTE_MS / limits.perMinute;
+  let next = Math.max(now, last + spacing);
+  const inMinute = recent.filter((at) => at > now - MINUTE_MS);
+  if (inMinute.length >= limits.perMinute) next = Math.max(next, inMinute[inMinute.length - limits.perMinute]! + MINUTE_MS);
+  if (recent.length >= limits.perHour) next = Math.max(next, recent[recent.length - limits.perHour]! + HOUR_MS);
+  return next;
+}
+
+/** Holds a flusher's write log and makes each write wait for its turn, or refuse when the turn is past the deadline. */
+export class WritePacer {
+  private log: number[];
+
+  constructor(
+    writes: readonly number[],
+    private readonly limits: WriteLimits,
+    private readonly clock: Clock,
+  ) {
+    this.log = [...writes].sort((a, b) => a - b);
+  }
+
+  /** The writes of the last hour, to keep in the shared state. */
+  writes(): number[] {
+    const now = this.clock.now();
+    this.log = this.log.filter((at) => at > now - HOUR_MS);
+    return [...this.log];
+  }
+
+  async wait(deadline: number): Promise<void> {
+    const at = nextWriteAt(this.log, this.clock.now(), this.limits);
+    if (at > deadline) {
+      throw new StoreUnavailableError("The write pace allows no write before the deadline", Math.ceil((at - this.clock.now()) / 1000), {
+        reason: "paced",
+      });
+    }
+    await this.clock.sleep(at - this.clock.now());
+    this.log.push(this.clock.now());
+  }
+}

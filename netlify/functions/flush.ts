@@ -1,0 +1,13 @@
+import type { Context } from "@netlify/functions";
+import { jsonResponse, methodNotAllowed } from "../../lib/http.ts";
+import { loadRuntime, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
+
+let runtime: Runtime | undefined;
+
+/** Woken by ingestion: answers 202 at once and flushes the spool after the answer. Safe to call by anyone: a flush is idempotent. */
+export default async function flush(request: Request, context: Context): Promise<Response> {
+  if (request.method !== "POST") return methodNotAllowed(["POST"]);
+  runtime ??= loadRuntime(context.deploy?.context);
+  if (runtime.ok && runtime.spool) context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS));
+  return jsonResponse(202, { status: "accepted" });
+}

@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { v7 as uuidv7 } from "uuid";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../lib/clock.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
+import { FlushLease, LeaseLostError } from "../lib/flush-lease.ts";
+import { flushSpool, type FlushReport } from "../lib/flush-spool.ts";
+import { GitHubStore } from "../lib/github-store.ts";
+import type { WriteLimits } from "../lib/pace-writes.ts";
+import { Spool } from "../lib/spool.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github.ts";
+
+const TOKEN = "test-token-do-not-leak";
+const OWNER = "acme";
+const REPO = "data";
+const DEFAULT_LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
+const CHILD = fileURLToPath(new URL("./support/flush-child.ts", import.meta.url));
+
+let blobs: LocalBlobs;
+let fake: FakeGitHub;
+let github: { url: string; close(): Promise<void> };
+
+async function useGitHub(options: FakeGitHubOptions = {}) {
+  fake = new FakeGitHub({ owner: OWNER, repo: REPO, token: TOKEN, ...options });
+  github = await serveFakeGitHub(fake);
+}
+
+beforeEach(async () => {
+  blobs = await startBlobs();
+});
+afterEach(async () => {
+  await github?.close();
+  await blobs.close();
+});
+
+const spool = () => new Spool(blobs.store(), systemClock);
+const store = (maxFileBytes = 1024 * 1024) =>
+  new GitHubStore({ token: TOKEN, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url }, "telemetry", maxFileBytes, {
+    waitOnRateLimit: false,
+  });
+
+function flush({ budgetMs = 10_000, leaseTtlMs = 30_000, limits = DEFAULT_LIMITS, lease }: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
+  return flushSpool(
+    { spool: spool(), lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs), store: store(), clock: systemClock, limits },
+    budgetMs,
+  );
+}
+
+function event(createdAt = new Date().toISOString()): StoredEvent {
+  return toStoredEvent(
+    { hwid: "a1b2c3d4", event_name: "app_launch", app_version: "1.2.3", client_type: "vector-inspector", metadata: { n: 1 } },
+    { eventId: uuidv7(), createdAt: new Date(createdAt), ip: "203.0.113.7" },
+  );
+}
+
+/** Accepts `count` events as ingestion does: one spool entry each. */
+async function accept(count: number, createdAt?: string): Promise<StoredEvent[]> {
+  const events = Array.from({ length: count }, () => event(createdAt));
+  await Promise.all(events.map((one) => spool().add([one])));
+  return events;
+}
+
+/** How many times each event id is in the repository, every line checked against the schema. */
+function storedCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const path of fake.paths()) {
+    for (const line of (fake.file(path) ?? "").split("\n").filter(Boolean)) {
+      const { event_id } = storedEventSchema.parse(JSON.parse(line));
+      counts.set(event_id, (counts.get(event_id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+function expectEachOnce(events: readonly StoredEvent[]) {
+  const counts = storedCounts();
+  expect([...counts.values()].every((count) => count === 1)).toBe(true);
+  expect(new Set(counts.keys())).toEqual(new Set(events.map((one) => one.event_id)));
+}
+
+const putCount = () => fake.requests.filter((request) => request.method === "PUT").length;
+
+describe("flushing the spool into GitHub", () => {
+  it("commits everything waiting in one write per day file, then clears the spool", async () => {
+    await useGitHub({ empty: true });
+    const today = await accept(120, "2026-11-22T23:59:58.000Z");
+    const tomorrow = await accept(30, "2026-11-23T00:00:01.000Z");
+    expect(await spool().depth()).toMatchObject({ entries: 150, events: 150 });
+
+    const report = await flush();
+    expect(report).toMatchObject({ outcome: "idle", events: 150, commits: 2, files: 2, error: null });
+    expect(fake.paths()).toEqual(["telemetry/2026/11/22.ndjson", "telemetry/2026/11/23.ndjson"]);
+    expect(putCount()).toBe(2);
+    expectEachOnce([...today, ...tomorrow]);
+    expect(await spool().depth()).toEqual({ entries: 0, events: 0, oldest_at: null });
+  });
+
+  it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {
+    await useGitHub();
+    await accept(5);
+    const dead = new FlushLease(blobs.store(), systemClock, 400);
+    expect(await dead.acquire()).toBeDefined();
+
+    expect(await flush()).toMatchObject({ outcome: "busy", events: 0 });
+    expect(fake.requests).toEqual([]);
+
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 5, commits: 1 });
+    await expect(dead.renew(await dead.read())).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it("stores each event once while ten instances flush at the same time as events arrive", async () => {
+    await useGitHub({ latencyMs: [5, 20] });
+    const arriving = Promise.all(Array.from({ length: 10 }, () => accept(20)));
+    const flushes = Array.from({ length: 10 }, async () => {
+      const reports: FlushReport[] = [];
+      for (let round = 0; round < 5; round += 1) reports.push(await flush());
+      return reports;
+    });
+    const [batches] = await Promise.all([arriving, ...flushes]);
+    await flush();
+    expectEachOnce(batches.flat());
+    expect(fake.writeCount()).toBeLessThan(50);
+  });
+
+  it("paces writes: stops when the next write's turn is past its budget, leaving the events waiting", async () => {
+    await useGitHub();
+    await accept(3);
+    expect(await flush({ limits: { perMinute: 1, perHour: 400 } })).toMatchObject({ outcome: "idle", commits: 1 });
+    const later = await accept(4);
+    const report = await flush({ limits: { perMinute: 1, perHour: 400 }, budgetMs: 3000 });
+    expect(report).toMatchObject({ outcome: "paced", events: 0, commits: 0, error: null });
+    expect(putCount()).toBe(1);
+    expect(await spool().depth()).toMatchObject({ events: 4 });
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 4 });
+    expect(storedCounts().size).toBe(7);
+    expect(later.every((one) => storedCounts().get(one.event_id) === 1)).toBe(true);
+  });
+
+  it("stops on a secondary rate limit, keeps GitHub's retry-after in the shared state, and makes no call before it passes", async () => {
+    await useGitHub({ retryAfterSeconds: 2 });
+    const events = await accept(10);
+    fake.secondaryLimitFor(60_000);
+    const stopped = await flush();
+    expect(stopped).toMatchObject({ outcome: "blocked", events: 0 });
+    expect(stopped.error).toMatch(/rate limit/i);
+    const state = await new FlushLease(blobs.store(), systemClock, 1000).read();
+    expect(state.blocked_until).toBeGreaterThan(Date.now() + 1000);
+    expect(state.last_flush).toMatchObject({ events: 0, commits: 0 });
+
+    const calls = fake.requests.length;
+    expect(await flush()).toMatchObject({ outcome: "blocked", events: 0 });
+    expect(fake.requests.length).toBe(calls);
+
+    fake.secondaryLimitFor(0);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 10, commits: 1 });
+    expectEachOnce(events);
+  });
+
+  it("keeps the events through GitHub's 5xx and stores them once when it answers again", async () => {
+    await useGitHub();
+    const events = await accept(8);
+    fake.failNext(1000, 502);
+    const failed = await flush({ budgetMs: 2500 });
+    expect(failed.outcome).toBe("failed");
+    expect(failed.error).toMatch(/GitHub is busy/);
+    expect(await spool().depth()).toMatchObject({ events: 8 });
+    fake.failNext(0);
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 8 });
+    expectEachOnce(events);
+  });
+});
+
+describe("a flusher killed in the middle of its write", () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill("SIGKILL");
+  });
+
+  function startChild(): ChildProcess {
+    const config = {
+      blobs: { url: blobs.url, token: blobs.token, siteID: blobs.siteID },
+      github: { url: github.url, token: TOKEN, owner: OWNER, repo: REPO },
+      leaseTtlMs: 1000,
+    };
+    child = spawn(process.execPath, ["--experimental-transform-types", "--no-warnings", CHILD, JSON.stringify(config)], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    return child;
+  }
+
+  async function kill(process: ChildProcess) {
+    const exited = new Promise((resolve) => process.once("exit", resolve));
+    process.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Flushes as the next instance would, once the dead flusher's lease has expired. */
+  async function successor(): Promise<FlushReport> {
+    for (;;) {
+      const report = await flush();
+      if (report.outcome !== "busy") return report;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it("after GitHub accepted the write but before the spool was cleared: its successor stores nothing twice", async () => {
+    let victim: ChildProcess | undefined;
+    await useGitHub({ afterWrite: async () => victim && (await kill(victim)) });
+    const events = await accept(25);
+    victim = startChild();
+    await new Promise((resolve) => victim!.once("exit", resolve));
+
+    expect(fake.writeCount()).toBe(1);
+    expectEachOnce(events);
+    expect(await spool().depth()).toMatchObject({ events: 25 });
+
+    const report = await successor();
+    expect(report).toMatchObject({ outcome: "idle", events: 0, commits: 0 });
+    expect(fake.writeCount()).toBe(1);
+    expectEachOnce(events);
+    expect(await spool().depth()).toMatchObject({ events: 0 });
+  });
+
+  it("before its write reached GitHub: its successor stores every event", async () => {
+    let victim: ChildProcess | undefined;
+    await useGitHub({
+      beforeWrite: async () => {
+        if (!victim) return;
+        await kill(victim);
+        victim = undefined;
+        return "drop";
+      },
+    });
+    const events = await accept(25);
+    victim = startChild();
+    await new Promise((resolve) => child!.once("exit", resolve));
+
+    expect(fake.paths()).toEqual([]);
+    expect(await spool().depth()).toMatchObject({ events: 25 });
+
+    expect(await successor()).toMatchObject({ outcome: "idle", events: 25, commits: 1 });
+    expectEachOnce(events);
+  });
+});

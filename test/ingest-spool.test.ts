@@ -1,0 +1,84 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getStore } from "@netlify/blobs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../lib/config.ts";
+import { handleHealthRequest } from "../lib/health.ts";
+import { handleTelemetryRequest } from "../lib/ingest.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+
+let blobs: LocalBlobs;
+let dir: string;
+let runtime: Runtime & { ok: true };
+
+beforeEach(async () => {
+  blobs = await startBlobs();
+  dir = await mkdtemp(join(tmpdir(), "telemetry-spool-ingest-"));
+  runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & { ok: true };
+});
+afterEach(async () => {
+  await blobs.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const post = (body: unknown, startFlush?: () => Promise<void>, target: Runtime = runtime) =>
+  handleTelemetryRequest(
+    new Request("http://localhost/api/v1/telemetry", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    { runtime: target, platformIp: "203.0.113.7", startFlush },
+  );
+
+const event = (n: number) => ({ hwid: "h", event_name: "app_launch", app_version: "1.0.0", metadata: { n } });
+
+async function storedLines(): Promise<string[]> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+  const texts = await Promise.all(files.map((file) => readFile(join(file.parentPath, file.name), "utf8")));
+  return texts.flatMap((text) => text.split("\n").filter(Boolean));
+}
+
+describe("ingest with the spool", () => {
+  it("answers 201 once the event is in the spool, before anything reaches the store", async () => {
+    const response = await post(event(1));
+    expect(response.status).toBe(201);
+    expect(await runtime.spool!.spool.depth()).toMatchObject({ entries: 1, events: 1 });
+    expect(await storedLines()).toEqual([]);
+
+    await runtime.spool!.flush(5000);
+    const [line] = await storedLines();
+    expect(JSON.parse(line!)).toMatchObject({ event_id: (await response.json()).event_id, ip: "203.0.113.7", metadata: { n: 1 } });
+  });
+
+  it("wakes one flush for a burst of requests, not one per request", async () => {
+    let wakes = 0;
+    const start = async () => {
+      wakes += 1;
+    };
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, n) => post(event(n), start)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(201));
+    expect(wakes).toBe(1);
+  });
+
+  it("answers 503 with Retry-After, and keeps nothing, when the spool cannot be written", async () => {
+    const unreachable = getStore({ name: "telemetry-spool", siteID: blobs.siteID, token: "wrong-token", edgeURL: blobs.url, uncachedEdgeURL: blobs.url });
+    const broken = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: unreachable });
+    const response = await post(event(1), undefined, broken);
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await response.json()).toMatchObject({ status: "error", error: "storage_unavailable" });
+    expect(await runtime.spool!.spool.depth()).toMatchObject({ entries: 0 });
+  });
+
+  it("reports the spool in health: waiting events, the oldest one's age, and the last flush", async () => {
+    await post(event(1));
+    await post(event(2));
+    const waiting = await (await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime, () => Date.now() + 30_000)).json();
+    expect(waiting.spool).toMatchObject({ enabled: true, waiting_events: 2, waiting_entries: 2, flushing: false, last_flush: null });
+    expect(waiting.spool.oldest_waiting_age_s).toBeGreaterThanOrEqual(29);
+
+    await runtime.spool!.flush(5000);
+    const flushed = await (await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime)).json();
+    expect(flushed.spool).toMatchObject({ waiting_events: 0, oldest_waiting_age_s: null, writes_last_hour: 1 });
+    expect(flushed.spool.last_flush).toMatchObject({ events: 2, commits: 1, files: 1, error: null });
+  });
+});

@@ -1,0 +1,48 @@
+import { v7 as uuidv7 } from "uuid";
+import { describe, expect, it } from "vitest";
+import { toStoredEvent, type StoredEvent } from "../lib/event.ts";
+import { toLine } from "../lib/ndjson.ts";
+import { planAppend } from "../lib/plan-append.ts";
+
+function event(): StoredEvent {
+  return toStoredEvent(
+    { hwid: "h", event_name: "app_launch", app_version: "1.0.0", client_type: "vector-inspector", metadata: {} },
+    { eventId: uuidv7(), createdAt: new Date("2026-11-22T10:00:00.000Z"), ip: null },
+  );
+}
+const lineBytes = Buffer.byteLength(toLine(event()));
+
+describe("planning one write", () => {
+  it("appends every batch to a new day's first part", () => {
+    const batches = [[event(), event()], [event()]];
+    expect(planAppend(undefined, batches, 1024 * 1024)).toEqual({ part: 1, base: "", lines: batches.flat().map(toLine), taken: 2 });
+  });
+
+  it("leaves out events the file already holds, and counts batches wholly there as stored", () => {
+    const [a, b, c] = [event(), event(), event()];
+    const text = toLine(a) + toLine(b);
+    const plan = planAppend({ part: 3, text }, [[a], [b, c]], 1024 * 1024);
+    expect(plan).toEqual({ part: 3, base: text, lines: [toLine(c)], taken: 2 });
+    expect(planAppend({ part: 3, text }, [[a], [b]], 1024 * 1024)).toMatchObject({ lines: [], taken: 2 });
+  });
+
+  it("never splits a batch across files, and starts the next part only when the latest is full", () => {
+    const text = toLine(event());
+    const cap = lineBytes * 3;
+    const plan = planAppend({ part: 1, text }, [[event()], [event(), event()], [event()]], cap);
+    expect(plan).toMatchObject({ part: 1, taken: 1 });
+    expect(plan.lines).toHaveLength(1);
+
+    const full = toLine(event()).repeat(3);
+    const next = planAppend({ part: 1, text: full }, [[event(), event()], [event()], [event(), event()]], cap);
+    expect(next).toMatchObject({ part: 2, base: "", taken: 2 });
+    expect(next.lines).toHaveLength(3);
+  });
+
+  it("puts a batch larger than the cap alone in a part rather than refuse it", () => {
+    const big = Array.from({ length: 10 }, event);
+    const plan = planAppend({ part: 4, text: toLine(event()) }, [big, [event()]], lineBytes * 3);
+    expect(plan).toMatchObject({ part: 5, base: "", taken: 1 });
+    expect(plan.lines).toHaveLength(10);
+  });
+});

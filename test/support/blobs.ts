@@ -1,0 +1,35 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getStore } from "@netlify/blobs";
+import { BlobsServer } from "@netlify/blobs/server";
+
+export interface LocalBlobs {
+  url: string;
+  token: string;
+  siteID: string;
+  /** A strongly consistent store on the server, as a function gets from `getStore`. */
+  store(name?: string): ReturnType<typeof getStore>;
+  close(): Promise<void>;
+}
+
+/** `@netlify/blobs`' own local server on a loopback port, over a fresh temp folder. */
+export async function startBlobs(): Promise<LocalBlobs> {
+  const directory = await mkdtemp(join(tmpdir(), "telemetry-blobs-"));
+  const token = "blobs-test-token";
+  const server = new BlobsServer({ directory, token });
+  const { port } = await server.start();
+  const url = `http://127.0.0.1:${port}`;
+  const siteID = "test-site";
+  return {
+    url,
+    token,
+    siteID,
+    store: (name = "telemetry-spool") =>
+      getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" }),
+    close: async () => {
+      await server.stop();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -7,5 +7,5 @@ export interface BlobStore {
   setJSON(key: string, value: unknown, options?: { onlyIfNew?: boolean; onlyIfMatch?: string }): Promise<{ modified: boolean; etag?: string }>;
   delete(key: string): Promise<void>;
   /** Entries under `prefix` with their etags (the one read that gives an etag on every implementation, the local sandbox included). */
-  list(options: { prefix: string }): Promise<{ blobs: { key: string; etag: string }[] }>;
+  list(options: { prefix: string; directories?: boolean }): Promise<{ blobs: { key: string; etag: string }[]; directories?: string[] }>;
 }

@@ -22,10 +22,12 @@ export interface FlushState {
   writes: number[];
   /** GitHub's `retry-after` from a secondary limit: no write before this (epoch ms). */
   blocked_until: number;
+  /** When the next write may start, by the pace or a rate limit: waking a flusher long before is useless (epoch ms). */
+  resume_at: number;
   last_flush: LastFlush | null;
 }
 
-const EMPTY_STATE: FlushState = { holder: null, expires_at: 0, writes: [], blocked_until: 0, last_flush: null };
+const EMPTY_STATE: FlushState = { holder: null, expires_at: 0, writes: [], blocked_until: 0, resume_at: 0, last_flush: null };
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
 export class LeaseLostError extends Error {
@@ -102,6 +104,7 @@ function parseState(data: unknown): FlushState {
     expires_at: Number(value.expires_at) || 0,
     writes: Array.isArray(value.writes) ? value.writes.filter((at): at is number => typeof at === "number") : [],
     blocked_until: Number(value.blocked_until) || 0,
+    resume_at: Number(value.resume_at) || 0,
     last_flush: value.last_flush ?? null,
   };
 }

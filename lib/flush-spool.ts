@@ -7,10 +7,18 @@ import { partitionOf } from "./partition.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
 import { StoreUnavailableError, type EventStore } from "./store.ts";
 
-/** A write's turn must come this long before the run's deadline, so that the write itself fits. */
-const WRITE_BUDGET_MS = 1500;
-/** Entries one round reads at most: enough for a full file of every waiting day, bounded in memory. */
-const MAX_ENTRIES_PER_ROUND = 5000;
+/** A write's turn must come this long before the run's deadline, so that the commit (a read and a write of up to a few MB) and its clean-up fit. */
+export const WRITE_BUDGET_MS = 3000;
+/** Entries one round reads at most: a thousand events per commit, and a round short enough for a woken flush's budget. */
+const MAX_ENTRIES_PER_ROUND = 1000;
+/**
+ * The budget says when a run stops starting work; a commit under way may finish this much later.
+ * Cutting it short would waste the write (GitHub counts it) and, with a file near its cap, fail
+ * the same way on every run.
+ */
+const COMMIT_GRACE_MS = 2000;
+/** Entries read between two looks at the clock. */
+const READ_CHUNK = 100;
 
 export interface FlushDeps {
   spool: Spool;
@@ -29,6 +37,8 @@ export type FlushOutcome = "idle" | "busy" | "paced" | "blocked" | "lost" | "fai
 
 export interface FlushReport extends LastFlush {
   outcome: FlushOutcome;
+  /** When the next write may start (epoch ms). */
+  resume_at: number;
 }
 
 /**
@@ -55,13 +65,24 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
         .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
     }
     // An event accepted while this run held the lease had its own flush turned away: look once more.
-    if (outcome !== "idle" || clock.now() > run.deadline - WRITE_BUDGET_MS || (await spool.list()).length === 0) {
-      const report = { outcome, ...run.summary(started, outcome) };
-      log(report.error ? "warn" : "info", "spool_flushed", { ...report });
+    const waiting = outcome === "idle" && (await spool.oldest(1)).length > 0;
+    if (!waiting || clock.now() > run.deadline - WRITE_BUDGET_MS) {
+      const final = waiting ? "paced" : outcome;
+      const report = { outcome: final, resume_at: after.resume_at, ...run.summary(started, final) };
+      log(report.error ? "warn" : "info", "spool_flushed", { ...report, resume_at: new Date(report.resume_at).toISOString() });
       return report;
     }
   }
-  return { outcome: "busy", ...run.summary(started, "busy") };
+  return { outcome: "busy", resume_at: 0, ...run.summary(started, "busy") };
+}
+
+/**
+ * Whether a run that stopped should hand over to another at once: it ran out of its budget (not
+ * into a rate limit or a failure) with events still waiting, and the next write is allowed before
+ * a new run's budget would run out. Otherwise the next accepted event, or the schedule, starts it.
+ */
+export function shouldContinue(report: FlushReport, now: number, leadMs: number): boolean {
+  return report.outcome === "paced" && report.resume_at <= now + leadMs;
 }
 
 class FlushRun {
@@ -72,6 +93,8 @@ class FlushRun {
   private error: string | null = null;
   /** Entries read in an earlier round of this run and not yet stored, by key. */
   private readonly cache = new Map<string, StoredEvent[]>();
+  /** The oldest entries as last listed, less what this run has stored: a run lists again once it has worked through them. */
+  private queue: SpoolEntry[] = [];
 
   constructor(
     private readonly deps: FlushDeps,
@@ -84,42 +107,55 @@ class FlushRun {
     const pacer = new WritePacer(state.writes, limits, clock);
     try {
       for (;;) {
-        if (state.blocked_until > clock.now()) return { outcome: "blocked", state, lost: false };
-        if (clock.now() > this.deadline - WRITE_BUDGET_MS) return { outcome: "paced", state, lost: false };
-        const entries = (await spool.list()).slice(0, MAX_ENTRIES_PER_ROUND);
-        if (entries.length === 0) return { outcome: "idle", state, lost: false };
-        await this.load(entries);
+        const resumeAt = Math.max(state.blocked_until, pacer.nextAt());
+        if (state.blocked_until > clock.now()) return { outcome: "blocked", state: { ...state, resume_at: resumeAt }, lost: false };
+        if (clock.now() > this.deadline - WRITE_BUDGET_MS) return { outcome: "paced", state: { ...state, resume_at: resumeAt }, lost: false };
+        if (this.queue.length === 0) this.queue = await spool.oldest(MAX_ENTRIES_PER_ROUND);
+        const entries = this.queue.slice(0, MAX_ENTRIES_PER_ROUND);
+        if (entries.length === 0) return { outcome: "idle", state: { ...state, resume_at: resumeAt }, lost: false };
+        const loaded = await this.load(entries);
 
-        for (const day of groupByDay(entries, this.cache)) {
-          const result = await store.commit(
-            day.map((entry) => this.cache.get(entry.key)!),
-            { deadline: this.deadline, beforeWrite: () => pacer.wait(this.deadline - WRITE_BUDGET_MS) },
-          );
-          state = { ...state, writes: pacer.writes() };
-          if (result.path) {
-            this.commits += 1;
-            this.files.add(result.path);
+        for (let day of groupByDay(loaded, this.cache)) {
+          // One commit per file; a day with more than its newest part can take goes on into the next part.
+          while (day.length > 0) {
+            const result = await store.commit(
+              day.map((entry) => this.cache.get(entry.key)!),
+              { deadline: this.deadline + COMMIT_GRACE_MS, beforeWrite: () => pacer.wait(this.deadline - WRITE_BUDGET_MS) },
+            );
+            state = { ...state, writes: pacer.writes() };
+            if (result.path) {
+              this.commits += 1;
+              this.files.add(result.path);
+            }
+            this.events += result.events;
+            this.bytes += result.bytes;
+            const stored = day.slice(0, result.batches);
+            // Deleted only now that the commit landed, and before the next commit: a flusher that dies
+            // before this line leaves the entries for its successor, whose first read is the file
+            // just written, where it finds their events and skips them.
+            await spool.remove(stored);
+            for (const entry of stored) this.cache.delete(entry.key);
+            const done = new Set(stored.map((entry) => entry.key));
+            this.queue = this.queue.filter((entry) => !done.has(entry.key));
+            await lease.renew(state);
+            day = day.slice(result.batches);
           }
-          this.events += result.events;
-          this.bytes += result.bytes;
-          const stored = day.slice(0, result.batches);
-          // Deleted only now that the commit landed: a flusher that dies before this line leaves the
-          // entries for its successor, which finds their events in the file and skips them.
-          await spool.remove(stored);
-          for (const entry of stored) this.cache.delete(entry.key);
-          await lease.renew(state);
         }
       }
     } catch (error) {
-      state = { ...state, writes: pacer.writes() };
+      state = { ...state, writes: pacer.writes(), resume_at: pacer.nextAt() };
       if (error instanceof LeaseLostError) {
         this.error = error.message;
         return { outcome: "lost", state, lost: true };
       }
-      if (error instanceof StoreUnavailableError && error.reason === "paced") return { outcome: "paced", state, lost: false };
+      // Out of budget, by the pace or the clock: not a failure, the next run goes on.
+      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "out_of_time")) {
+        return { outcome: "paced", state, lost: false };
+      }
       this.error = messageOf(error);
       if (error instanceof StoreUnavailableError && error.reason === "rate_limited") {
-        state = { ...state, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+        const blockedUntil = clock.now() + error.retryAfterSeconds * 1000;
+        state = { ...state, blocked_until: blockedUntil, resume_at: Math.max(state.resume_at, blockedUntil) };
         return { outcome: "blocked", state, lost: false };
       }
       return { outcome: "failed", state, lost: false };
@@ -139,10 +175,20 @@ class FlushRun {
     };
   }
 
-  private async load(entries: readonly SpoolEntry[]): Promise<void> {
+  /**
+   * Reads the entries not read yet, a chunk at a time, while the run has time to spare for its
+   * commit (at least one chunk, so that a run always makes progress); returns those it has.
+   */
+  private async load(entries: readonly SpoolEntry[]): Promise<SpoolEntry[]> {
+    const { spool, clock } = this.deps;
     const unread = entries.filter((entry) => !this.cache.has(entry.key));
-    const events = await this.deps.spool.read(unread);
-    unread.forEach((entry, index) => this.cache.set(entry.key, events[index]!));
+    for (let start = 0; start < unread.length; start += READ_CHUNK) {
+      if (start > 0 && clock.now() > this.deadline - WRITE_BUDGET_MS) break;
+      const chunk = unread.slice(start, start + READ_CHUNK);
+      const events = await spool.read(chunk);
+      chunk.forEach((entry, index) => this.cache.set(entry.key, events[index]!));
+    }
+    return entries.filter((entry) => this.cache.has(entry.key));
   }
 }
 

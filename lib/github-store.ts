@@ -86,8 +86,11 @@ export class GitHubStore implements EventStore {
         const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** failures);
         failures += 1;
         if (this.clock.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
+          // Our own time limit cut the call short: no sign that GitHub is in trouble.
+          const ownTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
           throw new StoreUnavailableError("GitHub is busy: the events could not be written in time", DEFAULT_RETRY_AFTER_SECONDS, {
             cause: error,
+            reason: ownTimeout ? "out_of_time" : "busy",
           });
         }
         await this.clock.sleep(backoff);
@@ -95,7 +98,7 @@ export class GitHubStore implements EventStore {
     }
   }
 
-  private async listFolder(dir: string, deadline: number): Promise<{ name: string; size: number }[]> {
+  private async listFolder(dir: string, deadline: number): Promise<{ name: string }[]> {
     try {
       const { data } = await this.client.rest.repos.getContent({ ...this.repoRef(), path: dir, request: this.callOptions(deadline) });
       return Array.isArray(data) ? data.filter((entry) => entry.type === "file") : [];
@@ -159,7 +162,7 @@ export class GitHubStore implements EventStore {
       });
     }
     if (deadline - now < MIN_CALL_BUDGET_MS) {
-      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS);
+      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS, { reason: "out_of_time" });
     }
     return { signal: this.clock.timeout(deadline - now), deadline };
   }

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoredEvent } from "./event.ts";
 import { latestPart, partitionOf, partPath } from "./partition.ts";
@@ -27,7 +27,7 @@ export class LocalStore implements EventStore {
     const partition = partitionOf(first.created_at, this.prefix);
     const folder = join(this.dir, partition.dir);
     await mkdir(folder, { recursive: true });
-    const latest = latestPart(await sizedEntries(folder), partition.day);
+    const latest = latestPart((await readdir(folder)).map((name) => ({ name })), partition.day);
     const text = latest ? await readFile(join(this.dir, partPath(partition, latest.part)), "utf8") : undefined;
     const plan = planAppend(latest && text !== undefined ? { part: latest.part, text } : undefined, batches, this.maxFileBytes);
     if (plan.lines.length === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
@@ -37,9 +37,4 @@ export class LocalStore implements EventStore {
     await appendFile(join(this.dir, path), chunk);
     return { batches: plan.taken, events: plan.lines.length, path, bytes: Buffer.byteLength(chunk) };
   }
-}
-
-async function sizedEntries(folder: string): Promise<{ name: string; size: number }[]> {
-  const names = await readdir(folder);
-  return Promise.all(names.map(async (name) => ({ name, size: (await stat(join(folder, name))).size })));
 }

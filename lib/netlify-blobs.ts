@@ -16,5 +16,17 @@ export const spoolBlobs: BlobStore = {
 };
 
 function open() {
-  return getStore({ name: SPOOL_STORE_NAME, consistency: "strong" });
+  return getStore({ name: SPOOL_STORE_NAME, consistency: "strong", fetch: fetchWholeBody });
 }
+
+/**
+ * `fetch` that reads each answer to its end before handing it over. The Blobs client leaves the
+ * bodies of writes and deletes unread, and a connection whose answer was not read is not reused:
+ * every call would open a new connection (a new TLS handshake in production; on a busy local
+ * sandbox, thousands of sockets in TIME_WAIT until no port is left).
+ */
+export const fetchWholeBody: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const body = await response.arrayBuffer();
+  return new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
+};

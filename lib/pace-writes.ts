@@ -49,8 +49,13 @@ export class WritePacer {
     return [...this.log];
   }
 
+  /** When the next write may start. */
+  nextAt(): number {
+    return nextWriteAt(this.log, this.clock.now(), this.limits);
+  }
+
   async wait(deadline: number): Promise<void> {
-    const at = nextWriteAt(this.log, this.clock.now(), this.limits);
+    const at = this.nextAt();
     if (at > deadline) {
       throw new StoreUnavailableError("The write pace allows no write before the deadline", Math.ceil((at - this.clock.now()) / 1000), {
         reason: "paced",

@@ -15,11 +15,6 @@ export interface DayPartition {
   dir: string;
 }
 
-export interface ExistingPart {
-  part: number;
-  size: number;
-}
-
 export function partitionOf(createdAt: string, prefix: string): DayPartition {
   const day = createdAt.slice(0, 10);
   const [year, month] = day.split("-");
@@ -35,16 +30,16 @@ export function partPath(partition: DayPartition, part: number): string {
   return `${partition.dir}/${partFileName(partition.day, part)}`;
 }
 
-/** The day's part with the highest number among a folder's entries, if any. */
-export function latestPart(entries: Iterable<{ name: string; size: number }>, day: string): ExistingPart | undefined {
+/** The number of the day's newest part among a folder's entries, if any. */
+export function latestPart(entries: Iterable<{ name: string }>, day: string): { part: number } | undefined {
   const dd = day.slice(8, 10);
   const pattern = new RegExp(`^${dd}(?:\\.part-(\\d{${PART_DIGITS},}))?\\${EXTENSION}$`);
-  let latest: ExistingPart | undefined;
+  let latest: { part: number } | undefined;
   for (const entry of entries) {
     const match = pattern.exec(entry.name);
     if (!match) continue;
     const part = match[1] ? Number(match[1]) : 1;
-    if (!latest || part > latest.part) latest = { part, size: entry.size };
+    if (!latest || part > latest.part) latest = { part };
   }
   return latest;
 }

@@ -3,7 +3,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { FlushLease } from "./flush-lease.ts";
-import { flushSpool, type FlushReport } from "./flush-spool.ts";
+import { flushSpool, shouldContinue, WRITE_BUDGET_MS, type FlushReport } from "./flush-spool.ts";
 import { GitHubStore } from "./github-store.ts";
 import { LocalStore } from "./local-store.ts";
 import { log } from "./log.ts";
@@ -14,18 +14,25 @@ import { FlushWaker } from "./wake-flusher.ts";
 
 /**
  * A flush woken by ingestion runs after its function's answer, inside that function's time limit
- * (10 s by default on Netlify); a scheduled one inside the 30 s of scheduled functions.
+ * (10 s by default on Netlify), a commit under way allowed 2 s more; a scheduled one inside the
+ * 30 s of scheduled functions.
  */
 export const WOKEN_FLUSH_BUDGET_MS = 7_000;
 export const SCHEDULED_FLUSH_BUDGET_MS = 25_000;
+/** How far ahead of the next allowed write a woken flush can still make it: its budget, less the write. */
+const WOKEN_FLUSH_LEAD_MS = WOKEN_FLUSH_BUDGET_MS - WRITE_BUDGET_MS;
 /** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
 export const LEASE_TTL_MS = 30_000;
 
 export interface SpoolRuntime {
   spool: Spool;
   lease: FlushLease;
-  /** Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running one. */
-  flush(budgetMs: number): Promise<FlushReport | undefined>;
+  /**
+   * Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running
+   * one. When it ran out of budget with events waiting, calls `handOver` to start the next run
+   * (another invocation: this one's time is up).
+   */
+  flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined>;
   /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
   wake(start: () => Promise<void>): Promise<boolean>;
 }
@@ -54,8 +61,12 @@ export function createRuntime(config: Config, { blobs = spoolBlobs, clock = syst
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   let running: Promise<FlushReport | undefined> | undefined;
-  const flush = (budgetMs: number) =>
+  const flush = (budgetMs: number, handOver?: () => Promise<void>) =>
     (running ??= flushSpool({ spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
+      .then(async (report) => {
+        if (handOver && shouldContinue(report, clock.now(), WOKEN_FLUSH_LEAD_MS)) await handOver();
+        return report;
+      })
       .catch((error: unknown) => {
         log("error", "spool_flush_failed", { message: error instanceof Error ? error.message : String(error) });
         return undefined;
@@ -63,7 +74,7 @@ export function createRuntime(config: Config, { blobs = spoolBlobs, clock = syst
       .finally(() => {
         running = undefined;
       }));
-  const waker = new FlushWaker(lease, clock);
+  const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   return { ok: true, store, spool: { spool, lease, flush, wake: (start) => waker.wake(start) } };
 }
 

@@ -4,7 +4,10 @@ import type { Clock } from "./clock.ts";
 import { storedEventSchema, type StoredEvent } from "./event.ts";
 
 const PENDING_PREFIX = "pending/";
-/** Blob calls in flight at once when reading or clearing many entries. */
+/** Entries are filed in folders of one minute, so that a flusher lists the oldest minutes, not the whole backlog. */
+const BUCKET_MS = 60_000;
+const BUCKET_DIGITS = 10;
+/** Blob calls in flight at once when the flusher reads or clears many entries: enough to hide a remote store's latency, few enough to leave room for ingestion's writes. */
 const BLOB_CONCURRENCY = 16;
 const TIME_DIGITS = 15;
 
@@ -24,8 +27,9 @@ export interface SpoolDepth {
 
 /**
  * Accepted events waiting for the flusher, one blob per accepted request. The key carries the
- * acceptance time and the event count (`pending/<ms>-<count>-<uuid>`), so that a listing alone
- * gives the order, the depth and the oldest age.
+ * acceptance time and the event count (`pending/<minute>/<ms>-<count>-<uuid>`), so that a listing
+ * alone gives the order, the depth and the oldest age; a listing costs in proportion to what it
+ * covers, hence the minute folders.
  */
 export class Spool {
   constructor(
@@ -35,17 +39,26 @@ export class Spool {
 
   /** Resolves once the events are durably kept; the caller may then acknowledge them. */
   async add(events: readonly StoredEvent[]): Promise<void> {
-    const at = String(this.clock.now()).padStart(TIME_DIGITS, "0");
-    await this.blobs.setJSON(`${PENDING_PREFIX}${at}-${events.length}-${randomUUID()}`, { events });
+    const now = this.clock.now();
+    const bucket = String(Math.floor(now / BUCKET_MS)).padStart(BUCKET_DIGITS, "0");
+    const at = String(now).padStart(TIME_DIGITS, "0");
+    await this.blobs.setJSON(`${PENDING_PREFIX}${bucket}/${at}-${events.length}-${randomUUID()}`, { events });
   }
 
-  /** Waiting entries, oldest first. */
+  /** Every waiting entry, oldest first. */
   async list(): Promise<SpoolEntry[]> {
-    const { blobs } = await this.blobs.list({ prefix: PENDING_PREFIX });
-    return blobs
-      .map(({ key }) => parseKey(key))
-      .filter((entry): entry is SpoolEntry => entry !== undefined)
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return entriesOf(await this.blobs.list({ prefix: PENDING_PREFIX }));
+  }
+
+  /** The oldest waiting entries, at least `count` of them when that many wait, listing no more minutes than that needs. */
+  async oldest(count: number): Promise<SpoolEntry[]> {
+    const { directories = [] } = await this.blobs.list({ prefix: PENDING_PREFIX, directories: true });
+    const entries: SpoolEntry[] = [];
+    for (const folder of directories.map((name) => name.replace(/\/?$/, "/")).sort()) {
+      entries.push(...entriesOf(await this.blobs.list({ prefix: folder })));
+      if (entries.length >= count) break;
+    }
+    return entries;
   }
 
   async depth(): Promise<SpoolDepth> {
@@ -70,8 +83,15 @@ export class Spool {
   }
 }
 
+function entriesOf({ blobs }: { blobs: { key: string }[] }): SpoolEntry[] {
+  return blobs
+    .map(({ key }) => parseKey(key))
+    .filter((entry): entry is SpoolEntry => entry !== undefined)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 function parseKey(key: string): SpoolEntry | undefined {
-  const match = /^pending\/(\d+)-(\d+)-[0-9a-f-]+$/.exec(key);
+  const match = /^pending\/\d+\/(\d+)-(\d+)-[0-9a-f-]+$/.exec(key);
   if (!match) return undefined;
   return { key, at: Number(match[1]), count: Number(match[2]) };
 }

@@ -39,7 +39,7 @@ export type StoreDescription =
   | { storage: "local"; dir: string; prefix: string; max_file_bytes: number };
 
 /** Why a store could not take events now. */
-export type UnavailableReason = "busy" | "rate_limited" | "paced" | "refused";
+export type UnavailableReason = "busy" | "rate_limited" | "paced" | "refused" | "out_of_time";
 
 /** The store cannot take events now; try again after `retryAfterSeconds`. */
 export class StoreUnavailableError extends Error {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../lib/config.ts";
+import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
 import { handleHealthRequest } from "../lib/health.ts";
 import { createStore } from "../lib/runtime.ts";
 
@@ -66,6 +66,15 @@ describe("configuration", () => {
     expect(() => loadConfig({ TELEMETRY_SPOOL: "maybe" })).toThrow(/TELEMETRY_SPOOL/);
     expect(() => loadConfig({ TELEMETRY_WRITES_PER_MINUTE: "0" })).toThrow(/TELEMETRY_WRITES_PER_MINUTE/);
     expect(() => loadConfig({ TELEMETRY_WRITES_PER_HOUR: "1.5" })).toThrow(/TELEMETRY_WRITES_PER_HOUR/);
+  });
+
+  it("tells a deployed function from netlify dev by the environment when no deploy context is given", () => {
+    expect(deployContextOf({ NETLIFY_DEV: "true", AWS_LAMBDA_FUNCTION_NAME: "handler", CONTEXT: "dev" })).toBe("dev");
+    expect(deployContextOf({ CONTEXT: "deploy-preview", AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toBe("deploy-preview");
+    expect(deployContextOf({ AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toBe("production");
+    expect(deployContextOf({})).toBeUndefined();
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toThrow(/GITHUB_TOKEN and GITHUB_REPOSITORY/);
+    expect(loadConfig({ NETLIFY_DEV: "true", AWS_LAMBDA_FUNCTION_NAME: "handler" }).storage.kind).toBe("local");
   });
 
   it("rejects a file size cap outside its bounds and a prefix that escapes the folder", () => {

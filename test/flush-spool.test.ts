@@ -164,14 +164,14 @@ describe("flushing the spool into GitHub", () => {
     await useGitHub();
     const events = await accept(8);
     fake.failNext(1000, 502);
-    const failed = await flush({ budgetMs: 2500 });
+    const failed = await flush({ budgetMs: 6000 });
     expect(failed.outcome).toBe("failed");
     expect(failed.error).toMatch(/GitHub is busy/);
     expect(await spool().depth()).toMatchObject({ events: 8 });
     fake.failNext(0);
     expect(await flush()).toMatchObject({ outcome: "idle", events: 8 });
     expectEachOnce(events);
-  });
+  }, 20_000);
 });
 
 describe("a flusher killed in the middle of its write", () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
 import { BlobsServer } from "@netlify/blobs/server";
+import { fetchWholeBody } from "../../lib/netlify-blobs.ts";
 
 export interface LocalBlobs {
   url: string;
@@ -26,7 +27,7 @@ export async function startBlobs(): Promise<LocalBlobs> {
     token,
     siteID,
     store: (name = "telemetry-spool") =>
-      getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" }),
+      getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody }),
     close: async () => {
       await server.stop();
       await rm(directory, { recursive: true, force: true });

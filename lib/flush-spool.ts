@@ -7,8 +7,13 @@ import { partitionOf } from "./partition.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
 import { StoreUnavailableError, type EventStore } from "./store.ts";
 
-/** A write's turn must come this long before the run's deadline, so that the commit (a read and a write of up to a few MB) and its clean-up fit. */
+/**
+ * A run stops reading the spool this long before its deadline, so that the commit (GitHub's
+ * listing and file read, the write, up to a few MB each way) and its clean-up fit.
+ */
 export const WRITE_BUDGET_MS = 3000;
+/** The last moment a write may start, before the run's deadline. */
+const LAST_WRITE_START_MS = 1000;
 /** Entries one round reads at most: a thousand events per commit, and a round short enough for a woken flush's budget. */
 const MAX_ENTRIES_PER_ROUND = 1000;
 /**
@@ -120,7 +125,7 @@ class FlushRun {
           while (day.length > 0) {
             const result = await store.commit(
               day.map((entry) => this.cache.get(entry.key)!),
-              { deadline: this.deadline + COMMIT_GRACE_MS, beforeWrite: () => pacer.wait(this.deadline - WRITE_BUDGET_MS) },
+              { deadline: this.deadline + COMMIT_GRACE_MS, beforeWrite: () => pacer.wait(this.deadline - LAST_WRITE_START_MS) },
             );
             state = { ...state, writes: pacer.writes() };
             if (result.path) {

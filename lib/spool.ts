@@ -8,7 +8,7 @@ const PENDING_PREFIX = "pending/";
 const BUCKET_MS = 60_000;
 const BUCKET_DIGITS = 10;
 /** Blob calls in flight at once when the flusher reads or clears many entries: enough to hide a remote store's latency, few enough to leave room for ingestion's writes. */
-const BLOB_CONCURRENCY = 16;
+const BLOB_CONCURRENCY = 8;
 const TIME_DIGITS = 15;
 
 /** One accepted request's records, waiting in the spool. */

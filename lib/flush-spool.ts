@@ -82,12 +82,15 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
 }
 
 /**
- * Whether a run that stopped should hand over to another at once: it ran out of its budget (not
- * into a rate limit or a failure) with events still waiting, and the next write is allowed before
- * a new run's budget would run out. Otherwise the next accepted event, or the schedule, starts it.
+ * Whether a run that stopped should hand over to another, and after how long: it stopped with
+ * events waiting (out of budget, by the pace or by a rate limit), so another run is due once the
+ * next write is allowed, less the `leadMs` a run needs before its write; but a run may wait at most
+ * `maxDelayMs` before handing over (its function's time is nearly up), so a long wait becomes a
+ * chain of short ones. A failed run hands over to nobody: the next event or the schedule retries.
  */
-export function shouldContinue(report: FlushReport, now: number, leadMs: number): boolean {
-  return report.outcome === "paced" && report.resume_at <= now + leadMs;
+export function handOverDelay(report: FlushReport, now: number, leadMs: number, maxDelayMs: number): number | undefined {
+  if (report.outcome !== "paced" && report.outcome !== "blocked") return undefined;
+  return Math.min(maxDelayMs, Math.max(0, report.resume_at - leadMs - now));
 }
 
 class FlushRun {

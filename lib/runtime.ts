@@ -3,7 +3,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { FlushLease } from "./flush-lease.ts";
-import { flushSpool, shouldContinue, WRITE_BUDGET_MS, type FlushReport } from "./flush-spool.ts";
+import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./flush-spool.ts";
 import { GitHubStore } from "./github-store.ts";
 import { LocalStore } from "./local-store.ts";
 import { log } from "./log.ts";
@@ -21,6 +21,8 @@ export const WOKEN_FLUSH_BUDGET_MS = 7_000;
 export const SCHEDULED_FLUSH_BUDGET_MS = 25_000;
 /** How far ahead of the next allowed write a woken flush can still make it: its budget, less the write. */
 const WOKEN_FLUSH_LEAD_MS = WOKEN_FLUSH_BUDGET_MS - WRITE_BUDGET_MS;
+/** The longest a flush waits, after its run, before handing over: what is left of a 10 s function. */
+const HAND_OVER_MAX_DELAY_MS = 1500;
 /** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
 export const LEASE_TTL_MS = 30_000;
 
@@ -29,8 +31,8 @@ export interface SpoolRuntime {
   lease: FlushLease;
   /**
    * Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running
-   * one. When it ran out of budget with events waiting, calls `handOver` to start the next run
-   * (another invocation: this one's time is up).
+   * one. When it stopped with events waiting, calls `handOver` to start the next run (another
+   * invocation: this one's time is up), at most 1.5 s later (see handOverDelay).
    */
   flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined>;
   /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
@@ -64,7 +66,11 @@ export function createRuntime(config: Config, { blobs = spoolBlobs, clock = syst
   const flush = (budgetMs: number, handOver?: () => Promise<void>) =>
     (running ??= flushSpool({ spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
       .then(async (report) => {
-        if (handOver && shouldContinue(report, clock.now(), WOKEN_FLUSH_LEAD_MS)) await handOver();
+        const delay = handOver ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS) : undefined;
+        if (delay !== undefined) {
+          await clock.sleep(delay);
+          await handOver!();
+        }
         return report;
       })
       .catch((error: unknown) => {

@@ -57,7 +57,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     });
     expect(health).toMatchObject({ status: "ok", storage: "local", dir, spool: { enabled: true, waiting_events: 0, oldest_waiting_age_s: null } });
     expect(health.spool.last_flush).toMatchObject({ events: 1, commits: 1, files: 1, error: null });
-  });
+  }, 20_000);
 
   it("answers refusals through the redirects and stores none of them", async () => {
     const get = await fetch(`${dev.url}/api/v1/telemetry`);

@@ -7,8 +7,8 @@ let runtime: Runtime | undefined;
 const HAND_OVER_TIMEOUT_MS = 1000;
 
 /**
- * Woken by ingestion: answers 202 at once and flushes the spool after the answer; when its time
- * runs out with events waiting, wakes itself again. Safe to call by anyone: a flush is idempotent.
+ * Woken by ingestion: answers 202 at once and flushes the spool after the answer; when it stops
+ * with events waiting, wakes itself again. Safe to call by anyone: a flush is idempotent and paced.
  */
 export default async function flush(request: Request, context: Context): Promise<Response> {
   if (request.method !== "POST") return methodNotAllowed(["POST"]);

@@ -86,9 +86,11 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
  * events waiting (out of budget, by the pace or by a rate limit), so another run is due once the
  * next write is allowed, less the `leadMs` a run needs before its write; but a run may wait at most
  * `maxDelayMs` before handing over (its function's time is nearly up), so a long wait becomes a
- * chain of short ones. A failed run hands over to nobody: the next event or the schedule retries.
+ * chain of short ones. A failed run (GitHub answered 5xx or timed out until its time was up)
+ * hands over after the longest wait: about one attempt every 10 s while GitHub is down.
  */
 export function handOverDelay(report: FlushReport, now: number, leadMs: number, maxDelayMs: number): number | undefined {
+  if (report.outcome === "failed") return maxDelayMs;
   if (report.outcome !== "paced" && report.outcome !== "blocked") return undefined;
   return Math.min(maxDelayMs, Math.max(0, report.resume_at - leadMs - now));
 }

@@ -152,7 +152,13 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     console.log(`800 events: ack p50 ${latencies[399]!.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
     expect(p99).toBeLessThan(1000);
 
-    await eventually(() => (storedLines().length - before >= 800 ? true : undefined), 120_000 - (Date.now() - started));
+    await eventually(() => (storedLines().length - before >= 800 ? true : undefined), 120_000 - (Date.now() - started)).catch(
+      async (error: unknown) => {
+        // Say where the events are: the spool's state and what the functions logged last.
+        const health = await (await fetch(`${dev.url}/api/v1/health`)).text();
+        throw new Error(`${String(error)}; ${storedLines().length - before} landed; health: ${health}\n${dev.output().slice(-4000)}`);
+      },
+    );
     const counts = new Map<string, number>();
     for (const line of storedLines()) counts.set(line.event_id, (counts.get(line.event_id) ?? 0) + 1);
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);

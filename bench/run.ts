@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from "uuid";
 import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/event.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { fetchWholeBody } from "../lib/netlify-blobs.ts";
+import { fetchWholeBody, SPOOL_STORE_NAME } from "../lib/netlify-blobs.ts";
 import { createRuntime, SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../lib/runtime.ts";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -120,7 +120,7 @@ async function startBlobsProcess() {
   const [line] = (await once(child.stdout!, "data")) as [Buffer];
   const { url } = JSON.parse(line.toString()) as { url: string };
   return {
-    store: (name = "telemetry-spool") => getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody }),
+    store: (name = SPOOL_STORE_NAME) => getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody }),
     close: async () => {
       child.kill("SIGKILL");
       await once(child, "exit");

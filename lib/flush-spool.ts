@@ -22,6 +22,8 @@ const MAX_ENTRIES_PER_ROUND = 1000;
  * the same way on every run.
  */
 const COMMIT_GRACE_MS = 2000;
+/** How far off the next write may be for a stopped run to hand over rather than leave it to the schedule. */
+const CHAIN_HORIZON_MS = 60_000;
 /** Entries read between two looks at the clock. */
 const READ_CHUNK = 100;
 
@@ -85,14 +87,17 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
  * Whether a run that stopped should hand over to another, and after how long: it stopped with
  * events waiting (out of budget, by the pace or by a rate limit), so another run is due once the
  * next write is allowed, less the `leadMs` a run needs before its write; but a run may wait at most
- * `maxDelayMs` before handing over (its function's time is nearly up), so a long wait becomes a
- * chain of short ones. A failed run (GitHub answered 5xx or timed out until its time was up)
+ * `maxDelayMs` before handing over (its function's time is nearly up), so a wait of up to a minute
+ * becomes a chain of short runs that each end at once; longer waits are left to the schedule. A failed run (GitHub answered 5xx or timed out until its time was up)
  * hands over after the longest wait: about one attempt every 10 s while GitHub is down.
  */
 export function handOverDelay(report: FlushReport, now: number, leadMs: number, maxDelayMs: number): number | undefined {
   if (report.outcome === "failed") return maxDelayMs;
   if (report.outcome !== "paced" && report.outcome !== "blocked") return undefined;
-  return Math.min(maxDelayMs, Math.max(0, report.resume_at - leadMs - now));
+  const wait = report.resume_at - leadMs - now;
+  // A longer wait (the hour's budget spent, a long retry-after) is the schedule's: a chain would spin.
+  if (wait > CHAIN_HORIZON_MS) return undefined;
+  return Math.min(maxDelayMs, Math.max(0, wait));
 }
 
 class FlushRun {
@@ -118,8 +123,12 @@ class FlushRun {
     try {
       for (;;) {
         const resumeAt = Math.max(state.blocked_until, pacer.nextAt());
-        if (state.blocked_until > clock.now()) return { outcome: "blocked", state: { ...state, resume_at: resumeAt }, lost: false };
-        if (clock.now() > this.deadline - WRITE_BUDGET_MS) return { outcome: "paced", state: { ...state, resume_at: resumeAt }, lost: false };
+        const stopped = (outcome: FlushOutcome) => ({ outcome, state: { ...state, resume_at: resumeAt }, lost: false });
+        if (state.blocked_until > clock.now()) return stopped("blocked");
+        // No write possible in this run: reading the spool and GitHub now would be wasted.
+        if (clock.now() > this.deadline - WRITE_BUDGET_MS || resumeAt > this.deadline - LAST_WRITE_START_MS) {
+          return stopped((await spool.oldest(1)).length > 0 ? "paced" : "idle");
+        }
         if (this.queue.length === 0) this.queue = await spool.oldest(MAX_ENTRIES_PER_ROUND);
         const entries = this.queue.slice(0, MAX_ENTRIES_PER_ROUND);
         if (entries.length === 0) return { outcome: "idle", state: { ...state, resume_at: resumeAt }, lost: false };

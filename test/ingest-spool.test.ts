@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
 import { handleHealthRequest } from "../lib/health.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
+import { SPOOL_STORE_NAME } from "../lib/netlify-blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 
@@ -60,7 +61,7 @@ describe("ingest with the spool", () => {
   });
 
   it("answers 503 with Retry-After, and keeps nothing, when the spool cannot be written", async () => {
-    const unreachable = getStore({ name: "telemetry-spool", siteID: blobs.siteID, token: "wrong-token", edgeURL: blobs.url, uncachedEdgeURL: blobs.url });
+    const unreachable = getStore({ name: SPOOL_STORE_NAME, siteID: blobs.siteID, token: "wrong-token", edgeURL: blobs.url, uncachedEdgeURL: blobs.url });
     const broken = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: unreachable });
     const response = await post(event(1), undefined, broken);
     expect(response.status).toBe(503);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
 import { BlobsServer } from "@netlify/blobs/server";
-import { fetchWholeBody } from "../../lib/netlify-blobs.ts";
+import { fetchWholeBody, SPOOL_STORE_NAME } from "../../lib/netlify-blobs.ts";
 
 export interface LocalBlobs {
   url: string;
@@ -26,7 +26,7 @@ export async function startBlobs(): Promise<LocalBlobs> {
     url,
     token,
     siteID,
-    store: (name = "telemetry-spool") =>
+    store: (name = SPOOL_STORE_NAME) =>
       getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody }),
     close: async () => {
       await server.stop();

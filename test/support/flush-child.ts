@@ -7,6 +7,7 @@ import { systemClock } from "../../lib/clock.ts";
 import { FlushLease } from "../../lib/flush-lease.ts";
 import { flushSpool } from "../../lib/flush-spool.ts";
 import { GitHubStore } from "../../lib/github-store.ts";
+import { SPOOL_STORE_NAME } from "../../lib/netlify-blobs.ts";
 import { Spool } from "../../lib/spool.ts";
 
 interface ChildConfig {
@@ -17,7 +18,7 @@ interface ChildConfig {
 
 const config = JSON.parse(process.argv[2] ?? "{}") as ChildConfig;
 const blobs = getStore({
-  name: "telemetry-spool",
+  name: SPOOL_STORE_NAME,
   siteID: config.blobs.siteID,
   token: config.blobs.token,
   edgeURL: config.blobs.url,

@@ -60,6 +60,20 @@ describe("ingest with the spool", () => {
     expect(wakes).toBe(1);
   });
 
+  it("flushes an event accepted while another flusher held the lease once that one is done, with no later request", async () => {
+    const other = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & { ok: true };
+    const held = await other.spool!.lease.acquire();
+    expect(held).toBeDefined();
+    const response = await post(event(1), async () => {
+      void runtime.spool!.flush(5000);
+    });
+    expect(response.status).toBe(201);
+    // The other flusher stops without having seen the event (its listing came before it, or was cut short).
+    await other.spool!.lease.release(held!);
+    await expect.poll(storedLines, { timeout: 5000, interval: 100 }).toHaveLength(1);
+    expect(await runtime.spool!.spool.depth()).toMatchObject({ entries: 0 });
+  });
+
   it("answers 503 with Retry-After, and keeps nothing, when the spool cannot be written", async () => {
     const unreachable = getStore({ name: SPOOL_STORE_NAME, siteID: blobs.siteID, token: "wrong-token", edgeURL: blobs.url, uncachedEdgeURL: blobs.url });
     const broken = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: unreachable });

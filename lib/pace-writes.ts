@@ -3,8 +3,11 @@ import { StoreUnavailableError } from "./store.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-/** Writes an hour may start with at the per-minute pace, so that quiet traffic lands at once. */
-const BURST_SHARE_OF_HOUR = 0.1;
+/**
+ * Share of the hour's budget that may go at the per-minute pace (10 writes of 400), so that quiet
+ * traffic lands at once; kept small because under load each of these writes is a small commit.
+ */
+const BURST_SHARE_OF_HOUR = 0.025;
 
 export interface WriteLimits {
   perMinute: number;

@@ -18,9 +18,9 @@ describe("the write pace", () => {
 
   it("spreads the rest of the hour's budget evenly once its burst share is spent", () => {
     const now = 10 * HOUR;
-    const burst = writes(40, 1000, now - 100);
+    const burst = writes(10, 1000, now - 100);
     expect(nextWriteAt(burst, now, limits)).toBe(now - 100 + HOUR / 400);
-    expect(nextWriteAt(writes(39, 1000, now - 100), now, limits)).toBe(now + 900);
+    expect(nextWriteAt(writes(9, 1000, now - 100), now, limits)).toBe(now + 900);
   });
 
   it("never allows more than the per-minute limit in any minute", () => {

@@ -1,5 +1,8 @@
 import type { StoredEvent } from "./event.ts";
-import { missingFrom, toLine } from "./ndjson.ts";
+import { toLine } from "./ndjson.ts";
+
+/** Every stored line starts with its event id, so the ids a file holds are read without parsing it. */
+const LINE_ID = /^\{"event_id":"([^"]+)"/gm;
 
 /** A day's latest file as read: its part number and text. */
 export interface LatestFile {
@@ -19,30 +22,50 @@ export interface AppendPlan {
 
 /**
  * Plans one write to one file: as many whole batches, in order, as fit in the day's latest file
- * (or, when it is full, in a new part), leaving out events the file already holds.
+ * (or in a new part), leaving out events the file already holds or an earlier batch carries.
  *
  * A batch is never split across files, and each write goes to the day's newest part. So a writer
  * that died after its write landed left its events in the file its successor reads first, where
  * they are found and skipped: nothing is stored twice. A part always takes at least one batch, so
  * a batch larger than the cap is still stored.
+ *
+ * When the latest part is at least half full and cannot take everything that waits, the next part
+ * takes it all: topping up the latest part would cost a commit for a few events (GitHub's write
+ * budget is counted in commits), and leaves it at most a commit short of the cap.
  */
 export function planAppend(
   latest: LatestFile | undefined,
   batches: readonly (readonly StoredEvent[])[],
   maxBytes: number,
 ): AppendPlan {
+  const seen = new Set(Array.from((latest?.text ?? "").matchAll(LINE_ID), (match) => match[1]!));
+  const fresh = batches.map((batch) => {
+    const lines: string[] = [];
+    for (const event of batch) {
+      if (seen.has(event.event_id)) continue;
+      seen.add(event.event_id);
+      lines.push(toLine(event));
+    }
+    return lines;
+  });
+  const bytes = (lines: readonly string[]) => lines.reduce((total, line) => total + Buffer.byteLength(line), 0);
+
   let part = latest?.part ?? 1;
   let base = latest?.text ?? "";
   let size = Buffer.byteLength(base);
+  if (size >= maxBytes / 2 && size + bytes(fresh.flat()) > maxBytes) {
+    part += 1;
+    base = "";
+    size = 0;
+  }
   const lines: string[] = [];
   let taken = 0;
-  for (const batch of batches) {
-    const batchLines = missingFrom(base, batch).map(toLine);
+  for (const batchLines of fresh) {
     if (batchLines.length === 0) {
       taken += 1;
       continue;
     }
-    const batchSize = batchLines.reduce((total, line) => total + Buffer.byteLength(line), 0);
+    const batchSize = bytes(batchLines);
     if (size > 0 && size + batchSize > maxBytes) {
       if (lines.length > 0 || base === "") break;
       part += 1;

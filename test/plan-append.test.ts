@@ -45,4 +45,24 @@ describe("planning one write", () => {
     expect(plan).toMatchObject({ part: 5, base: "", taken: 1 });
     expect(plan.lines).toHaveLength(10);
   });
+
+  it("starts the next part with everything waiting, rather than top up a latest part at least half full with a few events", () => {
+    const cap = lineBytes * 10;
+    const half = toLine(event()).repeat(5);
+    const plan = planAppend({ part: 2, text: half }, [[event(), event()], [event(), event()], [event(), event()]], cap);
+    expect(plan).toMatchObject({ part: 3, base: "", taken: 3 });
+    expect(plan.lines).toHaveLength(6);
+
+    const underHalf = toLine(event()).repeat(4);
+    expect(planAppend({ part: 2, text: underHalf }, [[event(), event()], [event(), event()], [event(), event(), event()]], cap)).toMatchObject({
+      part: 2,
+      taken: 2,
+    });
+  });
+
+  it("stores an event carried by two batches once", () => {
+    const [a, b] = [event(), event()];
+    const plan = planAppend(undefined, [[a], [a, b]], 1024 * 1024);
+    expect(plan).toMatchObject({ taken: 2, lines: [toLine(a), toLine(b)] });
+  });
 });

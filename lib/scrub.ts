@@ -1,0 +1,121 @@
+const REDACTED = "[REDACTED]";
+const EMAIL_MARKER = "[email]";
+const USER_MARKER = "[user]";
+
+/** A key whose last word is one of these (or ends with one, as in `dbpassword`) holds a secret. */
+const SECRET_WORDS = ["password", "passwd", "pwd", "passphrase", "secret", "token", "credential", "credentials", "authorization", "auth", "cookie"];
+/** "key" alone names many things (primary_key, key_count); after one of these words it names a credential. */
+const KEY_QUALIFIERS = ["api", "private", "secret", "access"];
+/** The words of a key: lower-case runs, capitalised words and acronyms, so `apiKey`, `API_KEY` and `x-api-key` agree. */
+const KEY_WORD = /[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g;
+
+/*
+ * Every pattern runs in time linear in the text: no quantified group can match the same text two
+ * ways, repeats that may fail after a long run are bounded, and a pattern whose failure costs a
+ * whole run of characters may only start where such a run starts (the lookbehinds), so each run is
+ * scanned once rather than once per character.
+ */
+
+/** A private key block; one whose end is missing (a truncated message) is redacted to the end of the text. */
+const PEM_PRIVATE_KEY = /-----BEGIN[A-Z0-9 ]{0,64}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,64}PRIVATE KEY-----|$)/g;
+/** The password in `scheme://user:password@host`; group 1 is kept. A password may hold an unencoded "@". */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#]*:)[^\s/?#]+(?=@)/gi;
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+const GITHUB_TOKEN = /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g;
+const AWS_ACCESS_KEY_ID = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+/** OpenAI and Anthropic keys, `sk-proj-…` and `sk-ant-…` among them. */
+const SK_KEY = /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}/g;
+const SLACK_TOKEN = /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/g;
+/**
+ * The token after "Bearer" (group 1 is kept). It must hold a digit or be 16 characters long, so
+ * prose such as "Bearer authentication failed" keeps its words.
+ */
+const BEARER_TOKEN = /(?<![A-Za-z])(Bearer +)(?=[\w.~+/-]*\d|[\w.~+/-]{16})[\w.~+/-]{8,}=*/gi;
+const EMAIL_ADDRESS = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** A user name runs to the next path separator, space, quote, bracket or character Windows forbids in one. */
+const USER_NAME = String.raw`[^\\/\s"'()[\]<>|:;,=+*?]+`;
+/**
+ * The user name after a `home` or `Users` directory (group 1 is kept; spelt as the systems spell
+ * them, so that a URL path such as `/api/users/42` keeps its id): `/home/alice`, `/Users/alice`,
+ * `C:\Users\Bob`, `C:/Users/Bob` and the doubled backslashes of a repr'd Python string. A name may
+ * hold spaces (`C:\Users\John Smith\`) when a separator follows it.
+ */
+const HOME_USER = new RegExp(
+  String.raw`(?<=[\\/])((?:home|Users|USERS|(?<=[A-Za-z]:[\\/]{1,2})users)[\\/]+)(?:${USER_NAME}(?: +${USER_NAME}){0,3}(?=[\\/])|${USER_NAME})`,
+  "g",
+);
+
+/** A pattern and what each match becomes; a pattern's first group, when it has one, is kept before the marker. */
+interface TextRule {
+  pattern: RegExp;
+  marker: string;
+}
+
+/** In order: a block or URL password goes before the tokens and addresses it may contain, so each is counted once. */
+const TEXT_RULES: readonly TextRule[] = [
+  { pattern: PEM_PRIVATE_KEY, marker: REDACTED },
+  { pattern: URL_PASSWORD, marker: REDACTED },
+  { pattern: JWT, marker: REDACTED },
+  { pattern: GITHUB_TOKEN, marker: REDACTED },
+  { pattern: AWS_ACCESS_KEY_ID, marker: REDACTED },
+  { pattern: SK_KEY, marker: REDACTED },
+  { pattern: SLACK_TOKEN, marker: REDACTED },
+  { pattern: BEARER_TOKEN, marker: REDACTED },
+  { pattern: EMAIL_ADDRESS, marker: EMAIL_MARKER },
+  { pattern: HOME_USER, marker: USER_MARKER },
+];
+
+export interface Scrubbed {
+  metadata: Record<string, unknown>;
+  /** How many values and occurrences were replaced. */
+  redactions: number;
+}
+
+/**
+ * A copy of `metadata` with secrets, e-mail addresses and home-directory user names replaced; counts each replacement.
+ *
+ * Metadata is stored in a repository others may read, so what a desktop app sends (tracebacks
+ * above all) loses what identifies or unlocks something and keeps its shape. Keys are kept as
+ * sent; copies are built with Object.fromEntries, which defines keys rather than assigning them,
+ * so no key can reach a prototype.
+ */
+export function scrubMetadata(metadata: Record<string, unknown>): Scrubbed {
+  let redactions = 0;
+
+  const scrubText = (text: string): string =>
+    TEXT_RULES.reduce(
+      (current, rule) =>
+        current.replace(rule.pattern, (_match: string, kept: unknown) => {
+          redactions += 1;
+          // Without a group the second argument is the match's offset, a number.
+          return typeof kept === "string" ? kept + rule.marker : rule.marker;
+        }),
+      text,
+    );
+
+  const scrubObject = (object: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(object).map(([key, value]): [string, unknown] => {
+        if (value === null || !namesSecret(key)) return [key, scrubValue(value)];
+        redactions += 1;
+        return [key, REDACTED];
+      }),
+    );
+
+  const scrubValue = (value: unknown): unknown => {
+    if (typeof value === "string") return scrubText(value);
+    if (Array.isArray(value)) return value.map(scrubValue);
+    if (typeof value === "object" && value !== null) return scrubObject(value as Record<string, unknown>);
+    return value;
+  };
+
+  return { metadata: scrubObject(metadata), redactions };
+}
+
+function namesSecret(key: string): boolean {
+  const words = Array.from(key.match(KEY_WORD) ?? [], (word) => word.toLowerCase());
+  const last = words.at(-1) ?? "";
+  if (SECRET_WORDS.some((word) => last.endsWith(word))) return true;
+  if (last === "key" && KEY_QUALIFIERS.includes(words.at(-2) ?? "")) return true;
+  return KEY_QUALIFIERS.some((qualifier) => last.endsWith(`${qualifier}key`));
+}

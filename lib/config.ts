@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IP_MODES, type IpMode } from "./anonymize-ip.ts";
 import type { WriteLimits } from "./pace-writes.ts";
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
@@ -8,6 +9,10 @@ export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Below GitHub's 80 a minute and 500 an hour, leaving room for the token's other writes. */
 export const DEFAULT_WRITES_PER_MINUTE = 60;
 export const DEFAULT_WRITES_PER_HOUR = 400;
+/** The real client's own test runs send this client type. */
+export const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
+/** Shorter secrets and salts are guessable. */
+const MIN_SECRET_LENGTH = 16;
 const MIN_MAX_FILE_BYTES = 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
 const MAX_MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -31,9 +36,30 @@ export interface SpoolConfig {
   limits: WriteLimits;
 }
 
+export type SchemaMode = "lenient" | "strict";
+
+/** What the ingest endpoint accepts, from whom, and what it keeps of it. */
+export interface IngestConfig {
+  /** When set, every request must carry it (`X-Telemetry-Key` or `Authorization: Bearer`). */
+  secret: string | undefined;
+  /** Browser origins allowed to post: "*" for any, else exact origins; [] for none. */
+  allowedOrigins: "*" | string[];
+  /** Events of these client types are answered 201 and not stored. */
+  dropClientTypes: string[];
+  /** lenient: a known event whose metadata breaks its schema is stored with the violations; strict: rejected. */
+  schemaMode: SchemaMode;
+  ipMode: IpMode;
+  ipSalt: string | undefined;
+  /** Redact secrets, e-mail addresses and home-directory user names in metadata. */
+  scrub: boolean;
+}
+
 export interface Config {
+  /** Served by `netlify dev`, whose functions server inflates compressed request bodies itself. */
+  netlifyDev: boolean;
   storage: StorageConfig;
   spool: SpoolConfig;
+  ingest: IngestConfig;
   /** Folder inside the data repository (or local folder) holding the NDJSON tree; "" for the root. */
   pathPrefix: string;
   maxFileBytes: number;
@@ -77,6 +103,21 @@ const envSchema = z.object({
   TELEMETRY_SPOOL: optional.pipe(z.enum(["on", "off"]).optional()),
   TELEMETRY_WRITES_PER_MINUTE: optional.pipe(z.coerce.number<string>().int().min(1).max(10_000).optional()),
   TELEMETRY_WRITES_PER_HOUR: optional.pipe(z.coerce.number<string>().int().min(1).max(100_000).optional()),
+  TELEMETRY_SECRET: optional.pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  TELEMETRY_ALLOWED_ORIGINS: optional.pipe(
+    z
+      .string()
+      .refine(
+        (value) => value === "*" || value.split(",").every((origin) => isOrigin(origin.trim())),
+        'must be "*" or a comma-separated list of origins such as https://example.com',
+      )
+      .optional(),
+  ),
+  TELEMETRY_DROP_CLIENT_TYPES: optional,
+  TELEMETRY_SCHEMA_MODE: optional.pipe(z.enum(["lenient", "strict"]).optional()),
+  TELEMETRY_IP_MODE: optional.pipe(z.enum(IP_MODES).optional()),
+  TELEMETRY_IP_SALT: optional.pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
 });
 
 /**
@@ -95,7 +136,21 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
   const vars = parsed.data;
+  const ipMode = vars.TELEMETRY_IP_MODE ?? "full";
+  if (ipMode === "hash" && !vars.TELEMETRY_IP_SALT) {
+    throw new ConfigError("TELEMETRY_IP_MODE=hash needs TELEMETRY_IP_SALT (a random secret of at least 16 characters)");
+  }
   const common = {
+    netlifyDev: deployContext === "dev" || deployContext === "",
+    ingest: {
+      secret: vars.TELEMETRY_SECRET,
+      allowedOrigins: originsOf(vars.TELEMETRY_ALLOWED_ORIGINS),
+      dropClientTypes: listOf(vars.TELEMETRY_DROP_CLIENT_TYPES, DEFAULT_DROP_CLIENT_TYPES),
+      schemaMode: vars.TELEMETRY_SCHEMA_MODE ?? "lenient",
+      ipMode,
+      ipSalt: vars.TELEMETRY_IP_SALT,
+      scrub: vars.TELEMETRY_SCRUB !== "off",
+    },
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
     spool: {
@@ -141,6 +196,27 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     );
   }
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
+}
+
+/** "none" is the empty list: an unset variable means the default. */
+function listOf(value: string | undefined, fallback: string[]): string[] {
+  if (value === undefined) return fallback;
+  if (value === "none") return [];
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function originsOf(value: string | undefined): "*" | string[] {
+  if (value === "*") return "*";
+  return listOf(value, []).map((origin) => new URL(origin).origin);
+}
+
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value.replace(/\/$/, "");
 }
 
 /** "dev" under `netlify dev`, Netlify's `CONTEXT` where it is set, "production" in any other Lambda, else undefined. */

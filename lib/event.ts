@@ -4,20 +4,25 @@ export const DEFAULT_CLIENT_TYPE = "vector-inspector";
 
 const CONTROL_CHARACTERS = /\p{Cc}/u;
 
-/** `null` from a client (Python's `None`) means "not given", as an absent key does. */
-const absentAsUndefined = (value: unknown) => (value === null ? undefined : value);
+/** A point in time as ISO-8601; one without an offset is read as UTC. */
+export const clientTimestampSchema = z.iso.datetime({ offset: true, local: true });
 
-/** The envelope a client sends. The single source of truth for what an event is. */
+/**
+ * The envelope a client sends: the single source of truth for what an event is. `null` (Python's
+ * `None`) means "not given", as an absent key does.
+ */
 export const telemetryEventSchema = z.object({
-  hwid: z.string().min(1).max(128),
+  event_id: z.uuid().nullish().describe("A UUID the client gives its event: the same event_id sent again is stored once"),
+  timestamp: clientTimestampSchema.nullish().describe("When the event happened on the client (ISO-8601); stored as client_timestamp"),
+  hwid: z.string().min(1).max(128).describe("The install's persistent identifier"),
   event_name: z
     .string()
     .min(1)
     .max(128)
     .refine((name) => !CONTROL_CHARACTERS.test(name), "must not contain control characters"),
   app_version: z.string().min(1).max(64),
-  client_type: z.preprocess(absentAsUndefined, z.string().min(1).max(64).default(DEFAULT_CLIENT_TYPE)),
-  metadata: z.preprocess(absentAsUndefined, z.record(z.string(), z.unknown()).default({})),
+  client_type: z.string().min(1).max(64).nullish().describe(`Defaults to "${DEFAULT_CLIENT_TYPE}"`),
+  metadata: z.record(z.string(), z.unknown()).nullish().describe("Event-specific fields; defaults to {}"),
 });
 
 export type TelemetryEvent = z.output<typeof telemetryEventSchema>;
@@ -25,12 +30,22 @@ export type TelemetryEvent = z.output<typeof telemetryEventSchema>;
 /** Top-level keys the envelope defines; any other key is ignored and reported back. */
 export const ENVELOPE_KEYS: readonly string[] = Object.keys(telemetryEventSchema.shape);
 
+export const schemaViolationSchema = z.object({ path: z.string(), message: z.string() });
+export type SchemaViolation = z.output<typeof schemaViolationSchema>;
+
 /** One stored NDJSON line: what the server records, then the envelope. Key order is the line's column order. */
 export const storedEventSchema = z.object({
-  event_id: z.uuid({ version: "v7" }),
-  created_at: z.iso.datetime({ precision: 3 }),
-  ip: z.string().nullable(),
-  ...telemetryEventSchema.shape,
+  event_id: z.uuid(),
+  created_at: z.iso.datetime({ precision: 3 }).describe("When the server received the event (UTC); the file's day comes from it"),
+  client_timestamp: z.iso.datetime({ precision: 3 }).optional().describe("The client's timestamp, in UTC"),
+  ip: z.string().nullable().describe("The client address, as TELEMETRY_IP_MODE keeps it"),
+  hwid: telemetryEventSchema.shape.hwid,
+  event_name: telemetryEventSchema.shape.event_name,
+  app_version: telemetryEventSchema.shape.app_version,
+  client_type: z.string().min(1).max(64),
+  metadata: z.record(z.string(), z.unknown()),
+  schema_violations: z.array(schemaViolationSchema).optional().describe("How a known event's metadata breaks its schema (lenient mode)"),
+  redactions: z.number().int().positive().optional().describe("How many values scrubbing replaced"),
 });
 
 export type StoredEvent = z.output<typeof storedEventSchema>;
@@ -39,17 +54,29 @@ export interface ServerFields {
   eventId: string;
   createdAt: Date;
   ip: string | null;
+  /** The metadata as stored (scrubbed); the event's own when not given. */
+  metadata?: Record<string, unknown>;
+  violations?: SchemaViolation[];
+  redactions?: number;
 }
 
 export function toStoredEvent(event: TelemetryEvent, server: ServerFields): StoredEvent {
   return {
     event_id: server.eventId,
     created_at: server.createdAt.toISOString(),
+    ...(event.timestamp ? { client_timestamp: utcTimestamp(event.timestamp) } : {}),
     ip: server.ip,
     hwid: event.hwid,
     event_name: event.event_name,
     app_version: event.app_version,
-    client_type: event.client_type,
-    metadata: event.metadata,
+    client_type: event.client_type ?? DEFAULT_CLIENT_TYPE,
+    metadata: server.metadata ?? event.metadata ?? {},
+    ...(server.violations?.length ? { schema_violations: server.violations } : {}),
+    ...(server.redactions ? { redactions: server.redactions } : {}),
   };
+}
+
+function utcTimestamp(timestamp: string): string {
+  const hasOffset = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(timestamp);
+  return new Date(hasOffset ? timestamp : `${timestamp}Z`).toISOString();
 }

@@ -25,9 +25,11 @@ export interface FlushState {
   /** When the next write may start, by the pace or a rate limit: waking a flusher long before is useless (epoch ms). */
   resume_at: number;
   last_flush: LastFlush | null;
+  /** Events answered and not stored (TELEMETRY_DROP_CLIENT_TYPES), by client type, since the state began. */
+  dropped: Record<string, number>;
 }
 
-const EMPTY_STATE: FlushState = { holder: null, expires_at: 0, writes: [], blocked_until: 0, resume_at: 0, last_flush: null };
+const EMPTY_STATE: FlushState = { holder: null, expires_at: 0, writes: [], blocked_until: 0, resume_at: 0, last_flush: null, dropped: {} };
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
 export class LeaseLostError extends Error {
@@ -106,5 +108,8 @@ function parseState(data: unknown): FlushState {
     blocked_until: Number(value.blocked_until) || 0,
     resume_at: Number(value.resume_at) || 0,
     last_flush: value.last_flush ?? null,
+    dropped: Object.fromEntries(
+      Object.entries(value.dropped ?? {}).filter((entry): entry is [string, number] => Number.isSafeInteger(entry[1]) && entry[1] >= 0),
+    ),
   };
 }

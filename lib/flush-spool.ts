@@ -1,10 +1,12 @@
+import type { BlobStore } from "./blob-store.ts";
 import type { Clock } from "./clock.ts";
 import type { StoredEvent } from "./event.ts";
 import { FlushLease, LeaseLostError, type FlushState, type LastFlush } from "./flush-lease.ts";
 import { log } from "./log.ts";
 import { WritePacer, type WriteLimits } from "./pace-writes.ts";
 import { partitionOf } from "./partition.ts";
-import type { Spool, SpoolEntry } from "./spool.ts";
+import { SeenIds } from "./seen-ids.ts";
+import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
 import { StoreUnavailableError, type EventStore } from "./store.ts";
 
 /**
@@ -28,6 +30,8 @@ const CHAIN_HORIZON_MS = 60_000;
 const READ_CHUNK = 100;
 
 export interface FlushDeps {
+  /** The store the spool lives in, where the flusher also keeps the client-given ids it stored. */
+  blobs: BlobStore;
   spool: Spool;
   lease: FlushLease;
   store: EventStore;
@@ -106,15 +110,18 @@ class FlushRun {
   private bytes = 0;
   private readonly files = new Set<string>();
   private error: string | null = null;
-  /** Entries read in an earlier round of this run and not yet stored, by key. */
-  private readonly cache = new Map<string, StoredEvent[]>();
+  /** Entries read in an earlier round of this run and not yet stored, by key, less the events stored before. */
+  private readonly cache = new Map<string, SpoolRecord>();
+  private readonly seen: SeenIds;
   /** The oldest entries as last listed, less what this run has stored: a run lists again once it has worked through them. */
   private queue: SpoolEntry[] = [];
 
   constructor(
     private readonly deps: FlushDeps,
     readonly deadline: number,
-  ) {}
+  ) {
+    this.seen = new SeenIds(deps.blobs, deps.clock);
+  }
 
   async rounds(initial: FlushState): Promise<{ outcome: FlushOutcome; state: FlushState; lost: boolean }> {
     const { spool, lease, store, clock, limits } = this.deps;
@@ -138,7 +145,7 @@ class FlushRun {
           // One commit per file; a day with more than its newest part can take goes on into the next part.
           while (day.length > 0) {
             const result = await store.commit(
-              day.map((entry) => this.cache.get(entry.key)!),
+              await Promise.all(day.map((entry) => this.unseen(this.cache.get(entry.key)!))),
               { deadline: this.deadline + COMMIT_GRACE_MS, beforeWrite: () => pacer.wait(this.deadline - LAST_WRITE_START_MS) },
             );
             state = { ...state, writes: pacer.writes() };
@@ -149,6 +156,9 @@ class FlushRun {
             this.events += result.events;
             this.bytes += result.bytes;
             const stored = day.slice(0, result.batches);
+            const records = stored.map((entry) => this.cache.get(entry.key)!);
+            await this.seen.remember(records.flatMap((record) => record.client_ids));
+            state = { ...state, dropped: addCounts(state.dropped, records.map((record) => record.dropped)) };
             // Deleted only now that the commit landed, and before the next commit: a flusher that dies
             // before this line leaves the entries for its successor, whose first read is the file
             // just written, where it finds their events and skips them.
@@ -194,6 +204,12 @@ class FlushRun {
     };
   }
 
+  /** An entry's events less those whose client-given id was stored before (sent again, maybe a day ago, or in this run). */
+  private async unseen(record: SpoolRecord): Promise<StoredEvent[]> {
+    const before = await this.seen.seen(record.client_ids);
+    return before.size === 0 ? record.events : record.events.filter((event) => !before.has(event.event_id));
+  }
+
   /**
    * Reads the entries not read yet, a chunk at a time, while the run has time to spare for its
    * commit (at least one chunk, so that a run always makes progress); returns those it has.
@@ -204,22 +220,28 @@ class FlushRun {
     for (let start = 0; start < unread.length; start += READ_CHUNK) {
       if (start > 0 && clock.now() > this.deadline - WRITE_BUDGET_MS) break;
       const chunk = unread.slice(start, start + READ_CHUNK);
-      const events = await spool.read(chunk);
-      chunk.forEach((entry, index) => this.cache.set(entry.key, events[index]!));
+      const records = await spool.read(chunk);
+      chunk.forEach((entry, index) => this.cache.set(entry.key, records[index]!));
     }
     return entries.filter((entry) => this.cache.has(entry.key));
   }
 }
 
 /** Entries by the UTC day of their events, oldest day first; an entry's events all share one `created_at`. */
-function groupByDay(entries: readonly SpoolEntry[], events: ReadonlyMap<string, StoredEvent[]>): SpoolEntry[][] {
+function groupByDay(entries: readonly SpoolEntry[], records: ReadonlyMap<string, SpoolRecord>): SpoolEntry[][] {
   const days = new Map<string, SpoolEntry[]>();
   for (const entry of entries) {
-    const first = events.get(entry.key)?.[0];
+    const first = records.get(entry.key)?.events[0];
     const day = first ? partitionOf(first.created_at, "").day : "";
     days.set(day, [...(days.get(day) ?? []), entry]);
   }
   return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
+}
+
+function addCounts(total: Readonly<Record<string, number>>, counts: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const sum = new Map(Object.entries(total));
+  for (const count of counts) for (const [name, n] of Object.entries(count)) sum.set(name, (sum.get(name) ?? 0) + n);
+  return Object.fromEntries(sum);
 }
 
 function messageOf(error: unknown): string {

@@ -3,7 +3,8 @@ import type { Runtime } from "./runtime.ts";
 
 /**
  * GET /api/v1/health: which store events go to, and where; with the spool, how many events wait,
- * how old the oldest is, and how the last flush went. 503 when there is no store.
+ * how old the oldest is, how the last flush went, and how many events of dropped client types were
+ * answered and not stored. 503 when there is no store.
  */
 export async function handleHealthRequest(request: Request, runtime: Runtime, now: () => number = Date.now): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
@@ -26,6 +27,7 @@ export async function handleHealthRequest(request: Request, runtime: Runtime, no
         writes_last_hour: state.writes.filter((time) => time > at - 3_600_000).length,
         blocked_until: state.blocked_until > at ? new Date(state.blocked_until).toISOString() : null,
         last_flush: state.last_flush,
+        dropped_events: state.dropped,
       },
     });
   } catch (error) {

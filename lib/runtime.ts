@@ -1,13 +1,14 @@
 import { resolve } from "node:path";
 import type { BlobStore } from "./blob-store.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
 import { FlushLease } from "./flush-lease.ts";
 import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./flush-spool.ts";
 import { GitHubStore } from "./github-store.ts";
 import { LocalStore } from "./local-store.ts";
 import { log } from "./log.ts";
 import { spoolBlobs } from "./netlify-blobs.ts";
+import { SeenIds } from "./seen-ids.ts";
 import { Spool } from "./spool.ts";
 import type { EventStore } from "./store.ts";
 import { FlushWaker } from "./wake-flusher.ts";
@@ -37,10 +38,14 @@ export interface SpoolRuntime {
   flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined>;
   /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
   wake(start: () => Promise<void>): Promise<boolean>;
+  /** Forgets the client-given ids of days past the deduplication window. */
+  prune(): Promise<void>;
 }
 
 /** What a function instance works with: a store (and the spool in front of it), or the reason there is none. */
-export type Runtime = { ok: true; store: EventStore; spool: SpoolRuntime | undefined } | { ok: false; error: ConfigError };
+export type Runtime =
+  | { ok: true; ingest: IngestConfig; netlifyDev: boolean; store: EventStore; spool: SpoolRuntime | undefined }
+  | { ok: false; error: ConfigError };
 
 export interface RuntimeParts {
   /** Where the spool and the flusher's lease live; Netlify Blobs unless given. */
@@ -59,12 +64,13 @@ export function createStore(config: Config, clock: Clock = systemClock): EventSt
 
 export function createRuntime(config: Config, { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {}): Runtime {
   const store = createStore(config, clock);
-  if (!config.spool.enabled) return { ok: true, store, spool: undefined };
+  const { ingest, netlifyDev } = config;
+  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, store, spool: undefined };
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   let running: Promise<FlushReport | undefined> | undefined;
   const flush = (budgetMs: number, handOver?: () => Promise<void>) =>
-    (running ??= flushSpool({ spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
+    (running ??= flushSpool({ blobs, spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
       .then(async (report) => {
         const delay = handOver ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS) : undefined;
         if (delay !== undefined) {
@@ -81,7 +87,13 @@ export function createRuntime(config: Config, { blobs = spoolBlobs, clock = syst
         running = undefined;
       }));
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
-  return { ok: true, store, spool: { spool, lease, flush, wake: (start) => waker.wake(start) } };
+  return {
+    ok: true,
+    ingest,
+    netlifyDev,
+    store,
+    spool: { spool, lease, flush, wake: (start) => waker.wake(start), prune: () => new SeenIds(blobs, clock).prune() },
+  };
 }
 
 /** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */

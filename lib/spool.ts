@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "./blob-store.ts";
 import type { Clock } from "./clock.ts";
+import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "./event.ts";
 
 const PENDING_PREFIX = "pending/";
@@ -10,6 +11,17 @@ const BUCKET_DIGITS = 10;
 /** Blob calls in flight at once when the flusher reads or clears many entries: enough to hide a remote store's latency, few enough to leave room for ingestion's writes. */
 const BLOB_CONCURRENCY = 8;
 const TIME_DIGITS = 15;
+
+/** What one accepted request left for the flusher. */
+const spoolRecordSchema = z.object({
+  events: z.array(storedEventSchema).default([]),
+  /** Ids of those events the client gave (event_id or Idempotency-Key): they may come again, and are remembered. */
+  client_ids: z.array(z.string()).default([]),
+  /** Events answered and not stored, by client type (TELEMETRY_DROP_CLIENT_TYPES): counted by the flusher. */
+  dropped: z.record(z.string(), z.number().int().nonnegative()).default({}),
+});
+
+export type SpoolRecord = z.output<typeof spoolRecordSchema>;
 
 /** One accepted request's records, waiting in the spool. */
 export interface SpoolEntry {
@@ -38,11 +50,11 @@ export class Spool {
   ) {}
 
   /** Resolves once the events are durably kept; the caller may then acknowledge them. */
-  async add(events: readonly StoredEvent[]): Promise<void> {
+  async add(events: readonly StoredEvent[], extra: Partial<Omit<SpoolRecord, "events">> = {}): Promise<void> {
     const now = this.clock.now();
     const bucket = String(Math.floor(now / BUCKET_MS)).padStart(BUCKET_DIGITS, "0");
     const at = String(now).padStart(TIME_DIGITS, "0");
-    await this.blobs.setJSON(`${PENDING_PREFIX}${bucket}/${at}-${events.length}-${randomUUID()}`, { events });
+    await this.blobs.setJSON(`${PENDING_PREFIX}${bucket}/${at}-${events.length}-${randomUUID()}`, { events, ...extra });
   }
 
   /** Every waiting entry, oldest first. */
@@ -70,12 +82,9 @@ export class Spool {
     };
   }
 
-  /** The events of each entry; an entry already cleared by another flusher reads as empty. */
-  async read(entries: readonly SpoolEntry[]): Promise<StoredEvent[][]> {
-    return mapLimit(entries, BLOB_CONCURRENCY, async ({ key }) => {
-      const value = (await this.blobs.get(key, { type: "json" })) as { events?: unknown[] } | null;
-      return (value?.events ?? []).map((event) => storedEventSchema.parse(event));
-    });
+  /** What each entry holds; an entry already cleared by another flusher reads as empty. */
+  async read(entries: readonly SpoolEntry[]): Promise<SpoolRecord[]> {
+    return mapLimit(entries, BLOB_CONCURRENCY, async ({ key }) => spoolRecordSchema.parse((await this.blobs.get(key, { type: "json" })) ?? {}));
   }
 
   async remove(entries: readonly SpoolEntry[]): Promise<void> {

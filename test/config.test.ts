@@ -9,10 +9,20 @@ describe("configuration", () => {
   it("uses the local folder under netlify dev and outside Netlify when no GitHub variable is set", () => {
     for (const context of [undefined, "", "dev"]) {
       expect(loadConfig({}, context)).toEqual({
+        netlifyDev: context !== undefined,
         storage: { kind: "local", dir: ".telemetry-data" },
         pathPrefix: "telemetry",
         maxFileBytes: 1024 * 1024,
         spool: { enabled: true, limits: { perMinute: 60, perHour: 400 } },
+        ingest: {
+          secret: undefined,
+          allowedOrigins: [],
+          dropClientTypes: ["unit-tests"],
+          schemaMode: "lenient",
+          ipMode: "full",
+          ipSalt: undefined,
+          scrub: true,
+        },
       });
     }
     expect(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/x", TELEMETRY_PATH_PREFIX: "/events/v1/" }).storage).toEqual({ kind: "local", dir: "/tmp/x" });
@@ -86,7 +96,7 @@ describe("configuration", () => {
 
 describe("GET /api/v1/health", () => {
   const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
-    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, store: createStore(config), spool: undefined });
+    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, ingest: config.ingest, netlifyDev: false, store: createStore(config), spool: undefined });
 
   it("names the GitHub target without the token", async () => {
     const response = await health(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }));

@@ -43,7 +43,7 @@ const store = (maxFileBytes = 1024 * 1024) =>
 
 function flush({ budgetMs = 10_000, leaseTtlMs = 30_000, limits = DEFAULT_LIMITS, lease }: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
   return flushSpool(
-    { spool: spool(), lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs), store: store(), clock: systemClock, limits },
+    { blobs: blobs.store(), spool: spool(), lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs), store: store(), clock: systemClock, limits },
     budgetMs,
   );
 }

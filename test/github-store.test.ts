@@ -2,7 +2,7 @@ import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { GitHubConfig } from "../lib/config.ts";
+import { loadConfig, type GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
 import { GitHubStore } from "../lib/github-store.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
@@ -204,7 +204,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
       }),
-      { runtime: { ok: true, store, spool: undefined } },
+      { runtime: { ok: true, ingest: loadConfig({}).ingest, netlifyDev: false, store, spool: undefined } },
     );
 
   it("answers 201 once the line is in GitHub", async () => {

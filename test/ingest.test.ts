@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { storedEventSchema } from "../lib/event.ts";
-import { handleTelemetryRequest, MAX_BODY_BYTES } from "../lib/ingest.ts";
-import { LocalStore } from "../lib/local-store.ts";
-import { ConfigError } from "../lib/config.ts";
-import type { Runtime } from "../lib/runtime.ts";
+import { MAX_WIRE_BYTES as MAX_BODY_BYTES } from "../lib/decode-body.ts";
+import { handleTelemetryRequest } from "../lib/ingest.ts";
+import { ConfigError, loadConfig } from "../lib/config.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 const URL = "http://localhost/api/v1/telemetry";
@@ -18,7 +18,7 @@ let runtime: Runtime;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "telemetry-ingest-"));
-  runtime = { ok: true, store: new LocalStore(dir, "telemetry", 1024 * 1024), spool: undefined };
+  runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SPOOL: "off" }));
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -154,7 +154,8 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
       "invalid_event",
     );
     expect(tooLong.issues).toHaveLength(4);
-    for (const notObject of ["[]", "42", '"event"', "null"]) {
+    await expectError(await post("[]"), 400, "no_events");
+    for (const notObject of ["42", '"event"', "null"]) {
       const body = await expectError(await post(notObject), 400, "invalid_event");
       expect(body.issues[0].path).toBe("body");
     }
@@ -184,7 +185,7 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
       const response = await handleTelemetryRequest(new Request(URL, { method }), { runtime });
       await expectError(response, 405, "method_not_allowed");
-      expect(response.headers.get("allow")).toBe("POST");
+      expect(response.headers.get("allow")).toBe("POST, OPTIONS");
     }
   });
 

@@ -62,7 +62,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   it("answers refusals through the redirects and stores none of them", async () => {
     const get = await fetch(`${dev.url}/api/v1/telemetry`);
     expect(get.status).toBe(405);
-    expect(get.headers.get("allow")).toBe("POST");
+    expect(get.headers.get("allow")).toBe("POST, OPTIONS");
     const bad = await fetch(`${dev.url}/api/v1/telemetry`, { method: "POST", body: "{", headers: { "content-type": "application/json" } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ status: "error", error: "invalid_json" });

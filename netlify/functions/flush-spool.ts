@@ -8,6 +8,7 @@ let runtime: Runtime | undefined;
 export default async function flushSpool(_request: Request, context: Context): Promise<Response> {
   runtime ??= loadRuntime(context.deploy?.context);
   const report = runtime.ok && runtime.spool ? await runtime.spool.flush(SCHEDULED_FLUSH_BUDGET_MS) : undefined;
+  if (runtime.ok && runtime.spool) await runtime.spool.prune();
   return jsonResponse(200, { status: "ok", flush: report ?? null });
 }
 

@@ -1,5 +1,6 @@
 import type { Context } from "@netlify/functions";
-import { jsonResponse, methodNotAllowed } from "../../lib/http.ts";
+import { hasSecret } from "../../lib/check-secret.ts";
+import { errorResponse, jsonResponse, methodNotAllowed } from "../../lib/http.ts";
 import { loadRuntime, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;
@@ -8,13 +9,22 @@ const HAND_OVER_TIMEOUT_MS = 1000;
 
 /**
  * Woken by ingestion: answers 202 at once and flushes the spool after the answer; when it stops
- * with events waiting, wakes itself again. Safe to call by anyone: a flush is idempotent and paced.
+ * with events waiting, wakes itself again. A flush is idempotent and paced; with a shared secret
+ * set, only a caller that has it (ingestion, a previous flush) may start one.
  */
 export default async function flush(request: Request, context: Context): Promise<Response> {
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
   runtime ??= loadRuntime(context.deploy?.context);
+  const secret = runtime.ok ? runtime.ingest.secret : undefined;
+  if (secret !== undefined && !hasSecret(request, secret)) {
+    return errorResponse(401, { error: "unauthorized", message: "Send the shared key in X-Telemetry-Key or Authorization: Bearer" });
+  }
   const handOver = async () => {
-    const next = await fetch(request.url, { method: "POST", signal: AbortSignal.timeout(HAND_OVER_TIMEOUT_MS) });
+    const next = await fetch(request.url, {
+      method: "POST",
+      headers: secret ? { "x-telemetry-key": secret } : {},
+      signal: AbortSignal.timeout(HAND_OVER_TIMEOUT_MS),
+    });
     await next.body?.cancel();
   };
   if (runtime.ok && runtime.spool) context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, handOver));

@@ -13,11 +13,17 @@ let runtime: Runtime | undefined;
 export const handler: Handler = async (event) => {
   connectBlobs(event);
   runtime ??= loadRuntime();
+  const secret = runtime.ok ? runtime.ingest.secret : undefined;
   const response = await handleTelemetryRequest(requestFromEvent(event), {
     runtime,
     platformIp: event.headers["x-nf-client-connection-ip"],
+    bodyDecoded: runtime.ok && runtime.netlifyDev,
     startFlush: async () => {
-      const woken = await fetch(new URL(FLUSH_FUNCTION_PATH, event.rawUrl), { method: "POST", signal: AbortSignal.timeout(WAKE_TIMEOUT_MS) });
+      const woken = await fetch(new URL(FLUSH_FUNCTION_PATH, event.rawUrl), {
+        method: "POST",
+        headers: secret ? { "x-telemetry-key": secret } : {},
+        signal: AbortSignal.timeout(WAKE_TIMEOUT_MS),
+      });
       await woken.body?.cancel();
     },
   });

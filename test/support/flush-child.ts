@@ -33,6 +33,7 @@ const store = new GitHubStore(
 );
 await flushSpool(
   {
+    blobs,
     spool: new Spool(blobs, systemClock),
     lease: new FlushLease(blobs, systemClock, config.leaseTtlMs),
     store,

@@ -1,0 +1,37 @@
+/** What a browser may send to the ingest endpoint. */
+export const CORS_ALLOWED_METHODS = "POST, OPTIONS";
+export const CORS_ALLOWED_HEADERS = "content-type, content-encoding, x-telemetry-key, idempotency-key, authorization";
+/** How long a browser may reuse a preflight answer (the most Chromium honours). */
+const PREFLIGHT_MAX_AGE_SECONDS = 7200;
+
+/**
+ * The CORS headers for a request's `Origin`: none when the origin is not allowed (the browser then
+ * withholds the answer from the page), and `Vary: Origin` whenever the answer depends on it.
+ */
+export function corsHeaders(request: Request, allowed: "*" | readonly string[]): Record<string, string> {
+  const origin = request.headers.get("origin");
+  if (!origin) return {};
+  if (allowed === "*") return { "access-control-allow-origin": "*" };
+  if (!allowed.includes(origin)) return { vary: "Origin" };
+  return { "access-control-allow-origin": origin, vary: "Origin" };
+}
+
+/** The answer to a preflight (`OPTIONS`): 204, with the allowed methods and headers when the origin is allowed. */
+export function preflightResponse(request: Request, allowed: "*" | readonly string[]): Response {
+  const headers = corsHeaders(request, allowed);
+  const permitted = "access-control-allow-origin" in headers;
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...headers,
+      allow: CORS_ALLOWED_METHODS,
+      ...(permitted
+        ? {
+            "access-control-allow-methods": CORS_ALLOWED_METHODS,
+            "access-control-allow-headers": CORS_ALLOWED_HEADERS,
+            "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
+          }
+        : {}),
+    },
+  });
+}

@@ -1,0 +1,87 @@
+import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
+import type { IngestConfig } from "./config.ts";
+import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema, toStoredEvent, type StoredEvent } from "./event.ts";
+import { metadataViolations } from "./known-events.ts";
+import { checkShape, SHAPE_LIMITS } from "./limit-shape.ts";
+import { scrubMetadata } from "./scrub.ts";
+
+/** The most one event may take, serialized as the client sent it. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+/** Event ids made from an `Idempotency-Key` live in their own UUID namespace, so they never collide with others. */
+const IDEMPOTENCY_NAMESPACE = "c4ebc20c-6a1e-4f0e-96f2-a8db9cc2db78";
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export type Prepared =
+  | { kind: "rejected"; issues: Issue[] }
+  /** Valid, of a client type that is answered and not stored (TELEMETRY_DROP_CLIENT_TYPES). */
+  | { kind: "dropped"; clientType: string }
+  | {
+      kind: "kept";
+      event: StoredEvent;
+      /** The event_id came from the client (its own, or from its Idempotency-Key): it may come again. */
+      clientId: boolean;
+      /** Top-level keys the envelope does not define. */
+      ignored: string[];
+    };
+
+export interface EventContext {
+  ingest: IngestConfig;
+  receivedAt: Date;
+  /** The client address, as the IP mode keeps it. */
+  ip: string | null;
+  /** The request's Idempotency-Key (single-event requests only). */
+  idempotencyKey?: string;
+}
+
+/**
+ * One event of a request, checked and made into the record to store: within its size and shape
+ * limits, valid against the envelope (and, in strict mode, its known event's metadata schema), with
+ * secrets and personal data scrubbed from its metadata.
+ */
+export function prepareEvent(value: unknown, context: EventContext): Prepared {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { kind: "rejected", issues: [{ path: "body", message: "an event must be a JSON object" }] };
+  }
+  // The shape first: it bounds the depth that serializing and validating below would recurse into.
+  const shapeIssues = checkShape(value, { ...SHAPE_LIMITS, maxDepth: SHAPE_LIMITS.maxDepth + 1 });
+  if (shapeIssues.length > 0) {
+    return { kind: "rejected", issues: shapeIssues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join(".") : "body", message: issue.message })) };
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > MAX_EVENT_BYTES) {
+    return { kind: "rejected", issues: [{ path: "body", message: `the event is ${bytes} bytes serialized; the limit is ${MAX_EVENT_BYTES} (event_bytes)` }] };
+  }
+  const parsed = telemetryEventSchema.safeParse(value);
+  if (!parsed.success) {
+    return {
+      kind: "rejected",
+      issues: parsed.error.issues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join(".") : "body", message: issue.message })),
+    };
+  }
+  const event = parsed.data;
+  const violations = metadataViolations(event.event_name, event.metadata ?? {});
+  if (violations.length > 0 && context.ingest.schemaMode === "strict") return { kind: "rejected", issues: violations };
+
+  const clientType = event.client_type ?? DEFAULT_CLIENT_TYPE;
+  if (context.ingest.dropClientTypes.includes(clientType)) return { kind: "dropped", clientType };
+
+  const scrubbed = context.ingest.scrub ? scrubMetadata(event.metadata ?? {}) : { metadata: event.metadata ?? {}, redactions: 0 };
+  const clientId = event.event_id?.toLowerCase() ?? (context.idempotencyKey ? uuidv5(`${event.hwid}\n${context.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : undefined);
+  return {
+    kind: "kept",
+    event: toStoredEvent(event, {
+      eventId: clientId ?? uuidv7(),
+      createdAt: context.receivedAt,
+      ip: context.ip,
+      metadata: scrubbed.metadata,
+      violations,
+      redactions: scrubbed.redactions,
+    }),
+    clientId: clientId !== undefined,
+    ignored: Object.keys(value).filter((key) => !ENVELOPE_KEYS.includes(key)),
+  };
+}

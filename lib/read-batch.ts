@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { clientTimestampSchema } from "./event.ts";
+
+/** At most this many events in one request. */
+export const MAX_EVENTS_PER_REQUEST = 500;
+/** The media types of NDJSON (one event per line); anything else is read as JSON. */
+const NDJSON_MEDIA_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"]);
+/** JSON bodies: `sendBeacon` can only send text/plain, and some clients set no type. */
+const JSON_MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
+/** Exports carry no application version; the records say so rather than guess. */
+export const EXPORT_APP_VERSION = "unknown";
+
+/** The model-metadata export file of the seeds (`model_telemetry_export.json`). */
+export const modelExportSchema = z.object({
+  export_version: z.union([z.string(), z.number()]),
+  export_timestamp: z.string().nullish(),
+  client_id: z.string().nullish(),
+  events: z.array(z.looseObject({ event_type: z.string().min(1), client_id: z.string().nullish(), timestamp: z.string().nullish() })),
+});
+
+export type BodyShape = "event" | "array" | "events_object" | "ndjson" | "export";
+
+/** One event of a body, by its position: the value to validate, or why it could not be read. */
+export type BatchItem = { index: number; value: unknown } | { index: number; issues: { path: string; message: string }[] };
+
+export type BatchRead =
+  | { ok: true; shape: BodyShape; items: BatchItem[] }
+  | { ok: false; status: 400 | 413 | 415; error: string; message: string; limit?: string };
+
+export function isSupportedMediaType(mediaType: string): boolean {
+  return JSON_MEDIA_TYPES.has(mediaType) || NDJSON_MEDIA_TYPES.has(mediaType);
+}
+
+/**
+ * The events of a request body: one event object, a JSON array of them, `{"events":[…]}`, NDJSON
+ * (`application/x-ndjson`, one per line; a line that is not JSON is that event's rejection), or the
+ * model-metadata export file, whose events become `model_registration` (their `event_type`) events.
+ */
+export function readBatch(text: string, mediaType: string): BatchRead {
+  const body = text.replace(/^\uFEFF/, "");
+  if (body.trim() === "") return invalid("invalid_json", "The body is empty; send an event object, an array of events or NDJSON");
+  if (NDJSON_MEDIA_TYPES.has(mediaType)) return counted("ndjson", ndjsonItems(body));
+
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    return invalid("invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (Array.isArray(value)) return counted("array", value.map((item, index) => ({ index, value: item })));
+  // Not an object: refused as an event, with the reason among the event's issues.
+  if (typeof value !== "object" || value === null) return { ok: true, shape: "event", items: [{ index: 0, value }] };
+  if (Object.hasOwn(value, "export_version")) {
+    const file = modelExportSchema.safeParse(value);
+    if (!file.success) {
+      return invalid("invalid_export", `The export file does not match its format: ${file.error.issues.map(describe).join("; ")}`);
+    }
+    return counted("export", file.data.events.map((event, index) => ({ index, value: fromExport(event, file.data) })));
+  }
+  const { events } = value as { events?: unknown };
+  if (Object.hasOwn(value, "events") && Array.isArray(events)) {
+    return counted("events_object", events.map((item, index) => ({ index, value: item })));
+  }
+  return { ok: true, shape: "event", items: [{ index: 0, value }] };
+}
+
+function ndjsonItems(body: string): BatchItem[] {
+  const lines = body.split(/\r?\n/).filter((line) => line.trim() !== "");
+  return lines.map((line, index) => {
+    try {
+      return { index, value: JSON.parse(line) as unknown };
+    } catch (error) {
+      return { index, issues: [{ path: "body", message: `line ${index + 1} is not valid JSON: ${(error as Error).message}` }] };
+    }
+  });
+}
+
+function counted(shape: BodyShape, items: BatchItem[]): BatchRead {
+  if (items.length === 0) return invalid("no_events", "The body holds no events");
+  if (items.length > MAX_EVENTS_PER_REQUEST) {
+    return {
+      ok: false,
+      status: 413,
+      error: "too_many_events",
+      limit: "events_per_request",
+      message: `The body holds ${items.length} events; the limit is ${MAX_EVENTS_PER_REQUEST} per request`,
+    };
+  }
+  return { ok: true, shape, items };
+}
+
+/** An export event as the envelope it stands for: its fields become the metadata, as in a `model_registration` event. */
+function fromExport(event: z.output<typeof modelExportSchema>["events"][number], file: z.output<typeof modelExportSchema>): unknown {
+  const { event_type, ...fields } = event;
+  return {
+    hwid: event.client_id ?? file.client_id,
+    event_name: event_type,
+    app_version: EXPORT_APP_VERSION,
+    ...(clientTimestampSchema.safeParse(event.timestamp).success ? { timestamp: event.timestamp } : {}),
+    metadata: fields,
+  };
+}
+
+function invalid(error: string, message: string): BatchRead {
+  return { ok: false, status: 400, error, message };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  return `${issue.path.length > 0 ? issue.path.join(".") : "body"} ${issue.message}`;
+}

@@ -10,7 +10,8 @@ import type { HandlerEvent, HandlerResponse } from "@netlify/functions";
 export function requestFromEvent(event: HandlerEvent): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(event.headers)) if (value !== undefined) headers.set(name, value);
-  const hasBody = event.body !== null && event.httpMethod !== "GET" && event.httpMethod !== "HEAD";
+  // No body arrives as null or as undefined, depending on the platform.
+  const hasBody = event.body != null && event.httpMethod !== "GET" && event.httpMethod !== "HEAD";
   const body = hasBody ? Buffer.from(event.body!, event.isBase64Encoded ? "base64" : "utf8") : undefined;
   return new Request(event.rawUrl, { method: event.httpMethod, headers, body });
 }

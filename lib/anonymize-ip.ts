@@ -23,7 +23,11 @@ export function anonymizeIp(ip: string | null, mode: IpMode, salt: string | unde
     return createHmac("sha256", salt).update(address).digest("hex").slice(0, HASH_HEX_CHARS);
   }
   if (isIPv4(address)) return `${address.split(".").slice(0, 3).join(".")}.0`;
-  if (isIPv6(address)) return `${expandIpv6(address).slice(0, IPV6_KEPT_HEXTETS).join(":")}::`;
+  if (isIPv6(address)) {
+    const kept = expandIpv6(address).slice(0, IPV6_KEPT_HEXTETS);
+    while (kept.at(-1) === "0") kept.pop();
+    return `${kept.join(":")}::`;
+  }
   return null;
 }
 

@@ -1,8 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storedEventSchema } from "../lib/event.ts";
+import { storedEventSchema, type StoredEvent } from "../lib/event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { FakeGitHub, serveFakeGitHub } from "./support/fake-github.ts";
 import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";
@@ -60,6 +61,9 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   }, 20_000);
 
   it("answers refusals through the redirects and stores none of them", async () => {
+    const empty = await fetch(`${dev.url}/api/v1/telemetry`, { method: "POST" });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({ status: "error", error: "invalid_json" });
     const get = await fetch(`${dev.url}/api/v1/telemetry`);
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST, OPTIONS");
@@ -69,7 +73,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     const health = await (await fetch(`${dev.url}/api/v1/health`)).json();
     expect(health.spool.waiting_events).toBe(0);
     expect((await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean)).toHaveLength(1);
-  });
+  }, 20_000);
 });
 
 describe("netlify dev with TELEMETRY_SPOOL=off", () => {
@@ -167,4 +171,187 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     expect(fake.requests.filter((request) => request.status === 403 || request.status === 429)).toEqual([]);
     console.log(`landed within ${((Date.now() - started) / 1000).toFixed(1)} s in ${fake.writeCount()} commits`);
   }, 300_000);
+});
+
+/** Every line of every NDJSON file under `dir`, parsed (and so checked) as a stored record. */
+async function linesIn(dir: string): Promise<StoredEvent[]> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((entry) => entry.isFile());
+  const texts = await Promise.all(files.map((file) => readFile(join(file.parentPath, file.name), "utf8")));
+  return texts.flatMap((text) => text.split("\n").filter(Boolean)).map((line) => storedEventSchema.parse(JSON.parse(line)));
+}
+
+describe("netlify dev: the full ingest protocol, as an independent client sees it", () => {
+  const SECRET = "an-e2e-shared-secret";
+  const ORIGIN = "https://app.example.com";
+  let dev: NetlifyDev;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "telemetry-dev-protocol-"));
+    dev = await startNetlifyDev({
+      TELEMETRY_LOCAL_DIR: dir,
+      TELEMETRY_SECRET: SECRET,
+      TELEMETRY_ALLOWED_ORIGINS: ORIGIN,
+      TELEMETRY_IP_MODE: "hash",
+      TELEMETRY_IP_SALT: "an-e2e-salt-of-some-length",
+    });
+  }, SLOW);
+  afterAll(async () => {
+    await dev?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const send = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    fetch(`${dev.url}/api/v1/telemetry`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telemetry-key": SECRET, ...headers },
+      body: body as BodyInit,
+    });
+  const event = (name: string, extra: Record<string, unknown> = {}) => ({ hwid: "e2e-install", event_name: name, app_version: "2.0.0", ...extra });
+  /** The stored records of events named `name`, once there are `count` of them. */
+  const landed = (name: string, count: number) =>
+    eventually(async () => {
+      const lines = (await linesIn(dir)).filter((line) => line.event_name === name);
+      return lines.length >= count ? lines : undefined;
+    }, 20_000);
+
+  it("refuses a request without the secret, with 401 JSON, and stores nothing", async () => {
+    const response = await fetch(`${dev.url}/api/v1/telemetry`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(event("e2e.no_secret")),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ status: "error", error: "unauthorized" });
+    expect((await send(JSON.stringify(event("e2e.wrong_secret")), { "x-telemetry-key": "not-the-secret-at-all" })).status).toBe(401);
+    const bearer = await send(JSON.stringify(event("e2e.bearer")), { "x-telemetry-key": "", authorization: `Bearer ${SECRET}` });
+    expect(bearer.status).toBe(201);
+    await landed("e2e.bearer", 1);
+    expect((await linesIn(dir)).filter((line) => line.event_name.endsWith("_secret"))).toEqual([]);
+  });
+
+  it("answers a CORS preflight from an allowed origin with what a browser needs, and one from another origin without", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${dev.url}/api/v1/telemetry`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-telemetry-key" },
+      });
+    const allowed = await preflight(ORIGIN);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    expect(allowed.headers.get("access-control-allow-headers")).toContain("x-telemetry-key");
+    const other = await preflight("https://elsewhere.example");
+    expect(other.status).toBe(204);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("stores batches of every shape: an array, {events}, NDJSON and the model-metadata export file", async () => {
+    expect((await send(JSON.stringify([event("e2e.array"), event("e2e.array")]))).status).toBe(201);
+    expect((await send(JSON.stringify({ events: [event("e2e.object"), event("e2e.object")] }))).status).toBe(201);
+    const ndjson = `${JSON.stringify(event("e2e.ndjson"))}\n\n${JSON.stringify(event("e2e.ndjson"))}\n`;
+    expect((await send(ndjson, { "content-type": "application/x-ndjson" })).status).toBe(201);
+    const exported = await send(JSON.stringify(seeds.model_metadata_export_file));
+    expect(await exported.json()).toMatchObject({ status: "success", accepted: 1, rejected: [] });
+
+    expect(await landed("e2e.array", 2)).toHaveLength(2);
+    expect(await landed("e2e.object", 2)).toHaveLength(2);
+    expect(await landed("e2e.ndjson", 2)).toHaveLength(2);
+    const [model] = await landed("model_registration", 1);
+    const { event_type: _type, ...fields } = seeds.model_metadata_export_file.events[0]!;
+    expect(model).toMatchObject({ hwid: seeds.model_metadata_export_file.client_id, app_version: "unknown", metadata: fields });
+    expect(model!.client_timestamp).toBe("2026-01-23T12:34:56.000Z");
+  });
+
+  it("takes a gzip body", async () => {
+    const body = gzipSync(JSON.stringify([event("e2e.gzip"), event("e2e.gzip"), event("e2e.gzip")]));
+    const response = await send(body, { "content-encoding": "gzip" });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({ accepted: 3 });
+    expect(await landed("e2e.gzip", 3)).toHaveLength(3);
+  });
+
+  it("stores the valid events of a batch and says which others were rejected and why", async () => {
+    const response = await send(JSON.stringify([event("e2e.partial"), { hwid: "x", event_name: "e2e.partial" }, event("e2e.partial")]));
+    expect(response.status).toBe(201);
+    const answer = await response.json();
+    expect(answer).toMatchObject({ status: "success", accepted: 2, rejected: [{ index: 1, issues: [{ path: "app_version" }] }] });
+    expect(await landed("e2e.partial", 2)).toHaveLength(2);
+    const none = await send(JSON.stringify([{ hwid: "x" }, { event_name: "y" }]));
+    expect(none.status).toBe(400);
+    expect((await none.json()).rejected.map((item: { index: number }) => item.index)).toEqual([0, 1]);
+  });
+
+  it("stores a replayed event_id once, replayed before and after its flush", async () => {
+    const eventId = "5f0c4a3e-9d2b-4c1a-8e7f-0a1b2c3d4e5f";
+    const replayed = event("e2e.replay", { event_id: eventId });
+    expect((await send(JSON.stringify(replayed))).status).toBe(201);
+    expect((await send(JSON.stringify(replayed))).status).toBe(201);
+    await landed("e2e.replay", 1);
+    expect((await send(JSON.stringify(replayed))).status).toBe(201);
+    expect((await send(JSON.stringify(event("e2e.replay_marker")))).status).toBe(201);
+    await landed("e2e.replay_marker", 1);
+    const copies = (await linesIn(dir)).filter((line) => line.event_name === "e2e.replay");
+    expect(copies.map((line) => line.event_id)).toEqual([eventId]);
+  });
+
+  it("keeps the client address as a keyed hash, never as the address", async () => {
+    expect((await send(JSON.stringify(event("e2e.ip")))).status).toBe(201);
+    const [line] = await landed("e2e.ip", 1);
+    expect(line!.ip).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("scrubs a real client's traceback: user names, e-mail addresses and keys gone, its lines kept", async () => {
+    const traceback = [
+      "Traceback (most recent call last):",
+      '  File "/home/alice/.local/lib/python3.12/site-packages/vector_inspector/core/connections/qdrant.py", line 88, in connect',
+      "    client = QdrantClient(url=url, api_key=api_key)",
+      '  File "C:\\Users\\Bob Smith\\AppData\\Local\\Programs\\vector-inspector\\main.py", line 12, in <module>',
+      "ConnectionError: 401 for alice@example.com with key sk-proj-abcdefghijklmnopqrstuvwx",
+    ].join("\n");
+    const body = event("UncaughtException", {
+      metadata: { message: "401 for alice@example.com", traceback, exception_type: "ConnectionError", api_key: "qdrant-key-123" },
+    });
+    expect((await send(JSON.stringify(body))).status).toBe(201);
+    const [line] = await landed("UncaughtException", 1);
+    const metadata = line!.metadata as Record<string, string>;
+    expect(metadata.traceback!.split("\n")).toHaveLength(5);
+    expect(metadata.traceback).toContain('File "/home/[user]/.local/lib/python3.12/site-packages/vector_inspector/core/connections/qdrant.py", line 88');
+    expect(metadata.traceback).toContain("C:\\Users\\[user]\\AppData");
+    expect(metadata.traceback).toContain("401 for [email] with key [REDACTED]");
+    expect(metadata).toMatchObject({ message: "401 for [email]", api_key: "[REDACTED]", exception_type: "ConnectionError" });
+    expect(JSON.stringify(line)).not.toMatch(/alice|Bob Smith|sk-proj|qdrant-key-123/);
+    expect(line!.redactions).toBe(6);
+  });
+
+  it("serves the JSON Schema and the OpenAPI document at /api/v1/schema", async () => {
+    const schema = await fetch(`${dev.url}/api/v1/schema`);
+    expect(schema.status).toBe(200);
+    expect(await schema.json()).toMatchObject({ $schema: "https://json-schema.org/draft/2020-12/schema", title: "Telemetry request body" });
+    const openapi = await fetch(`${dev.url}/api/v1/schema/openapi.json`);
+    expect(await openapi.json()).toMatchObject({ openapi: "3.1.0", paths: { "/api/v1/telemetry": {} } });
+  });
+});
+
+describe.each(["truncate", "off"] as const)("netlify dev with TELEMETRY_IP_MODE=%s", (mode) => {
+  let dev: NetlifyDev;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `telemetry-dev-ip-${mode}-`));
+    dev = await startNetlifyDev({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: mode });
+  }, SLOW);
+  afterAll(async () => {
+    await dev?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stores the client address as the mode keeps it", async () => {
+    expect((await postEvent(dev.url, seeds.app_launch_minimal)).status).toBe(201);
+    const [line] = await eventually(async () => {
+      const lines = await linesIn(dir);
+      return lines.length > 0 ? lines : undefined;
+    }, 20_000);
+    // netlify dev sees the loopback client as 127.0.0.1.
+    expect(line!.ip).toBe(mode === "truncate" ? "127.0.0.0" : null);
+  }, 30_000);
 });

@@ -3,8 +3,11 @@ import type { BlobStore } from "./blob-store.ts";
 import type { Clock } from "./clock.ts";
 import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "./event.ts";
+import { log } from "./log.ts";
 
 const PENDING_PREFIX = "pending/";
+/** Where an entry that cannot be read is kept for a maintainer to look at. */
+const QUARANTINE_PREFIX = "quarantine/";
 /** Entries are filed in folders of one minute, so that a flusher lists the oldest minutes, not the whole backlog. */
 const BUCKET_MS = 60_000;
 const BUCKET_DIGITS = 10;
@@ -82,9 +85,21 @@ export class Spool {
     };
   }
 
-  /** What each entry holds; an entry already cleared by another flusher reads as empty. */
+  /**
+   * What each entry holds; an entry already cleared by another flusher reads as empty. An entry
+   * that does not read as a record (left by a bug or an older version) is moved to `quarantine/`
+   * and logged, and reads as empty: one bad entry must not stop every flush behind it.
+   */
   async read(entries: readonly SpoolEntry[]): Promise<SpoolRecord[]> {
-    return mapLimit(entries, BLOB_CONCURRENCY, async ({ key }) => spoolRecordSchema.parse((await this.blobs.get(key, { type: "json" })) ?? {}));
+    return mapLimit(entries, BLOB_CONCURRENCY, async ({ key }) => {
+      const value = await this.blobs.get(key, { type: "json" });
+      const record = spoolRecordSchema.safeParse(value ?? {});
+      if (record.success) return record.data;
+      await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, value);
+      await this.blobs.delete(key);
+      log("error", "spool_entry_quarantined", { key, issues: record.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`) });
+      return spoolRecordSchema.parse({});
+    });
   }
 
   async remove(entries: readonly SpoolEntry[]): Promise<void> {

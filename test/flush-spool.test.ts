@@ -97,6 +97,19 @@ describe("flushing the spool into GitHub", () => {
     expect(await spool().depth()).toEqual({ entries: 0, events: 0, oldest_at: null });
   });
 
+  it("sets an entry it cannot read aside in quarantine/, and stores the events behind it", async () => {
+    await useGitHub({ empty: true });
+    const before = await accept(3);
+    const bad = `pending/${String(Math.floor(Date.now() / 60_000)).padStart(10, "0")}/${String(Date.now()).padStart(15, "0")}-1-0b5c3f7e-1d2a-4b6c-9e8f-0a1b2c3d4e5f`;
+    await blobs.store().setJSON(bad, { events: [{ event_id: "not-a-uuid" }] });
+    const after = await accept(3);
+
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 6, error: null });
+    expectEachOnce([...before, ...after]);
+    expect(await spool().depth()).toMatchObject({ entries: 0 });
+    expect(await blobs.store().get(`quarantine/${bad}`, { type: "json" })).toEqual({ events: [{ event_id: "not-a-uuid" }] });
+  });
+
   it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {
     await useGitHub();
     await accept(5);

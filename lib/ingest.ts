@@ -89,7 +89,11 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
       : await decodeBody(request, { wireBytes: MAX_WIRE_BYTES, decodedBytes: MAX_DECODED_BYTES });
     text = new TextDecoder("utf-8", { fatal: true }).decode(body);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return fail(413, "payload_too_large", error.message, { limit: error.limit, max_bytes: error.maxBytes });
+    if (error instanceof BodyTooLargeError) {
+      // A body the platform inflated is the decompressed body: the limit it passed is the decoded one.
+      const over = context.bodyDecoded ? new BodyTooLargeError("decoded_bytes", error.maxBytes) : error;
+      return fail(413, "payload_too_large", over.message, { limit: over.limit, max_bytes: over.maxBytes });
+    }
     if (error instanceof UnsupportedEncodingError) return fail(415, "unsupported_encoding", error.message);
     if (error instanceof MalformedBodyError) return fail(400, "malformed_body", error.message);
     if (error instanceof TypeError) return fail(400, "invalid_json", "The body is not valid UTF-8");

@@ -1,6 +1,6 @@
 import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
 import type { IngestConfig } from "./config.ts";
-import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema, toStoredEvent, type StoredEvent } from "./event.ts";
+import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, storedEventSchema, telemetryEventSchema, toStoredEvent, type StoredEvent } from "./event.ts";
 import { metadataViolations } from "./known-events.ts";
 import { checkShape, SHAPE_LIMITS } from "./limit-shape.ts";
 import { scrubMetadata } from "./scrub.ts";
@@ -47,7 +47,14 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
     return { kind: "rejected", issues: [{ path: "body", message: "an event must be a JSON object" }] };
   }
   // The shape first: it bounds the depth that serializing and validating below would recurse into.
-  const shapeIssues = checkShape(value, { ...SHAPE_LIMITS, maxDepth: SHAPE_LIMITS.maxDepth + 1 });
+  // The metadata is checked on its own, as the limits count it (it is the first level, and the
+  // entries are its own), so that an issue states the limit a client has to keep; the rest of the
+  // event, one level above, likewise.
+  const { metadata, ...envelope } = value as Record<string, unknown>;
+  const shapeIssues = [
+    ...checkShape(envelope, { ...SHAPE_LIMITS, maxDepth: SHAPE_LIMITS.maxDepth + 1 }),
+    ...checkShape(metadata, SHAPE_LIMITS).map((issue) => ({ ...issue, path: ["metadata", ...issue.path] })),
+  ];
   if (shapeIssues.length > 0) {
     return { kind: "rejected", issues: shapeIssues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join(".") : "body", message: issue.message })) };
   }
@@ -71,16 +78,22 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
 
   const scrubbed = context.ingest.scrub ? scrubMetadata(event.metadata ?? {}) : { metadata: event.metadata ?? {}, redactions: 0 };
   const clientId = event.event_id?.toLowerCase() ?? (context.idempotencyKey ? uuidv5(`${event.hwid}\n${context.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : undefined);
+  const record = toStoredEvent(event, {
+    eventId: clientId ?? uuidv7(),
+    createdAt: context.receivedAt,
+    ip: context.ip,
+    metadata: scrubbed.metadata,
+    violations,
+    redactions: scrubbed.redactions,
+  });
+  // An offset can carry a timestamp of the year 0000 or 9999 out of the years a record can hold:
+  // such a record would break the stored format, and stop the flusher when it reads it back.
+  if (record.client_timestamp !== undefined && !storedEventSchema.shape.client_timestamp.safeParse(record.client_timestamp).success) {
+    return { kind: "rejected", issues: [{ path: "timestamp", message: "must fall within the years 0000 to 9999 once converted to UTC" }] };
+  }
   return {
     kind: "kept",
-    event: toStoredEvent(event, {
-      eventId: clientId ?? uuidv7(),
-      createdAt: context.receivedAt,
-      ip: context.ip,
-      metadata: scrubbed.metadata,
-      violations,
-      redactions: scrubbed.redactions,
-    }),
+    event: record,
     clientId: clientId !== undefined,
     ignored: Object.keys(value).filter((key) => !ENVELOPE_KEYS.includes(key)),
   };

@@ -65,12 +65,16 @@ export function readBatch(text: string, mediaType: string): BatchRead {
 }
 
 function ndjsonItems(body: string): BatchItem[] {
-  const lines = body.split(/\r?\n/).filter((line) => line.trim() !== "");
-  return lines.map((line, index) => {
+  // An event's index counts events; its message names the line of the body, blank lines included.
+  const lines = body
+    .split(/\r?\n/)
+    .map((line, number) => ({ line, number: number + 1 }))
+    .filter(({ line }) => line.trim() !== "");
+  return lines.map(({ line, number }, index) => {
     try {
       return { index, value: JSON.parse(line) as unknown };
     } catch (error) {
-      return { index, issues: [{ path: "body", message: `line ${index + 1} is not valid JSON: ${(error as Error).message}` }] };
+      return { index, issues: [{ path: "body", message: `line ${number} is not valid JSON: ${(error as Error).message}` }] };
     }
   });
 }

@@ -32,7 +32,8 @@ export class SeenIds {
     const known = await this.load();
     const key = keyOf(this.clock.now());
     const today = await this.read(key);
-    const fresh = ids.filter((id) => !today.includes(id));
+    const stored = new Set(today);
+    const fresh = [...new Set(ids)].filter((id) => !stored.has(id));
     for (const id of ids) known.add(id);
     if (fresh.length > 0) await this.blobs.setJSON(key, { ids: [...today, ...fresh] });
   }

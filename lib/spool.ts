@@ -57,7 +57,13 @@ export class Spool {
     const now = this.clock.now();
     const bucket = String(Math.floor(now / BUCKET_MS)).padStart(BUCKET_DIGITS, "0");
     const at = String(now).padStart(TIME_DIGITS, "0");
-    await this.blobs.setJSON(`${PENDING_PREFIX}${bucket}/${at}-${events.length}-${randomUUID()}`, { events, ...extra });
+    const { client_ids: clientIds = [], dropped = {} } = extra;
+    await this.blobs.setJSON(`${PENDING_PREFIX}${bucket}/${at}-${events.length}-${randomUUID()}`, {
+      events,
+      // Most requests carry neither: their entries stay as small as the events.
+      ...(clientIds.length > 0 ? { client_ids: clientIds } : {}),
+      ...(Object.keys(dropped).length > 0 ? { dropped } : {}),
+    });
   }
 
   /** Every waiting entry, oldest first. */

@@ -10,6 +10,7 @@ import { handleTelemetryRequest } from "../lib/ingest.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import { expectError } from "./support/answers.ts";
 
 /*
  * The ingest protocol as a client sees it, end to end: a real configuration, the local folder store
@@ -104,15 +105,6 @@ async function storedLines(): Promise<string[]> {
 /** Every stored line, checked against the documented record format. */
 async function stored(): Promise<StoredEvent[]> {
   return (await storedLines()).map((line) => storedEventSchema.parse(JSON.parse(line)));
-}
-
-async function expectError(response: Response, status: number, error: string) {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = await response.json();
-  expect(body).toMatchObject({ status: "error", error });
-  expect(typeof body.message).toBe("string");
-  return body;
 }
 
 const event = (fields: Record<string, unknown> = {}) => ({ hwid: "hw-1", event_name: "app_launch", app_version: "1.2.3", ...fields });

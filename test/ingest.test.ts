@@ -8,6 +8,7 @@ import { handleTelemetryRequest } from "../lib/ingest.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
+import { expectError } from "./support/answers.ts";
 
 const URL = "http://localhost/api/v1/telemetry";
 const { about: _about, model_metadata_export_file: _exportFile, ...seedEvents } = seeds;
@@ -117,15 +118,6 @@ describe("accepted events", () => {
 
 describe("refused requests: a clear JSON error, the right status, nothing stored", () => {
   afterEach(async () => expect(await storedLines()).toEqual([]));
-
-  async function expectError(response: Response, status: number, error: string) {
-    expect(response.status).toBe(status);
-    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    const body = await response.json();
-    expect(body).toMatchObject({ status: "error", error });
-    expect(typeof body.message).toBe("string");
-    return body;
-  }
 
   it("400 invalid_json for a body that is not JSON, is empty, or is not UTF-8", async () => {
     await expectError(await post("{not json"), 400, "invalid_json");

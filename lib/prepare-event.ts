@@ -77,7 +77,10 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   if (context.ingest.dropClientTypes.includes(clientType)) return { kind: "dropped", clientType };
 
   const scrubbed = context.ingest.scrub ? scrubMetadata(event.metadata ?? {}) : { metadata: event.metadata ?? {}, redactions: 0 };
-  const clientId = event.event_id?.toLowerCase() ?? (context.idempotencyKey ? uuidv5(`${event.hwid}\n${context.idempotencyKey}`, IDEMPOTENCY_NAMESPACE) : undefined);
+  // Hashed as UTF-8 bytes: uuid's own encoding throws on a lone surrogate, which a JSON string may hold (U+FFFD here).
+  const clientId =
+    event.event_id?.toLowerCase() ??
+    (context.idempotencyKey ? uuidv5(Buffer.from(`${event.hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE) : undefined);
   const record = toStoredEvent(event, {
     eventId: clientId ?? uuidv7(),
     createdAt: context.receivedAt,

@@ -1,3 +1,5 @@
+import { SHAPE_LIMITS } from "./limit-shape.ts";
+
 const REDACTED = "[REDACTED]";
 const EMAIL_MARKER = "[email]";
 const USER_MARKER = "[user]";
@@ -83,13 +85,16 @@ export function scrubMetadata(metadata: Record<string, unknown>): Scrubbed {
   let redactions = 0;
 
   const scrubText = (text: string): string =>
-    TEXT_RULES.reduce(
-      (current, rule) =>
-        current.replace(rule.pattern, (_match: string, kept: unknown) => {
-          redactions += 1;
-          // Without a group the second argument is the match's offset, a number.
-          return typeof kept === "string" ? kept + rule.marker : rule.marker;
-        }),
+    withinLimit(
+      TEXT_RULES.reduce(
+        (current, rule) =>
+          current.replace(rule.pattern, (_match: string, kept: unknown) => {
+            redactions += 1;
+            // Without a group the second argument is the match's offset, a number.
+            return typeof kept === "string" ? kept + rule.marker : rule.marker;
+          }),
+        text,
+      ),
       text,
     );
 
@@ -110,6 +115,19 @@ export function scrubMetadata(metadata: Record<string, unknown>): Scrubbed {
   };
 
   return { metadata: scrubObject(metadata), redactions };
+}
+
+/**
+ * A marker can be longer than what it replaces (`/home/a` becomes `/home/[user]`), so a text within
+ * the string limit could come out over it: it is cut back to the limit (in characters, as the limit
+ * counts them), or to the original's length when that was longer.
+ */
+function withinLimit(scrubbed: string, original: string): string {
+  const limit = SHAPE_LIMITS.maxStringLength;
+  if (scrubbed.length <= limit) return scrubbed;
+  const characters = Array.from(scrubbed);
+  const max = Math.max(limit, Array.from(original).length);
+  return characters.length <= max ? scrubbed : characters.slice(0, max).join("");
 }
 
 function namesSecret(key: string): boolean {

@@ -353,5 +353,5 @@ describe.each(["truncate", "off"] as const)("netlify dev with TELEMETRY_IP_MODE=
     }, 20_000);
     // netlify dev sees the loopback client as 127.0.0.1.
     expect(line!.ip).toBe(mode === "truncate" ? "127.0.0.0" : null);
-  }, 30_000);
+  });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { scrubMetadata } from "../lib/scrub.ts";
 
 const GITHUB_CLASSIC = `ghp_${"a1B2".repeat(9)}`;
-const GITHUB_FINE_GRAINED = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW";
+// Built, like the classic one, so that no committed line looks like a real token to a secret scanner.
+const GITHUB_FINE_GRAINED = `github_pat_${"11ABCDEFG0123456789_"}${"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"}`;
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
 const PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq3\nQ2x9+/abc==\n-----END RSA PRIVATE KEY-----";
 

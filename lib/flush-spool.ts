@@ -110,7 +110,7 @@ class FlushRun {
   private bytes = 0;
   private readonly files = new Set<string>();
   private error: string | null = null;
-  /** Entries read in an earlier round of this run and not yet stored, by key, less the events stored before. */
+  /** Entries read in an earlier round of this run and not yet stored, by key. */
   private readonly cache = new Map<string, SpoolRecord>();
   private readonly seen: SeenIds;
   /** The oldest entries as last listed, less what this run has stored: a run lists again once it has worked through them. */

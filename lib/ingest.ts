@@ -107,8 +107,9 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
 
   const ip = anonymizeIp(clientIp(request, context.platformIp), ingest.ipMode, ingest.ipSalt);
   const kept: StoredEvent[] = [];
+  const keptIds = new Set<string>();
   const clientIds: string[] = [];
-  const dropped: Record<string, number> = {};
+  const dropped = new Map<string, number>();
   const rejected: IngestAnswer["rejected"] = [];
   let duplicates = 0;
   let ignored: string[] = [];
@@ -119,15 +120,16 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
     }
     const prepared = prepareEvent(item.value, { ingest, receivedAt, ip, idempotencyKey });
     if (prepared.kind === "rejected") rejected.push({ index: item.index, issues: prepared.issues });
-    else if (prepared.kind === "dropped") dropped[prepared.clientType] = (dropped[prepared.clientType] ?? 0) + 1;
-    else if (kept.some((event) => event.event_id === prepared.event.event_id)) duplicates += 1;
+    else if (prepared.kind === "dropped") dropped.set(prepared.clientType, (dropped.get(prepared.clientType) ?? 0) + 1);
+    else if (keptIds.has(prepared.event.event_id)) duplicates += 1;
     else {
       kept.push(prepared.event);
+      keptIds.add(prepared.event.event_id);
       if (prepared.clientId) clientIds.push(prepared.event.event_id);
       ignored = prepared.ignored;
     }
   }
-  const droppedCount = Object.values(dropped).reduce((total, n) => total + n, 0);
+  const droppedCount = [...dropped.values()].reduce((total, n) => total + n, 0);
   if (kept.length === 0 && droppedCount === 0) {
     const single = batch.shape === "event";
     return fail(
@@ -139,7 +141,7 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   }
 
   try {
-    if (runtime.spool) await runtime.spool.spool.add(kept, { client_ids: clientIds, dropped });
+    if (runtime.spool) await runtime.spool.spool.add(kept, { client_ids: clientIds, dropped: Object.fromEntries(dropped) });
     else if (kept.length > 0) await appendEvents(runtime.store, kept, { deadline });
   } catch (error) {
     const retryAfter = error instanceof StoreUnavailableError ? error.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;

@@ -14,6 +14,11 @@ export interface LocalBlobs {
   close(): Promise<void>;
 }
 
+/** A strongly consistent store on a Blobs server at `url`, as a function gets from `getStore`. */
+export function blobsStoreAt(url: string, token: string, siteID: string, name = SPOOL_STORE_NAME): ReturnType<typeof getStore> {
+  return getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody });
+}
+
 /** `@netlify/blobs`' own local server on a loopback port, over a fresh temp folder. */
 export async function startBlobs(): Promise<LocalBlobs> {
   const directory = await mkdtemp(join(tmpdir(), "telemetry-blobs-"));
@@ -26,8 +31,7 @@ export async function startBlobs(): Promise<LocalBlobs> {
     url,
     token,
     siteID,
-    store: (name = SPOOL_STORE_NAME) =>
-      getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody }),
+    store: (name = SPOOL_STORE_NAME) => blobsStoreAt(url, token, siteID, name),
     close: async () => {
       await server.stop();
       await rm(directory, { recursive: true, force: true });

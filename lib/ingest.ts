@@ -1,5 +1,5 @@
 import { anonymizeIp } from "./anonymize-ip.ts";
-import { hasSecret } from "./check-secret.ts";
+import { hasSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
 import { corsHeaders, preflightResponse } from "./cors.ts";
 import { BodyTooLargeError, decodeBody, MalformedBodyError, MAX_DECODED_BYTES, MAX_WIRE_BYTES, UnsupportedEncodingError } from "./decode-body.ts";
@@ -70,7 +70,7 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   }
   const { ingest } = runtime;
   if (ingest.secret !== undefined && !hasSecret(request, ingest.secret)) {
-    return fail(401, "unauthorized", "Send the shared key in X-Telemetry-Key or Authorization: Bearer", {}, { "www-authenticate": "Bearer" });
+    return unauthorized(cors);
   }
 
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();

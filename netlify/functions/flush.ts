@@ -1,11 +1,10 @@
 import type { Context } from "@netlify/functions";
-import { hasSecret } from "../../lib/check-secret.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "../../lib/http.ts";
+import { callFlush } from "../../lib/call-flush.ts";
+import { hasSecret, unauthorized } from "../../lib/check-secret.ts";
+import { jsonResponse, methodNotAllowed } from "../../lib/http.ts";
 import { loadRuntime, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;
-
-const HAND_OVER_TIMEOUT_MS = 1000;
 
 /**
  * Woken by ingestion: answers 202 at once and flushes the spool after the answer; when it stops
@@ -16,17 +15,7 @@ export default async function flush(request: Request, context: Context): Promise
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
   runtime ??= loadRuntime(context.deploy?.context);
   const secret = runtime.ok ? runtime.ingest.secret : undefined;
-  if (secret !== undefined && !hasSecret(request, secret)) {
-    return errorResponse(401, { error: "unauthorized", message: "Send the shared key in X-Telemetry-Key or Authorization: Bearer" });
-  }
-  const handOver = async () => {
-    const next = await fetch(request.url, {
-      method: "POST",
-      headers: secret ? { "x-telemetry-key": secret } : {},
-      signal: AbortSignal.timeout(HAND_OVER_TIMEOUT_MS),
-    });
-    await next.body?.cancel();
-  };
-  if (runtime.ok && runtime.spool) context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, handOver));
+  if (secret !== undefined && !hasSecret(request, secret)) return unauthorized();
+  if (runtime.ok && runtime.spool) context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, () => callFlush(request.url, secret)));
   return jsonResponse(202, { status: "accepted" });
 }

@@ -52,11 +52,27 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "steady", title: "1,000,000 events a day (700 a minute) for one hour", scale: 10, events: 42_000, windowMs: HOUR, clients: 2000 },
-  { name: "burst", title: "10,000 events from 200 clients within 10 seconds", scale: 1, events: 10_000, windowMs: 10_000, clients: 200, baseline: true },
+  {
+    name: "steady",
+    title: "1,000,000 events a day (700 a minute) for one hour",
+    scale: 10,
+    events: 42_000,
+    windowMs: HOUR,
+    clients: 2000,
+  },
+  {
+    name: "burst",
+    title: "10,000 events from 200 clients within 10 seconds",
+    scale: 1,
+    events: 10_000,
+    windowMs: 10_000,
+    clients: 200,
+    baseline: true,
+  },
   {
     name: "faults",
-    title: "700 a minute for 30 minutes; 5% of GitHub calls answer 502, and minutes 10-20 answer every write with the secondary-limit 403",
+    title:
+      "700 a minute for 30 minutes; 5% of GitHub calls answer 502, and minutes 10-20 answer every write with the secondary-limit 403",
     scale: 10,
     events: 21_000,
     windowMs: 30 * MINUTE,
@@ -114,10 +130,14 @@ async function startBlobsProcess() {
   const directory = await mkdtemp(join(existsSync(MEMORY_TMPDIR) ? MEMORY_TMPDIR : tmpdir(), "telemetry-bench-blobs-"));
   const token = "bench-blobs-token";
   const siteID = "bench-site";
-  const child = spawn(process.execPath, [...process.execArgv, new URL("./blobs-process.ts", import.meta.url).pathname, directory, token], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, new URL("./blobs-process.ts", import.meta.url).pathname, directory, token],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
+    },
+  );
   const [line] = (await once(child.stdout!, "data")) as [Buffer];
   const { url } = JSON.parse(line.toString()) as { url: string };
   return {
@@ -134,13 +154,26 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
   const wallStart = performance.now();
   const clock = scaledClock(scenario.scale);
   const fake = new TimedGitHub(
-    { ...GITHUB, empty: true, latencyMs: GITHUB_LATENCY_MS, failureRate: scenario.failureRate, now: clock.now, sleep: clock.sleep },
+    {
+      ...GITHUB,
+      empty: true,
+      latencyMs: GITHUB_LATENCY_MS,
+      failureRate: scenario.failureRate,
+      now: clock.now,
+      sleep: clock.sleep,
+    },
     clock.now,
   );
   const github = await serveFakeGitHub(fake);
   const blobs = mode === "spool" ? await startBlobsProcess() : undefined;
-  const config = loadConfig({ GITHUB_TOKEN: GITHUB.token, GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`, GITHUB_API_URL: github.url });
-  const runtime = blobs ? (createRuntime(config, { blobs: blobs.store(), clock }) as Runtime & { ok: true }) : undefined;
+  const config = loadConfig({
+    GITHUB_TOKEN: GITHUB.token,
+    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
+    GITHUB_API_URL: github.url,
+  });
+  const runtime = blobs
+    ? (createRuntime(config, { blobs: blobs.store(), clock }) as Runtime & { ok: true })
+    : undefined;
   const seeds = seedPatternWriter({ ...GITHUB, url: github.url });
   if (blobs) await warmUp(blobs.store("warm-up"));
   const start = clock.now();
@@ -166,21 +199,39 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
     if (runtime) {
       const sent = performance.now();
       const response = await handleTelemetryRequest(
-        new Request("https://telemetry.example/api/v1/telemetry", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-        { runtime, now: () => new Date(clock.now()), platformIp: "203.0.113.7", startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS) },
+        new Request("https://telemetry.example/api/v1/telemetry", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+        {
+          runtime,
+          now: () => new Date(clock.now()),
+          platformIp: "203.0.113.7",
+          startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
+        },
       );
       ackMs.push(performance.now() - sent);
       return response.status;
     }
     const sent = clock.now();
-    const event = toStoredEvent(telemetryEventSchema.parse(body), { eventId: uuidv7(), createdAt: new Date(clock.now()), ip: "203.0.113.7" });
+    const event = toStoredEvent(telemetryEventSchema.parse(body), {
+      eventId: uuidv7(),
+      createdAt: new Date(clock.now()),
+      ip: "203.0.113.7",
+    });
     const status = await Promise.race([seeds(event), clock.sleep(CLIENT_TIMEOUT_MS).then(() => 0)]);
     ackMs.push(clock.now() - sent);
     return status;
   };
 
   const deliver = async (seq: number): Promise<void> => {
-    const body = { hwid: `install-${seq % scenario.clients}`, event_name: "app_launch", app_version: "1.4.0", metadata: { seq, os: "Linux-6.1-x86_64" } };
+    const body = {
+      hwid: `install-${seq % scenario.clients}`,
+      event_name: "app_launch",
+      app_version: "1.4.0",
+      metadata: { seq, os: "Linux-6.1-x86_64" },
+    };
     for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt += 1) {
       if ((await post(body)) === 201) {
         acked += 1;
@@ -217,10 +268,14 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
       copies.set(seq, (copies.get(seq) ?? 0) + 1);
     }
   }
-  const writes = fake.answers.filter((answer) => answer.method === "PUT" && answer.status < 300).map((answer) => answer.at);
+  const writes = fake.answers
+    .filter((answer) => answer.method === "PUT" && answer.status < 300)
+    .map((answer) => answer.at);
   const refusals = fake.answers.filter((answer) => answer.status === 403 || answer.status === 429);
   const inWindow = (at: number) =>
-    scenario.limitWindow !== undefined && at >= start + scenario.limitWindow[0] && at <= start + scenario.limitWindow[0] + scenario.limitWindow[1] + 1000;
+    scenario.limitWindow !== undefined &&
+    at >= start + scenario.limitWindow[0] &&
+    at <= start + scenario.limitWindow[0] + scenario.limitWindow[1] + 1000;
 
   await github.close();
   await blobs?.close();
@@ -254,7 +309,11 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
  */
 async function warmUp(store: ReturnType<typeof getStore>): Promise<void> {
   const github = await serveFakeGitHub(new FakeGitHub({ ...GITHUB, empty: true }));
-  const config = loadConfig({ GITHUB_TOKEN: GITHUB.token, GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`, GITHUB_API_URL: github.url });
+  const config = loadConfig({
+    GITHUB_TOKEN: GITHUB.token,
+    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
+    GITHUB_API_URL: github.url,
+  });
   const runtime = createRuntime(config, { blobs: store }) as Runtime & { ok: true };
   const requests: Promise<Response>[] = [];
   for (let index = 0; index < WARM_UP_REQUESTS; index += 1) {
@@ -299,8 +358,14 @@ function print(result: Result): void {
     ["events per commit", (result.commits > 0 ? result.stored / result.commits : 0).toFixed(1)],
     ["GitHub requests per stored event", perStored(result.requests).toFixed(3)],
     ["bytes uploaded per stored event", perStored(result.uploadedBytes).toFixed(0)],
-    [`ack p50 / p99 (${result.ackUnit})`, `${percentile(result.ackMs, 0.5).toFixed(1)} / ${percentile(result.ackMs, 0.99).toFixed(1)}`],
-    ["most writes in any minute / hour", `${result.maxWritesPerMinute} / ${result.maxWritesPerHour}  (GitHub allows 80 / 500)`],
+    [
+      `ack p50 / p99 (${result.ackUnit})`,
+      `${percentile(result.ackMs, 0.5).toFixed(1)} / ${percentile(result.ackMs, 0.99).toFixed(1)}`,
+    ],
+    [
+      "most writes in any minute / hour",
+      `${result.maxWritesPerMinute} / ${result.maxWritesPerHour}  (GitHub allows 80 / 500)`,
+    ],
     [
       "rate-limit refusals (403/429)",
       `${result.limitRefusals}${result.injectedWindowRefusals > 0 ? ` (${result.injectedWindowRefusals} inside the injected window)` : ""}`,
@@ -330,8 +395,19 @@ const spool = results.filter((result) => result.mode === "spool");
 const checks: [string, boolean][] = [
   ["0 lost, 0 duplicated", spool.every((result) => result.lost === 0 && result.duplicated === 0)],
   ["ack p99 under 250 ms", spool.every((result) => percentile(result.ackMs, 0.99) < 250)],
-  ["GitHub's limits never reached", spool.every((result) => result.maxWritesPerMinute <= 80 && result.maxWritesPerHour <= 500 && result.limitRefusals === result.injectedWindowRefusals)],
-  ["steady: 100 or more events per commit", spool.filter((result) => result.scenario === "steady").every((result) => result.stored / result.commits >= 100)],
+  [
+    "GitHub's limits never reached",
+    spool.every(
+      (result) =>
+        result.maxWritesPerMinute <= 80 &&
+        result.maxWritesPerHour <= 500 &&
+        result.limitRefusals === result.injectedWindowRefusals,
+    ),
+  ],
+  [
+    "steady: 100 or more events per commit",
+    spool.filter((result) => result.scenario === "steady").every((result) => result.stored / result.commits >= 100),
+  ],
 ];
 console.log("\nspool, all scenarios:");
 for (const [label, ok] of checks) console.log(`  ${ok ? "yes" : "NO "}  ${label}`);

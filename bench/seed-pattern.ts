@@ -8,7 +8,11 @@ import { partitionOf, partPath } from "../lib/partition.ts";
  * write it back (one commit per event), and answer 500 when any of it fails.
  */
 export function seedPatternWriter(github: { url: string; token: string; owner: string; repo: string }) {
-  const octokit = new Octokit({ auth: github.token, baseUrl: github.url, log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const octokit = new Octokit({
+    auth: github.token,
+    baseUrl: github.url,
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  });
   return async (event: StoredEvent): Promise<number> => {
     const path = partPath(partitionOf(event.created_at, "telemetry"), 1);
     try {

@@ -41,7 +41,8 @@ function canonical(ip: string): string {
 /** The eight hextets of an IPv6 address, without leading zeros. */
 function expandIpv6(address: string): string[] {
   const [head = "", tail] = address.split("::");
-  const parts = (text: string) => (text ? text.split(":") : []).flatMap((part) => (part.includes(".") ? ipv4AsHextets(part) : [part]));
+  const parts = (text: string) =>
+    (text ? text.split(":") : []).flatMap((part) => (part.includes(".") ? ipv4AsHextets(part) : [part]));
   const left = parts(head);
   const right = tail === undefined ? [] : parts(tail);
   const zeros = Array<string>(8 - left.length - right.length).fill("0");

@@ -33,7 +33,10 @@ export const requestBodySchema = z
     eventDocSchema,
     batchSchema,
     z.object({ events: batchSchema }),
-    modelExportSchema.meta({ title: "model-metadata export file", description: "Each event becomes a model_registration event" }),
+    modelExportSchema.meta({
+      title: "model-metadata export file",
+      description: "Each event becomes a model_registration event",
+    }),
   ])
   .meta({
     title: "Telemetry request body",
@@ -65,11 +68,18 @@ const JSON_SCHEMA_OPTIONS = {
   reused: "ref",
   // zod has no "any name but these": the other-events branch says it in JSON Schema terms.
   override: ({ zodSchema, jsonSchema }) => {
-    if (zodSchema === otherEventSchema) jsonSchema.not = { properties: { event_name: { enum: Object.keys(knownEventMetadata) } }, required: ["event_name"] };
+    if (zodSchema === otherEventSchema)
+      jsonSchema.not = {
+        properties: { event_name: { enum: Object.keys(knownEventMetadata) } },
+        required: ["event_name"],
+      };
   },
 } satisfies Parameters<typeof z.toJSONSchema>[1];
 
-const jsonSchemaOf = (schema: z.ZodType, id: string) => ({ $id: `${SCHEMA_PATH}/${id}`, ...z.toJSONSchema(schema, JSON_SCHEMA_OPTIONS) });
+const jsonSchemaOf = (schema: z.ZodType, id: string) => ({
+  $id: `${SCHEMA_PATH}/${id}`,
+  ...z.toJSONSchema(schema, JSON_SCHEMA_OPTIONS),
+});
 
 /** The JSON Schema of a request body. */
 export function requestJsonSchema() {
@@ -103,9 +113,23 @@ export function openApiDocument() {
         post: {
           summary: "Send one event or a batch",
           parameters: [
-            { name: "Content-Encoding", in: "header", schema: { type: "string", enum: ["gzip", "x-gzip", "deflate", "br", "identity"] } },
-            { name: "Idempotency-Key", in: "header", description: "Single-event bodies: the same key (per hwid) is stored once", schema: { type: "string", maxLength: 255 } },
-            { name: "X-Telemetry-Key", in: "header", description: "The shared secret, when the service has one", schema: { type: "string" } },
+            {
+              name: "Content-Encoding",
+              in: "header",
+              schema: { type: "string", enum: ["gzip", "x-gzip", "deflate", "br", "identity"] },
+            },
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              description: "Single-event bodies: the same key (per hwid) is stored once",
+              schema: { type: "string", maxLength: 255 },
+            },
+            {
+              name: "X-Telemetry-Key",
+              in: "header",
+              description: "The shared secret, when the service has one",
+              schema: { type: "string" },
+            },
           ],
           requestBody: {
             required: true,
@@ -116,7 +140,10 @@ export function openApiDocument() {
             },
           },
           responses: {
-            "201": { description: "Kept: the valid events are stored once, the others listed in rejected", content: { "application/json": { schema: { $ref: "#/components/schemas/Accepted" } } } },
+            "201": {
+              description: "Kept: the valid events are stored once, the others listed in rejected",
+              content: { "application/json": { schema: { $ref: "#/components/schemas/Accepted" } } },
+            },
             "400": { description: "No valid event, or a body that cannot be read", content: errorContent },
             "401": { description: "The shared secret is missing or wrong", content: errorContent },
             "405": { description: "Another method", content: errorContent },
@@ -128,18 +155,31 @@ export function openApiDocument() {
         },
         options: {
           summary: "CORS preflight",
-          responses: { "204": { description: `Allowed origins get the allowed methods and headers (${CORS_ALLOWED_HEADERS})` } },
+          responses: {
+            "204": { description: `Allowed origins get the allowed methods and headers (${CORS_ALLOWED_HEADERS})` },
+          },
         },
       },
       "/api/v1/health": {
-        get: { summary: "Where events go, and how the spool is doing", responses: { "200": { description: "OK" }, "503": { description: "No usable store", content: errorContent } } },
+        get: {
+          summary: "Where events go, and how the spool is doing",
+          responses: { "200": { description: "OK" }, "503": { description: "No usable store", content: errorContent } },
+        },
       },
       [SCHEMA_PATH]: {
-        get: { summary: "The JSON Schema of a request body", responses: { "200": { description: "JSON Schema (draft 2020-12)" } } },
+        get: {
+          summary: "The JSON Schema of a request body",
+          responses: { "200": { description: "JSON Schema (draft 2020-12)" } },
+        },
       },
-      [`${SCHEMA_PATH}/openapi.json`]: { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+      [`${SCHEMA_PATH}/openapi.json`]: {
+        get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+      },
       [`${SCHEMA_PATH}/stored-event.json`]: {
-        get: { summary: "The JSON Schema of a stored NDJSON line", responses: { "200": { description: "JSON Schema (draft 2020-12)" } } },
+        get: {
+          summary: "The JSON Schema of a stored NDJSON line",
+          responses: { "200": { description: "JSON Schema (draft 2020-12)" } },
+        },
       },
     },
     components: {

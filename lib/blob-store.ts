@@ -4,8 +4,15 @@
  */
 export interface BlobStore {
   get(key: string, options: { type: "json" }): Promise<unknown>;
-  setJSON(key: string, value: unknown, options?: { onlyIfNew?: boolean; onlyIfMatch?: string }): Promise<{ modified: boolean; etag?: string }>;
+  setJSON(
+    key: string,
+    value: unknown,
+    options?: { onlyIfNew?: boolean; onlyIfMatch?: string },
+  ): Promise<{ modified: boolean; etag?: string }>;
   delete(key: string): Promise<void>;
   /** Entries under `prefix` with their etags (the one read that gives an etag on every implementation, the local sandbox included). */
-  list(options: { prefix: string; directories?: boolean }): Promise<{ blobs: { key: string; etag: string }[]; directories?: string[] }>;
+  list(options: {
+    prefix: string;
+    directories?: boolean;
+  }): Promise<{ blobs: { key: string; etag: string }[]; directories?: string[] }>;
 }

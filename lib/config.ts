@@ -26,9 +26,7 @@ export interface GitHubConfig {
   apiUrl: string;
 }
 
-export type StorageConfig =
-  | { kind: "github"; github: GitHubConfig }
-  | { kind: "local"; dir: string };
+export type StorageConfig = { kind: "github"; github: GitHubConfig } | { kind: "local"; dir: string };
 
 export interface SpoolConfig {
   /** Off: every request writes to the store itself before answering (for places without Netlify Blobs). */
@@ -83,7 +81,10 @@ const repoPart = z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a GitHub owner o
 const envSchema = z.object({
   GITHUB_TOKEN: optional,
   GITHUB_REPOSITORY: optional.pipe(
-    z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"').optional(),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"')
+      .optional(),
   ),
   GITHUB_REPO_OWNER: optional.pipe(repoPart.optional()),
   GITHUB_REPO_NAME: optional.pipe(repoPart.optional()),
@@ -103,7 +104,9 @@ const envSchema = z.object({
   TELEMETRY_SPOOL: optional.pipe(z.enum(["on", "off"]).optional()),
   TELEMETRY_WRITES_PER_MINUTE: optional.pipe(z.coerce.number<string>().int().min(1).max(10_000).optional()),
   TELEMETRY_WRITES_PER_HOUR: optional.pipe(z.coerce.number<string>().int().min(1).max(100_000).optional()),
-  TELEMETRY_SECRET: optional.pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  TELEMETRY_SECRET: optional.pipe(
+    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  ),
   TELEMETRY_ALLOWED_ORIGINS: optional.pipe(
     z
       .string()
@@ -116,7 +119,9 @@ const envSchema = z.object({
   TELEMETRY_DROP_CLIENT_TYPES: optional,
   TELEMETRY_SCHEMA_MODE: optional.pipe(z.enum(["lenient", "strict"]).optional()),
   TELEMETRY_IP_MODE: optional.pipe(z.enum(IP_MODES).optional()),
-  TELEMETRY_IP_SALT: optional.pipe(z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional()),
+  TELEMETRY_IP_SALT: optional.pipe(
+    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
 });
 

@@ -14,7 +14,9 @@ const DECODERS = {
   gzip: () => createGunzip({ chunkSize: DECODER_CHUNK_BYTES }),
   "x-gzip": () => createGunzip({ chunkSize: DECODER_CHUNK_BYTES }),
   deflate: (head: Uint8Array) =>
-    isZlibHeader(head) ? createInflate({ chunkSize: DECODER_CHUNK_BYTES }) : createInflateRaw({ chunkSize: DECODER_CHUNK_BYTES }),
+    isZlibHeader(head)
+      ? createInflate({ chunkSize: DECODER_CHUNK_BYTES })
+      : createInflateRaw({ chunkSize: DECODER_CHUNK_BYTES }),
   br: () => createBrotliDecompress({ chunkSize: DECODER_CHUNK_BYTES }),
 } satisfies Record<string, (head: Uint8Array) => Transform>;
 type Coding = keyof typeof DECODERS;
@@ -33,7 +35,9 @@ export class BodyTooLargeError extends Error {
     readonly limit: BodyLimitName,
     readonly maxBytes: number,
   ) {
-    super(`Request body is over the limit of ${maxBytes} bytes ${limit === "wire_bytes" ? "as sent" : "once decompressed"}`);
+    super(
+      `Request body is over the limit of ${maxBytes} bytes ${limit === "wire_bytes" ? "as sent" : "once decompressed"}`,
+    );
   }
 }
 
@@ -71,7 +75,8 @@ export async function decodeBody(
   // The sender applied the codings in the order listed, so they come off last first. Each one's
   // output is capped, not only the last: an inner stream that decodes to little (empty gzip
   // members, say) could otherwise hide an outer one inflated without bound.
-  for (const coding of codings.toReversed()) chunks = capped(decode(chunks, coding), "decoded_bytes", limits.decodedBytes);
+  for (const coding of codings.toReversed())
+    chunks = capped(decode(chunks, coding), "decoded_bytes", limits.decodedBytes);
   const parts: Uint8Array[] = [];
   for await (const chunk of chunks) parts.push(chunk);
   return Buffer.concat(parts);
@@ -111,7 +116,11 @@ async function* bodyChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uin
   }
 }
 
-async function* capped(source: AsyncIterable<Uint8Array>, limit: BodyLimitName, maxBytes: number): AsyncGenerator<Uint8Array> {
+async function* capped(
+  source: AsyncIterable<Uint8Array>,
+  limit: BodyLimitName,
+  maxBytes: number,
+): AsyncGenerator<Uint8Array> {
   let total = 0;
   for await (const chunk of source) {
     total += chunk.byteLength;
@@ -142,7 +151,9 @@ async function* decode(source: AsyncIterable<Uint8Array>, coding: Coding): Async
     if (inputDone) decoder.end();
     for (;;) {
       if (decoder.errored) {
-        throw new MalformedBodyError(`Request body is not valid ${coding} data: ${decoder.errored.message}`, { cause: decoder.errored });
+        throw new MalformedBodyError(`Request body is not valid ${coding} data: ${decoder.errored.message}`, {
+          cause: decoder.errored,
+        });
       }
       const output: Buffer | null = decoder.read();
       if (output !== null) {

@@ -12,8 +12,13 @@ export const clientTimestampSchema = z.iso.datetime({ offset: true, local: true 
  * `None`) means "not given", as an absent key does.
  */
 export const telemetryEventSchema = z.object({
-  event_id: z.uuid().nullish().describe("A UUID the client gives its event: the same event_id sent again is stored once"),
-  timestamp: clientTimestampSchema.nullish().describe("When the event happened on the client (ISO-8601); stored as client_timestamp"),
+  event_id: z
+    .uuid()
+    .nullish()
+    .describe("A UUID the client gives its event: the same event_id sent again is stored once"),
+  timestamp: clientTimestampSchema
+    .nullish()
+    .describe("When the event happened on the client (ISO-8601); stored as client_timestamp"),
   hwid: z.string().min(1).max(128).describe("The install's persistent identifier"),
   event_name: z
     .string()
@@ -36,7 +41,9 @@ export type SchemaViolation = z.output<typeof schemaViolationSchema>;
 /** One stored NDJSON line: what the server records, then the envelope. Key order is the line's column order. */
 export const storedEventSchema = z.object({
   event_id: z.uuid(),
-  created_at: z.iso.datetime({ precision: 3 }).describe("When the server received the event (UTC); the file's day comes from it"),
+  created_at: z.iso
+    .datetime({ precision: 3 })
+    .describe("When the server received the event (UTC); the file's day comes from it"),
   client_timestamp: z.iso.datetime({ precision: 3 }).optional().describe("The client's timestamp, in UTC"),
   ip: z.string().nullable().describe("The client address, as TELEMETRY_IP_MODE keeps it"),
   hwid: telemetryEventSchema.shape.hwid,
@@ -44,7 +51,10 @@ export const storedEventSchema = z.object({
   app_version: telemetryEventSchema.shape.app_version,
   client_type: z.string().min(1).max(64),
   metadata: z.record(z.string(), z.unknown()),
-  schema_violations: z.array(schemaViolationSchema).optional().describe("How a known event's metadata breaks its schema (lenient mode)"),
+  schema_violations: z
+    .array(schemaViolationSchema)
+    .optional()
+    .describe("How a known event's metadata breaks its schema (lenient mode)"),
   redactions: z.number().int().positive().optional().describe("How many values scrubbing replaced"),
 });
 

@@ -29,7 +29,15 @@ export interface FlushState {
   dropped: Record<string, number>;
 }
 
-const EMPTY_STATE: FlushState = { holder: null, expires_at: 0, writes: [], blocked_until: 0, resume_at: 0, last_flush: null, dropped: {} };
+const EMPTY_STATE: FlushState = {
+  holder: null,
+  expires_at: 0,
+  writes: [],
+  blocked_until: 0,
+  resume_at: 0,
+  last_flush: null,
+  dropped: {},
+};
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
 export class LeaseLostError extends Error {
@@ -109,7 +117,9 @@ function parseState(data: unknown): FlushState {
     resume_at: Number(value.resume_at) || 0,
     last_flush: value.last_flush ?? null,
     dropped: Object.fromEntries(
-      Object.entries(value.dropped ?? {}).filter((entry): entry is [string, number] => Number.isSafeInteger(entry[1]) && entry[1] >= 0),
+      Object.entries(value.dropped ?? {}).filter(
+        (entry): entry is [string, number] => Number.isSafeInteger(entry[1]) && entry[1] >= 0,
+      ),
     ),
   };
 }

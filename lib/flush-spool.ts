@@ -80,7 +80,10 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
     if (!waiting || clock.now() > run.deadline - WRITE_BUDGET_MS) {
       const final = waiting ? "paced" : outcome;
       const report = { outcome: final, resume_at: after.resume_at, ...run.summary(started, final) };
-      log(report.error ? "warn" : "info", "spool_flushed", { ...report, resume_at: new Date(report.resume_at).toISOString() });
+      log(report.error ? "warn" : "info", "spool_flushed", {
+        ...report,
+        resume_at: new Date(report.resume_at).toISOString(),
+      });
       return report;
     }
   }
@@ -95,7 +98,12 @@ export async function flushSpool(deps: FlushDeps, budgetMs: number): Promise<Flu
  * becomes a chain of short runs that each end at once; longer waits are left to the schedule. A failed run (GitHub answered 5xx or timed out until its time was up)
  * hands over after the longest wait: about one attempt every 10 s while GitHub is down.
  */
-export function handOverDelay(report: FlushReport, now: number, leadMs: number, maxDelayMs: number): number | undefined {
+export function handOverDelay(
+  report: FlushReport,
+  now: number,
+  leadMs: number,
+  maxDelayMs: number,
+): number | undefined {
   if (report.outcome === "failed") return maxDelayMs;
   if (report.outcome !== "paced" && report.outcome !== "blocked") return undefined;
   const wait = report.resume_at - leadMs - now;
@@ -146,7 +154,10 @@ class FlushRun {
           while (day.length > 0) {
             const result = await store.commit(
               await Promise.all(day.map((entry) => this.unseen(this.cache.get(entry.key)!))),
-              { deadline: this.deadline + COMMIT_GRACE_MS, beforeWrite: () => pacer.wait(this.deadline - LAST_WRITE_START_MS) },
+              {
+                deadline: this.deadline + COMMIT_GRACE_MS,
+                beforeWrite: () => pacer.wait(this.deadline - LAST_WRITE_START_MS),
+              },
             );
             state = { ...state, writes: pacer.writes() };
             if (result.path) {
@@ -158,7 +169,13 @@ class FlushRun {
             const stored = day.slice(0, result.batches);
             const records = stored.map((entry) => this.cache.get(entry.key)!);
             await this.seen.remember(records.flatMap((record) => record.client_ids));
-            state = { ...state, dropped: addCounts(state.dropped, records.map((record) => record.dropped)) };
+            state = {
+              ...state,
+              dropped: addCounts(
+                state.dropped,
+                records.map((record) => record.dropped),
+              ),
+            };
             // Deleted only now that the commit landed, and before the next commit: a flusher that dies
             // before this line leaves the entries for its successor, whose first read is the file
             // just written, where it finds their events and skips them.
@@ -238,7 +255,10 @@ function groupByDay(entries: readonly SpoolEntry[], records: ReadonlyMap<string,
   return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
 }
 
-function addCounts(total: Readonly<Record<string, number>>, counts: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+function addCounts(
+  total: Readonly<Record<string, number>>,
+  counts: readonly Readonly<Record<string, number>>[],
+): Record<string, number> {
   const sum = new Map(Object.entries(total));
   for (const count of counts) for (const [name, n] of Object.entries(count)) sum.set(name, (sum.get(name) ?? 0) + n);
   return Object.fromEntries(sum);

@@ -61,7 +61,10 @@ export class GitHubStore implements EventStore {
     };
   }
 
-  async commit(batches: readonly (readonly StoredEvent[])[], { deadline, beforeWrite }: CommitOptions): Promise<CommitResult> {
+  async commit(
+    batches: readonly (readonly StoredEvent[])[],
+    { deadline, beforeWrite }: CommitOptions,
+  ): Promise<CommitResult> {
     const first = batches.find((batch) => batch.length > 0)?.[0];
     if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
     const partition = partitionOf(first.created_at, this.prefix);
@@ -70,7 +73,11 @@ export class GitHubStore implements EventStore {
       try {
         const latest = latestPart(await this.listFolder(partition.dir, deadline), partition.day);
         const file = latest ? await this.readFile(partPath(partition, latest.part), deadline) : undefined;
-        const plan = planAppend(latest && file ? { part: latest.part, text: file.text } : undefined, batches, this.maxFileBytes);
+        const plan = planAppend(
+          latest && file ? { part: latest.part, text: file.text } : undefined,
+          batches,
+          this.maxFileBytes,
+        );
         const count = plan.lines.length;
         if (count === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
         await beforeWrite?.();
@@ -88,10 +95,14 @@ export class GitHubStore implements EventStore {
         if (this.clock.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
           // Our own time limit cut the call short: no sign that GitHub is in trouble.
           const ownTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
-          throw new StoreUnavailableError("GitHub is busy: the events could not be written in time", DEFAULT_RETRY_AFTER_SECONDS, {
-            cause: error,
-            reason: ownTimeout ? "out_of_time" : "busy",
-          });
+          throw new StoreUnavailableError(
+            "GitHub is busy: the events could not be written in time",
+            DEFAULT_RETRY_AFTER_SECONDS,
+            {
+              cause: error,
+              reason: ownTimeout ? "out_of_time" : "busy",
+            },
+          );
         }
         await this.clock.sleep(backoff);
       }
@@ -100,7 +111,11 @@ export class GitHubStore implements EventStore {
 
   private async listFolder(dir: string, deadline: number): Promise<{ name: string }[]> {
     try {
-      const { data } = await this.client.rest.repos.getContent({ ...this.repoRef(), path: dir, request: this.callOptions(deadline) });
+      const { data } = await this.client.rest.repos.getContent({
+        ...this.repoRef(),
+        path: dir,
+        request: this.callOptions(deadline),
+      });
       return Array.isArray(data) ? data.filter((entry) => entry.type === "file") : [];
     } catch (error) {
       // A missing folder and an empty repository (no commit yet) both answer 404: nothing written yet.
@@ -112,7 +127,11 @@ export class GitHubStore implements EventStore {
   private async readFile(path: string, deadline: number): Promise<FileState | undefined> {
     let data;
     try {
-      ({ data } = await this.client.rest.repos.getContent({ ...this.repoRef(), path, request: this.callOptions(deadline) }));
+      ({ data } = await this.client.rest.repos.getContent({
+        ...this.repoRef(),
+        path,
+        request: this.callOptions(deadline),
+      }));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -151,7 +170,11 @@ export class GitHubStore implements EventStore {
   }
 
   private repoRef() {
-    return { owner: this.config.owner, repo: this.config.repo, ...(this.config.branch ? { ref: this.config.branch } : {}) };
+    return {
+      owner: this.config.owner,
+      repo: this.config.repo,
+      ...(this.config.branch ? { ref: this.config.branch } : {}),
+    };
   }
 
   private callOptions(deadline: number) {
@@ -162,7 +185,9 @@ export class GitHubStore implements EventStore {
       });
     }
     if (deadline - now < MIN_CALL_BUDGET_MS) {
-      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS, { reason: "out_of_time" });
+      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS, {
+        reason: "out_of_time",
+      });
     }
     return { signal: this.clock.timeout(deadline - now), deadline };
   }
@@ -179,11 +204,17 @@ export class GitHubStore implements EventStore {
     if (retryAfter !== undefined) {
       this.blockedUntil = this.clock.now() + retryAfter * 1000;
       log("warn", "github_rate_limited", { retry_after_s: retryAfter });
-      throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, { cause: error, reason: "rate_limited" });
+      throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, {
+        cause: error,
+        reason: "rate_limited",
+      });
     }
     // 401, 403 without a rate limit, 404 on a write: the token, repository or branch is wrong; say so in the log.
     log("error", "github_write_refused", { status, message: messageOf(error) });
-    throw new StoreUnavailableError(`GitHub refused the write (${status})`, FALLBACK_RATE_LIMIT_SECONDS, { cause: error, reason: "refused" });
+    throw new StoreUnavailableError(`GitHub refused the write (${status})`, FALLBACK_RATE_LIMIT_SECONDS, {
+      cause: error,
+      reason: "refused",
+    });
   }
 }
 

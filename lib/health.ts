@@ -6,7 +6,11 @@ import type { Runtime } from "./runtime.ts";
  * how old the oldest is, how the last flush went, and how many events of dropped client types were
  * answered and not stored. 503 when there is no store.
  */
-export async function handleHealthRequest(request: Request, runtime: Runtime, now: () => number = Date.now): Promise<Response> {
+export async function handleHealthRequest(
+  request: Request,
+  runtime: Runtime,
+  now: () => number = Date.now,
+): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
   if (!runtime.ok) {
     return errorResponse(503, { error: "storage_not_configured", message: runtime.error.message });

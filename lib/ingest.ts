@@ -2,7 +2,14 @@ import { anonymizeIp } from "./anonymize-ip.ts";
 import { hasSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
 import { corsHeaders, preflightResponse } from "./cors.ts";
-import { BodyTooLargeError, decodeBody, MalformedBodyError, MAX_DECODED_BYTES, MAX_WIRE_BYTES, UnsupportedEncodingError } from "./decode-body.ts";
+import {
+  BodyTooLargeError,
+  decodeBody,
+  MalformedBodyError,
+  MAX_DECODED_BYTES,
+  MAX_WIRE_BYTES,
+  UnsupportedEncodingError,
+} from "./decode-body.ts";
 import type { StoredEvent } from "./event.ts";
 import { errorResponse, jsonResponse, methodNotAllowed } from "./http.ts";
 import { log } from "./log.ts";
@@ -57,16 +64,27 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   const deadline = Date.now() + STORE_DEADLINE_MS;
   const { runtime } = context;
   const cors = runtime.ok ? corsHeaders(request, runtime.ingest.allowedOrigins) : {};
-  const fail = (status: number, error: string, message: string, details: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-    errorResponse(status, { error, message, ...details }, { ...cors, ...headers });
+  const fail = (
+    status: number,
+    error: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) => errorResponse(status, { error, message, ...details }, { ...cors, ...headers });
 
   if (request.method === "OPTIONS") return preflightResponse(request, runtime.ok ? runtime.ingest.allowedOrigins : []);
   if (request.method !== "POST") return withHeaders(methodNotAllowed(["POST", "OPTIONS"]), cors);
   if (!runtime.ok) {
     log("error", "storage_not_configured", { message: runtime.error.message });
-    return fail(503, "storage_not_configured", "The telemetry store is not configured; nothing was stored", {}, {
-      "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS),
-    });
+    return fail(
+      503,
+      "storage_not_configured",
+      "The telemetry store is not configured; nothing was stored",
+      {},
+      {
+        "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS),
+      },
+    );
   }
   const { ingest } = runtime;
   if (ingest.secret !== undefined && !hasSecret(request, ingest.secret)) {
@@ -75,7 +93,11 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
 
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (!isSupportedMediaType(mediaType)) {
-    return fail(415, "unsupported_media_type", `Content-Type ${mediaType} is not accepted; send application/json, application/x-ndjson or text/plain`);
+    return fail(
+      415,
+      "unsupported_media_type",
+      `Content-Type ${mediaType} is not accepted; send application/json, application/x-ndjson or text/plain`,
+    );
   }
   const idempotencyKey = request.headers.get("idempotency-key") ?? undefined;
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -102,7 +124,11 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   const batch = readBatch(text, mediaType);
   if (!batch.ok) return fail(batch.status, batch.error, batch.message, batch.limit ? { limit: batch.limit } : {});
   if (idempotencyKey !== undefined && batch.shape !== "event") {
-    return fail(400, "invalid_idempotency_key", "Idempotency-Key applies to a single-event body; give each event of a batch its own event_id");
+    return fail(
+      400,
+      "invalid_idempotency_key",
+      "Idempotency-Key applies to a single-event body; give each event of a batch its own event_id",
+    );
   }
 
   const ip = anonymizeIp(clientIp(request, context.platformIp), ingest.ipMode, ingest.ipSalt);
@@ -141,19 +167,31 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   }
 
   try {
-    if (runtime.spool) await runtime.spool.spool.add(kept, { client_ids: clientIds, dropped: Object.fromEntries(dropped) });
+    if (runtime.spool)
+      await runtime.spool.spool.add(kept, { client_ids: clientIds, dropped: Object.fromEntries(dropped) });
     else if (kept.length > 0) await appendEvents(runtime.store, kept, { deadline });
   } catch (error) {
     const retryAfter = error instanceof StoreUnavailableError ? error.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;
-    log("warn", "event_not_stored", { reason: error instanceof Error ? error.message : String(error), retry_after_s: retryAfter });
-    return fail(503, "storage_unavailable", "The events could not be stored now; send them again later", {}, { "retry-after": String(retryAfter) });
+    log("warn", "event_not_stored", {
+      reason: error instanceof Error ? error.message : String(error),
+      retry_after_s: retryAfter,
+    });
+    return fail(
+      503,
+      "storage_unavailable",
+      "The events could not be stored now; send them again later",
+      {},
+      { "retry-after": String(retryAfter) },
+    );
   }
 
   if (runtime.spool && context.startFlush) {
     // The events are kept whatever happens here; a flush missed now is made by the next request's or the schedule's.
-    await runtime.spool.wake(context.startFlush).catch((error: unknown) =>
-      log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
-    );
+    await runtime.spool
+      .wake(context.startFlush)
+      .catch((error: unknown) =>
+        log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
+      );
   }
 
   const answer: IngestAnswer = { status: "success", accepted: kept.length + duplicates + droppedCount, rejected };

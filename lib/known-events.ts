@@ -88,7 +88,9 @@ export const knownEventMetadata = {
     db_type: optional(text),
     result_count: optional(count),
     latency_ms: optional(milliseconds),
-    filters_applied: optional(z.union([text, z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())])),
+    filters_applied: optional(
+      z.union([text, z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]),
+    ),
     success: optional(z.boolean()),
   }),
   "embedding.request": metadata({

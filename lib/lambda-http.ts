@@ -32,7 +32,11 @@ export async function resultFromResponse(response: Response): Promise<HandlerRes
 export function connectBlobs(event: HandlerEvent): void {
   const encoded = (event as HandlerEvent & { blobs?: string }).blobs;
   if (!encoded) return;
-  const context = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as { url?: string; url_uncached?: string; token?: string };
+  const context = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as {
+    url?: string;
+    url_uncached?: string;
+    token?: string;
+  };
   setEnvironmentContext({
     deployID: event.headers["x-nf-deploy-id"],
     siteID: event.headers["x-nf-site-id"],

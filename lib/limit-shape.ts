@@ -8,7 +8,12 @@ export interface ShapeLimits {
   maxStringLength: number;
 }
 
-export const SHAPE_LIMITS = { maxDepth: 8, maxEntries: 1000, maxKeyLength: 128, maxStringLength: 16_384 } as const satisfies ShapeLimits;
+export const SHAPE_LIMITS = {
+  maxDepth: 8,
+  maxEntries: 1000,
+  maxKeyLength: 128,
+  maxStringLength: 16_384,
+} as const satisfies ShapeLimits;
 
 /** Enough for a client to fix its payload; a hostile one must not get a huge answer. */
 const MAX_ISSUES = 20;
@@ -117,6 +122,8 @@ function characterCount(text: string, limit: number): number {
 
 function preview(key: string): string {
   // A code point is at most two UTF-16 units, so this slice holds the whole start without splitting one.
-  const start = Array.from(key.slice(0, KEY_PREVIEW_CHARACTERS * 2)).slice(0, KEY_PREVIEW_CHARACTERS).join("");
+  const start = Array.from(key.slice(0, KEY_PREVIEW_CHARACTERS * 2))
+    .slice(0, KEY_PREVIEW_CHARACTERS)
+    .join("");
   return start.length < key.length ? `${start}…` : start;
 }

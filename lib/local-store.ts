@@ -27,9 +27,16 @@ export class LocalStore implements EventStore {
     const partition = partitionOf(first.created_at, this.prefix);
     const folder = join(this.dir, partition.dir);
     await mkdir(folder, { recursive: true });
-    const latest = latestPart((await readdir(folder)).map((name) => ({ name })), partition.day);
+    const latest = latestPart(
+      (await readdir(folder)).map((name) => ({ name })),
+      partition.day,
+    );
     const text = latest ? await readFile(join(this.dir, partPath(partition, latest.part)), "utf8") : undefined;
-    const plan = planAppend(latest && text !== undefined ? { part: latest.part, text } : undefined, batches, this.maxFileBytes);
+    const plan = planAppend(
+      latest && text !== undefined ? { part: latest.part, text } : undefined,
+      batches,
+      this.maxFileBytes,
+    );
     if (plan.lines.length === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
     await beforeWrite?.();
     const path = partPath(partition, plan.part);

@@ -10,7 +10,8 @@ export const SPOOL_STORE_NAME = "telemetry-spool";
  */
 export const spoolBlobs: BlobStore = {
   get: (key, options) => open().get(key, options),
-  setJSON: (key, value, options) => open().setJSON(key, value, options as Parameters<ReturnType<typeof getStore>["setJSON"]>[2]),
+  setJSON: (key, value, options) =>
+    open().setJSON(key, value, options as Parameters<ReturnType<typeof getStore>["setJSON"]>[2]),
   delete: (key) => open().delete(key),
   list: (options) => open().list(options),
 };
@@ -28,5 +29,9 @@ function open() {
 export const fetchWholeBody: typeof fetch = async (input, init) => {
   const response = await fetch(input, init);
   const body = await response.arrayBuffer();
-  return new Response(body.byteLength > 0 ? body : null, { status: response.status, statusText: response.statusText, headers: response.headers });
+  return new Response(body.byteLength > 0 ? body : null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 };

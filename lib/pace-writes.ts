@@ -28,7 +28,8 @@ export function nextWriteAt(writes: readonly number[], now: number, limits: Writ
   const spacing = recent.length >= burst ? HOUR_MS / limits.perHour : MINUTE_MS / limits.perMinute;
   let next = Math.max(now, last + spacing);
   const inMinute = recent.filter((at) => at > now - MINUTE_MS);
-  if (inMinute.length >= limits.perMinute) next = Math.max(next, inMinute[inMinute.length - limits.perMinute]! + MINUTE_MS);
+  if (inMinute.length >= limits.perMinute)
+    next = Math.max(next, inMinute[inMinute.length - limits.perMinute]! + MINUTE_MS);
   if (recent.length >= limits.perHour) next = Math.max(next, recent[recent.length - limits.perHour]! + HOUR_MS);
   return next;
 }
@@ -60,9 +61,13 @@ export class WritePacer {
   async wait(deadline: number): Promise<void> {
     const at = this.nextAt();
     if (at > deadline) {
-      throw new StoreUnavailableError("The write pace allows no write before the deadline", Math.ceil((at - this.clock.now()) / 1000), {
-        reason: "paced",
-      });
+      throw new StoreUnavailableError(
+        "The write pace allows no write before the deadline",
+        Math.ceil((at - this.clock.now()) / 1000),
+        {
+          reason: "paced",
+        },
+      );
     }
     await this.clock.sleep(at - this.clock.now());
     this.log.push(this.clock.now());

@@ -44,7 +44,10 @@ export function latestPart(entries: Iterable<{ name: string }>, day: string): { 
   return latest;
 }
 
-export function groupByPartition(events: readonly StoredEvent[], prefix: string): Map<string, { partition: DayPartition; events: StoredEvent[] }> {
+export function groupByPartition(
+  events: readonly StoredEvent[],
+  prefix: string,
+): Map<string, { partition: DayPartition; events: StoredEvent[] }> {
   const groups = new Map<string, { partition: DayPartition; events: StoredEvent[] }>();
   for (const event of events) {
     const partition = partitionOf(event.created_at, prefix);

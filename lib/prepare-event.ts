@@ -1,6 +1,13 @@
 import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
 import type { IngestConfig } from "./config.ts";
-import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, storedEventSchema, telemetryEventSchema, toStoredEvent, type StoredEvent } from "./event.ts";
+import {
+  DEFAULT_CLIENT_TYPE,
+  ENVELOPE_KEYS,
+  storedEventSchema,
+  telemetryEventSchema,
+  toStoredEvent,
+  type StoredEvent,
+} from "./event.ts";
 import { metadataViolations } from "./known-events.ts";
 import { checkShape, SHAPE_LIMITS } from "./limit-shape.ts";
 import { scrubMetadata } from "./scrub.ts";
@@ -56,17 +63,34 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
     ...checkShape(metadata, SHAPE_LIMITS).map((issue) => ({ ...issue, path: ["metadata", ...issue.path] })),
   ];
   if (shapeIssues.length > 0) {
-    return { kind: "rejected", issues: shapeIssues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join(".") : "body", message: issue.message })) };
+    return {
+      kind: "rejected",
+      issues: shapeIssues.map((issue) => ({
+        path: issue.path.length > 0 ? issue.path.join(".") : "body",
+        message: issue.message,
+      })),
+    };
   }
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > MAX_EVENT_BYTES) {
-    return { kind: "rejected", issues: [{ path: "body", message: `the event is ${bytes} bytes serialized; the limit is ${MAX_EVENT_BYTES} (event_bytes)` }] };
+    return {
+      kind: "rejected",
+      issues: [
+        {
+          path: "body",
+          message: `the event is ${bytes} bytes serialized; the limit is ${MAX_EVENT_BYTES} (event_bytes)`,
+        },
+      ],
+    };
   }
   const parsed = telemetryEventSchema.safeParse(value);
   if (!parsed.success) {
     return {
       kind: "rejected",
-      issues: parsed.error.issues.map((issue) => ({ path: issue.path.length > 0 ? issue.path.join(".") : "body", message: issue.message })),
+      issues: parsed.error.issues.map((issue) => ({
+        path: issue.path.length > 0 ? issue.path.join(".") : "body",
+        message: issue.message,
+      })),
     };
   }
   const event = parsed.data;
@@ -76,11 +100,15 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   const clientType = event.client_type ?? DEFAULT_CLIENT_TYPE;
   if (context.ingest.dropClientTypes.includes(clientType)) return { kind: "dropped", clientType };
 
-  const scrubbed = context.ingest.scrub ? scrubMetadata(event.metadata ?? {}) : { metadata: event.metadata ?? {}, redactions: 0 };
+  const scrubbed = context.ingest.scrub
+    ? scrubMetadata(event.metadata ?? {})
+    : { metadata: event.metadata ?? {}, redactions: 0 };
   // Hashed as UTF-8 bytes: uuid's own encoding throws on a lone surrogate, which a JSON string may hold (U+FFFD here).
   const clientId =
     event.event_id?.toLowerCase() ??
-    (context.idempotencyKey ? uuidv5(Buffer.from(`${event.hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE) : undefined);
+    (context.idempotencyKey
+      ? uuidv5(Buffer.from(`${event.hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE)
+      : undefined);
   const record = toStoredEvent(event, {
     eventId: clientId ?? uuidv7(),
     createdAt: context.receivedAt,
@@ -91,8 +119,14 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   });
   // An offset can carry a timestamp of the year 0000 or 9999 out of the years a record can hold:
   // such a record would break the stored format, and stop the flusher when it reads it back.
-  if (record.client_timestamp !== undefined && !storedEventSchema.shape.client_timestamp.safeParse(record.client_timestamp).success) {
-    return { kind: "rejected", issues: [{ path: "timestamp", message: "must fall within the years 0000 to 9999 once converted to UTC" }] };
+  if (
+    record.client_timestamp !== undefined &&
+    !storedEventSchema.shape.client_timestamp.safeParse(record.client_timestamp).success
+  ) {
+    return {
+      kind: "rejected",
+      issues: [{ path: "timestamp", message: "must fall within the years 0000 to 9999 once converted to UTC" }],
+    };
   }
   return {
     kind: "kept",

@@ -4,7 +4,12 @@ import { clientTimestampSchema } from "./event.ts";
 /** At most this many events in one request. */
 export const MAX_EVENTS_PER_REQUEST = 500;
 /** The media types of NDJSON (one event per line); anything else is read as JSON. */
-const NDJSON_MEDIA_TYPES = new Set(["application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"]);
+const NDJSON_MEDIA_TYPES = new Set([
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+]);
 /** JSON bodies: `sendBeacon` can only send text/plain, and some clients set no type. */
 const JSON_MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
 /** Exports carry no application version; the records say so rather than guess. */
@@ -15,13 +20,16 @@ export const modelExportSchema = z.object({
   export_version: z.union([z.string(), z.number()]),
   export_timestamp: z.string().nullish(),
   client_id: z.string().nullish(),
-  events: z.array(z.looseObject({ event_type: z.string().min(1), client_id: z.string().nullish(), timestamp: z.string().nullish() })),
+  events: z.array(
+    z.looseObject({ event_type: z.string().min(1), client_id: z.string().nullish(), timestamp: z.string().nullish() }),
+  ),
 });
 
 export type BodyShape = "event" | "array" | "events_object" | "ndjson" | "export";
 
 /** One event of a body, by its position: the value to validate, or why it could not be read. */
-export type BatchItem = { index: number; value: unknown } | { index: number; issues: { path: string; message: string }[] };
+export type BatchItem =
+  { index: number; value: unknown } | { index: number; issues: { path: string; message: string }[] };
 
 export type BatchRead =
   | { ok: true; shape: BodyShape; items: BatchItem[] }
@@ -38,7 +46,8 @@ export function isSupportedMediaType(mediaType: string): boolean {
  */
 export function readBatch(text: string, mediaType: string): BatchRead {
   const body = text.replace(/^\uFEFF/, "");
-  if (body.trim() === "") return invalid("invalid_json", "The body is empty; send an event object, an array of events or NDJSON");
+  if (body.trim() === "")
+    return invalid("invalid_json", "The body is empty; send an event object, an array of events or NDJSON");
   if (NDJSON_MEDIA_TYPES.has(mediaType)) return counted("ndjson", ndjsonItems(body));
 
   let value: unknown;
@@ -47,19 +56,32 @@ export function readBatch(text: string, mediaType: string): BatchRead {
   } catch (error) {
     return invalid("invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
   }
-  if (Array.isArray(value)) return counted("array", value.map((item, index) => ({ index, value: item })));
+  if (Array.isArray(value))
+    return counted(
+      "array",
+      value.map((item, index) => ({ index, value: item })),
+    );
   // Not an object: refused as an event, with the reason among the event's issues.
   if (typeof value !== "object" || value === null) return { ok: true, shape: "event", items: [{ index: 0, value }] };
   if (Object.hasOwn(value, "export_version")) {
     const file = modelExportSchema.safeParse(value);
     if (!file.success) {
-      return invalid("invalid_export", `The export file does not match its format: ${file.error.issues.map(describe).join("; ")}`);
+      return invalid(
+        "invalid_export",
+        `The export file does not match its format: ${file.error.issues.map(describe).join("; ")}`,
+      );
     }
-    return counted("export", file.data.events.map((event, index) => ({ index, value: fromExport(event, file.data) })));
+    return counted(
+      "export",
+      file.data.events.map((event, index) => ({ index, value: fromExport(event, file.data) })),
+    );
   }
   const { events } = value as { events?: unknown };
   if (Object.hasOwn(value, "events") && Array.isArray(events)) {
-    return counted("events_object", events.map((item, index) => ({ index, value: item })));
+    return counted(
+      "events_object",
+      events.map((item, index) => ({ index, value: item })),
+    );
   }
   return { ok: true, shape: "event", items: [{ index: 0, value }] };
 }
@@ -74,7 +96,10 @@ function ndjsonItems(body: string): BatchItem[] {
     try {
       return { index, value: JSON.parse(line) as unknown };
     } catch (error) {
-      return { index, issues: [{ path: "body", message: `line ${number} is not valid JSON: ${(error as Error).message}` }] };
+      return {
+        index,
+        issues: [{ path: "body", message: `line ${number} is not valid JSON: ${(error as Error).message}` }],
+      };
     }
   });
 }
@@ -94,7 +119,10 @@ function counted(shape: BodyShape, items: BatchItem[]): BatchRead {
 }
 
 /** An export event as the envelope it stands for: its fields become the metadata, as in a `model_registration` event. */
-function fromExport(event: z.output<typeof modelExportSchema>["events"][number], file: z.output<typeof modelExportSchema>): unknown {
+function fromExport(
+  event: z.output<typeof modelExportSchema>["events"][number],
+  file: z.output<typeof modelExportSchema>,
+): unknown {
   const { event_type, ...fields } = event;
   return {
     hwid: event.client_id ?? file.client_id,

@@ -62,7 +62,10 @@ export function createStore(config: Config, clock: Clock = systemClock): EventSt
     : new LocalStore(resolve(storage.dir), pathPrefix, maxFileBytes);
 }
 
-export function createRuntime(config: Config, { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {}): Runtime {
+export function createRuntime(
+  config: Config,
+  { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {},
+): Runtime {
   const store = createStore(config, clock);
   const { ingest, netlifyDev } = config;
   if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, store, spool: undefined };
@@ -72,7 +75,9 @@ export function createRuntime(config: Config, { blobs = spoolBlobs, clock = syst
   const flush = (budgetMs: number, handOver?: () => Promise<void>) =>
     (running ??= flushSpool({ blobs, spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
       .then(async (report) => {
-        const delay = handOver ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS) : undefined;
+        const delay = handOver
+          ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS)
+          : undefined;
         if (delay !== undefined) {
           await clock.sleep(delay);
           await handOver!();

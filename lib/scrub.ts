@@ -5,7 +5,19 @@ const EMAIL_MARKER = "[email]";
 const USER_MARKER = "[user]";
 
 /** A key whose last word is one of these (or ends with one, as in `dbpassword`) holds a secret. */
-const SECRET_WORDS = ["password", "passwd", "pwd", "passphrase", "secret", "token", "credential", "credentials", "authorization", "auth", "cookie"];
+const SECRET_WORDS = [
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "secret",
+  "token",
+  "credential",
+  "credentials",
+  "authorization",
+  "auth",
+  "cookie",
+];
 /** "key" alone names many things (primary_key, key_count); after one of these words it names a credential. */
 const KEY_QUALIFIERS = ["api", "private", "secret", "access"];
 /** The words of a key: lower-case runs, capitalised words and acronyms, so `apiKey`, `API_KEY` and `x-api-key` agree. */
@@ -19,7 +31,8 @@ const KEY_WORD = /[A-Z]+(?![a-z])|[A-Z]?[a-z]+/g;
  */
 
 /** A private key block; one whose end is missing (a truncated message) is redacted to the end of the text. */
-const PEM_PRIVATE_KEY = /-----BEGIN[A-Z0-9 ]{0,64}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,64}PRIVATE KEY-----|$)/g;
+const PEM_PRIVATE_KEY =
+  /-----BEGIN[A-Z0-9 ]{0,64}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,64}PRIVATE KEY-----|$)/g;
 /** The password in `scheme://user:password@host`; group 1 is kept. A password may hold an unencoded "@". */
 const URL_PASSWORD = /([a-z][a-z0-9+.-]{0,31}:\/\/[^\s:@/?#]*:)[^\s/?#]+(?=@)/gi;
 const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;

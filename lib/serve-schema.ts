@@ -17,11 +17,15 @@ export function handleSchemaRequest(request: Request): Response {
   const name = last.endsWith(".json") ? last : DEFAULT_DOCUMENT;
   const document = Object.hasOwn(documents, name) ? documents[name] : undefined;
   if (document === undefined) {
-    return errorResponse(404, { error: "not_found", message: `No schema ${name}; there are ${Object.keys(documents).join(", ")}` });
+    return errorResponse(404, {
+      error: "not_found",
+      message: `No schema ${name}; there are ${Object.keys(documents).join(", ")}`,
+    });
   }
   return new Response(JSON.stringify(document, null, 2), {
     headers: {
-      "content-type": name === "openapi.json" ? "application/json; charset=utf-8" : "application/schema+json; charset=utf-8",
+      "content-type":
+        name === "openapi.json" ? "application/json; charset=utf-8" : "application/schema+json; charset=utf-8",
       // Public documentation: any page may read it.
       "access-control-allow-origin": "*",
       "cache-control": "public, max-age=300",

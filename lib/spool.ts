@@ -103,7 +103,10 @@ export class Spool {
       if (record.success) return record.data;
       await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, value);
       await this.blobs.delete(key);
-      log("error", "spool_entry_quarantined", { key, issues: record.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`) });
+      log("error", "spool_entry_quarantined", {
+        key,
+        issues: record.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+      });
       return spoolRecordSchema.parse({});
     });
   }

@@ -56,7 +56,11 @@ export class StoreUnavailableError extends Error {
 }
 
 /** Stores `events` now, one commit per file and day, each event exactly once: the path without a spool. */
-export async function appendEvents(store: EventStore, events: readonly StoredEvent[], options: CommitOptions): Promise<void> {
+export async function appendEvents(
+  store: EventStore,
+  events: readonly StoredEvent[],
+  options: CommitOptions,
+): Promise<void> {
   for (const { events: dayEvents } of groupByPartition(events, "").values()) {
     let batches = dayEvents.map((event) => [event]);
     while (batches.length > 0) batches = batches.slice((await store.commit(batches, options)).batches);

@@ -78,6 +78,8 @@ export class FlushWaker {
         if (this.followUpAt === at) this.followUpAt = Number.POSITIVE_INFINITY;
         return this.wake(start);
       })
-      .catch((error: unknown) => log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }));
+      .catch((error: unknown) =>
+        log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
+      );
   }
 }

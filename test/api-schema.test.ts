@@ -15,14 +15,18 @@ function validator(schema: object) {
 }
 
 describe("the JSON Schema and OpenAPI documents", () => {
-  it.each(Object.keys(schemaDocuments()))("checked-in schema/%s is what the zod source generates (else run npm run schema)", async (name) => {
-    const checkedIn = JSON.parse(await readFile(new URL(`../schema/${name}`, import.meta.url), "utf8"));
-    expect(checkedIn).toEqual(JSON.parse(JSON.stringify(schemaDocuments()[name])));
-  });
+  it.each(Object.keys(schemaDocuments()))(
+    "checked-in schema/%s is what the zod source generates (else run npm run schema)",
+    async (name) => {
+      const checkedIn = JSON.parse(await readFile(new URL(`../schema/${name}`, import.meta.url), "utf8"));
+      expect(checkedIn).toEqual(JSON.parse(JSON.stringify(schemaDocuments()[name])));
+    },
+  );
 
   it("the request schema takes every seed body, and refuses a body without hwid or with metadata that is not an object", () => {
     const validate = validator(requestJsonSchema());
-    for (const [name, body] of Object.entries(seedBodies)) expect(validate(body), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    for (const [name, body] of Object.entries(seedBodies))
+      expect(validate(body), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     expect(validate([seedBodies.app_launch_minimal, seedBodies.model_registration])).toBe(true);
     expect(validate({ events: [seedBodies.app_launch_with_os] })).toBe(true);
     const { hwid: _hwid, ...noHwid } = seedBodies.app_launch_minimal;
@@ -46,7 +50,9 @@ describe("the JSON Schema and OpenAPI documents", () => {
   it("the OpenAPI document is 3.1 and every component schema compiles", () => {
     const document = openApiDocument();
     expect(document.openapi).toBe("3.1.0");
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/api/v1/telemetry", "/api/v1/health", "/api/v1/schema"]));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/telemetry", "/api/v1/health", "/api/v1/schema"]),
+    );
     for (const schema of Object.values(document.components.schemas)) expect(() => validator(schema)).not.toThrow();
   });
 

@@ -25,7 +25,10 @@ describe("configuration", () => {
         },
       });
     }
-    expect(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/x", TELEMETRY_PATH_PREFIX: "/events/v1/" }).storage).toEqual({ kind: "local", dir: "/tmp/x" });
+    expect(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/x", TELEMETRY_PATH_PREFIX: "/events/v1/" }).storage).toEqual({
+      kind: "local",
+      dir: "/tmp/x",
+    });
     expect(loadConfig({ TELEMETRY_PATH_PREFIX: "/events/v1/" }).pathPrefix).toBe("events/v1");
   });
 
@@ -51,7 +54,13 @@ describe("configuration", () => {
     });
     expect(config.storage).toEqual({
       kind: "github",
-      github: { token: TOKEN, owner: "acme", repo: "data", branch: "telemetry", apiUrl: "https://ghe.example.com/api/v3" },
+      github: {
+        token: TOKEN,
+        owner: "acme",
+        repo: "data",
+        branch: "telemetry",
+        apiUrl: "https://ghe.example.com/api/v3",
+      },
     });
     expect(config.maxFileBytes).toBe(4096);
   });
@@ -71,7 +80,11 @@ describe("configuration", () => {
   });
 
   it("turns the spool off and sets the write pace on request, refusing values that are not counts", () => {
-    const config = loadConfig({ TELEMETRY_SPOOL: "off", TELEMETRY_WRITES_PER_MINUTE: "30", TELEMETRY_WRITES_PER_HOUR: "200" });
+    const config = loadConfig({
+      TELEMETRY_SPOOL: "off",
+      TELEMETRY_WRITES_PER_MINUTE: "30",
+      TELEMETRY_WRITES_PER_HOUR: "200",
+    });
     expect(config.spool).toEqual({ enabled: false, limits: { perMinute: 30, perHour: 200 } });
     expect(() => loadConfig({ TELEMETRY_SPOOL: "maybe" })).toThrow(/TELEMETRY_SPOOL/);
     expect(() => loadConfig({ TELEMETRY_WRITES_PER_MINUTE: "0" })).toThrow(/TELEMETRY_WRITES_PER_MINUTE/);
@@ -80,7 +93,9 @@ describe("configuration", () => {
 
   it("tells a deployed function from netlify dev by the environment when no deploy context is given", () => {
     expect(deployContextOf({ NETLIFY_DEV: "true", AWS_LAMBDA_FUNCTION_NAME: "handler", CONTEXT: "dev" })).toBe("dev");
-    expect(deployContextOf({ CONTEXT: "deploy-preview", AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toBe("deploy-preview");
+    expect(deployContextOf({ CONTEXT: "deploy-preview", AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toBe(
+      "deploy-preview",
+    );
     expect(deployContextOf({ AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toBe("production");
     expect(deployContextOf({})).toBeUndefined();
     expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toThrow(/GITHUB_TOKEN and GITHUB_REPOSITORY/);
@@ -96,10 +111,18 @@ describe("configuration", () => {
 
 describe("GET /api/v1/health", () => {
   const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
-    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), { ok: true, ingest: config.ingest, netlifyDev: false, store: createStore(config), spool: undefined });
+    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), {
+      ok: true,
+      ingest: config.ingest,
+      netlifyDev: false,
+      store: createStore(config),
+      spool: undefined,
+    });
 
   it("names the GitHub target without the token", async () => {
-    const response = await health(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }));
+    const response = await health(
+      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }),
+    );
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({

@@ -85,7 +85,9 @@ describe("decoding a body", () => {
     expect(await text(post(gzipThenBr, { "content-encoding": " GZip ,identity,  BR " }), LIMITS)).toBe(TEXT);
 
     const rawDeflateThenGzip = gzipSync(deflateRawSync(Buffer.from(TEXT)));
-    expect(await text(upload(split(rawDeflateThenGzip, 1), { "content-encoding": "deflate, gzip" }).request, LIMITS)).toBe(TEXT);
+    expect(
+      await text(upload(split(rawDeflateThenGzip, 1), { "content-encoding": "deflate, gzip" }).request, LIMITS),
+    ).toBe(TEXT);
   });
 
   it("returns an empty body as empty, whatever coding it claims", async () => {
@@ -105,7 +107,12 @@ describe("decoding a body", () => {
         else controller.error(broken);
       },
     });
-    const request = new Request(URL, { method: "POST", body, headers: { "content-encoding": "gzip" }, duplex: "half" } as RequestInit);
+    const request = new Request(URL, {
+      method: "POST",
+      body,
+      headers: { "content-encoding": "gzip" },
+      duplex: "half",
+    } as RequestInit);
     expect(await refusal(request, LIMITS)).toBe(broken);
   });
 });
@@ -133,7 +140,9 @@ describe("the limit on bytes sent", () => {
   const overLimit = Buffer.alloc(LIMITS.wireBytes + 1, "a");
 
   it("takes a declared length up to the limit and refuses one past it without reading the body", async () => {
-    expect(await decodeBody(post(atLimit, { "content-length": String(atLimit.byteLength) }), LIMITS)).toHaveLength(LIMITS.wireBytes);
+    expect(await decodeBody(post(atLimit, { "content-length": String(atLimit.byteLength) }), LIMITS)).toHaveLength(
+      LIMITS.wireBytes,
+    );
 
     const request = post(overLimit, { "content-length": String(overLimit.byteLength) });
     const error = await refusal(request, LIMITS);
@@ -174,7 +183,10 @@ describe("the limit on decoded bytes", () => {
     const atLimit = compress(Buffer.alloc(LIMITS.decodedBytes, "a"));
     expect(await decodeBody(post(atLimit, { "content-encoding": encoding }), LIMITS)).toHaveLength(LIMITS.decodedBytes);
 
-    const error = await refusal(post(compress(Buffer.alloc(LIMITS.decodedBytes + 1, "a")), { "content-encoding": encoding }), LIMITS);
+    const error = await refusal(
+      post(compress(Buffer.alloc(LIMITS.decodedBytes + 1, "a")), { "content-encoding": encoding }),
+      LIMITS,
+    );
     expect(error).toBeInstanceOf(BodyTooLargeError);
     expect(error).toMatchObject({ limit: "decoded_bytes", maxBytes: LIMITS.decodedBytes });
     expect(error.message).toContain(`${LIMITS.decodedBytes} bytes once decompressed`);

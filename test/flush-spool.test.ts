@@ -37,20 +37,43 @@ afterEach(async () => {
 
 const spool = () => new Spool(blobs.store(), systemClock);
 const store = (maxFileBytes = 1024 * 1024) =>
-  new GitHubStore({ token: TOKEN, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url }, "telemetry", maxFileBytes, {
-    waitOnRateLimit: false,
-  });
+  new GitHubStore(
+    { token: TOKEN, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url },
+    "telemetry",
+    maxFileBytes,
+    {
+      waitOnRateLimit: false,
+    },
+  );
 
-function flush({ budgetMs = 10_000, leaseTtlMs = 30_000, limits = DEFAULT_LIMITS, lease }: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
+function flush({
+  budgetMs = 10_000,
+  leaseTtlMs = 30_000,
+  limits = DEFAULT_LIMITS,
+  lease,
+}: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
   return flushSpool(
-    { blobs: blobs.store(), spool: spool(), lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs), store: store(), clock: systemClock, limits },
+    {
+      blobs: blobs.store(),
+      spool: spool(),
+      lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs),
+      store: store(),
+      clock: systemClock,
+      limits,
+    },
     budgetMs,
   );
 }
 
 function event(createdAt = new Date().toISOString()): StoredEvent {
   return toStoredEvent(
-    { hwid: "a1b2c3d4", event_name: "app_launch", app_version: "1.2.3", client_type: "vector-inspector", metadata: { n: 1 } },
+    {
+      hwid: "a1b2c3d4",
+      event_name: "app_launch",
+      app_version: "1.2.3",
+      client_type: "vector-inspector",
+      metadata: { n: 1 },
+    },
     { eventId: uuidv7(), createdAt: new Date(createdAt), ip: "203.0.113.7" },
   );
 }
@@ -107,7 +130,9 @@ describe("flushing the spool into GitHub", () => {
     expect(await flush()).toMatchObject({ outcome: "idle", events: 6, error: null });
     expectEachOnce([...before, ...after]);
     expect(await spool().depth()).toMatchObject({ entries: 0 });
-    expect(await blobs.store().get(`quarantine/${bad}`, { type: "json" })).toEqual({ events: [{ event_id: "not-a-uuid" }] });
+    expect(await blobs.store().get(`quarantine/${bad}`, { type: "json" })).toEqual({
+      events: [{ event_id: "not-a-uuid" }],
+    });
   });
 
   it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {
@@ -199,9 +224,13 @@ describe("a flusher killed in the middle of its write", () => {
       github: { url: github.url, token: TOKEN, owner: OWNER, repo: REPO },
       leaseTtlMs: 1000,
     };
-    child = spawn(process.execPath, ["--experimental-transform-types", "--no-warnings", CHILD, JSON.stringify(config)], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    child = spawn(
+      process.execPath,
+      ["--experimental-transform-types", "--no-warnings", CHILD, JSON.stringify(config)],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     return child;
   }
 

@@ -59,8 +59,36 @@ function withIds(text: string): string {
 // ---------------------------------------------------------------------------------------------
 
 const ODD_CHARACTERS = [
-  "\u0000", "\u0007", "\t", "\n", "\r", "\u001b", "\u001f", "\u007f", "\u0085", "\u00a0", "\u200b", "\u2028", "\u2029",
-  "\ufeff", "\ufffd", "\ud800", "\udfff", "\ud83d", "😀", "👩‍👩‍👧", "é", "e\u0301", "中", '"', "\\", "/", "@", "%", "{", "}",
+  "\u0000",
+  "\u0007",
+  "\t",
+  "\n",
+  "\r",
+  "\u001b",
+  "\u001f",
+  "\u007f",
+  "\u0085",
+  "\u00a0",
+  "\u200b",
+  "\u2028",
+  "\u2029",
+  "\ufeff",
+  "\ufffd",
+  "\ud800",
+  "\udfff",
+  "\ud83d",
+  "😀",
+  "👩‍👩‍👧",
+  "é",
+  "e\u0301",
+  "中",
+  '"',
+  "\\",
+  "/",
+  "@",
+  "%",
+  "{",
+  "}",
 ];
 const oddCharacter = fc.constantFrom(...ODD_CHARACTERS);
 const oddUnit = fc.oneof(fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }), oddCharacter);
@@ -76,7 +104,10 @@ const anyText = fc.oneof(
 /** A string of `limit`'s neighbourhood in length (and far past it), of one repeated character. */
 const sizedText = (limit: number) =>
   fc
-    .tuple(fc.constantFrom(0, 1, limit - 1, limit, limit + 1, 2 * limit), fc.constantFrom("a", "é", "😀", "\u0000", "\ud800", " "))
+    .tuple(
+      fc.constantFrom(0, 1, limit - 1, limit, limit + 1, 2 * limit),
+      fc.constantFrom("a", "é", "😀", "\u0000", "\ud800", " "),
+    )
     .map(([length, character]) => character.repeat(length));
 
 /** An envelope string field: mostly valid, sometimes empty, over its limit or odd. */
@@ -95,7 +126,16 @@ const numberToken = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      "1e400", "-1e400", "1E-400", "-0", "0.0", "123456789012345678901234567890", "9007199254740993", "1e308", "5e-324", "0e0",
+      "1e400",
+      "-1e400",
+      "1E-400",
+      "-0",
+      "0.0",
+      "123456789012345678901234567890",
+      "9007199254740993",
+      "1e308",
+      "5e-324",
+      "0e0",
     ),
   },
 );
@@ -106,8 +146,25 @@ const metadataKey = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "password",
-      "apiKey", "GITHUB_TOKEN", "cookie", "traceback", "message", "model_name", "os", "hardware", "", " ", "polluted",
+      "__proto__",
+      "constructor",
+      "prototype",
+      "toString",
+      "hasOwnProperty",
+      "valueOf",
+      "__defineGetter__",
+      "password",
+      "apiKey",
+      "GITHUB_TOKEN",
+      "cookie",
+      "traceback",
+      "message",
+      "model_name",
+      "os",
+      "hardware",
+      "",
+      " ",
+      "polluted",
     ),
   },
   { weight: 2, arbitrary: anyText },
@@ -116,11 +173,23 @@ const metadataKey = fc.oneof(
 
 /** Strings that redaction rewrites, many times over, up to the length limit. */
 const SCRUBBED_TOKENS = [
-  "a@b.cd ", "/home/a/", "/home/a", "/Users/b/x", "C:\\Users\\c\\", "Bearer 12345678 ", "ghp_" + "a".repeat(36) + " ",
-  "sk-" + "a".repeat(20) + " ", "AKIA" + "A".repeat(16) + " ", "x ", "-----BEGIN PRIVATE KEY-----",
+  "a@b.cd ",
+  "/home/a/",
+  "/home/a",
+  "/Users/b/x",
+  "C:\\Users\\c\\",
+  "Bearer 12345678 ",
+  "ghp_" + "a".repeat(36) + " ",
+  "sk-" + "a".repeat(20) + " ",
+  "AKIA" + "A".repeat(16) + " ",
+  "x ",
+  "-----BEGIN PRIVATE KEY-----",
 ];
 const scrubbedText = fc
-  .tuple(fc.array(fc.constantFrom(...SCRUBBED_TOKENS), { minLength: 1, maxLength: 3 }), fc.constantFrom(1, 10, 0.85, 0.95, 1.0))
+  .tuple(
+    fc.array(fc.constantFrom(...SCRUBBED_TOKENS), { minLength: 1, maxLength: 3 }),
+    fc.constantFrom(1, 10, 0.85, 0.95, 1.0),
+  )
   .map(([tokens, fill]) => {
     const unit = tokens.join("");
     const target = fill <= 1 ? Math.floor(SHAPE_LIMITS.maxStringLength * fill) : fill * unit.length;
@@ -141,7 +210,8 @@ const leafToken = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("true", "false", "null") },
 );
 
-const objectText = (entries: [string, string][]) => `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(",")}}`;
+const objectText = (entries: [string, string][]) =>
+  `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value}`).join(",")}}`;
 
 /** Nested values, as JSON text: every object key drawn from `metadataKey`. */
 const { value: jsonText } = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
@@ -153,11 +223,21 @@ const { value: jsonText } = fc.letrec<{ value: string; array: string; object: st
 /** Nesting around the depth limit: `depth` objects or arrays, one in another. */
 const nestedText = fc
   .tuple(fc.integer({ min: SHAPE_LIMITS.maxDepth - 2, max: SHAPE_LIMITS.maxDepth + 3 }), fc.boolean(), leafToken)
-  .map(([depth, asArray, leaf]) => (asArray ? "[".repeat(depth) + leaf + "]".repeat(depth) : '{"a":'.repeat(depth) + leaf + "}".repeat(depth)));
+  .map(([depth, asArray, leaf]) =>
+    asArray ? "[".repeat(depth) + leaf + "]".repeat(depth) : '{"a":'.repeat(depth) + leaf + "}".repeat(depth),
+  );
 
 /** Entry counts around the limit. */
 const manyEntriesText = fc
-  .tuple(fc.constantFrom(SHAPE_LIMITS.maxEntries - 2, SHAPE_LIMITS.maxEntries - 1, SHAPE_LIMITS.maxEntries, SHAPE_LIMITS.maxEntries + 1), fc.boolean())
+  .tuple(
+    fc.constantFrom(
+      SHAPE_LIMITS.maxEntries - 2,
+      SHAPE_LIMITS.maxEntries - 1,
+      SHAPE_LIMITS.maxEntries,
+      SHAPE_LIMITS.maxEntries + 1,
+    ),
+    fc.boolean(),
+  )
   .map(([count, asObject]) =>
     asObject
       ? objectText(Array.from({ length: count }, (_, index): [string, string] => [`k${index}`, "0"]))
@@ -176,7 +256,12 @@ const metadataValue = fc.oneof(
 
 const metadataText = fc.oneof(
   { weight: 8, arbitrary: fc.array(fc.tuple(metadataKey, metadataValue), { maxLength: 6 }).map(objectText) },
-  { weight: 1, arbitrary: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }).map((value) => JSON.stringify(value)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 })
+      .map((value) => JSON.stringify(value)),
+  },
   { weight: 1, arbitrary: fc.oneof(jsonText, nestedText, manyEntriesText, fc.constant("null")) },
 );
 
@@ -184,7 +269,13 @@ const metadataText = fc.oneof(
 // Events and bodies.
 // ---------------------------------------------------------------------------------------------
 
-const KNOWN_EVENT_NAMES = ["app_launch", "model_registration", "db.connection_attempt", "UncaughtException", "search.query"];
+const KNOWN_EVENT_NAMES = [
+  "app_launch",
+  "model_registration",
+  "db.connection_attempt",
+  "UncaughtException",
+  "search.query",
+];
 const CLIENT_TYPES = ["vector-inspector", "unit-tests", "cli", "UNIT-TESTS"];
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
@@ -195,14 +286,45 @@ const timestampText = fc.oneof(
     arbitrary: fc
       .record({
         year: fc.oneof(fc.constantFrom(0, 1, 1969, 1970, 2024, 2026, 9999), fc.integer({ min: 0, max: 9999 })),
-        month: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(1, 2, 6, 12) }, { weight: 1, arbitrary: fc.constantFrom(0, 13) }),
-        day: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(1, 28, 29, 30, 31) }, { weight: 1, arbitrary: fc.constantFrom(0, 32) }),
-        hour: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(0, 1, 12, 22, 23) }, { weight: 1, arbitrary: fc.constant(24) }),
-        minute: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(0, 30, 59) }, { weight: 1, arbitrary: fc.constant(60) }),
-        second: fc.option(fc.oneof({ weight: 5, arbitrary: fc.constantFrom(0, 59) }, { weight: 1, arbitrary: fc.constant(60) }), { nil: undefined }),
-        fraction: fc.option(fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: 1, maxLength: 12 }), { nil: undefined }),
+        month: fc.oneof(
+          { weight: 5, arbitrary: fc.constantFrom(1, 2, 6, 12) },
+          { weight: 1, arbitrary: fc.constantFrom(0, 13) },
+        ),
+        day: fc.oneof(
+          { weight: 5, arbitrary: fc.constantFrom(1, 28, 29, 30, 31) },
+          { weight: 1, arbitrary: fc.constantFrom(0, 32) },
+        ),
+        hour: fc.oneof(
+          { weight: 5, arbitrary: fc.constantFrom(0, 1, 12, 22, 23) },
+          { weight: 1, arbitrary: fc.constant(24) },
+        ),
+        minute: fc.oneof(
+          { weight: 5, arbitrary: fc.constantFrom(0, 30, 59) },
+          { weight: 1, arbitrary: fc.constant(60) },
+        ),
+        second: fc.option(
+          fc.oneof({ weight: 5, arbitrary: fc.constantFrom(0, 59) }, { weight: 1, arbitrary: fc.constant(60) }),
+          { nil: undefined },
+        ),
+        fraction: fc.option(fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: 1, maxLength: 12 }), {
+          nil: undefined,
+        }),
         zone: fc.oneof(
-          { weight: 5, arbitrary: fc.constantFrom("Z", "", "+00:00", "-00:00", "+01:00", "-01:00", "+14:00", "-12:00", "+23:59", "-23:59") },
+          {
+            weight: 5,
+            arbitrary: fc.constantFrom(
+              "Z",
+              "",
+              "+00:00",
+              "-00:00",
+              "+01:00",
+              "-01:00",
+              "+14:00",
+              "-12:00",
+              "+23:59",
+              "-23:59",
+            ),
+          },
           { weight: 1, arbitrary: fc.constantFrom("z", "+24:00", "+0100", "+01", " Z") },
         ),
       })
@@ -212,7 +334,12 @@ const timestampText = fc.oneof(
       }),
   },
   { weight: 1, arbitrary: fc.date({ noInvalidDate: true }).map((date) => date.toISOString()) },
-  { weight: 1, arbitrary: fc.date({ min: new Date(0), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true }).map((date) => date.toISOString()) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .date({ min: new Date(0), max: new Date("2100-01-01T00:00:00Z"), noInvalidDate: true })
+      .map((date) => date.toISOString()),
+  },
   { weight: 1, arbitrary: anyText },
 );
 
@@ -233,7 +360,17 @@ const eventIdText = fc.oneof(
   { weight: 1, arbitrary: stringToken },
 );
 
-const EXTRA_KEYS = ["__proto__", "constructor", "prototype", "session", "debug", "hwid", "event_name", "metadata", "events"];
+const EXTRA_KEYS = [
+  "__proto__",
+  "constructor",
+  "prototype",
+  "session",
+  "debug",
+  "hwid",
+  "event_name",
+  "metadata",
+  "events",
+];
 const extraEntries = fc.array(
   fc.tuple(fc.oneof(fc.constantFrom(...EXTRA_KEYS), metadataKey), fc.oneof(jsonText, fc.constant('{"polluted":1}'))),
   { maxLength: 2 },
@@ -243,11 +380,17 @@ const extraEntries = fc.array(
 const messyEventText = fc
   .record({
     event_id: field(eventIdText, { absent: 8 }),
-    timestamp: field(timestampText.map((text) => JSON.stringify(text)), { absent: 24 }),
+    timestamp: field(
+      timestampText.map((text) => JSON.stringify(text)),
+      { absent: 24 },
+    ),
     hwid: field(fieldText(128).map((text) => JSON.stringify(text))),
     event_name: field(fieldText(128, KNOWN_EVENT_NAMES).map((text) => JSON.stringify(text))),
     app_version: field(fieldText(64, ["1.2.3", "0.0.0-dev"]).map((text) => JSON.stringify(text))),
-    client_type: field(fieldText(64, CLIENT_TYPES).map((text) => JSON.stringify(text)), { absent: 8 }),
+    client_type: field(
+      fieldText(64, CLIENT_TYPES).map((text) => JSON.stringify(text)),
+      { absent: 8 },
+    ),
     metadata: field(metadataText, { absent: 4 }),
     extras: fc.oneof({ weight: 8, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: extraEntries }),
   })
@@ -256,21 +399,33 @@ const messyEventText = fc
     return objectText([...entries, ...extras]);
   });
 
-const optionalText = (arbitrary: fc.Arbitrary<string>, freq = 2) => fc.option(arbitrary.map((text) => JSON.stringify(text)), { nil: undefined, freq });
+const optionalText = (arbitrary: fc.Arbitrary<string>, freq = 2) =>
+  fc.option(
+    arbitrary.map((text) => JSON.stringify(text)),
+    { nil: undefined, freq },
+  );
 const nonEmpty = (max: number) => fc.string({ unit: oddUnit, minLength: 1, maxLength: max });
 
 /** An event whose envelope is valid (its metadata may still be refused): odd but allowed strings, varied metadata. */
 const cleanEventText = fc
   .record({
     event_id: fc.option(fc.constantFrom('"@@F@@"', '"@@S0@@"', '"@@U0@@"'), { nil: undefined }),
-    timestamp: optionalText(fc.date({ min: new Date("0001-01-02T00:00:00Z"), max: new Date("9999-12-30T00:00:00Z"), noInvalidDate: true }).map((date) => date.toISOString())),
+    timestamp: optionalText(
+      fc
+        .date({ min: new Date("0001-01-02T00:00:00Z"), max: new Date("9999-12-30T00:00:00Z"), noInvalidDate: true })
+        .map((date) => date.toISOString()),
+    ),
     hwid: fc.oneof(fc.uuid(), nonEmpty(64)).map((text) => JSON.stringify(text)),
-    event_name: fc.oneof(fc.constantFrom(...KNOWN_EVENT_NAMES), fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 })).map((text) => JSON.stringify(text)),
+    event_name: fc
+      .oneof(fc.constantFrom(...KNOWN_EVENT_NAMES), fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }))
+      .map((text) => JSON.stringify(text)),
     app_version: nonEmpty(32).map((text) => JSON.stringify(text)),
     client_type: optionalText(fc.constantFrom(...CLIENT_TYPES)),
     metadata: fc.option(metadataText, { nil: undefined, freq: 4 }),
   })
-  .map((fields) => objectText(Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined)));
+  .map((fields) =>
+    objectText(Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+  );
 
 const eventText = fc.oneof(messyEventText, cleanEventText);
 
@@ -279,29 +434,56 @@ const TINY_EVENT = '{"event_id":"@@F@@","hwid":"h","event_name":"app_launch","ap
 
 const exportText = fc
   .record({
-    export_version: fc.oneof({ weight: 6, arbitrary: fc.constantFrom("1", '"1.0"', '""') }, { weight: 1, arbitrary: fc.constantFrom("null", "true", "{}") }),
-    export_timestamp: fc.option(fc.oneof({ weight: 6, arbitrary: timestampText.map((text) => JSON.stringify(text)) }, { weight: 1, arbitrary: fc.constant("7") }), { nil: undefined }),
-    client_id: fc.option(fc.oneof({ weight: 6, arbitrary: fieldText(128).map((text) => JSON.stringify(text)) }, { weight: 1, arbitrary: wrongType }), { nil: undefined }),
+    export_version: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom("1", '"1.0"', '""') },
+      { weight: 1, arbitrary: fc.constantFrom("null", "true", "{}") },
+    ),
+    export_timestamp: fc.option(
+      fc.oneof(
+        { weight: 6, arbitrary: timestampText.map((text) => JSON.stringify(text)) },
+        { weight: 1, arbitrary: fc.constant("7") },
+      ),
+      { nil: undefined },
+    ),
+    client_id: fc.option(
+      fc.oneof(
+        { weight: 6, arbitrary: fieldText(128).map((text) => JSON.stringify(text)) },
+        { weight: 1, arbitrary: wrongType },
+      ),
+      { nil: undefined },
+    ),
     events: fc.oneof(
       {
         weight: 6,
         arbitrary: fc
           .array(
             fc.record({
-              event_type: field(fieldText(128, ["model_registration", "model_load"]).map((text) => JSON.stringify(text))),
-              client_id: fc.option(fieldText(128).map((text) => JSON.stringify(text)), { nil: undefined }),
-              timestamp: fc.option(timestampText.map((text) => JSON.stringify(text)), { nil: undefined }),
+              event_type: field(
+                fieldText(128, ["model_registration", "model_load"]).map((text) => JSON.stringify(text)),
+              ),
+              client_id: fc.option(
+                fieldText(128).map((text) => JSON.stringify(text)),
+                { nil: undefined },
+              ),
+              timestamp: fc.option(
+                timestampText.map((text) => JSON.stringify(text)),
+                { nil: undefined },
+              ),
               model_name: fc.option(stringToken, { nil: undefined }),
               extras: extraEntries,
             }),
             { maxLength: 5 },
           )
-          .map((events) =>
-            `[${events
-              .map(({ extras, ...fields }) =>
-                objectText([...Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined), ...extras]),
-              )
-              .join(",")}]`,
+          .map(
+            (events) =>
+              `[${events
+                .map(({ extras, ...fields }) =>
+                  objectText([
+                    ...Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== undefined),
+                    ...extras,
+                  ]),
+                )
+                .join(",")}]`,
           ),
       },
       { weight: 1, arbitrary: wrongType },
@@ -325,8 +507,24 @@ const POLLUTING_BODIES = [
 
 /** Bodies built to hurt a parser or a walker. */
 const HOSTILE_TEXTS = [
-  "", " ", "\n\n", "\ufeff", "\ufeff\ufeff{}", "null", "true", "0", "1e400", "-1e400", '"x"', "[]", "{}", '{"events":[]}', '{"events":{}}',
-  '{"events":null,"hwid":"h","event_name":"e","app_version":"1"}', '{"export_version":1}', '{"export_version":1,"events":"x"}',
+  "",
+  " ",
+  "\n\n",
+  "\ufeff",
+  "\ufeff\ufeff{}",
+  "null",
+  "true",
+  "0",
+  "1e400",
+  "-1e400",
+  '"x"',
+  "[]",
+  "{}",
+  '{"events":[]}',
+  '{"events":{}}',
+  '{"events":null,"hwid":"h","event_name":"e","app_version":"1"}',
+  '{"export_version":1}',
+  '{"export_version":1,"events":"x"}',
   "[".repeat(5_000) + "]".repeat(5_000),
   "[".repeat(200_000) + "]".repeat(200_000),
   "[".repeat(100_000),
@@ -341,8 +539,20 @@ const HOSTILE_TEXTS = [
 
 /** Bodies past the size limits, built once. */
 const OVERSIZED_BODIES: { bytes: Uint8Array; encoding: string | undefined }[] = [
-  { bytes: Buffer.from(`{"hwid":"h","event_name":"e","app_version":"1","metadata":{"a":"${"x".repeat(MAX_WIRE_BYTES)}"}}`), encoding: undefined },
-  { bytes: gzipSync(Buffer.from(`{"hwid":"h","event_name":"e","app_version":"1","metadata":{"a":"${"x".repeat(MAX_DECODED_BYTES)}"}}`)), encoding: "gzip" },
+  {
+    bytes: Buffer.from(
+      `{"hwid":"h","event_name":"e","app_version":"1","metadata":{"a":"${"x".repeat(MAX_WIRE_BYTES)}"}}`,
+    ),
+    encoding: undefined,
+  },
+  {
+    bytes: gzipSync(
+      Buffer.from(
+        `{"hwid":"h","event_name":"e","app_version":"1","metadata":{"a":"${"x".repeat(MAX_DECODED_BYTES)}"}}`,
+      ),
+    ),
+    encoding: "gzip",
+  },
   { bytes: gzipSync(gzipSync(Buffer.alloc(MAX_DECODED_BYTES * 4, 0x20))), encoding: "gzip, gzip" },
   { bytes: brotliCompressSync(Buffer.alloc(MAX_DECODED_BYTES + 1, 0x5b)), encoding: "br" },
 ];
@@ -352,11 +562,20 @@ interface BodyText {
   text: string;
   ndjson: boolean;
 }
-const asJson = (text: fc.Arbitrary<string>): fc.Arbitrary<BodyText> => text.map((value) => ({ text: value, ndjson: false }));
+const asJson = (text: fc.Arbitrary<string>): fc.Arbitrary<BodyText> =>
+  text.map((value) => ({ text: value, ndjson: false }));
 
 const eventsList = (max: number) => fc.array(eventText, { maxLength: max });
 const manyEvents = fc
-  .tuple(fc.constantFrom(MAX_EVENTS_PER_REQUEST - 1, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST + 1, 2 * MAX_EVENTS_PER_REQUEST), fc.constantFrom("array", "events", "ndjson"))
+  .tuple(
+    fc.constantFrom(
+      MAX_EVENTS_PER_REQUEST - 1,
+      MAX_EVENTS_PER_REQUEST,
+      MAX_EVENTS_PER_REQUEST + 1,
+      2 * MAX_EVENTS_PER_REQUEST,
+    ),
+    fc.constantFrom("array", "events", "ndjson"),
+  )
   .map(([count, shape]): BodyText => {
     const events = Array<string>(count).fill(TINY_EVENT);
     if (shape === "ndjson") return { text: events.join("\n"), ndjson: true };
@@ -376,7 +595,10 @@ const ndjsonText = fc
     fc.constantFrom("\n", "\r\n", "\n\n", "\r", "\u2028"),
     fc.boolean(),
   )
-  .map(([lines, separator, trailing]): BodyText => ({ text: lines.join(separator) + (trailing ? separator : ""), ndjson: true }));
+  .map(([lines, separator, trailing]): BodyText => ({
+    text: lines.join(separator) + (trailing ? separator : ""),
+    ndjson: true,
+  }));
 
 /** A request body as text, before any damage. */
 const bodyText: fc.Arbitrary<BodyText> = fc.oneof(
@@ -384,7 +606,11 @@ const bodyText: fc.Arbitrary<BodyText> = fc.oneof(
   { weight: 8, arbitrary: asJson(eventsList(6).map((events) => `[${events.join(",")}]`)) },
   {
     weight: 6,
-    arbitrary: asJson(fc.tuple(eventsList(6), extraEntries).map(([events, extras]) => objectText([["events", `[${events.join(",")}]`], ...extras]))),
+    arbitrary: asJson(
+      fc
+        .tuple(eventsList(6), extraEntries)
+        .map(([events, extras]) => objectText([["events", `[${events.join(",")}]`], ...extras])),
+    ),
   },
   { weight: 8, arbitrary: ndjsonText },
   { weight: 6, arbitrary: asJson(exportText) },
@@ -407,13 +633,23 @@ const position = fc.integer({ min: 0, max: 1_000_000 }).map((n) => n / 1_000_000
 const damage: fc.Arbitrary<Damage> = fc.oneof(
   { weight: 24, arbitrary: fc.constant({ kind: "none" as const }) },
   { weight: 1, arbitrary: position.map((at) => ({ kind: "truncate" as const, at })) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("delete" as const), at: position, length: fc.integer({ min: 1, max: 4 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("delete" as const),
+      at: position,
+      length: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constantFrom("replace" as const, "insert" as const),
       at: position,
-      text: fc.oneof(fc.constantFrom('"', "{", "}", "[", "]", ",", ":", "\\", "\u0000", "\n", "x", "-", "e", "1"), oddCharacter),
+      text: fc.oneof(
+        fc.constantFrom('"', "{", "}", "[", "]", ",", ":", "\\", "\u0000", "\n", "x", "-", "e", "1"),
+        oddCharacter,
+      ),
     }),
   },
   {
@@ -453,13 +689,27 @@ type Encoding =
 
 const encoding: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 20, arbitrary: fc.constant({ kind: "utf8" as const }) },
-  { weight: 1, arbitrary: fc.constantFrom("utf16le" as const, "utf16le-bom" as const, "utf16be" as const, "latin1" as const).map((kind) => ({ kind })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom("utf16le" as const, "utf16le-bom" as const, "utf16be" as const, "latin1" as const)
+      .map((kind) => ({ kind })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
       kind: fc.constant("invalid-utf8" as const),
       at: position,
-      bytes: fc.constantFrom([0xff], [0xfe, 0xff], [0xc0, 0x80], [0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98]),
+      bytes: fc.constantFrom(
+        [0xff],
+        [0xfe, 0xff],
+        [0xc0, 0x80],
+        [0x80],
+        [0xed, 0xa0, 0x80],
+        [0xf4, 0x90, 0x80, 0x80],
+        [0xe2, 0x82],
+        [0xf0, 0x9f, 0x98],
+      ),
     }),
   },
 );
@@ -511,10 +761,32 @@ const coding: fc.Arbitrary<Coding> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       header: fc.constantFrom(
-        "gzip", "deflate", "br", "gzip, br", "br, gzip", "zstd", "compress", "gzip, gzip, gzip", ",,,", "gzip;q=1", "garbage\u00ff", "",
-        "identity", "gzip,", "*",
+        "gzip",
+        "deflate",
+        "br",
+        "gzip, br",
+        "br, gzip",
+        "zstd",
+        "compress",
+        "gzip, gzip, gzip",
+        ",,,",
+        "gzip;q=1",
+        "garbage\u00ff",
+        "",
+        "identity",
+        "gzip,",
+        "*",
       ),
-      applied: fc.constantFrom<Compression>("none", "gzip", "deflate", "deflate-raw", "br", "gzip+br", "garbage", "truncated-gzip"),
+      applied: fc.constantFrom<Compression>(
+        "none",
+        "gzip",
+        "deflate",
+        "deflate-raw",
+        "br",
+        "gzip+br",
+        "garbage",
+        "truncated-gzip",
+      ),
     }),
   },
 );
@@ -547,14 +819,30 @@ function compressed(bytes: Uint8Array, applied: Compression, garbage: Uint8Array
 
 /** Header values of any visible or invisible byte a header may carry. */
 const headerGarbage = fc.string({
-  unit: fc.integer({ min: 1, max: 0xff }).filter((code) => code !== 0x0a && code !== 0x0d).map((code) => String.fromCharCode(code)),
+  unit: fc
+    .integer({ min: 1, max: 0xff })
+    .filter((code) => code !== 0x0a && code !== 0x0d)
+    .map((code) => String.fromCharCode(code)),
   maxLength: 40,
 });
 
 const CONTENT_TYPES = [
-  "application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "APPLICATION/JSON", "text/plain",
-  "text/plain;charset=UTF-8", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "",
-  "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ";", "application/json, text/plain", "text/json",
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/json; charset=utf-16",
+  "APPLICATION/JSON",
+  "text/plain",
+  "text/plain;charset=UTF-8",
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  ";",
+  "application/json, text/plain",
+  "text/json",
 ];
 
 const idempotencyKey = fc.oneof(
@@ -566,7 +854,10 @@ const idempotencyKey = fc.oneof(
 
 interface RequestPlan {
   method: string;
-  body: { text: string; ndjson?: boolean; damage: Damage; encoding: Encoding } | { bytes: Uint8Array } | { oversized: number };
+  body:
+    | { text: string; ndjson?: boolean; damage: Damage; encoding: Encoding }
+    | { bytes: Uint8Array }
+    | { oversized: number };
   /** FIT: the type that fits the body (application/x-ndjson for NDJSON, else application/json). */
   coding: Coding;
   garbage: Uint8Array;
@@ -580,37 +871,65 @@ interface RequestPlan {
 /** Long texts are shortened where a counterexample is printed; its seed and path replay it whole. */
 function abbreviated(plan: RequestPlan): string {
   return JSON.stringify(plan, (_key, value: unknown) => {
-    if (typeof value === "string" && value.length > 300) return `${value.slice(0, 200)}…(${value.length} characters)…${value.slice(-40)}`;
-    if (value instanceof Uint8Array) return value.length > 64 ? `Uint8Array(${value.length})` : `Uint8Array[${[...value].join(",")}]`;
+    if (typeof value === "string" && value.length > 300)
+      return `${value.slice(0, 200)}…(${value.length} characters)…${value.slice(-40)}`;
+    if (value instanceof Uint8Array)
+      return value.length > 64 ? `Uint8Array(${value.length})` : `Uint8Array[${[...value].join(",")}]`;
     return value;
   });
 }
 
-const printable = (plan: RequestPlan): RequestPlan => Object.assign(plan, { [fc.toStringMethod]: () => abbreviated(plan) });
+const printable = (plan: RequestPlan): RequestPlan =>
+  Object.assign(plan, { [fc.toStringMethod]: () => abbreviated(plan) });
 
 const requestPlan = (body: fc.Arbitrary<RequestPlan["body"]>): fc.Arbitrary<RequestPlan> =>
-  fc.record({
-    method: fc.oneof({ weight: 30, arbitrary: fc.constant("POST") }, { weight: 1, arbitrary: fc.constantFrom("GET", "PUT", "OPTIONS", "DELETE", "PATCH", "post") }),
-    body,
-    coding,
-    garbage: fc.uint8Array({ maxLength: 64 }),
-    contentType: fc.oneof(
-      { weight: 12, arbitrary: fc.constant("FIT") },
-      { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
-      { weight: 1, arbitrary: fc.constant(undefined) },
-      { weight: 1, arbitrary: headerGarbage },
-    ),
-    idempotencyKey,
-    headers: fc.array(
-      fc.tuple(
-        fc.constantFrom("x-forwarded-for", "x-nf-client-connection-ip", "origin", "authorization", "x-telemetry-key", "content-length", "accept", "te"),
-        fc.oneof(headerGarbage, fc.constantFrom("1.2.3.4, 5.6.7.8", "fe80::1%eth0", "::ffff:203.0.113.9", "999.1.1.1", "-1", "1e9", "https://evil.example")),
+  fc
+    .record({
+      method: fc.oneof(
+        { weight: 30, arbitrary: fc.constant("POST") },
+        { weight: 1, arbitrary: fc.constantFrom("GET", "PUT", "OPTIONS", "DELETE", "PATCH", "post") },
       ),
-      { maxLength: 2 },
-    ),
-    platformIp: fc.constantFrom(undefined, undefined, "203.0.113.7", "2001:db8::1", "not an ip"),
-    bodyDecoded: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  }).map(printable);
+      body,
+      coding,
+      garbage: fc.uint8Array({ maxLength: 64 }),
+      contentType: fc.oneof(
+        { weight: 12, arbitrary: fc.constant("FIT") },
+        { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
+        { weight: 1, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: headerGarbage },
+      ),
+      idempotencyKey,
+      headers: fc.array(
+        fc.tuple(
+          fc.constantFrom(
+            "x-forwarded-for",
+            "x-nf-client-connection-ip",
+            "origin",
+            "authorization",
+            "x-telemetry-key",
+            "content-length",
+            "accept",
+            "te",
+          ),
+          fc.oneof(
+            headerGarbage,
+            fc.constantFrom(
+              "1.2.3.4, 5.6.7.8",
+              "fe80::1%eth0",
+              "::ffff:203.0.113.9",
+              "999.1.1.1",
+              "-1",
+              "1e9",
+              "https://evil.example",
+            ),
+          ),
+        ),
+        { maxLength: 2 },
+      ),
+      platformIp: fc.constantFrom(undefined, undefined, "203.0.113.7", "2001:db8::1", "not an ip"),
+      bodyDecoded: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    })
+    .map(printable);
 
 const textBody = fc
   .record({ body: bodyText, damage, encoding })
@@ -652,7 +971,8 @@ class Ledger {
         this.offsets.set(path, size);
         const text = buffer.toString("utf8");
         expect(text.endsWith("\n"), `${path} ends with a whole line`).toBe(true);
-        for (const line of text.slice(0, -1).split("\n")) records.push(checkLine(line, relative(this.dir, path).replaceAll("\\", "/"), this.ids));
+        for (const line of text.slice(0, -1).split("\n"))
+          records.push(checkLine(line, relative(this.dir, path).replaceAll("\\", "/"), this.ids));
       } finally {
         await file.close();
       }
@@ -704,20 +1024,25 @@ function checkLine(line: string, path: string, ids: Set<string>): unknown {
   }
   const parsed = storedEventSchema.safeParse(value);
   if (!parsed.success) {
-    problems.push(`storedEventSchema: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join(", ")}`);
+    problems.push(
+      `storedEventSchema: ${parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`).join(", ")}`,
+    );
   } else {
     const record = parsed.data;
     const shape = checkShape(record.metadata);
-    if (shape.length > 0) problems.push(`shape: ${shape.map((issue) => `${issue.path.join(".")} ${issue.message}`).join(", ")}`);
+    if (shape.length > 0)
+      problems.push(`shape: ${shape.map((issue) => `${issue.path.join(".")} ${issue.message}`).join(", ")}`);
     if (record.client_type === "unit-tests") problems.push("a dropped client type was stored");
     const day = record.created_at.slice(0, 10).replaceAll("-", "/");
-    if (!new RegExp(`^telemetry/${day}(\\.part-\\d{4,})?\\.ndjson$`).test(path)) problems.push(`created_at ${record.created_at} is not the day of ${path}`);
+    if (!new RegExp(`^telemetry/${day}(\\.part-\\d{4,})?\\.ndjson$`).test(path))
+      problems.push(`created_at ${record.created_at} is not the day of ${path}`);
     if (ids.has(record.event_id)) problems.push(`event ${record.event_id} is stored twice`);
     ids.add(record.event_id);
   }
   const keys = prototypeKeys(value);
   if (keys.length > 0) problems.push(`prototype keys at ${keys.join(", ")}`);
-  if (problems.length > 0) throw new Error(`${path}: a stored line is invalid: ${problems.join("; ")}\n${line.slice(0, 300)}`);
+  if (problems.length > 0)
+    throw new Error(`${path}: a stored line is invalid: ${problems.join("; ")}\n${line.slice(0, 300)}`);
   return value;
 }
 
@@ -784,9 +1109,11 @@ function build(plan: RequestPlan): Built {
   }
   const headers = new Headers();
   const fitting = "text" in plan.body && plan.body.ndjson ? "application/x-ndjson" : "application/json";
-  if (plan.contentType !== undefined) headers.set("content-type", plan.contentType === "FIT" ? fitting : plan.contentType);
+  if (plan.contentType !== undefined)
+    headers.set("content-type", plan.contentType === "FIT" ? fitting : plan.contentType);
   if (coding.header !== undefined) headers.set("content-encoding", coding.header);
-  if (plan.idempotencyKey !== undefined) headers.set("idempotency-key", plan.idempotencyKey === "@@KEY@@" ? `key-${freshId()}` : plan.idempotencyKey);
+  if (plan.idempotencyKey !== undefined)
+    headers.set("idempotency-key", plan.idempotencyKey === "@@KEY@@" ? `key-${freshId()}` : plan.idempotencyKey);
   for (const [name, value] of plan.headers) headers.append(name, value);
   const method = plan.method;
   const hasBody = method.toUpperCase() !== "GET" && method.toUpperCase() !== "HEAD";
@@ -802,7 +1129,11 @@ async function send(plan: RequestPlan): Promise<{ status: number; body: Record<s
   const method = request.method;
   let response: Response;
   try {
-    response = await handleTelemetryRequest(request, { runtime, platformIp: plan.platformIp, bodyDecoded: plan.bodyDecoded });
+    response = await handleTelemetryRequest(request, {
+      runtime,
+      platformIp: plan.platformIp,
+      bodyDecoded: plan.bodyDecoded,
+    });
   } catch (error) {
     // A throw is a 500 from the platform.
     throw new Error(`handleTelemetryRequest threw: ${error instanceof Error ? error.stack : String(error)}`);
@@ -837,9 +1168,12 @@ async function send(plan: RequestPlan): Promise<{ status: number; body: Record<s
     ledger.claimed += accepted - duplicates;
     ledger.droppable += Math.min(droppable, accepted - duplicates);
     const notStored = accepted - duplicates - stored.length;
-    expect(notStored, `${accepted} accepted, ${duplicates} duplicates, ${stored.length} stored`).toBeGreaterThanOrEqual(0);
+    expect(notStored, `${accepted} accepted, ${duplicates} duplicates, ${stored.length} stored`).toBeGreaterThanOrEqual(
+      0,
+    );
     expect(notStored).toBeLessThanOrEqual(droppable);
-    if (typeof body!.event_id === "string") expect(stored.map((record) => (record as { event_id: string }).event_id)).toContain(body!.event_id);
+    if (typeof body!.event_id === "string")
+      expect(stored.map((record) => (record as { event_id: string }).event_id)).toContain(body!.event_id);
   } else {
     expect(stored, `nothing is stored on a ${status}`).toEqual([]);
     if (status >= 400) {
@@ -886,8 +1220,14 @@ describe("fuzzed requests: never a 5xx, never an invalid record, every stored li
     async () => {
       const rawBody = fc.oneof(
         { weight: 6, arbitrary: fc.record({ bytes: fc.uint8Array({ maxLength: 300 }) }) },
-        { weight: 3, arbitrary: fc.record({ text: fc.constantFrom(...HOSTILE_TEXTS, ...POLLUTING_BODIES), damage, encoding }) },
-        { weight: 3, arbitrary: fc.record({ text: fc.oneof(jsonText, stringifiedValue, nestedText), damage, encoding }) },
+        {
+          weight: 3,
+          arbitrary: fc.record({ text: fc.constantFrom(...HOSTILE_TEXTS, ...POLLUTING_BODIES), damage, encoding }),
+        },
+        {
+          weight: 3,
+          arbitrary: fc.record({ text: fc.oneof(jsonText, stringifiedValue, nestedText), damage, encoding }),
+        },
         { weight: 1, arbitrary: fc.record({ oversized: fc.nat() }) },
       );
       await fc.assert(
@@ -907,7 +1247,18 @@ describe("fuzzed requests: never a 5xx, never an invalid record, every stored li
     async () => {
       const envelope = fc
         .record({
-          metadata: fc.oneof(metadataText, fc.array(fc.tuple(metadataKey, scrubbedText.map((text) => JSON.stringify(text))), { minLength: 1, maxLength: 2 }).map(objectText)),
+          metadata: fc.oneof(
+            metadataText,
+            fc
+              .array(
+                fc.tuple(
+                  metadataKey,
+                  scrubbedText.map((text) => JSON.stringify(text)),
+                ),
+                { minLength: 1, maxLength: 2 },
+              )
+              .map(objectText),
+          ),
           timestamp: fc.option(timestampText, { nil: undefined }),
           event_name: fc.constantFrom(...KNOWN_EVENT_NAMES),
           client_type: fc.constantFrom("vector-inspector", "unit-tests", "cli"),
@@ -923,17 +1274,23 @@ describe("fuzzed requests: never a 5xx, never an invalid record, every stored li
             ["metadata", metadata],
           ]),
         );
-      const plans = fc.record({
-        method: fc.constant("POST"),
-        body: fc.record({ text: envelope, damage: fc.constant<Damage>({ kind: "none" }), encoding: fc.constant<Encoding>({ kind: "utf8" }) }),
-        coding,
-        garbage: fc.uint8Array({ maxLength: 8 }),
-        contentType: fc.constantFrom("application/json", "text/plain", undefined),
-        idempotencyKey: fc.constant(undefined),
-        headers: fc.constant<[string, string][]>([]),
-        platformIp: fc.constant("203.0.113.7"),
-        bodyDecoded: fc.constant(false),
-      }).map(printable);
+      const plans = fc
+        .record({
+          method: fc.constant("POST"),
+          body: fc.record({
+            text: envelope,
+            damage: fc.constant<Damage>({ kind: "none" }),
+            encoding: fc.constant<Encoding>({ kind: "utf8" }),
+          }),
+          coding,
+          garbage: fc.uint8Array({ maxLength: 8 }),
+          contentType: fc.constantFrom("application/json", "text/plain", undefined),
+          idempotencyKey: fc.constant(undefined),
+          headers: fc.constant<[string, string][]>([]),
+          platformIp: fc.constant("203.0.113.7"),
+          bodyDecoded: fc.constant(false),
+        })
+        .map(printable);
       await fc.assert(
         fc.asyncProperty(plans, async (plan) => {
           await send(plan);
@@ -969,7 +1326,11 @@ describe("what the fuzz found", () => {
     expect(first.status).toBe(201);
     expect(first.body!.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const again = await handleTelemetryRequest(
-      new Request(URL, { method: "POST", body: text, headers: { "content-type": "application/json", "idempotency-key": "retry-1" } }),
+      new Request(URL, {
+        method: "POST",
+        body: text,
+        headers: { "content-type": "application/json", "idempotency-key": "retry-1" },
+      }),
       { runtime },
     );
     expect(again.status).toBe(201);
@@ -978,17 +1339,24 @@ describe("what the fuzz found", () => {
     expect(ledger.lines).toBe(1);
   });
 
-  it.each(["9999-12-31T23:59:59-01:00", "9999-12-31T12:00-12:00", "0000-01-01T00:00:00+01:00", "0000-01-01T00:30+00:31"])(
-    "refuses a client timestamp %s that is out of the four-digit years once in UTC",
-    async (timestamp) => {
-      const { status, body } = await post(event({ timestamp }));
-      expect(status).toBe(400);
-      expect(body).toMatchObject({ error: "invalid_event", issues: [{ path: "timestamp" }] });
-    },
-  );
+  it.each([
+    "9999-12-31T23:59:59-01:00",
+    "9999-12-31T12:00-12:00",
+    "0000-01-01T00:00:00+01:00",
+    "0000-01-01T00:30+00:31",
+  ])("refuses a client timestamp %s that is out of the four-digit years once in UTC", async (timestamp) => {
+    const { status, body } = await post(event({ timestamp }));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: "invalid_event", issues: [{ path: "timestamp" }] });
+  });
 
   it("still stores client timestamps at the edges of the four-digit years", async () => {
-    for (const timestamp of ["9999-12-31T23:59:59.999Z", "9999-12-31T22:59:59+23:00", "0000-01-01T00:00:00Z", "0000-01-01T00:00:00-01:00"]) {
+    for (const timestamp of [
+      "9999-12-31T23:59:59.999Z",
+      "9999-12-31T22:59:59+23:00",
+      "0000-01-01T00:00:00Z",
+      "0000-01-01T00:00:00-01:00",
+    ]) {
       expect((await post(event({ timestamp }))).status).toBe(201);
     }
     expect(ledger.lines).toBe(4);

@@ -42,7 +42,8 @@ function event(createdAt = "2026-11-22T10:00:00.000Z", metadata: Record<string, 
 }
 
 const soon = () => Date.now() + 4000;
-const append = (store: EventStore, events: StoredEvent[], deadline: number) => appendEvents(store, events, { deadline });
+const append = (store: EventStore, events: StoredEvent[], deadline: number) =>
+  appendEvents(store, events, { deadline });
 
 function linesOf(path: string, branch?: string): StoredEvent[] {
   const text = fake.file(path, branch) ?? "";
@@ -71,7 +72,11 @@ describe("GitHubStore against GitHub's contents API", () => {
 
   it("writes each event of a batch once, in one commit per file, split by UTC day", async () => {
     useFake();
-    const events = [event("2026-11-22T23:59:59.999Z"), event("2026-11-22T23:59:59.999Z"), event("2026-11-23T00:00:00.000Z")];
+    const events = [
+      event("2026-11-22T23:59:59.999Z"),
+      event("2026-11-22T23:59:59.999Z"),
+      event("2026-11-23T00:00:00.000Z"),
+    ];
     await append(newStore(), events, soon());
     expect(linesOf(DAY_FILE)).toHaveLength(2);
     expect(linesOf("telemetry/2026/11/23.ndjson")).toHaveLength(1);
@@ -166,7 +171,9 @@ describe("GitHubStore against GitHub's contents API", () => {
   it("refuses with a clear reason, and no token in any log line, when the token is bad", async () => {
     useFake();
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const error = await append(newStore({ token: "wrong-token-also-secret" }), [event()], soon()).catch((caught: unknown) => caught);
+    const error = await append(newStore({ token: "wrong-token-also-secret" }), [event()], soon()).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(/401/);
     const lines = logged.mock.calls.flat().join("\n");
@@ -213,7 +220,9 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
     expect(response.status).toBe(201);
     const { event_id } = await response.json();
     const today = new Date().toISOString().slice(0, 10).split("-");
-    expect(linesOf(`telemetry/${today[0]}/${today[1]}/${today[2]}.ndjson`).map((line) => line.event_id)).toEqual([event_id]);
+    expect(linesOf(`telemetry/${today[0]}/${today[1]}/${today[2]}.ndjson`).map((line) => line.event_id)).toEqual([
+      event_id,
+    ]);
   });
 
   it("answers 503 with GitHub's Retry-After under a secondary rate limit, never a 500", async () => {

@@ -19,7 +19,8 @@ const report = (outcome: FlushOutcome, resumeIn = 0): FlushReport => ({
 
 describe("when a stopped flush hands over to the next", () => {
   it("does not hand over when nothing waits, or another flusher has the spool", () => {
-    for (const outcome of ["idle", "busy", "lost"] as const) expect(handOverDelay(report(outcome), NOW, LEAD, MAX_DELAY)).toBeUndefined();
+    for (const outcome of ["idle", "busy", "lost"] as const)
+      expect(handOverDelay(report(outcome), NOW, LEAD, MAX_DELAY)).toBeUndefined();
   });
 
   it("hands over at once when the next write is within the next run's lead", () => {

@@ -68,7 +68,11 @@ interface PostOptions {
 function post(body: unknown, { headers = {}, ...context }: PostOptions = {}) {
   const raw = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   return handleTelemetryRequest(
-    new Request(ENDPOINT, { method: "POST", body: raw as BodyInit, headers: { "content-type": "application/json", ...headers } }),
+    new Request(ENDPOINT, {
+      method: "POST",
+      body: raw as BodyInit,
+      headers: { "content-type": "application/json", ...headers },
+    }),
     { runtime, platformIp: "203.0.113.7", ...context },
   );
 }
@@ -77,7 +81,11 @@ const preflight = (origin: string) =>
   handleTelemetryRequest(
     new Request(ENDPOINT, {
       method: "OPTIONS",
-      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type, x-telemetry-key" },
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-telemetry-key",
+      },
     }),
     { runtime },
   );
@@ -107,7 +115,12 @@ async function stored(): Promise<StoredEvent[]> {
   return (await storedLines()).map((line) => storedEventSchema.parse(JSON.parse(line)));
 }
 
-const event = (fields: Record<string, unknown> = {}) => ({ hwid: "hw-1", event_name: "app_launch", app_version: "1.2.3", ...fields });
+const event = (fields: Record<string, unknown> = {}) => ({
+  hwid: "hw-1",
+  event_name: "app_launch",
+  app_version: "1.2.3",
+  ...fields,
+});
 
 /** A JSON body of exactly `bytes` bytes: one event, then spaces (which JSON allows after a value). */
 function paddedBody(bytes: number): string {
@@ -139,7 +152,14 @@ describe("batch shapes", () => {
   });
 
   it("reads NDJSON line by line: blank lines are skipped, a line that is not JSON is that event's rejection", async () => {
-    const body = [JSON.stringify(event({ metadata: { n: 1 } })), "", "{not json", "   ", JSON.stringify(event({ metadata: { n: 2 } })), ""].join("\r\n");
+    const body = [
+      JSON.stringify(event({ metadata: { n: 1 } })),
+      "",
+      "{not json",
+      "   ",
+      JSON.stringify(event({ metadata: { n: 2 } })),
+      "",
+    ].join("\r\n");
     const response = await post(body, { headers: { "content-type": "application/x-ndjson" } });
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({
@@ -175,7 +195,11 @@ describe("batch shapes", () => {
   it("takes an export event's hwid from its own client_id, else from the file's", async () => {
     const [model] = seeds.model_metadata_export_file.events;
     const { client_id: _own, ...anonymous } = model!;
-    const response = await post({ export_version: 1, client_id: "file-client", events: [{ ...model, client_id: "event-client" }, anonymous] });
+    const response = await post({
+      export_version: 1,
+      client_id: "file-client",
+      events: [{ ...model, client_id: "event-client" }, anonymous],
+    });
     expect(await response.json()).toMatchObject({ accepted: 2, rejected: [] });
     expect((await stored()).map((record) => record.hwid)).toEqual(["event-client", "file-client"]);
   });
@@ -192,7 +216,9 @@ describe("limits", () => {
   });
 
   it("refuses 501 events with 413 too_many_events, in every batch shape, storing none", async () => {
-    const ndjson = many(501).map((item) => JSON.stringify(item)).join("\n");
+    const ndjson = many(501)
+      .map((item) => JSON.stringify(item))
+      .join("\n");
     for (const [body, headers] of [
       [many(501), {}],
       [{ events: many(501) }, {}],
@@ -221,7 +247,9 @@ describe("limits", () => {
     expect(await response.json()).toEqual({
       status: "success",
       accepted: 2,
-      rejected: [{ index: 1, issues: [{ path: "body", message: expect.stringMatching(/32769 bytes.*32768.*event_bytes/) }] }],
+      rejected: [
+        { index: 1, issues: [{ path: "body", message: expect.stringMatching(/32769 bytes.*32768.*event_bytes/) }] },
+      ],
     });
     expect((await stored()).map((record) => record.metadata)).toEqual([atLimit.metadata, { n: 3 }]);
   });
@@ -236,7 +264,11 @@ describe("limits", () => {
   it("takes a gzip body that inflates to exactly 5 MiB and refuses one that inflates past it with 413 decoded_bytes", async () => {
     const gzip = { "content-encoding": "gzip" };
     expect((await post(gzipSync(paddedBody(5 * MIB)), { headers: gzip })).status).toBe(201);
-    const answer = await expectError(await post(gzipSync(paddedBody(5 * MIB + 1)), { headers: gzip }), 413, "payload_too_large");
+    const answer = await expectError(
+      await post(gzipSync(paddedBody(5 * MIB + 1)), { headers: gzip }),
+      413,
+      "payload_too_large",
+    );
     expect(answer).toMatchObject({ limit: "decoded_bytes", max_bytes: 5 * MIB });
     expect(await storedLines()).toHaveLength(1);
   });
@@ -284,15 +316,28 @@ describe("content encodings", () => {
     const gzip = { "content-encoding": "gzip" };
     expect((await post(body, { headers: gzip, bodyDecoded: true })).status).toBe(201);
     expect((await post(paddedBody(5 * MIB), { headers: gzip, bodyDecoded: true })).status).toBe(201);
-    const answer = await expectError(await post(paddedBody(5 * MIB + 1), { headers: gzip, bodyDecoded: true }), 413, "payload_too_large");
-    expect(answer).toMatchObject({ limit: "decoded_bytes", max_bytes: 5 * MIB, message: expect.stringMatching(/decompressed/) });
+    const answer = await expectError(
+      await post(paddedBody(5 * MIB + 1), { headers: gzip, bodyDecoded: true }),
+      413,
+      "payload_too_large",
+    );
+    expect(answer).toMatchObject({
+      limit: "decoded_bytes",
+      max_bytes: 5 * MIB,
+      message: expect.stringMatching(/decompressed/),
+    });
     expect(await storedLines()).toHaveLength(3);
   });
 });
 
 describe("partial success", () => {
   it("stores the valid events and names each rejected one by index, with its issues", async () => {
-    const response = await post([event({ metadata: { n: 0 } }), { event_name: "no_hwid", app_version: "1" }, event({ metadata: { n: 2 } }), "not an event"]);
+    const response = await post([
+      event({ metadata: { n: 0 } }),
+      { event_name: "no_hwid", app_version: "1" },
+      event({ metadata: { n: 2 } }),
+      "not an event",
+    ]);
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({
       status: "success",
@@ -306,7 +351,11 @@ describe("partial success", () => {
   });
 
   it("400 invalid_events with the same detail when no event of a batch is valid", async () => {
-    const answer = await expectError(await post([event({ app_version: "" }), event({ hwid: 7 })]), 400, "invalid_events");
+    const answer = await expectError(
+      await post([event({ app_version: "" }), event({ hwid: 7 })]),
+      400,
+      "invalid_events",
+    );
     expect(answer.rejected).toEqual([
       { index: 0, issues: [{ path: "app_version", message: expect.any(String) }] },
       { index: 1, issues: [{ path: "hwid", message: expect.any(String) }] },
@@ -369,22 +418,28 @@ describe("idempotency", () => {
     await flush();
     await post(event({ metadata: { filler: "f".repeat(900) } }));
     await flush();
-    expect(await storedFiles()).toEqual([expect.stringMatching(/\/\d\d\.ndjson$/), expect.stringMatching(/\/\d\d\.part-0002\.ndjson$/)]);
+    expect(await storedFiles()).toEqual([
+      expect.stringMatching(/\/\d\d\.ndjson$/),
+      expect.stringMatching(/\/\d\d\.part-0002\.ndjson$/),
+    ]);
     await post(withId());
     await flush();
     expect(await copies()).toBe(1);
   });
 
-  it.each([false, true])("stores a single event sent twice with one Idempotency-Key once (spool: %s), answering one event_id", async (spool) => {
-    await use({}, { spool });
-    const key = { "idempotency-key": "retry-7f3a9c" };
-    const first = await (await post(event(), { headers: key })).json();
-    if (spool) await flush();
-    const second = await (await post(event(), { headers: key })).json();
-    if (spool) await flush();
-    expect(second.event_id).toBe(first.event_id);
-    expect((await stored()).map((record) => record.event_id)).toEqual([first.event_id]);
-  });
+  it.each([false, true])(
+    "stores a single event sent twice with one Idempotency-Key once (spool: %s), answering one event_id",
+    async (spool) => {
+      await use({}, { spool });
+      const key = { "idempotency-key": "retry-7f3a9c" };
+      const first = await (await post(event(), { headers: key })).json();
+      if (spool) await flush();
+      const second = await (await post(event(), { headers: key })).json();
+      if (spool) await flush();
+      expect(second.event_id).toBe(first.event_id);
+      expect((await stored()).map((record) => record.event_id)).toEqual([first.event_id]);
+    },
+  );
 
   it("takes the same Idempotency-Key from another hwid as another event", async () => {
     const key = { "idempotency-key": "retry-7f3a9c" };
@@ -446,17 +501,24 @@ describe("client timestamps", () => {
   it("files the event under the server's day, not the client's", async () => {
     await post(event({ timestamp: "2025-12-31T23:59:59Z" }), { now: () => new Date("2026-03-15T10:00:00Z") });
     expect(await storedFiles()).toEqual(["telemetry/2026/03/15.ndjson"]);
-    expect((await stored())[0]).toMatchObject({ created_at: "2026-03-15T10:00:00.000Z", client_timestamp: "2025-12-31T23:59:59.000Z" });
+    expect((await stored())[0]).toMatchObject({
+      created_at: "2026-03-15T10:00:00.000Z",
+      client_timestamp: "2025-12-31T23:59:59.000Z",
+    });
   });
 
-  it.each(["yesterday", "2026-02-30T00:00:00Z", "2026-01-23 12:34:56Z", "2026-01-23T12:34:56+0200", "2026-01-23T24:00:00Z", 1769171696])(
-    "rejects the timestamp %s",
-    async (timestamp) => {
-      const answer = await expectError(await post(event({ timestamp })), 400, "invalid_event");
-      expect(answer.issues.map((issue: { path: string }) => issue.path)).toEqual(["timestamp"]);
-      expect(await storedLines()).toEqual([]);
-    },
-  );
+  it.each([
+    "yesterday",
+    "2026-02-30T00:00:00Z",
+    "2026-01-23 12:34:56Z",
+    "2026-01-23T12:34:56+0200",
+    "2026-01-23T24:00:00Z",
+    1769171696,
+  ])("rejects the timestamp %s", async (timestamp) => {
+    const answer = await expectError(await post(event({ timestamp })), 400, "invalid_event");
+    expect(answer.issues.map((issue: { path: string }) => issue.path)).toEqual(["timestamp"]);
+    expect(await storedLines()).toEqual([]);
+  });
 
   it("takes the years 0000 to 9999 in UTC and rejects a timestamp its offset takes outside them, which would block the spool", async () => {
     await use({}, { spool: true });
@@ -537,8 +599,10 @@ describe("shared secret", () => {
 });
 
 describe("CORS", () => {
-  const corsHeadersOf = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith("access-control-"));
-  const listed = (response: Response, name: string) => (response.headers.get(name) ?? "").split(",").map((item) => item.trim().toLowerCase());
+  const corsHeadersOf = (response: Response) =>
+    [...response.headers.keys()].filter((name) => name.startsWith("access-control-"));
+  const listed = (response: Response, name: string) =>
+    (response.headers.get(name) ?? "").split(",").map((item) => item.trim().toLowerCase());
 
   beforeEach(async () => {
     await use({ TELEMETRY_ALLOWED_ORIGINS: `${ORIGIN}, https://other.example.org` });
@@ -574,7 +638,11 @@ describe("CORS", () => {
     const pre = await preflight("https://anywhere.example");
     expect(pre.headers.get("access-control-allow-origin")).toBe("*");
     expect(listed(pre, "access-control-allow-headers")).toContain("x-telemetry-key");
-    expect((await post(event(), { headers: { origin: "https://anywhere.example" } })).headers.get("access-control-allow-origin")).toBe("*");
+    expect(
+      (await post(event(), { headers: { origin: "https://anywhere.example" } })).headers.get(
+        "access-control-allow-origin",
+      ),
+    ).toBe("*");
   });
 
   it("with a secret, answers a preflight without one, and lets the page read a 401", async () => {
@@ -590,7 +658,11 @@ describe("CORS", () => {
 
 describe("dropped client types", () => {
   it('answers 201 for "unit-tests" events (the default list) and stores none of them', async () => {
-    expect(await (await post(event({ client_type: "unit-tests" }))).json()).toEqual({ status: "success", accepted: 1, rejected: [] });
+    expect(await (await post(event({ client_type: "unit-tests" }))).json()).toEqual({
+      status: "success",
+      accepted: 1,
+      rejected: [],
+    });
     const response = await post([event({ client_type: "unit-tests" }), event(), event({ client_type: "unit-tests" })]);
     expect(await response.json()).toEqual({ status: "success", accepted: 3, rejected: [] });
     expect((await stored()).map((record) => record.client_type)).toEqual(["vector-inspector"]);
@@ -614,14 +686,17 @@ describe("dropped client types", () => {
 
   it("drops the types of a custom list, and only those", async () => {
     await use({ TELEMETRY_DROP_CLIENT_TYPES: "ci, smoke-test" });
-    const response = await post(["ci", "smoke-test", "unit-tests", "vector-inspector"].map((type) => event({ client_type: type })));
+    const response = await post(
+      ["ci", "smoke-test", "unit-tests", "vector-inspector"].map((type) => event({ client_type: type })),
+    );
     expect(await response.json()).toMatchObject({ accepted: 4, rejected: [] });
     expect((await stored()).map((record) => record.client_type)).toEqual(["unit-tests", "vector-inspector"]);
   });
 });
 
 describe("typed known events", () => {
-  const registration = (metadata: Record<string, unknown>) => event({ event_name: "model_registration", metadata: { model_name: "m", ...metadata } });
+  const registration = (metadata: Record<string, unknown>) =>
+    event({ event_name: "model_registration", metadata: { model_name: "m", ...metadata } });
 
   it("lenient (the default): stores a known event whose metadata breaks its schema, with the violations", async () => {
     expect((await post(registration({ embedding_dimension: "768" }))).status).toBe(201);
@@ -633,21 +708,27 @@ describe("typed known events", () => {
   it("strict: rejects such an event as that event's rejection", async () => {
     await use({ TELEMETRY_SCHEMA_MODE: "strict" });
     const issues = [{ path: "metadata.embedding_dimension", message: expect.any(String) }];
-    const response = await post([registration({ embedding_dimension: "768" }), registration({ embedding_dimension: 768 })]);
+    const response = await post([
+      registration({ embedding_dimension: "768" }),
+      registration({ embedding_dimension: 768 }),
+    ]);
     expect(await response.json()).toEqual({ status: "success", accepted: 1, rejected: [{ index: 0, issues }] });
     const single = await expectError(await post(registration({ embedding_dimension: "768" })), 400, "invalid_event");
     expect(single.issues).toEqual(issues);
     expect((await stored()).map((record) => record.metadata.embedding_dimension)).toEqual([768]);
   });
 
-  it.each(["lenient", "strict"])("%s: stores an event of an unknown name with any metadata, without violations", async (mode) => {
-    await use({ TELEMETRY_SCHEMA_MODE: mode });
-    const metadata = { embedding_dimension: "768", message: 42, nested: { list: [1, "two", null] } };
-    expect((await post(event({ event_name: "plugin.custom_thing", metadata }))).status).toBe(201);
-    const [record] = await stored();
-    expect(record!.metadata).toEqual(metadata);
-    expect(record!.schema_violations).toBeUndefined();
-  });
+  it.each(["lenient", "strict"])(
+    "%s: stores an event of an unknown name with any metadata, without violations",
+    async (mode) => {
+      await use({ TELEMETRY_SCHEMA_MODE: mode });
+      const metadata = { embedding_dimension: "768", message: 42, nested: { list: [1, "two", null] } };
+      expect((await post(event({ event_name: "plugin.custom_thing", metadata }))).status).toBe(201);
+      const [record] = await stored();
+      expect(record!.metadata).toEqual(metadata);
+      expect(record!.schema_violations).toBeUndefined();
+    },
+  );
 
   it.each(["lenient", "strict"])("%s: keeps metadata fields a known event does not list", async (mode) => {
     await use({ TELEMETRY_SCHEMA_MODE: mode });
@@ -691,8 +772,13 @@ describe("client address (TELEMETRY_IP_MODE)", () => {
 
   it("hash needs TELEMETRY_IP_SALT of at least 16 characters", () => {
     expect(() => loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: "hash" })).toThrow(ConfigError);
-    expect(() => loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "s".repeat(15) })).toThrow(ConfigError);
-    expect(loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "s".repeat(16) }).ingest.ipMode).toBe("hash");
+    expect(() =>
+      loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "s".repeat(15) }),
+    ).toThrow(ConfigError);
+    expect(
+      loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "s".repeat(16) }).ingest
+        .ipMode,
+    ).toBe("hash");
   });
 
   it("off stores null", async () => {
@@ -744,7 +830,12 @@ describe("scrubbing", () => {
     const metadata = { db_type: "qdrant", api_key: "plain-looking-value", password: "hunter2", primary_key: "id" };
     await post(event({ event_name: "db.connection_attempt", metadata }));
     const [record] = await stored();
-    expect(record!.metadata).toEqual({ db_type: "qdrant", api_key: "[REDACTED]", password: "[REDACTED]", primary_key: "id" });
+    expect(record!.metadata).toEqual({
+      db_type: "qdrant",
+      api_key: "[REDACTED]",
+      password: "[REDACTED]",
+      primary_key: "id",
+    });
     expect(record!.redactions).toBe(2);
   });
 
@@ -759,35 +850,59 @@ describe("scrubbing", () => {
 
 describe("metadata shape limits", () => {
   /** Metadata `levels` objects deep, the metadata object itself being the first. */
-  const nested = (levels: number): Record<string, unknown> => (levels <= 1 ? { leaf: true } : { deeper: nested(levels - 1) });
+  const nested = (levels: number): Record<string, unknown> =>
+    levels <= 1 ? { leaf: true } : { deeper: nested(levels - 1) };
 
   it("takes metadata nested 8 levels deep and rejects 9, naming the limit", async () => {
-    const response = await post([event({ event_name: "custom.deep", metadata: nested(8) }), event({ event_name: "custom.deep", metadata: nested(9) })]);
+    const response = await post([
+      event({ event_name: "custom.deep", metadata: nested(8) }),
+      event({ event_name: "custom.deep", metadata: nested(9) }),
+    ]);
     expect(await response.json()).toEqual({
       status: "success",
       accepted: 1,
-      rejected: [{ index: 1, issues: [{ path: `metadata${".deeper".repeat(8)}`, message: expect.stringMatching(/nested more than 8 levels/) }] }],
+      rejected: [
+        {
+          index: 1,
+          issues: [
+            { path: `metadata${".deeper".repeat(8)}`, message: expect.stringMatching(/nested more than 8 levels/) },
+          ],
+        },
+      ],
     });
     expect((await stored()).map((record) => record.metadata)).toEqual([nested(8)]);
   });
 
   it("takes a string of 16,384 characters and rejects one of 16,385, naming the limit", async () => {
-    const response = await post([event({ metadata: { text: "x".repeat(16_384) } }), event({ metadata: { text: "x".repeat(16_385) } })]);
+    const response = await post([
+      event({ metadata: { text: "x".repeat(16_384) } }),
+      event({ metadata: { text: "x".repeat(16_385) } }),
+    ]);
     expect(await response.json()).toEqual({
       status: "success",
       accepted: 1,
-      rejected: [{ index: 1, issues: [{ path: "metadata.text", message: "string is 16385 characters; the limit is 16384" }] }],
+      rejected: [
+        { index: 1, issues: [{ path: "metadata.text", message: "string is 16385 characters; the limit is 16384" }] },
+      ],
     });
     expect((await stored()).map((record) => (record.metadata.text as string).length)).toEqual([16_384]);
   });
 
   it("takes metadata of 1,000 entries and rejects 1,001, naming the limit", async () => {
     const entries = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, n) => [`k${n}`, n]));
-    const response = await post([event({ event_name: "custom.wide", metadata: entries(1000) }), event({ event_name: "custom.wide", metadata: entries(1001) })]);
+    const response = await post([
+      event({ event_name: "custom.wide", metadata: entries(1000) }),
+      event({ event_name: "custom.wide", metadata: entries(1001) }),
+    ]);
     expect(await response.json()).toEqual({
       status: "success",
       accepted: 1,
-      rejected: [{ index: 1, issues: [{ path: "metadata", message: expect.stringMatching(/more than 1000 entries.*the limit is 1000/) }] }],
+      rejected: [
+        {
+          index: 1,
+          issues: [{ path: "metadata", message: expect.stringMatching(/more than 1000 entries.*the limit is 1000/) }],
+        },
+      ],
     });
     expect(Object.keys((await stored())[0]!.metadata)).toHaveLength(1000);
   });

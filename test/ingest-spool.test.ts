@@ -26,7 +26,11 @@ afterEach(async () => {
 
 const post = (body: unknown, startFlush?: () => Promise<void>, target: Runtime = runtime) =>
   handleTelemetryRequest(
-    new Request("http://localhost/api/v1/telemetry", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    new Request("http://localhost/api/v1/telemetry", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
     { runtime: target, platformIp: "203.0.113.7", startFlush },
   );
 
@@ -47,7 +51,11 @@ describe("ingest with the spool", () => {
 
     await runtime.spool!.flush(5000);
     const [line] = await storedLines();
-    expect(JSON.parse(line!)).toMatchObject({ event_id: (await response.json()).event_id, ip: "203.0.113.7", metadata: { n: 1 } });
+    expect(JSON.parse(line!)).toMatchObject({
+      event_id: (await response.json()).event_id,
+      ip: "203.0.113.7",
+      metadata: { n: 1 },
+    });
   });
 
   it("wakes one flush for a burst of requests, not one per request", async () => {
@@ -61,7 +69,9 @@ describe("ingest with the spool", () => {
   });
 
   it("flushes an event accepted while another flusher held the lease once that one is done, with no later request", async () => {
-    const other = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & { ok: true };
+    const other = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & {
+      ok: true;
+    };
     const held = await other.spool!.lease.acquire();
     expect(held).toBeDefined();
     const response = await post(event(1), async () => {
@@ -75,7 +85,13 @@ describe("ingest with the spool", () => {
   });
 
   it("answers 503 with Retry-After, and keeps nothing, when the spool cannot be written", async () => {
-    const unreachable = getStore({ name: SPOOL_STORE_NAME, siteID: blobs.siteID, token: "wrong-token", edgeURL: blobs.url, uncachedEdgeURL: blobs.url });
+    const unreachable = getStore({
+      name: SPOOL_STORE_NAME,
+      siteID: blobs.siteID,
+      token: "wrong-token",
+      edgeURL: blobs.url,
+      uncachedEdgeURL: blobs.url,
+    });
     const broken = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: unreachable });
     const response = await post(event(1), undefined, broken);
     expect(response.status).toBe(503);
@@ -87,8 +103,16 @@ describe("ingest with the spool", () => {
   it("reports the spool in health: waiting events, the oldest one's age, and the last flush", async () => {
     await post(event(1));
     await post(event(2));
-    const waiting = await (await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime, () => Date.now() + 30_000)).json();
-    expect(waiting.spool).toMatchObject({ enabled: true, waiting_events: 2, waiting_entries: 2, flushing: false, last_flush: null });
+    const waiting = await (
+      await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime, () => Date.now() + 30_000)
+    ).json();
+    expect(waiting.spool).toMatchObject({
+      enabled: true,
+      waiting_events: 2,
+      waiting_entries: 2,
+      flushing: false,
+      last_flush: null,
+    });
     expect(waiting.spool.oldest_waiting_age_s).toBeGreaterThanOrEqual(29);
 
     await runtime.spool!.flush(5000);

@@ -48,7 +48,14 @@ describe("accepted events", () => {
     expect(lines).toHaveLength(1);
     const record = storedEventSchema.parse(JSON.parse(lines[0]!));
     expect(Object.keys(JSON.parse(lines[0]!))).toEqual([
-      "event_id", "created_at", "ip", "hwid", "event_name", "app_version", "client_type", "metadata",
+      "event_id",
+      "created_at",
+      "ip",
+      "hwid",
+      "event_name",
+      "app_version",
+      "client_type",
+      "metadata",
     ]);
     expect(record.event_id).toBe(answer.event_id);
     expect(Date.parse(record.created_at)).toBeGreaterThanOrEqual(before - 1);
@@ -90,7 +97,12 @@ describe("accepted events", () => {
   });
 
   it("accepts fields exactly at their length limits", async () => {
-    const atLimit = { hwid: "h".repeat(128), event_name: "e".repeat(128), app_version: "v".repeat(64), client_type: "c".repeat(64) };
+    const atLimit = {
+      hwid: "h".repeat(128),
+      event_name: "e".repeat(128),
+      app_version: "v".repeat(64),
+      client_type: "c".repeat(64),
+    };
     expect((await post(JSON.stringify(atLimit))).status).toBe(201);
     expect(JSON.parse((await storedLines())[0]!)).toMatchObject(atLimit);
   });
@@ -105,14 +117,23 @@ describe("accepted events", () => {
   it("records the platform's client address first, then Netlify's header, then X-Forwarded-For", async () => {
     const request = (headers: Record<string, string>, platformIp?: string) =>
       handleTelemetryRequest(
-        new Request(URL, { method: "POST", body: JSON.stringify(minimal), headers: { "content-type": "application/json", ...headers } }),
+        new Request(URL, {
+          method: "POST",
+          body: JSON.stringify(minimal),
+          headers: { "content-type": "application/json", ...headers },
+        }),
         { runtime, platformIp },
       );
     await request({ "x-nf-client-connection-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" }, "203.0.113.9");
     await request({ "x-nf-client-connection-ip": "198.51.100.1", "x-forwarded-for": "192.0.2.1" });
     await request({ "x-forwarded-for": "192.0.2.1, 10.0.0.1" });
     await request({});
-    expect((await storedLines()).map((line) => JSON.parse(line).ip)).toEqual(["203.0.113.9", "198.51.100.1", "192.0.2.1", null]);
+    expect((await storedLines()).map((line) => JSON.parse(line).ip)).toEqual([
+      "203.0.113.9",
+      "198.51.100.1",
+      "192.0.2.1",
+      null,
+    ]);
   });
 });
 
@@ -127,21 +148,37 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
 
   it("400 invalid_event naming every problem", async () => {
     const body = await expectError(
-      await post(JSON.stringify({ hwid: "", event_name: "bad\u0007name", app_version: 3, client_type: "", metadata: [1] })),
+      await post(
+        JSON.stringify({ hwid: "", event_name: "bad\u0007name", app_version: 3, client_type: "", metadata: [1] }),
+      ),
       400,
       "invalid_event",
     );
-    expect(body.issues.map((issue: { path: string }) => issue.path).sort()).toEqual(
-      ["app_version", "client_type", "event_name", "hwid", "metadata"],
+    expect(body.issues.map((issue: { path: string }) => issue.path).sort()).toEqual([
+      "app_version",
+      "client_type",
+      "event_name",
+      "hwid",
+      "metadata",
+    ]);
+    expect(body.issues.find((issue: { path: string }) => issue.path === "event_name").message).toMatch(
+      /control characters/,
     );
-    expect(body.issues.find((issue: { path: string }) => issue.path === "event_name").message).toMatch(/control characters/);
   });
 
   it("400 invalid_event for missing fields, fields too long, and a body that is not an object", async () => {
     const missing = await expectError(await post(JSON.stringify({})), 400, "invalid_event");
     expect(missing.issues.map((issue: { path: string }) => issue.path)).toEqual(["hwid", "event_name", "app_version"]);
     const tooLong = await expectError(
-      await post(JSON.stringify({ ...minimal, hwid: "h".repeat(129), event_name: "e".repeat(129), app_version: "v".repeat(65), client_type: "c".repeat(65) })),
+      await post(
+        JSON.stringify({
+          ...minimal,
+          hwid: "h".repeat(129),
+          event_name: "e".repeat(129),
+          app_version: "v".repeat(65),
+          client_type: "c".repeat(65),
+        }),
+      ),
       400,
       "invalid_event",
     );
@@ -169,8 +206,16 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
   });
 
   it("415 for other content types", async () => {
-    await expectError(await post(JSON.stringify(minimal), { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
-    await expectError(await post(JSON.stringify(minimal), { "content-type": "multipart/form-data; boundary=x" }), 415, "unsupported_media_type");
+    await expectError(
+      await post(JSON.stringify(minimal), { "content-type": "application/x-www-form-urlencoded" }),
+      415,
+      "unsupported_media_type",
+    );
+    await expectError(
+      await post(JSON.stringify(minimal), { "content-type": "multipart/form-data; boundary=x" }),
+      415,
+      "unsupported_media_type",
+    );
   });
 
   it("405 with Allow for other methods", async () => {
@@ -182,7 +227,10 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
   });
 
   it("503 with Retry-After when storage is not configured, and no secret in the answer", async () => {
-    runtime = { ok: false, error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY") };
+    runtime = {
+      ok: false,
+      error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
+    };
     const response = await post(JSON.stringify(minimal));
     const body = await expectError(response, 503, "storage_not_configured");
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);

@@ -38,7 +38,8 @@ describe("metadata past the limits", () => {
     expect(issues).toEqual([
       {
         path: ["first", "a", "a", "a", "a", "a", "a", "a"],
-        message: "objects and arrays are nested more than 8 levels deep (metadata itself is the first level); the limit is 8",
+        message:
+          "objects and arrays are nested more than 8 levels deep (metadata itself is the first level); the limit is 8",
       },
     ]);
   });
@@ -55,7 +56,10 @@ describe("metadata past the limits", () => {
     const keys = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]));
     expect(checkShape({ ...keys, list: Array.from({ length: 399 }, () => 1) })).toEqual([]);
     expect(checkShape({ ...keys, list: Array.from({ length: 400 }, () => 1) })).toEqual([
-      { path: [], message: "more than 1000 entries (object keys and array items, counted together); the limit is 1000" },
+      {
+        path: [],
+        message: "more than 1000 entries (object keys and array items, counted together); the limit is 1000",
+      },
     ]);
     expect(checkShape({ list: new Array(1_000_000).fill(0) })).toHaveLength(1);
   });
@@ -74,7 +78,9 @@ describe("metadata past the limits", () => {
   });
 
   it("reports at most 20 issues", () => {
-    const value = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`s${i}`, "x".repeat(SHAPE_LIMITS.maxStringLength + 1)]));
+    const value = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`s${i}`, "x".repeat(SHAPE_LIMITS.maxStringLength + 1)]),
+    );
     const issues = checkShape(value);
     expect(issues).toHaveLength(20);
     expect(issues[19]!.path).toEqual(["s19"]);

@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 
 describe("netlify.toml, as Netlify's own configuration resolver reads it", () => {
   it("routes the API paths to their functions, and rate-limits telemetry to 300 requests a minute per client address", async () => {
-    const { config } = await resolveConfig({ cwd: new URL("..", import.meta.url).pathname, offline: true, context: "production" });
+    const { config } = await resolveConfig({
+      cwd: new URL("..", import.meta.url).pathname,
+      offline: true,
+      context: "production",
+    });
     const redirect = (from: string) => config.redirects.find((rule: { from: string }) => rule.from === from);
     expect(redirect("/api/v1/telemetry")).toMatchObject({
       to: "/.netlify/functions/telemetry",

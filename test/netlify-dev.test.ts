@@ -22,7 +22,12 @@ async function eventually<T>(read: () => T | undefined | Promise<T | undefined>,
 }
 
 const postEvent = (url: string, body: unknown, signal?: AbortSignal) =>
-  fetch(`${url}/api/v1/telemetry`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+  fetch(`${url}/api/v1/telemetry`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
 
 function todaysFile(dir: string): string {
   const [year, month, day] = new Date().toISOString().slice(0, 10).split("-");
@@ -56,7 +61,12 @@ describe("netlify dev with the local folder store (npm start without a token)", 
       const body = await (await fetch(`${dev.url}/api/v1/health`)).json();
       return body.spool?.last_flush ? body : undefined;
     });
-    expect(health).toMatchObject({ status: "ok", storage: "local", dir, spool: { enabled: true, waiting_events: 0, oldest_waiting_age_s: null } });
+    expect(health).toMatchObject({
+      status: "ok",
+      storage: "local",
+      dir,
+      spool: { enabled: true, waiting_events: 0, oldest_waiting_age_s: null },
+    });
     expect(health.spool.last_flush).toMatchObject({ events: 1, commits: 1, files: 1, error: null });
   }, 20_000);
 
@@ -67,7 +77,11 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     const get = await fetch(`${dev.url}/api/v1/telemetry`);
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST, OPTIONS");
-    const bad = await fetch(`${dev.url}/api/v1/telemetry`, { method: "POST", body: "{", headers: { "content-type": "application/json" } });
+    const bad = await fetch(`${dev.url}/api/v1/telemetry`, {
+      method: "POST",
+      body: "{",
+      headers: { "content-type": "application/json" },
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ status: "error", error: "invalid_json" });
     const health = await (await fetch(`${dev.url}/api/v1/health`)).json();
@@ -94,7 +108,10 @@ describe("netlify dev with TELEMETRY_SPOOL=off", () => {
     expect(response.status).toBe(201);
     const { event_id } = await response.json();
     expect(storedEventSchema.parse(JSON.parse(await readFile(todaysFile(dir), "utf8"))).event_id).toBe(event_id);
-    expect(await (await fetch(`${dev.url}/api/v1/health`)).json()).toMatchObject({ storage: "local", spool: { enabled: false } });
+    expect(await (await fetch(`${dev.url}/api/v1/health`)).json()).toMatchObject({
+      storage: "local",
+      spool: { enabled: false },
+    });
   });
 });
 
@@ -104,9 +121,21 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
   let github: { url: string; close(): Promise<void> };
 
   beforeAll(async () => {
-    fake = new FakeGitHub({ owner: "acme", repo: "data", token: "dev-token", empty: true, latencyMs: [100, 300], writesPerMinute: 80, writesPerHour: 500 });
+    fake = new FakeGitHub({
+      owner: "acme",
+      repo: "data",
+      token: "dev-token",
+      empty: true,
+      latencyMs: [100, 300],
+      writesPerMinute: 80,
+      writesPerHour: 500,
+    });
     github = await serveFakeGitHub(fake);
-    dev = await startNetlifyDev({ GITHUB_TOKEN: "dev-token", GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: github.url });
+    dev = await startNetlifyDev({
+      GITHUB_TOKEN: "dev-token",
+      GITHUB_REPOSITORY: "acme/data",
+      GITHUB_API_URL: github.url,
+    });
   }, SLOW);
   afterAll(async () => {
     await dev?.stop();
@@ -119,17 +148,24 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
       .flatMap((path) => (fake.file(path) ?? "").split("\n").filter(Boolean))
       .map((line) => storedEventSchema.parse(JSON.parse(line)));
 
-  it("stores each seed example in GitHub as specified", async () => {
-    const { about: _about, model_metadata_export_file: _export, ...examples } = seeds;
-    for (const example of Object.values(examples)) {
-      const response = await postEvent(dev.url, example);
-      expect(response.status).toBe(201);
-      const { event_id } = await response.json();
-      const stored = await eventually(() => storedLines().find((line) => line.event_id === event_id));
-      expect(stored).toMatchObject({ ...example, metadata: "metadata" in example ? example.metadata : {} });
-    }
-    expect(await (await fetch(`${dev.url}/api/v1/health`)).json()).toMatchObject({ storage: "github", repository: "acme/data" });
-  }, SLOW);
+  it(
+    "stores each seed example in GitHub as specified",
+    async () => {
+      const { about: _about, model_metadata_export_file: _export, ...examples } = seeds;
+      for (const example of Object.values(examples)) {
+        const response = await postEvent(dev.url, example);
+        expect(response.status).toBe(201);
+        const { event_id } = await response.json();
+        const stored = await eventually(() => storedLines().find((line) => line.event_id === event_id));
+        expect(stored).toMatchObject({ ...example, metadata: "metadata" in example ? example.metadata : {} });
+      }
+      expect(await (await fetch(`${dev.url}/api/v1/health`)).json()).toMatchObject({
+        storage: "github",
+        repository: "acme/data",
+      });
+    },
+    SLOW,
+  );
 
   it("800 events from 40 parallel clients: all answered 201 in under 1 s at the 99th percentile, each in GitHub exactly once within two minutes", async () => {
     const started = Date.now();
@@ -139,7 +175,12 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     const ids: string[] = [];
     const client = async (clientIndex: number) => {
       for (let eventIndex = 0; eventIndex < 20; eventIndex += 1) {
-        const body = { hwid: `client-${clientIndex}`, event_name: "app_launch", app_version: "1.0.0", metadata: { n: eventIndex } };
+        const body = {
+          hwid: `client-${clientIndex}`,
+          event_name: "app_launch",
+          app_version: "1.0.0",
+          metadata: { n: eventIndex },
+        };
         const sent = performance.now();
         // As the real client: one event per request, and it gives up after 5 s.
         const response = await postEvent(dev.url, body, AbortSignal.timeout(5000));
@@ -156,13 +197,16 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     console.log(`800 events: ack p50 ${latencies[399]!.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
     expect(p99).toBeLessThan(1000);
 
-    await eventually(() => (storedLines().length - before >= 800 ? true : undefined), 120_000 - (Date.now() - started)).catch(
-      async (error: unknown) => {
-        // Say where the events are: the spool's state and what the functions logged last.
-        const health = await (await fetch(`${dev.url}/api/v1/health`)).text();
-        throw new Error(`${String(error)}; ${storedLines().length - before} landed; health: ${health}\n${dev.output().slice(-4000)}`);
-      },
-    );
+    await eventually(
+      () => (storedLines().length - before >= 800 ? true : undefined),
+      120_000 - (Date.now() - started),
+    ).catch(async (error: unknown) => {
+      // Say where the events are: the spool's state and what the functions logged last.
+      const health = await (await fetch(`${dev.url}/api/v1/health`)).text();
+      throw new Error(
+        `${String(error)}; ${storedLines().length - before} landed; health: ${health}\n${dev.output().slice(-4000)}`,
+      );
+    });
     const counts = new Map<string, number>();
     for (const line of storedLines()) counts.set(line.event_id, (counts.get(line.event_id) ?? 0) + 1);
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
@@ -175,9 +219,13 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
 
 /** Every line of every NDJSON file under `dir`, parsed (and so checked) as a stored record. */
 async function linesIn(dir: string): Promise<StoredEvent[]> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((entry) => entry.isFile());
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((entry) =>
+    entry.isFile(),
+  );
   const texts = await Promise.all(files.map((file) => readFile(join(file.parentPath, file.name), "utf8")));
-  return texts.flatMap((text) => text.split("\n").filter(Boolean)).map((line) => storedEventSchema.parse(JSON.parse(line)));
+  return texts
+    .flatMap((text) => text.split("\n").filter(Boolean))
+    .map((line) => storedEventSchema.parse(JSON.parse(line)));
 }
 
 describe("netlify dev: the full ingest protocol, as an independent client sees it", () => {
@@ -207,7 +255,12 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
       headers: { "content-type": "application/json", "x-telemetry-key": SECRET, ...headers },
       body: body as BodyInit,
     });
-  const event = (name: string, extra: Record<string, unknown> = {}) => ({ hwid: "e2e-install", event_name: name, app_version: "2.0.0", ...extra });
+  const event = (name: string, extra: Record<string, unknown> = {}) => ({
+    hwid: "e2e-install",
+    event_name: name,
+    app_version: "2.0.0",
+    ...extra,
+  });
   /** The stored records of events named `name`, once there are `count` of them. */
   const landed = (name: string, count: number) =>
     eventually(async () => {
@@ -223,8 +276,13 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ status: "error", error: "unauthorized" });
-    expect((await send(JSON.stringify(event("e2e.wrong_secret")), { "x-telemetry-key": "not-the-secret-at-all" })).status).toBe(401);
-    const bearer = await send(JSON.stringify(event("e2e.bearer")), { "x-telemetry-key": "", authorization: `Bearer ${SECRET}` });
+    expect(
+      (await send(JSON.stringify(event("e2e.wrong_secret")), { "x-telemetry-key": "not-the-secret-at-all" })).status,
+    ).toBe(401);
+    const bearer = await send(JSON.stringify(event("e2e.bearer")), {
+      "x-telemetry-key": "",
+      authorization: `Bearer ${SECRET}`,
+    });
     expect(bearer.status).toBe(201);
     await landed("e2e.bearer", 1);
     expect((await linesIn(dir)).filter((line) => line.event_name.endsWith("_secret"))).toEqual([]);
@@ -234,7 +292,11 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     const preflight = (origin: string) =>
       fetch(`${dev.url}/api/v1/telemetry`, {
         method: "OPTIONS",
-        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-telemetry-key" },
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,x-telemetry-key",
+        },
       });
     const allowed = await preflight(ORIGIN);
     expect(allowed.status).toBe(204);
@@ -258,7 +320,11 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     expect(await landed("e2e.ndjson", 2)).toHaveLength(2);
     const [model] = await landed("model_registration", 1);
     const { event_type: _type, ...fields } = seeds.model_metadata_export_file.events[0]!;
-    expect(model).toMatchObject({ hwid: seeds.model_metadata_export_file.client_id, app_version: "unknown", metadata: fields });
+    expect(model).toMatchObject({
+      hwid: seeds.model_metadata_export_file.client_id,
+      app_version: "unknown",
+      metadata: fields,
+    });
     expect(model!.client_timestamp).toBe("2026-01-23T12:34:56.000Z");
   });
 
@@ -271,10 +337,16 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
   });
 
   it("stores the valid events of a batch and says which others were rejected and why", async () => {
-    const response = await send(JSON.stringify([event("e2e.partial"), { hwid: "x", event_name: "e2e.partial" }, event("e2e.partial")]));
+    const response = await send(
+      JSON.stringify([event("e2e.partial"), { hwid: "x", event_name: "e2e.partial" }, event("e2e.partial")]),
+    );
     expect(response.status).toBe(201);
     const answer = await response.json();
-    expect(answer).toMatchObject({ status: "success", accepted: 2, rejected: [{ index: 1, issues: [{ path: "app_version" }] }] });
+    expect(answer).toMatchObject({
+      status: "success",
+      accepted: 2,
+      rejected: [{ index: 1, issues: [{ path: "app_version" }] }],
+    });
     expect(await landed("e2e.partial", 2)).toHaveLength(2);
     const none = await send(JSON.stringify([{ hwid: "x" }, { event_name: "y" }]));
     expect(none.status).toBe(400);
@@ -309,16 +381,27 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
       "ConnectionError: 401 for alice@example.com with key sk-proj-abcdefghijklmnopqrstuvwx",
     ].join("\n");
     const body = event("UncaughtException", {
-      metadata: { message: "401 for alice@example.com", traceback, exception_type: "ConnectionError", api_key: "qdrant-key-123" },
+      metadata: {
+        message: "401 for alice@example.com",
+        traceback,
+        exception_type: "ConnectionError",
+        api_key: "qdrant-key-123",
+      },
     });
     expect((await send(JSON.stringify(body))).status).toBe(201);
     const [line] = await landed("UncaughtException", 1);
     const metadata = line!.metadata as Record<string, string>;
     expect(metadata.traceback!.split("\n")).toHaveLength(5);
-    expect(metadata.traceback).toContain('File "/home/[user]/.local/lib/python3.12/site-packages/vector_inspector/core/connections/qdrant.py", line 88');
+    expect(metadata.traceback).toContain(
+      'File "/home/[user]/.local/lib/python3.12/site-packages/vector_inspector/core/connections/qdrant.py", line 88',
+    );
     expect(metadata.traceback).toContain("C:\\Users\\[user]\\AppData");
     expect(metadata.traceback).toContain("401 for [email] with key [REDACTED]");
-    expect(metadata).toMatchObject({ message: "401 for [email]", api_key: "[REDACTED]", exception_type: "ConnectionError" });
+    expect(metadata).toMatchObject({
+      message: "401 for [email]",
+      api_key: "[REDACTED]",
+      exception_type: "ConnectionError",
+    });
     expect(JSON.stringify(line)).not.toMatch(/alice|Bob Smith|sk-proj|qdrant-key-123/);
     expect(line!.redactions).toBe(6);
   });
@@ -326,7 +409,10 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
   it("serves the JSON Schema and the OpenAPI document at /api/v1/schema", async () => {
     const schema = await fetch(`${dev.url}/api/v1/schema`);
     expect(schema.status).toBe(200);
-    expect(await schema.json()).toMatchObject({ $schema: "https://json-schema.org/draft/2020-12/schema", title: "Telemetry request body" });
+    expect(await schema.json()).toMatchObject({
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      title: "Telemetry request body",
+    });
     const openapi = await fetch(`${dev.url}/api/v1/schema/openapi.json`);
     expect(await openapi.json()).toMatchObject({ openapi: "3.1.0", paths: { "/api/v1/telemetry": {} } });
   });

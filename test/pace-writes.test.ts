@@ -6,7 +6,8 @@ const HOUR = 60 * MINUTE;
 const limits = { perMinute: 60, perHour: 400 };
 
 /** `count` writes `spacing` ms apart, the last one at `last`. */
-const writes = (count: number, spacing: number, last: number) => Array.from({ length: count }, (_, i) => last - (count - 1 - i) * spacing);
+const writes = (count: number, spacing: number, last: number) =>
+  Array.from({ length: count }, (_, i) => last - (count - 1 - i) * spacing);
 
 describe("the write pace", () => {
   it("lets a quiet hour write at once, then one write a second", () => {

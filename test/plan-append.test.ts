@@ -15,7 +15,12 @@ const lineBytes = Buffer.byteLength(toLine(event()));
 describe("planning one write", () => {
   it("appends every batch to a new day's first part", () => {
     const batches = [[event(), event()], [event()]];
-    expect(planAppend(undefined, batches, 1024 * 1024)).toEqual({ part: 1, base: "", lines: batches.flat().map(toLine), taken: 2 });
+    expect(planAppend(undefined, batches, 1024 * 1024)).toEqual({
+      part: 1,
+      base: "",
+      lines: batches.flat().map(toLine),
+      taken: 2,
+    });
   });
 
   it("leaves out events the file already holds, and counts batches wholly there as stored", () => {
@@ -49,12 +54,30 @@ describe("planning one write", () => {
   it("starts the next part with everything waiting, rather than top up a latest part at least half full with a few events", () => {
     const cap = lineBytes * 10;
     const half = toLine(event()).repeat(5);
-    const plan = planAppend({ part: 2, text: half }, [[event(), event()], [event(), event()], [event(), event()]], cap);
+    const plan = planAppend(
+      { part: 2, text: half },
+      [
+        [event(), event()],
+        [event(), event()],
+        [event(), event()],
+      ],
+      cap,
+    );
     expect(plan).toMatchObject({ part: 3, base: "", taken: 3 });
     expect(plan.lines).toHaveLength(6);
 
     const underHalf = toLine(event()).repeat(4);
-    expect(planAppend({ part: 2, text: underHalf }, [[event(), event()], [event(), event()], [event(), event(), event()]], cap)).toMatchObject({
+    expect(
+      planAppend(
+        { part: 2, text: underHalf },
+        [
+          [event(), event()],
+          [event(), event()],
+          [event(), event(), event()],
+        ],
+        cap,
+      ),
+    ).toMatchObject({
       part: 2,
       taken: 2,
     });

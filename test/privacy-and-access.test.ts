@@ -39,13 +39,17 @@ describe("client addresses, as TELEMETRY_IP_MODE keeps them", () => {
   it("hash without a salt is a configuration error, named without any value", () => {
     expect(() => loadConfig({ TELEMETRY_IP_MODE: "hash" })).toThrow(/TELEMETRY_IP_SALT/);
     expect(() => loadConfig({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "short" })).toThrow(ConfigError);
-    expect(loadConfig({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: SALT }).ingest).toMatchObject({ ipMode: "hash", ipSalt: SALT });
+    expect(loadConfig({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: SALT }).ingest).toMatchObject({
+      ipMode: "hash",
+      ipSalt: SALT,
+    });
     expect(() => loadConfig({ TELEMETRY_IP_MODE: "partial" })).toThrow(/TELEMETRY_IP_MODE/);
   });
 });
 
 describe("the shared secret", () => {
-  const request = (headers: Record<string, string>) => new Request("http://localhost/api/v1/telemetry", { method: "POST", headers });
+  const request = (headers: Record<string, string>) =>
+    new Request("http://localhost/api/v1/telemetry", { method: "POST", headers });
 
   it("is taken from X-Telemetry-Key or Authorization: Bearer", () => {
     expect(hasSecret(request({ "x-telemetry-key": SECRET }), SECRET)).toBe(true);
@@ -73,7 +77,10 @@ describe("CORS", () => {
 
   it("answers an allowed origin with itself, a disallowed one with no CORS header, and `*` with any", () => {
     const allowed = ["https://app.example.com"];
-    expect(corsHeaders(from("https://app.example.com"), allowed)).toMatchObject({ "access-control-allow-origin": "https://app.example.com", vary: "Origin" });
+    expect(corsHeaders(from("https://app.example.com"), allowed)).toMatchObject({
+      "access-control-allow-origin": "https://app.example.com",
+      vary: "Origin",
+    });
     expect(corsHeaders(from("https://evil.example"), allowed)).not.toHaveProperty("access-control-allow-origin");
     expect(corsHeaders(from("https://evil.example"), "*")).toEqual({ "access-control-allow-origin": "*" });
     expect(corsHeaders(from(undefined), "*")).toEqual({});
@@ -94,19 +101,29 @@ describe("CORS", () => {
   it("reads TELEMETRY_ALLOWED_ORIGINS as `*` or a list of origins, and refuses anything else", () => {
     expect(loadConfig({}).ingest.allowedOrigins).toEqual([]);
     expect(loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "*" }).ingest.allowedOrigins).toBe("*");
-    expect(loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "https://a.example, http://localhost:5173" }).ingest.allowedOrigins).toEqual([
-      "https://a.example",
-      "http://localhost:5173",
-    ]);
+    expect(
+      loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "https://a.example, http://localhost:5173" }).ingest.allowedOrigins,
+    ).toEqual(["https://a.example", "http://localhost:5173"]);
     expect(() => loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "a.example" })).toThrow(/TELEMETRY_ALLOWED_ORIGINS/);
-    expect(() => loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "https://a.example/path" })).toThrow(/TELEMETRY_ALLOWED_ORIGINS/);
+    expect(() => loadConfig({ TELEMETRY_ALLOWED_ORIGINS: "https://a.example/path" })).toThrow(
+      /TELEMETRY_ALLOWED_ORIGINS/,
+    );
   });
 });
 
 describe("the known events' metadata", () => {
   it("finds nothing wrong with the seeds' examples, nor with an unknown event's free metadata", () => {
-    expect(metadataViolations("sample_db.create_completed", { db_type: "chroma", rows_created: 1234, duration_ms: 5423, success: true })).toEqual([]);
-    expect(metadataViolations("app_launch", { os: "Linux-6.1-x86_64-with-glibc2.36", hardware: { error: "no gpu" } })).toEqual([]);
+    expect(
+      metadataViolations("sample_db.create_completed", {
+        db_type: "chroma",
+        rows_created: 1234,
+        duration_ms: 5423,
+        success: true,
+      }),
+    ).toEqual([]);
+    expect(
+      metadataViolations("app_launch", { os: "Linux-6.1-x86_64-with-glibc2.36", hardware: { error: "no gpu" } }),
+    ).toEqual([]);
     expect(metadataViolations("my.custom_event", { anything: [1, { deep: true }] })).toEqual([]);
   });
 
@@ -115,18 +132,24 @@ describe("the known events' metadata", () => {
   });
 
   it("names each field of the wrong type, and a required field that is missing", () => {
-    expect(metadataViolations("db.connection_result", { success: "yes", duration_ms: -1 }).map((issue) => issue.path)).toEqual([
-      "metadata.success",
-      "metadata.duration_ms",
+    expect(
+      metadataViolations("db.connection_result", { success: "yes", duration_ms: -1 }).map((issue) => issue.path),
+    ).toEqual(["metadata.success", "metadata.duration_ms"]);
+    expect(
+      metadataViolations("feature.toggled", { feature_name: "advanced_clustering" }).map((issue) => issue.path),
+    ).toEqual(["metadata.new_value"]);
+    expect(metadataViolations("query.executed", { sampling_rate: 5 }).map((issue) => issue.path)).toEqual([
+      "metadata.sampling_rate",
     ]);
-    expect(metadataViolations("feature.toggled", { feature_name: "advanced_clustering" }).map((issue) => issue.path)).toEqual(["metadata.new_value"]);
-    expect(metadataViolations("query.executed", { sampling_rate: 5 }).map((issue) => issue.path)).toEqual(["metadata.sampling_rate"]);
   });
 
   it("reads TELEMETRY_SCHEMA_MODE and TELEMETRY_DROP_CLIENT_TYPES", () => {
     expect(loadConfig({ TELEMETRY_SCHEMA_MODE: "strict" }).ingest.schemaMode).toBe("strict");
     expect(() => loadConfig({ TELEMETRY_SCHEMA_MODE: "loose" })).toThrow(/TELEMETRY_SCHEMA_MODE/);
     expect(loadConfig({ TELEMETRY_DROP_CLIENT_TYPES: "none" }).ingest.dropClientTypes).toEqual([]);
-    expect(loadConfig({ TELEMETRY_DROP_CLIENT_TYPES: "unit-tests, ci" }).ingest.dropClientTypes).toEqual(["unit-tests", "ci"]);
+    expect(loadConfig({ TELEMETRY_DROP_CLIENT_TYPES: "unit-tests, ci" }).ingest.dropClientTypes).toEqual([
+      "unit-tests",
+      "ci",
+    ]);
   });
 });

@@ -15,26 +15,86 @@ function scrubText(text: string): [unknown, number] {
 
 describe("keys that name secrets", () => {
   it.each([
-    "password", "db_password", "DB_PASSWORD", "userPassword", "dbpassword", "passwd", "pwd", "passphrase",
-    "secret", "client_secret", "clientSecret", "token", "GITHUB_TOKEN", "accessToken", "refresh_token", "id_token",
-    "apikey", "apiKey", "APIKey", "api_key", "OPENAI_API_KEY", "x-api-key", "openai.api_key", "private_key",
-    "privateKey", "secret_key", "aws_secret_access_key", "access_key", "credential", "credentials", "Authorization",
-    "proxy-authorization", "auth", "basicAuth", "oauth", "cookie", "Set-Cookie",
+    "password",
+    "db_password",
+    "DB_PASSWORD",
+    "userPassword",
+    "dbpassword",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "client_secret",
+    "clientSecret",
+    "token",
+    "GITHUB_TOKEN",
+    "accessToken",
+    "refresh_token",
+    "id_token",
+    "apikey",
+    "apiKey",
+    "APIKey",
+    "api_key",
+    "OPENAI_API_KEY",
+    "x-api-key",
+    "openai.api_key",
+    "private_key",
+    "privateKey",
+    "secret_key",
+    "aws_secret_access_key",
+    "access_key",
+    "credential",
+    "credentials",
+    "Authorization",
+    "proxy-authorization",
+    "auth",
+    "basicAuth",
+    "oauth",
+    "cookie",
+    "Set-Cookie",
   ])("redacts the whole value of %s", (key) => {
     expect(scrubMetadata({ [key]: "hunter2" })).toEqual({ metadata: { [key]: "[REDACTED]" }, redactions: 1 });
   });
 
   it.each([
-    "token_count", "max_tokens", "tokenCount", "session_id", "auth_method", "error_hash", "local_path_hash", "host_hash",
-    "key_count", "primary_key", "keyboard_layout", "monkey", "turnkey", "password_set", "api_key_count", "hwid",
+    "token_count",
+    "max_tokens",
+    "tokenCount",
+    "session_id",
+    "auth_method",
+    "error_hash",
+    "local_path_hash",
+    "host_hash",
+    "key_count",
+    "primary_key",
+    "keyboard_layout",
+    "monkey",
+    "turnkey",
+    "password_set",
+    "api_key_count",
+    "hwid",
   ])("keeps the value of %s", (key) => {
     expect(scrubMetadata({ [key]: "hunter2" })).toEqual({ metadata: { [key]: "hunter2" }, redactions: 0 });
   });
 
   it("redacts a secret's value whatever its type, but keeps null", () => {
-    const metadata = { password: { nested: "x" }, token: 12345, auth: true, cookie: ["a", "b"], api_key: "", secret: null };
+    const metadata = {
+      password: { nested: "x" },
+      token: 12345,
+      auth: true,
+      cookie: ["a", "b"],
+      api_key: "",
+      secret: null,
+    };
     expect(scrubMetadata(metadata)).toEqual({
-      metadata: { password: "[REDACTED]", token: "[REDACTED]", auth: "[REDACTED]", cookie: "[REDACTED]", api_key: "[REDACTED]", secret: null },
+      metadata: {
+        password: "[REDACTED]",
+        token: "[REDACTED]",
+        auth: "[REDACTED]",
+        cookie: "[REDACTED]",
+        api_key: "[REDACTED]",
+        secret: null,
+      },
       redactions: 5,
     });
   });
@@ -47,15 +107,27 @@ describe("values that look like credentials", () => {
     ["a fine-grained GitHub token", `GITHUB_TOKEN=${GITHUB_FINE_GRAINED}`, "GITHUB_TOKEN=[REDACTED]"],
     ["an AWS access key id", "aws key AKIAIOSFODNN7EXAMPLE denied", "aws key [REDACTED] denied"],
     ["an AWS session key id", "ASIAY34FZKBOKMUTVV7A", "[REDACTED]"],
-    ["an OpenAI project key", "Incorrect API key provided: sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12.", "Incorrect API key provided: [REDACTED]."],
+    [
+      "an OpenAI project key",
+      "Incorrect API key provided: sk-proj-Ab12Cd34Ef56Gh78Ij90Kl12.",
+      "Incorrect API key provided: [REDACTED].",
+    ],
     ["an Anthropic key", "x-api-key: sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv_wx-yz0123", "x-api-key: [REDACTED]"],
     ["a Slack token", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx sent", "[REDACTED] sent"],
     ["a JWT", `session ${JWT} expired`, "session [REDACTED] expired"],
     ["a private key block", `loaded:\n${PEM}\ndone`, "loaded:\n[REDACTED]\ndone"],
-    ["a private key block whose end was cut off", "key -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA", "key [REDACTED]"],
+    [
+      "a private key block whose end was cut off",
+      "key -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA",
+      "key [REDACTED]",
+    ],
     ["a bearer token, keeping the word", "Authorization: Bearer abc123def456ghi", "Authorization: Bearer [REDACTED]"],
     ["a bearer JWT, counted once", `bearer ${JWT}`, "bearer [REDACTED]"],
-    ["a password in a URL", "postgresql://admin:s3cr3t@db.internal:5432/app", "postgresql://admin:[REDACTED]@db.internal:5432/app"],
+    [
+      "a password in a URL",
+      "postgresql://admin:s3cr3t@db.internal:5432/app",
+      "postgresql://admin:[REDACTED]@db.internal:5432/app",
+    ],
     ["a URL password holding an @", "https://bob:P@ss@example.com/x", "https://bob:[REDACTED]@example.com/x"],
   ])("replaces %s", (_name, text, expected) => {
     expect(scrubText(text)).toEqual([expected, 1]);
@@ -101,7 +173,10 @@ describe("personal data", () => {
   });
 
   it("keeps a URL's /users/<id>: only home folders spelt as the systems spell them are user names", () => {
-    expect(scrubText("GET https://api.example.com/v2/users/4211/items failed")).toEqual(["GET https://api.example.com/v2/users/4211/items failed", 0]);
+    expect(scrubText("GET https://api.example.com/v2/users/4211/items failed")).toEqual([
+      "GET https://api.example.com/v2/users/4211/items failed",
+      0,
+    ]);
   });
 
   it("scrubs a Python traceback to the same lines, with the same shape", () => {

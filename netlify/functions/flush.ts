@@ -16,6 +16,7 @@ export default async function flush(request: Request, context: Context): Promise
   runtime ??= loadRuntime(context.deploy?.context);
   const secret = runtime.ok ? runtime.ingest.secret : undefined;
   if (secret !== undefined && !hasSecret(request, secret)) return unauthorized();
-  if (runtime.ok && runtime.spool) context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, () => callFlush(request.url, secret)));
+  if (runtime.ok && runtime.spool)
+    context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, () => callFlush(request.url, secret)));
   return jsonResponse(202, { status: "accepted" });
 }

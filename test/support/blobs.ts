@@ -15,8 +15,21 @@ export interface LocalBlobs {
 }
 
 /** A strongly consistent store on a Blobs server at `url`, as a function gets from `getStore`. */
-export function blobsStoreAt(url: string, token: string, siteID: string, name = SPOOL_STORE_NAME): ReturnType<typeof getStore> {
-  return getStore({ name, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong", fetch: fetchWholeBody });
+export function blobsStoreAt(
+  url: string,
+  token: string,
+  siteID: string,
+  name = SPOOL_STORE_NAME,
+): ReturnType<typeof getStore> {
+  return getStore({
+    name,
+    siteID,
+    token,
+    edgeURL: url,
+    uncachedEdgeURL: url,
+    consistency: "strong",
+    fetch: fetchWholeBody,
+  });
 }
 
 /** `@netlify/blobs`' own local server on a loopback port, over a fresh temp folder. */

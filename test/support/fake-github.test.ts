@@ -36,16 +36,29 @@ function octokit(options: { auth?: string; baseUrl?: string } = {}): Octokit {
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");
 
-async function failure(call: Promise<unknown>): Promise<{ status: number; message: string; data: Record<string, unknown>; headers: Record<string, string> }> {
+async function failure(
+  call: Promise<unknown>,
+): Promise<{ status: number; message: string; data: Record<string, unknown>; headers: Record<string, string> }> {
   const error = (await call.then(
     () => expect.fail("expected GitHub to refuse"),
     (caught: unknown) => caught,
-  )) as { status: number; message: string; response: { data: Record<string, unknown>; headers: Record<string, string> } };
+  )) as {
+    status: number;
+    message: string;
+    response: { data: Record<string, unknown>; headers: Record<string, string> };
+  };
   return { status: error.status, message: error.message, data: error.response.data, headers: error.response.headers };
 }
 
 function put(client: Octokit, path: string, text: string, extra: { sha?: string; branch?: string } = {}) {
-  return client.rest.repos.createOrUpdateFileContents({ owner: OWNER, repo: REPO, path, message: `write ${path}`, content: base64(text), ...extra });
+  return client.rest.repos.createOrUpdateFileContents({
+    owner: OWNER,
+    repo: REPO,
+    path,
+    message: `write ${path}`,
+    content: base64(text),
+    ...extra,
+  });
 }
 
 function get(client: Octokit, path: string, extra: { ref?: string } = {}) {
@@ -74,7 +87,9 @@ describe("reading a file", () => {
     });
     expect(headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(headers["x-github-request-id"]).toMatch(/^[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{5}:[0-9A-F]{5}:[0-9A-F]{8}$/);
-    expect(fake.requests).toEqual([{ method: "GET", path: `/repos/${OWNER}/${REPO}/contents/notes/hello.txt`, status: 200 }]);
+    expect(fake.requests).toEqual([
+      { method: "GET", path: `/repos/${OWNER}/${REPO}/contents/notes/hello.txt`, status: 200 },
+    ]);
   });
 
   it("wraps base64 content with a newline every 60 characters, and one at the end", async () => {
@@ -130,7 +145,12 @@ describe("reading a file", () => {
       { type: "file", name: "a.txt", sha: "bf1a1fdefa3c7f4b0180a75a951e9574662a8bc8", size: 4 },
       { type: "dir", name: "a", sha: TREE_OF_A, size: 0 },
     ]);
-    const folder = (await get(octokit(), "a")).data as { type: string; path: string; sha: string; download_url: string | null }[];
+    const folder = (await get(octokit(), "a")).data as {
+      type: string;
+      path: string;
+      sha: string;
+      download_url: string | null;
+    }[];
     expect(folder.map(({ type, path, sha }) => ({ type, path, sha }))).toEqual([
       { type: "file", path: "a/b.txt", sha: "5626abf0f72e58d7a153368ba57db4c673c0e171" },
       { type: "dir", path: "a/c", sha: TREE_OF_A_C },
@@ -145,12 +165,22 @@ describe("reading a file", () => {
 
     const { data } = await get(octokit(), "big.ndjson");
     expect(data).toMatchObject({ type: "file", size: big.length, encoding: "none", content: "" });
-    const raw = await octokit().rest.repos.getContent({ owner: OWNER, repo: REPO, path: "big.ndjson", mediaType: { format: "raw" } });
+    const raw = await octokit().rest.repos.getContent({
+      owner: OWNER,
+      repo: REPO,
+      path: "big.ndjson",
+      mediaType: { format: "raw" },
+    });
     expect(raw.headers["content-type"]).toBe("application/vnd.github.v3.raw; charset=utf-8");
     expect(raw.data as unknown).toBe(big);
 
     fake.seed("small.txt", "small\n");
-    const small = await octokit().rest.repos.getContent({ owner: OWNER, repo: REPO, path: "small.txt", mediaType: { format: "raw" } });
+    const small = await octokit().rest.repos.getContent({
+      owner: OWNER,
+      repo: REPO,
+      path: "small.txt",
+      mediaType: { format: "raw" },
+    });
     expect(small.data as unknown).toBe("small\n");
   });
 
@@ -158,7 +188,9 @@ describe("reading a file", () => {
     const fake = useFake();
     fake.seed("huge.bin", new Uint8Array(100 * 1024 * 1024 + 1));
     for (const mediaType of [{}, { format: "raw" }]) {
-      const refused = await failure(octokit().rest.repos.getContent({ owner: OWNER, repo: REPO, path: "huge.bin", mediaType }));
+      const refused = await failure(
+        octokit().rest.repos.getContent({ owner: OWNER, repo: REPO, path: "huge.bin", mediaType }),
+      );
       expect(refused.status).toBe(403);
       expect(refused.data.errors).toEqual([{ resource: "Blob", field: "data", code: "too_large" }]);
     }
@@ -168,10 +200,15 @@ describe("reading a file", () => {
     const fake = useFake();
     fake.seed("x/y z.txt", "spaced\n");
     await get(octokit(), "x/y z.txt");
-    const literal = await fetch(`https://api.github.com/repos/${OWNER}/${REPO}/contents/x/y%20z.txt`, { headers: { authorization: `token ${TOKEN}` } });
+    const literal = await fetch(`https://api.github.com/repos/${OWNER}/${REPO}/contents/x/y%20z.txt`, {
+      headers: { authorization: `token ${TOKEN}` },
+    });
     expect(literal.status).toBe(200);
     expect(((await literal.json()) as { path: string }).path).toBe("x/y z.txt");
-    expect(fake.requests.map((request) => request.path)).toEqual([`/repos/${OWNER}/${REPO}/contents/x/y z.txt`, `/repos/${OWNER}/${REPO}/contents/x/y z.txt`]);
+    expect(fake.requests.map((request) => request.path)).toEqual([
+      `/repos/${OWNER}/${REPO}/contents/x/y z.txt`,
+      `/repos/${OWNER}/${REPO}/contents/x/y z.txt`,
+    ]);
   });
 });
 
@@ -180,7 +217,12 @@ describe("writing a file", () => {
     const fake = useFake({ empty: true });
     const created = await put(octokit(), "log/day.ndjson", "a\n");
     expect(created.status).toBe(201);
-    expect(created.data.content).toMatchObject({ path: "log/day.ndjson", name: "day.ndjson", sha: "78981922613b2afb6025042ff6bd878ac1994e85", size: 2 });
+    expect(created.data.content).toMatchObject({
+      path: "log/day.ndjson",
+      name: "day.ndjson",
+      sha: "78981922613b2afb6025042ff6bd878ac1994e85",
+      size: 2,
+    });
     expect(created.data.commit).toMatchObject({ message: "write log/day.ndjson", parents: [] });
 
     const updated = await put(octokit(), "log/day.ndjson", "a\nb\n", { sha: created.data.content!.sha! });
@@ -220,7 +262,12 @@ describe("writing a file", () => {
     expect(conflict.status).toBe(409);
     expect(conflict.data.message).toBe(`f.txt does not match ${stale.sha}`);
     expect(fake.file("f.txt")).toBe("v2\n");
-    expect(fake.requests.map((request) => `${request.method} ${request.status}`)).toEqual(["GET 200", "PUT 200", "PUT 422", "PUT 409"]);
+    expect(fake.requests.map((request) => `${request.method} ${request.status}`)).toEqual([
+      "GET 200",
+      "PUT 200",
+      "PUT 422",
+      "PUT 409",
+    ]);
   });
 
   it("lets only one of two overlapping writes to one branch commit, even to different files", async () => {
@@ -228,7 +275,10 @@ describe("writing a file", () => {
     const results = await Promise.allSettled([put(octokit(), "one.txt", "1\n"), put(octokit(), "two.txt", "2\n")]);
 
     expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
-    const lost = results.find((result) => result.status === "rejected")!.reason as { status: number; response: { data: { message: string } } };
+    const lost = results.find((result) => result.status === "rejected")!.reason as {
+      status: number;
+      response: { data: { message: string } };
+    };
     expect(lost.status).toBe(409);
     const [head] = fake.commits.map((commit) => commit.sha);
     expect(lost.response.data.message).toMatch(new RegExp(`^is at ${head} but expected [0-9a-f]{40}$`));
@@ -249,13 +299,20 @@ describe("writing a file", () => {
     for (let tick = 0; tick < 50; tick += 1) await Promise.resolve();
     const responses = await Promise.all([first, fake.handle(request("b"))]);
     expect(responses.map((response) => response.status)).toEqual([201, 409]);
-    expect(((await responses[1]!.json()) as { message: string }).message).toMatch(/^is at [0-9a-f]{40} but expected 0{40}$/);
+    expect(((await responses[1]!.json()) as { message: string }).message).toMatch(
+      /^is at [0-9a-f]{40} but expected 0{40}$/,
+    );
   });
 
   it("answers GitHub's validation errors", async () => {
     const fake = useFake();
     const send = (body: Record<string, unknown>) =>
-      octokit().request("PUT /repos/{owner}/{repo}/contents/{path}", { owner: OWNER, repo: REPO, path: "v.txt", ...body } as never);
+      octokit().request("PUT /repos/{owner}/{repo}/contents/{path}", {
+        owner: OWNER,
+        repo: REPO,
+        path: "v.txt",
+        ...body,
+      } as never);
     const call = (body: Record<string, unknown>) => failure(send(body));
 
     expect((await call({ content: base64("x") })).data.message).toBe('Invalid request.\n\n"message" wasn\'t supplied.');
@@ -266,7 +323,10 @@ describe("writing a file", () => {
       headers: { authorization: `token ${TOKEN}` },
       body: JSON.stringify({ message: "m", content: base64("x"), sha: null }),
     });
-    expect([nullSha.status, ((await nullSha.json()) as { message: string }).message]).toEqual([422, "Invalid request.\n\nFor 'properties/sha', nil is not a string."]);
+    expect([nullSha.status, ((await nullSha.json()) as { message: string }).message]).toEqual([
+      422,
+      "Invalid request.\n\nFor 'properties/sha', nil is not a string.",
+    ]);
     expect((await send({ message: "m", content: base64("x") })).status).toBe(201);
     expect(fake.requests.map((request) => request.status)).toEqual([422, 422, 422, 201]);
   });
@@ -297,7 +357,9 @@ describe("limits, auth and faults", () => {
     const limited = await failure(put(client, "f.txt", "81\n", { sha }));
     expect(limited.status).toBe(403);
     expect(limited.headers["retry-after"]).toBe("60");
-    expect(limited.data.message).toMatch(/^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\./);
+    expect(limited.data.message).toMatch(
+      /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\./,
+    );
     expect(limited.data.documentation_url).toMatch(/#about-secondary-rate-limits$/);
 
     const seen: number[] = [];
@@ -339,7 +401,12 @@ describe("limits, auth and faults", () => {
 
   it("sends the primary rate-limit headers, and 403 once the hour's 5000 requests are spent", async () => {
     const fake = new FakeGitHub({ token: TOKEN, now: () => 1_700_000_000_000 });
-    const call = () => fake.handle(new Request("https://api.github.com/repos/acme/telemetry-data/contents/x", { headers: { authorization: `token ${TOKEN}` } }));
+    const call = () =>
+      fake.handle(
+        new Request("https://api.github.com/repos/acme/telemetry-data/contents/x", {
+          headers: { authorization: `token ${TOKEN}` },
+        }),
+      );
     const first = await call();
     expect(Object.fromEntries([...first.headers].filter(([name]) => name.startsWith("x-ratelimit-")))).toEqual({
       "x-ratelimit-limit": "5000",
@@ -359,10 +426,16 @@ describe("limits, auth and faults", () => {
     useFake();
     const bad = await failure(get(octokit({ auth: "wrong" }), "x"));
     expect(bad.status).toBe(401);
-    expect(bad.data).toEqual({ message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
+    expect(bad.data).toEqual({
+      message: "Bad credentials",
+      documentation_url: "https://docs.github.com/rest",
+      status: "401",
+    });
 
     for (const authorization of [`Bearer ${TOKEN}`, `token ${TOKEN}`]) {
-      const response = await fetch(`https://api.github.com/repos/${OWNER}/${REPO}/contents/`, { headers: { authorization } });
+      const response = await fetch(`https://api.github.com/repos/${OWNER}/${REPO}/contents/`, {
+        headers: { authorization },
+      });
       expect(response.status).toBe(200);
     }
   });
@@ -405,7 +478,12 @@ describe("other API roots", () => {
       const read = (await get(client, "dir/f.ndjson")).data as { sha: string; content: string };
       expect(read.sha).toMatch(SHA);
       expect(Buffer.from(read.content, "base64").toString()).toBe("1\n");
-      const raw = await client.rest.repos.getContent({ owner: OWNER, repo: REPO, path: "dir/f.ndjson", mediaType: { format: "raw" } });
+      const raw = await client.rest.repos.getContent({
+        owner: OWNER,
+        repo: REPO,
+        path: "dir/f.ndjson",
+        mediaType: { format: "raw" },
+      });
       expect(raw.data as unknown).toBe("1\n");
       expect((await failure(get(octokit({ auth: "wrong", baseUrl: served.url }), "x"))).status).toBe(401);
     } finally {

@@ -43,7 +43,8 @@ const DOCS = {
   putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
   primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
   // As GitHub sends it in secondary-limit answers, locale segment included.
-  secondaryLimit: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+  secondaryLimit:
+    "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
 };
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -185,7 +186,10 @@ export class FakeGitHub {
     if (!options.empty) {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
-      this.branches.set(this.defaultBranch, { head: this.commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit"), files });
+      this.branches.set(this.defaultBranch, {
+        head: this.commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit"),
+        files,
+      });
     }
   }
 
@@ -242,7 +246,13 @@ export class FakeGitHub {
   }
 
   /** Everything decided when a request arrives; what depends on concurrent writes is left to `Settle`. */
-  private async arrive(request: Request, url: URL, basePath: string, apiPath: string | undefined, requestId: string): Promise<Settle> {
+  private async arrive(
+    request: Request,
+    url: URL,
+    basePath: string,
+    apiPath: string | undefined,
+    requestId: string,
+  ): Promise<Settle> {
     if (this.injectedFailures > 0) {
       this.injectedFailures -= 1;
       return fixed(injectedFailure(this.injectedStatus));
@@ -254,10 +264,12 @@ export class FakeGitHub {
     if (credential === "missing") return fixed(githubError(404, "Not Found", DOCS.rest));
 
     const primary = this.spendPrimary();
-    const withRate = (settle: Settle): Settle => () => {
-      const answer = settle();
-      return { ...answer, headers: { ...primary.headers, ...answer.headers } };
-    };
+    const withRate =
+      (settle: Settle): Settle =>
+      () => {
+        const answer = settle();
+        return { ...answer, headers: { ...primary.headers, ...answer.headers } };
+      };
     if (primary.exhausted) return withRate(fixed(primaryLimitError(requestId, this.now())));
 
     if (WRITE_METHODS.has(request.method)) {
@@ -272,7 +284,9 @@ export class FakeGitHub {
     const roots = linkRoots(url, basePath, this.owner, this.repo);
     switch (request.method) {
       case "GET":
-        return withRate(this.getContent(target.path, url.searchParams.get("ref"), request.headers.get("accept"), roots));
+        return withRate(
+          this.getContent(target.path, url.searchParams.get("ref"), request.headers.get("accept"), roots),
+        );
       case "PUT":
         return withRate(await this.putContent(request, target.path, roots));
       default:
@@ -308,12 +322,18 @@ export class FakeGitHub {
 
   private overSecondaryLimit(now: number): boolean {
     const lastMinute = this.admittedWrites.filter((at) => now - at < MINUTE_MS).length;
-    return now < this.secondaryLimitUntil || lastMinute >= this.writesPerMinute || this.admittedWrites.length >= this.writesPerHour;
+    return (
+      now < this.secondaryLimitUntil ||
+      lastMinute >= this.writesPerMinute ||
+      this.admittedWrites.length >= this.writesPerHour
+    );
   }
 
   private isOurRepository(target: RepoPath): boolean {
     // Owner and repository names are case-insensitive on GitHub.
-    return target.owner.toLowerCase() === this.owner.toLowerCase() && target.repo.toLowerCase() === this.repo.toLowerCase();
+    return (
+      target.owner.toLowerCase() === this.owner.toLowerCase() && target.repo.toLowerCase() === this.repo.toLowerCase()
+    );
   }
 
   /** A read answers from the state at completion, as a read that GitHub serves late would. */
@@ -328,7 +348,11 @@ export class FakeGitHub {
       const file = branch.files.get(path);
       if (file) return fileAnswer(path, file, branchName, accept, roots);
       const entries = directoryEntries(branch.files, path);
-      if (entries.length > 0 || path === "") return json(200, entries.map((entry) => contentEntry(entry, branchName, roots)));
+      if (entries.length > 0 || path === "")
+        return json(
+          200,
+          entries.map((entry) => contentEntry(entry, branchName, roots)),
+        );
       return githubError(404, "Not Found", DOCS.getContent);
     };
   }
@@ -360,8 +384,10 @@ export class FakeGitHub {
     }
     const existing = branch?.files.get(path);
     const sha = typeof body.sha === "string" ? body.sha : undefined;
-    if (existing && sha === undefined) return fixed(githubError(422, `Invalid request.\n\n"sha" wasn't supplied.`, DOCS.putContent));
-    if (sha !== undefined && sha !== existing?.sha) return fixed(githubError(409, `${path} does not match ${sha}`, DOCS.putContent));
+    if (existing && sha === undefined)
+      return fixed(githubError(422, `Invalid request.\n\n"sha" wasn't supplied.`, DOCS.putContent));
+    if (sha !== undefined && sha !== existing?.sha)
+      return fixed(githubError(409, `${path} does not match ${sha}`, DOCS.putContent));
 
     const expectedHead = branch?.head ?? NULL_SHA;
     const bytes = new Uint8Array(Buffer.from(content, "base64"));
@@ -380,7 +406,13 @@ export class FakeGitHub {
   }
 
   /** One commit of one file on `branchName` (created if new), moving its head. */
-  private commit(branchName: string, path: string, bytes: Uint8Array<ArrayBuffer>, message: string, committer: Person): CommitDetails {
+  private commit(
+    branchName: string,
+    path: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    message: string,
+    committer: Person,
+  ): CommitDetails {
     const parent = this.branches.get(branchName);
     const files = new Map(parent?.files);
     const blobSha = gitObjectSha("blob", bytes);
@@ -395,9 +427,20 @@ export class FakeGitHub {
   }
 
   /** The id git gives a commit object, so that commit shas look and behave like GitHub's. */
-  private commitSha(tree: string, parent: string | undefined, who: Person, message: string, date = new Date(this.now())): string {
+  private commitSha(
+    tree: string,
+    parent: string | undefined,
+    who: Person,
+    message: string,
+    date = new Date(this.now()),
+  ): string {
     const signature = `${who.name} <${who.email}> ${Math.floor(date.getTime() / 1000)} +0000`;
-    const lines = [`tree ${tree}`, ...(parent ? [`parent ${parent}`] : []), `author ${signature}`, `committer ${signature}`];
+    const lines = [
+      `tree ${tree}`,
+      ...(parent ? [`parent ${parent}`] : []),
+      `author ${signature}`,
+      `committer ${signature}`,
+    ];
     return gitObjectSha("commit", new TextEncoder().encode(`${lines.join("\n")}\n\n${message}\n`));
   }
 
@@ -482,12 +525,20 @@ function json(status: number, body: JsonBody, headers: Record<string, string> = 
 }
 
 /** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
-function githubError(status: number, message: string, documentationUrl: string, extra: Record<string, unknown> = {}): Answer {
+function githubError(
+  status: number,
+  message: string,
+  documentationUrl: string,
+  extra: Record<string, unknown> = {},
+): Answer {
   return json(status, { message, ...extra, documentation_url: documentationUrl, status: String(status) });
 }
 
 function injectedFailure(status: number): Answer {
-  return json(status, { message: status >= 500 ? "Server Error" : (STATUS_CODES[status] ?? "Error"), status: String(status) });
+  return json(status, {
+    message: status >= 500 ? "Server Error" : (STATUS_CODES[status] ?? "Error"),
+    status: String(status),
+  });
 }
 
 /**
@@ -510,7 +561,10 @@ function secondaryLimitError(requestId: string, retryAfterSeconds: number): Answ
 
 /** The throttling plugin recognises a spent primary limit by `x-ratelimit-remaining: 0` and waits until `x-ratelimit-reset`. */
 function primaryLimitError(requestId: string, now: number): Answer {
-  const timestamp = new Date(now).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const timestamp = new Date(now)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
   return githubError(
     403,
     "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, " +
@@ -525,12 +579,14 @@ function putValidationError(body: Record<string, unknown>): string | undefined {
   if (missing.length === 1) return `Invalid request.\n\n"${missing[0]}" wasn't supplied.`;
   if (missing.length > 1) return `Invalid request.\n\n${missing.map((key) => `"${key}"`).join(", ")} weren't supplied.`;
   for (const key of ["content", "message", "sha", "branch"]) {
-    if (key in body && typeof body[key] !== "string") return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(body[key])} is not a string.`;
+    if (key in body && typeof body[key] !== "string")
+      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(body[key])} is not a string.`;
   }
   for (const key of ["committer", "author"]) {
     const person = body[key];
     if (person === undefined) continue;
-    if (!isRecord(person)) return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(person)} is not an object.`;
+    if (!isRecord(person))
+      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(person)} is not an object.`;
     const absent = ["name", "email"].find((field) => typeof person[field] !== "string");
     if (absent) return `Invalid request.\n\n"${absent}" wasn't supplied.`;
   }
@@ -545,13 +601,19 @@ function rubyInspect(value: unknown): string {
 function fileAnswer(path: string, file: StoredFile, branch: string, accept: string | null, roots: Roots): Answer {
   const size = file.bytes.byteLength;
   if (size > RAW_CONTENT_MAX_BYTES) {
-    return githubError(403, "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API.", DOCS.getContent, {
-      errors: [{ resource: "Blob", field: "data", code: "too_large" }],
-    });
+    return githubError(
+      403,
+      "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API.",
+      DOCS.getContent,
+      {
+        errors: [{ resource: "Blob", field: "data", code: "too_large" }],
+      },
+    );
   }
   const raw = accept?.match(RAW_ACCEPT);
   // GitHub echoes the raw media type it was asked for, with a charset, whatever the bytes are.
-  if (raw) return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
+  if (raw)
+    return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
   const inline = size <= INLINE_CONTENT_MAX_BYTES;
   return json(200, {
     ...contentEntry({ type: "file", path, sha: file.sha, size }, branch, roots),
@@ -562,7 +624,8 @@ function fileAnswer(path: string, file: StoredFile, branch: string, accept: stri
 
 function wrapBase64(base64: string): string {
   let wrapped = "";
-  for (let at = 0; at < base64.length; at += BASE64_LINE_LENGTH) wrapped += `${base64.slice(at, at + BASE64_LINE_LENGTH)}\n`;
+  for (let at = 0; at < base64.length; at += BASE64_LINE_LENGTH)
+    wrapped += `${base64.slice(at, at + BASE64_LINE_LENGTH)}\n`;
   return wrapped;
 }
 
@@ -587,7 +650,11 @@ function contentEntry(entry: Entry, branch: string, roots: Roots): Record<string
 }
 
 function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {
-  const signature = { name: commit.committer.name, email: commit.committer.email, date: commit.date.toISOString().replace(/\.\d+Z$/, "Z") };
+  const signature = {
+    name: commit.committer.name,
+    email: commit.committer.email,
+    date: commit.date.toISOString().replace(/\.\d+Z$/, "Z"),
+  };
   return {
     sha: commit.sha,
     url: `${roots.api}/git/commits/${commit.sha}`,
@@ -597,7 +664,13 @@ function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unkno
     tree: { sha: commit.tree, url: `${roots.api}/git/trees/${commit.tree}` },
     message: commit.message,
     parents: commit.parent
-      ? [{ url: `${roots.api}/git/commits/${commit.parent}`, html_url: `${roots.web}/commit/${commit.parent}`, sha: commit.parent }]
+      ? [
+          {
+            url: `${roots.api}/git/commits/${commit.parent}`,
+            html_url: `${roots.web}/commit/${commit.parent}`,
+            sha: commit.parent,
+          },
+        ]
       : [],
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
@@ -615,22 +688,30 @@ function directoryEntries(files: Map<string, StoredFile>, dir: string): Entry[] 
       children.set(rest, { type: "file", path, sha: file.sha, size: file.bytes.byteLength });
     } else {
       const childPath = prefix + rest.slice(0, slash);
-      if (!children.has(rest.slice(0, slash))) children.set(rest.slice(0, slash), { type: "dir", path: childPath, sha: treeSha(files, childPath), size: 0 });
+      if (!children.has(rest.slice(0, slash)))
+        children.set(rest.slice(0, slash), { type: "dir", path: childPath, sha: treeSha(files, childPath), size: 0 });
     }
   }
-  return [...children.entries()].sort(([a, left], [b, right]) => gitTreeOrder(a, left, b, right)).map(([, entry]) => entry);
+  return [...children.entries()]
+    .sort(([a, left], [b, right]) => gitTreeOrder(a, left, b, right))
+    .map(([, entry]) => entry);
 }
 
 /** Git sorts tree entries bytewise, comparing a folder's name as if it ended in "/". */
 function gitTreeOrder(a: string, left: Entry, b: string, right: Entry): number {
-  return Buffer.compare(Buffer.from(left.type === "dir" ? `${a}/` : a), Buffer.from(right.type === "dir" ? `${b}/` : b));
+  return Buffer.compare(
+    Buffer.from(left.type === "dir" ? `${a}/` : a),
+    Buffer.from(right.type === "dir" ? `${b}/` : b),
+  );
 }
 
 /** The git tree id of `dir`, so that folder shas and commit trees are what git would compute. */
 function treeSha(files: Map<string, StoredFile>, dir = ""): string {
   const parts = directoryEntries(files, dir).map((entry) =>
     Buffer.concat([
-      Buffer.from(`${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`),
+      Buffer.from(
+        `${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`,
+      ),
       Buffer.from(entry.sha, "hex"),
     ]),
   );

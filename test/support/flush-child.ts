@@ -26,7 +26,13 @@ const blobs = getStore({
   consistency: "strong",
 });
 const store = new GitHubStore(
-  { token: config.github.token, owner: config.github.owner, repo: config.github.repo, branch: undefined, apiUrl: config.github.url },
+  {
+    token: config.github.token,
+    owner: config.github.owner,
+    repo: config.github.repo,
+    branch: undefined,
+    apiUrl: config.github.url,
+  },
   "telemetry",
   1024 * 1024,
   { waitOnRateLimit: false },

@@ -6,9 +6,9 @@
  */
 import { v7 as uuidv7 } from "uuid";
 import { loadConfig } from "../lib/config.ts";
-import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/event.ts";
-import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { SPOOL_STORE_NAME } from "../lib/netlify-blobs.ts";
+import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/events/event.ts";
+import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
 import { createRuntime, SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../lib/runtime.ts";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -1,7 +1,7 @@
 import { Octokit } from "@octokit/rest";
-import type { StoredEvent } from "../lib/event.ts";
-import { toLine } from "../lib/ndjson.ts";
-import { partitionOf, partPath } from "../lib/partition.ts";
+import type { StoredEvent } from "../lib/events/event.ts";
+import { toLine } from "../lib/storage/ndjson.ts";
+import { partitionOf, partPath } from "../lib/storage/partition.ts";
 
 /**
  * The seeds' write path, for comparison: on every request read the day's file, append one line,

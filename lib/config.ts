@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { IP_MODES, type IpMode } from "./anonymize-ip.ts";
-import type { WriteLimits } from "./pace-writes.ts";
+import { IP_MODES, type IpMode } from "./events/anonymize-ip.ts";
+import type { WriteLimits } from "./spool/write-pacer.ts";
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 export const DEFAULT_PATH_PREFIX = "telemetry";

@@ -1,17 +1,17 @@
 import { resolve } from "node:path";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore } from "./spool/blob-store.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
-import { FlushLease } from "./flush-lease.ts";
-import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./flush-spool.ts";
-import { GitHubStore } from "./github-store.ts";
-import { LocalStore } from "./local-store.ts";
+import { FlushLease } from "./spool/flush-lease.ts";
+import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./spool/flusher.ts";
+import { GitHubStore } from "./storage/github-store.ts";
+import { LocalStore } from "./storage/local-store.ts";
 import { log } from "./log.ts";
-import { spoolBlobs } from "./netlify-blobs.ts";
-import { SeenIds } from "./seen-ids.ts";
-import { Spool } from "./spool.ts";
-import type { EventStore } from "./store.ts";
-import { FlushWaker } from "./wake-flusher.ts";
+import { spoolBlobs } from "./platform/blobs.ts";
+import { SeenIds } from "./spool/seen-ids.ts";
+import { Spool } from "./spool/spool.ts";
+import type { EventStore } from "./storage/store.ts";
+import { FlushWaker } from "./spool/flush-waker.ts";
 
 /**
  * A flush woken by ingestion runs after its function's answer, inside that function's time limit

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { openApiDocument, requestJsonSchema, schemaDocuments, storedEventJsonSchema } from "../lib/api-schema.ts";
-import { handleSchemaRequest } from "../lib/serve-schema.ts";
+import { openApiDocument, requestJsonSchema, schemaDocuments, storedEventJsonSchema } from "../lib/http/api-schema.ts";
+import { handleSchemaRequest } from "../lib/http/serve-schema.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 const { about: _about, ...seedBodies } = seeds;

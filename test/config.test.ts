@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
-import { handleHealthRequest } from "../lib/health.ts";
+import { handleHealthRequest } from "../lib/http/health.ts";
 import { createStore } from "../lib/runtime.ts";
 
 const TOKEN = "test-token-do-not-leak";

@@ -8,7 +8,7 @@ import {
   MAX_DECODED_BYTES,
   UnsupportedEncodingError,
   type BodyLimits,
-} from "../lib/decode-body.ts";
+} from "../lib/http/decode-body.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 const URL = "http://localhost/api/v1/telemetry";

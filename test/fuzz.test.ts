@@ -14,13 +14,13 @@ import { brotliCompressSync, constants, deflateRawSync, deflateSync, gzipSync } 
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
-import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../lib/decode-body.ts";
-import { storedEventSchema } from "../lib/event.ts";
-import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { checkShape, SHAPE_LIMITS } from "../lib/limit-shape.ts";
-import { MAX_EVENTS_PER_REQUEST } from "../lib/read-batch.ts";
+import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../lib/http/decode-body.ts";
+import { storedEventSchema } from "../lib/events/event.ts";
+import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { checkShape, SHAPE_LIMITS } from "../lib/events/check-shape.ts";
+import { MAX_EVENTS_PER_REQUEST } from "../lib/events/read-batch.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
-import { scrubMetadata } from "../lib/scrub.ts";
+import { scrubMetadata } from "../lib/events/scrub.ts";
 
 const URL = "http://localhost/api/v1/telemetry";
 const SEED = process.env.FUZZ_SEED ? Number.parseInt(process.env.FUZZ_SEED, 10) : undefined;

@@ -3,10 +3,10 @@ import { setupServer } from "msw/node";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, type GitHubConfig } from "../lib/config.ts";
-import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
-import { GitHubStore } from "../lib/github-store.ts";
-import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/store.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
+import { GitHubStore } from "../lib/storage/github-store.ts";
+import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/store.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github.ts";
 
 const API = "https://api.github.com";

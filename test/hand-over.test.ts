@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { handOverDelay, type FlushOutcome, type FlushReport } from "../lib/flush-spool.ts";
+import { handOverDelay, type FlushOutcome, type FlushReport } from "../lib/spool/flusher.ts";
 
 const NOW = 1_000_000;
 const LEAD = 4000;

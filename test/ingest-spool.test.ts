@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
-import { handleHealthRequest } from "../lib/health.ts";
-import { handleTelemetryRequest } from "../lib/ingest.ts";
-import { SPOOL_STORE_NAME } from "../lib/netlify-blobs.ts";
+import { handleHealthRequest } from "../lib/http/health.ts";
+import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 

@@ -1,8 +1,8 @@
 import { v7 as uuidv7 } from "uuid";
 import { describe, expect, it } from "vitest";
-import { toStoredEvent, type StoredEvent } from "../lib/event.ts";
-import { toLine } from "../lib/ndjson.ts";
-import { planAppend } from "../lib/plan-append.ts";
+import { toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
+import { toLine } from "../lib/storage/ndjson.ts";
+import { planAppend } from "../lib/storage/plan-append.ts";
 
 function event(): StoredEvent {
   return toStoredEvent(

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { anonymizeIp } from "../lib/anonymize-ip.ts";
-import { hasSecret } from "../lib/check-secret.ts";
+import { anonymizeIp } from "../lib/events/anonymize-ip.ts";
+import { hasSecret } from "../lib/http/check-secret.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
-import { corsHeaders, preflightResponse } from "../lib/cors.ts";
-import { metadataViolations } from "../lib/known-events.ts";
+import { corsHeaders, preflightResponse } from "../lib/http/cors.ts";
+import { metadataViolations } from "../lib/events/known-events.ts";
 
 const SALT = "a-salt-of-sixteen-chars";
 const SECRET = "s3cret-shared-key-123";

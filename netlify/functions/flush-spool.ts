@@ -1,5 +1,5 @@
 import type { Config, Context } from "@netlify/functions";
-import { jsonResponse } from "../../lib/http.ts";
+import { jsonResponse } from "../../lib/http/responses.ts";
 import { loadRuntime, SCHEDULED_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;

@@ -1,7 +1,7 @@
 import type { Context } from "@netlify/functions";
-import { callFlush } from "../../lib/call-flush.ts";
-import { hasSecret, unauthorized } from "../../lib/check-secret.ts";
-import { jsonResponse, methodNotAllowed } from "../../lib/http.ts";
+import { callFlush } from "../../lib/platform/call-flush.ts";
+import { hasSecret, unauthorized } from "../../lib/http/check-secret.ts";
+import { jsonResponse, methodNotAllowed } from "../../lib/http/responses.ts";
 import { loadRuntime, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;

@@ -1,5 +1,5 @@
 import type { Context } from "@netlify/functions";
-import { handleHealthRequest } from "../../lib/health.ts";
+import { handleHealthRequest } from "../../lib/http/health.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;

@@ -1,4 +1,4 @@
-import { handleSchemaRequest } from "../../lib/serve-schema.ts";
+import { handleSchemaRequest } from "../../lib/http/serve-schema.ts";
 
 export default async function schema(request: Request): Promise<Response> {
   return handleSchemaRequest(request);

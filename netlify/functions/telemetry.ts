@@ -1,7 +1,7 @@
 import type { Handler } from "@netlify/functions";
-import { callFlush, FLUSH_FUNCTION_PATH } from "../../lib/call-flush.ts";
-import { handleTelemetryRequest } from "../../lib/ingest.ts";
-import { connectBlobs, requestFromEvent, resultFromResponse } from "../../lib/lambda-http.ts";
+import { callFlush, FLUSH_FUNCTION_PATH } from "../../lib/platform/call-flush.ts";
+import { handleTelemetryRequest } from "../../lib/http/ingest.ts";
+import { connectBlobs, requestFromEvent, resultFromResponse } from "../../lib/platform/lambda-http.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
 // Kept across invocations of a warm instance.

@@ -4,11 +4,11 @@
  */
 import { getStore } from "@netlify/blobs";
 import { systemClock } from "../../lib/clock.ts";
-import { FlushLease } from "../../lib/flush-lease.ts";
-import { flushSpool } from "../../lib/flush-spool.ts";
-import { GitHubStore } from "../../lib/github-store.ts";
-import { SPOOL_STORE_NAME } from "../../lib/netlify-blobs.ts";
-import { Spool } from "../../lib/spool.ts";
+import { FlushLease } from "../../lib/spool/flush-lease.ts";
+import { flushSpool } from "../../lib/spool/flusher.ts";
+import { GitHubStore } from "../../lib/storage/github-store.ts";
+import { SPOOL_STORE_NAME } from "../../lib/platform/blobs.ts";
+import { Spool } from "../../lib/spool/spool.ts";
 
 interface ChildConfig {
   blobs: { url: string; token: string; siteID: string };

@@ -1,13 +1,13 @@
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "./clock.ts";
-import type { StoredEvent } from "./event.ts";
+import type { Clock } from "../clock.ts";
+import type { StoredEvent } from "../events/event.ts";
 import { FlushLease, LeaseLostError, type FlushState, type LastFlush } from "./flush-lease.ts";
-import { log } from "./log.ts";
-import { WritePacer, type WriteLimits } from "./pace-writes.ts";
-import { partitionOf } from "./partition.ts";
+import { log } from "../log.ts";
+import { WritePacer, type WriteLimits } from "./write-pacer.ts";
+import { partitionOf } from "../storage/partition.ts";
 import { SeenIds } from "./seen-ids.ts";
 import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
-import { StoreUnavailableError, type EventStore } from "./store.ts";
+import { StoreUnavailableError, type EventStore } from "../storage/store.ts";
 
 /**
  * A run stops reading the spool this long before its deadline, so that the commit (GitHub's

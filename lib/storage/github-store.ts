@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { systemClock, type Clock } from "./clock.ts";
-import type { GitHubConfig } from "./config.ts";
-import type { StoredEvent } from "./event.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import type { GitHubConfig } from "../config.ts";
+import type { StoredEvent } from "../events/event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
-import { log } from "./log.ts";
+import { log } from "../log.ts";
 import { appendLines } from "./ndjson.ts";
 import { latestPart, partitionOf, partPath } from "./partition.ts";
 import { planAppend } from "./plan-append.ts";

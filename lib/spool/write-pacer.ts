@@ -1,5 +1,5 @@
-import type { Clock } from "./clock.ts";
-import { StoreUnavailableError } from "./store.ts";
+import type { Clock } from "../clock.ts";
+import { StoreUnavailableError } from "../storage/store.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

@@ -1,5 +1,5 @@
-import { errorResponse, jsonResponse, methodNotAllowed } from "./http.ts";
-import type { Runtime } from "./runtime.ts";
+import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
+import type { Runtime } from "../runtime.ts";
 
 /**
  * GET /api/v1/health: which store events go to, and where; with the spool, how many events wait,

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { StoredEvent } from "./event.ts";
+import type { StoredEvent } from "../events/event.ts";
 import { latestPart, partitionOf, partPath } from "./partition.ts";
 import { planAppend } from "./plan-append.ts";
 import { appendLines } from "./ndjson.ts";

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { CORS_ALLOWED_HEADERS } from "./cors.ts";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { storedEventSchema, telemetryEventSchema } from "./event.ts";
-import { knownEventMetadata } from "./known-events.ts";
-import { MAX_EVENT_BYTES } from "./prepare-event.ts";
-import { MAX_EVENTS_PER_REQUEST, modelExportSchema } from "./read-batch.ts";
+import { storedEventSchema, telemetryEventSchema } from "../events/event.ts";
+import { knownEventMetadata } from "../events/known-events.ts";
+import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
+import { MAX_EVENTS_PER_REQUEST, modelExportSchema } from "../events/read-batch.ts";
 
 /** Where the documents are served; also their `$id`s. */
 export const SCHEMA_PATH = "/api/v1/schema";

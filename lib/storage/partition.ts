@@ -1,4 +1,4 @@
-import type { StoredEvent } from "./event.ts";
+import type { StoredEvent } from "../events/event.ts";
 
 const EXTENSION = ".ndjson";
 const PART_DIGITS = 4;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextWriteAt } from "../lib/pace-writes.ts";
+import { nextWriteAt } from "../lib/spool/write-pacer.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

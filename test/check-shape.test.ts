@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkShape, SHAPE_LIMITS } from "../lib/limit-shape.ts";
+import { checkShape, SHAPE_LIMITS } from "../lib/events/check-shape.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 /** `levels` objects inside one another, counting the outer one: `{"a":{"a":…{}}}`. */

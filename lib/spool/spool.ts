@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import { z } from "zod";
-import { storedEventSchema, type StoredEvent } from "./event.ts";
-import { log } from "./log.ts";
+import { storedEventSchema, type StoredEvent } from "../events/event.ts";
+import { log } from "../log.ts";
 
 const PENDING_PREFIX = "pending/";
 /** Where an entry that cannot be read is kept for a maintainer to look at. */

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "./event.ts";
+import type { StoredEvent } from "../events/event.ts";
 
 export function toLine(event: StoredEvent): string {
   return `${JSON.stringify(event)}\n`;

@@ -1,6 +1,6 @@
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import type { FlushLease, FlushState } from "./flush-lease.ts";
-import { log } from "./log.ts";
+import { log } from "../log.ts";
 
 /** A wake-up whose flush has not reported back within this long is sent again. */
 const REWAKE_AFTER_MS = 2000;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 
 const LEASE_KEY = "flusher/lease";
 

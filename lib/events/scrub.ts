@@ -1,4 +1,4 @@
-import { SHAPE_LIMITS } from "./limit-shape.ts";
+import { SHAPE_LIMITS } from "./check-shape.ts";
 
 const REDACTED = "[REDACTED]";
 const EMAIL_MARKER = "[email]";

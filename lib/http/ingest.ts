@@ -1,4 +1,4 @@
-import { anonymizeIp } from "./anonymize-ip.ts";
+import { anonymizeIp } from "../events/anonymize-ip.ts";
 import { hasSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
 import { corsHeaders, preflightResponse } from "./cors.ts";
@@ -10,13 +10,13 @@ import {
   MAX_WIRE_BYTES,
   UnsupportedEncodingError,
 } from "./decode-body.ts";
-import type { StoredEvent } from "./event.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "./http.ts";
-import { log } from "./log.ts";
-import { prepareEvent, type Issue } from "./prepare-event.ts";
-import { isSupportedMediaType, readBatch } from "./read-batch.ts";
-import type { Runtime } from "./runtime.ts";
-import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "./store.ts";
+import type { StoredEvent } from "../events/event.ts";
+import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
+import { log } from "../log.ts";
+import { prepareEvent, type Issue } from "../events/prepare-event.ts";
+import { isSupportedMediaType, readBatch } from "../events/read-batch.ts";
+import type { Runtime } from "../runtime.ts";
+import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/store.ts";
 
 /** The real client gives up after 5 s and sends again; answer well before, leaving room for the network. */
 export const STORE_DEADLINE_MS = 4000;

@@ -1,5 +1,5 @@
 import { schemaDocuments } from "./api-schema.ts";
-import { errorResponse, methodNotAllowed } from "./http.ts";
+import { errorResponse, methodNotAllowed } from "./responses.ts";
 
 /** What `GET /api/v1/schema` itself serves: the JSON Schema a client validates its bodies against. */
 const DEFAULT_DOCUMENT = "telemetry-request.json";

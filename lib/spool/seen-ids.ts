@@ -1,5 +1,5 @@
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 
 const PREFIX = "ids/";
 const DAY_MS = 24 * 60 * 60 * 1000;

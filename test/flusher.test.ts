@@ -3,12 +3,12 @@ import { fileURLToPath } from "node:url";
 import { v7 as uuidv7 } from "uuid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
-import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event.ts";
-import { FlushLease, LeaseLostError } from "../lib/flush-lease.ts";
-import { flushSpool, type FlushReport } from "../lib/flush-spool.ts";
-import { GitHubStore } from "../lib/github-store.ts";
-import type { WriteLimits } from "../lib/pace-writes.ts";
-import { Spool } from "../lib/spool.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
+import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
+import { flushSpool, type FlushReport } from "../lib/spool/flusher.ts";
+import { GitHubStore } from "../lib/storage/github-store.ts";
+import type { WriteLimits } from "../lib/spool/write-pacer.ts";
+import { Spool } from "../lib/spool/spool.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github.ts";
 

@@ -2,9 +2,9 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck";
-import { systemClock, type Clock } from "./clock.ts";
-import type { GitHubConfig } from "./config.ts";
-import { log } from "./log.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import type { GitHubConfig } from "../config.ts";
+import { log } from "../log.ts";
 
 const USER_AGENT = "telemetry-ndjson-github";
 // 409 is a stale sha: sending the same body again cannot succeed, the writer must re-read first.

@@ -1,5 +1,5 @@
 import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
-import type { IngestConfig } from "./config.ts";
+import type { IngestConfig } from "../config.ts";
 import {
   DEFAULT_CLIENT_TYPE,
   ENVELOPE_KEYS,
@@ -9,7 +9,7 @@ import {
   type StoredEvent,
 } from "./event.ts";
 import { metadataViolations } from "./known-events.ts";
-import { checkShape, SHAPE_LIMITS } from "./limit-shape.ts";
+import { checkShape, SHAPE_LIMITS } from "./check-shape.ts";
 import { scrubMetadata } from "./scrub.ts";
 
 /** The most one event may take, serialized as the client sent it. */

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "./event.ts";
+import type { StoredEvent } from "../events/event.ts";
 import { toLine } from "./ndjson.ts";
 
 /** Every stored line starts with its event id, so the ids a file holds are read without parsing it. */

@@ -1,5 +1,5 @@
 import { getStore } from "@netlify/blobs";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore } from "../spool/blob-store.ts";
 
 /** The store the spool lives in; strongly consistent, so a flusher lists every entry acknowledged before it looked. */
 export const SPOOL_STORE_NAME = "telemetry-spool";

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { errorResponse } from "./http.ts";
+import { errorResponse } from "./responses.ts";
 
 /**
  * Whether the request carries the shared secret, in `X-Telemetry-Key` or as

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { IP_MODES, type IpMode } from "./events/anonymize-ip.ts";
-import type { WriteLimits } from "./spool/write-pacer.ts";
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 export const DEFAULT_PATH_PREFIX = "telemetry";
@@ -16,6 +14,16 @@ const MIN_SECRET_LENGTH = 16;
 const MIN_MAX_FILE_BYTES = 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
 const MAX_MAX_FILE_BYTES = 50 * 1024 * 1024;
+
+/** How the client address is kept: see anonymizeIp. */
+export const IP_MODES = ["full", "truncate", "hash", "off"] as const;
+export type IpMode = (typeof IP_MODES)[number];
+
+/** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */
+export interface WriteLimits {
+  perMinute: number;
+  perHour: number;
+}
 
 export interface GitHubConfig {
   token: string;

@@ -6,3 +6,8 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
   if (level === "info") console.log(line);
   else console.error(line);
 }
+
+/** What an error says, for a log line or an answer: its message, or the thrown value itself. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -6,7 +6,7 @@ import { FlushLease } from "./spool/flush-lease.ts";
 import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./spool/flusher.ts";
 import { GitHubStore } from "./storage/github-store.ts";
 import { LocalStore } from "./storage/local-store.ts";
-import { log } from "./log.ts";
+import { log, messageOf } from "./log.ts";
 import { spoolBlobs } from "./platform/blobs.ts";
 import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
@@ -85,7 +85,7 @@ export function createRuntime(
         return report;
       })
       .catch((error: unknown) => {
-        log("error", "spool_flush_failed", { message: error instanceof Error ? error.message : String(error) });
+        log("error", "spool_flush_failed", { message: messageOf(error) });
         return undefined;
       })
       .finally(() => {

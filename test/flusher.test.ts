@@ -7,7 +7,7 @@ import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event
 import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
 import { flushSpool, type FlushReport } from "../lib/spool/flusher.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
-import type { WriteLimits } from "../lib/spool/write-pacer.ts";
+import type { WriteLimits } from "../lib/config.ts";
 import { Spool } from "../lib/spool/spool.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github.ts";

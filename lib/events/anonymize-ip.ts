@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
-
-export const IP_MODES = ["full", "truncate", "hash", "off"] as const;
-export type IpMode = (typeof IP_MODES)[number];
+import type { IpMode } from "../config.ts";
 
 /** Hex characters kept of the HMAC: 64 bits, enough to tell clients apart, too few to be worth reversing. */
 const HASH_HEX_CHARS = 16;

@@ -1,3 +1,5 @@
+import { HOUR_MS } from "../clock.ts";
+import { messageOf } from "../log.ts";
 import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
 import type { Runtime } from "../runtime.ts";
 
@@ -28,7 +30,7 @@ export async function handleHealthRequest(
         waiting_entries: depth.entries,
         oldest_waiting_age_s: depth.oldest_at === null ? null : Math.max(0, Math.round((at - depth.oldest_at) / 1000)),
         flushing: state.holder !== null && state.expires_at > at,
-        writes_last_hour: state.writes.filter((time) => time > at - 3_600_000).length,
+        writes_last_hour: state.writes.filter((time) => time > at - HOUR_MS).length,
         blocked_until: state.blocked_until > at ? new Date(state.blocked_until).toISOString() : null,
         last_flush: state.last_flush,
         dropped_events: state.dropped,
@@ -37,7 +39,7 @@ export async function handleHealthRequest(
   } catch (error) {
     return errorResponse(503, {
       error: "spool_unavailable",
-      message: `The spool cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      message: `The spool cannot be read: ${messageOf(error)}`,
     });
   }
 }

@@ -12,7 +12,7 @@ import {
 } from "./decode-body.ts";
 import type { StoredEvent } from "../events/event.ts";
 import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
-import { log } from "../log.ts";
+import { log, messageOf } from "../log.ts";
 import { prepareEvent, type Issue } from "../events/prepare-event.ts";
 import { isSupportedMediaType, readBatch } from "../events/read-batch.ts";
 import type { Runtime } from "../runtime.ts";
@@ -173,7 +173,7 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
   } catch (error) {
     const retryAfter = error instanceof StoreUnavailableError ? error.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;
     log("warn", "event_not_stored", {
-      reason: error instanceof Error ? error.message : String(error),
+      reason: messageOf(error),
       retry_after_s: retryAfter,
     });
     return fail(
@@ -189,9 +189,7 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
     // The events are kept whatever happens here; a flush missed now is made by the next request's or the schedule's.
     await runtime.spool
       .wake(context.startFlush)
-      .catch((error: unknown) =>
-        log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
-      );
+      .catch((error: unknown) => log("warn", "flush_not_woken", { reason: messageOf(error) }));
   }
 
   const answer: IngestAnswer = { status: "success", accepted: kept.length + duplicates + droppedCount, rejected };

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import type { FlushLease, FlushState } from "./flush-lease.ts";
-import { log } from "../log.ts";
+import { log, messageOf } from "../log.ts";
 
 /** A wake-up whose flush has not reported back within this long is sent again. */
 const REWAKE_AFTER_MS = 2000;
@@ -78,8 +78,6 @@ export class FlushWaker {
         if (this.followUpAt === at) this.followUpAt = Number.POSITIVE_INFINITY;
         return this.wake(start);
       })
-      .catch((error: unknown) =>
-        log("warn", "flush_not_woken", { reason: error instanceof Error ? error.message : String(error) }),
-      );
+      .catch((error: unknown) => log("warn", "flush_not_woken", { reason: messageOf(error) }));
   }
 }

@@ -1,9 +1,10 @@
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "../clock.ts";
+import { MINUTE_MS, type Clock } from "../clock.ts";
+import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/event.ts";
 import { FlushLease, LeaseLostError, type FlushState, type LastFlush } from "./flush-lease.ts";
-import { log } from "../log.ts";
-import { WritePacer, type WriteLimits } from "./write-pacer.ts";
+import { log, messageOf } from "../log.ts";
+import { WritePacer } from "./write-pacer.ts";
 import { partitionOf } from "../storage/partition.ts";
 import { SeenIds } from "./seen-ids.ts";
 import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
@@ -25,7 +26,7 @@ const MAX_ENTRIES_PER_ROUND = 1000;
  */
 const COMMIT_GRACE_MS = 2000;
 /** How far off the next write may be for a stopped run to hand over rather than leave it to the schedule. */
-const CHAIN_HORIZON_MS = 60_000;
+const CHAIN_HORIZON_MS = MINUTE_MS;
 /** Entries read between two looks at the clock. */
 const READ_CHUNK = 100;
 
@@ -262,8 +263,4 @@ function addCounts(
   const sum = new Map(Object.entries(total));
   for (const count of counts) for (const [name, n] of Object.entries(count)) sum.set(name, (sum.get(name) ?? 0) + n);
   return Object.fromEntries(sum);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

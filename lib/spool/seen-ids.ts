@@ -1,8 +1,7 @@
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "../clock.ts";
+import { DAY_MS, type Clock } from "../clock.ts";
 
 const PREFIX = "ids/";
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The event ids clients gave (their `event_id`, or one made from an `Idempotency-Key`) that the

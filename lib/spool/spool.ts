@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "../clock.ts";
+import { MINUTE_MS, type Clock } from "../clock.ts";
 import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "../events/event.ts";
 import { log } from "../log.ts";
@@ -9,7 +9,7 @@ const PENDING_PREFIX = "pending/";
 /** Where an entry that cannot be read is kept for a maintainer to look at. */
 const QUARANTINE_PREFIX = "quarantine/";
 /** Entries are filed in folders of one minute, so that a flusher lists the oldest minutes, not the whole backlog. */
-const BUCKET_MS = 60_000;
+const BUCKET_MS = MINUTE_MS;
 const BUCKET_DIGITS = 10;
 /** Blob calls in flight at once when the flusher reads or clears many entries: enough to hide a remote store's latency, few enough to leave room for ingestion's writes. */
 const BLOB_CONCURRENCY = 8;

@@ -1,18 +1,12 @@
-import type { Clock } from "../clock.ts";
+import { HOUR_MS, MINUTE_MS, type Clock } from "../clock.ts";
+import type { WriteLimits } from "../config.ts";
 import { StoreUnavailableError } from "../storage/store.ts";
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
 /**
  * Share of the hour's budget that may go at the per-minute pace (10 writes of 400), so that quiet
  * traffic lands at once; kept small because under load each of these writes is a small commit.
  */
 const BURST_SHARE_OF_HOUR = 0.025;
-
-export interface WriteLimits {
-  perMinute: number;
-  perHour: number;
-}
 
 /**
  * When the next content write may start, given the times of the writes of the last hour

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
 import type { StoredEvent } from "../events/event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
-import { log } from "../log.ts";
+import { log, messageOf } from "../log.ts";
 import { appendLines } from "./ndjson.ts";
 import { latestPart, partitionOf, partPath } from "./partition.ts";
 import { planAppend } from "./plan-append.ts";
@@ -218,7 +218,9 @@ export class GitHubStore implements EventStore {
   }
 }
 
-class ConcurrentChangeError extends Error {}
+class ConcurrentChangeError extends Error {
+  override name = "ConcurrentChangeError";
+}
 
 /** The git blob id of `bytes`, which is what GitHub calls a file's sha. */
 export function gitBlobSha(bytes: Uint8Array): string {
@@ -227,17 +229,12 @@ export function gitBlobSha(bytes: Uint8Array): string {
 
 interface HttpError {
   status?: number;
-  message?: string;
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
 }
 
 function statusOf(error: unknown): number | undefined {
   const status = (error as HttpError | undefined)?.status;
   return typeof status === "number" ? status : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return String((error as HttpError | undefined)?.message ?? error);
 }
 
 /** Seconds to wait when `error` is one of GitHub's rate limits (secondary, or primary with its quota spent). */

@@ -9,7 +9,8 @@ import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/events/event.ts";
 import { handleTelemetryRequest } from "../lib/http/ingest.ts";
 import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
-import { createRuntime, SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../lib/runtime.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
+import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../lib/spool/flusher.ts";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -206,7 +207,6 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
         }),
         {
           runtime,
-          now: () => new Date(clock.now()),
           platformIp: "203.0.113.7",
           startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
         },

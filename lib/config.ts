@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { describeIssues, issuesOf } from "./issue.ts";
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 export const DEFAULT_PATH_PREFIX = "telemetry";
@@ -145,8 +146,7 @@ const envSchema = z.object({
 export function loadConfig(env: Env = process.env, deployContext: string | undefined = deployContextOf(env)): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+    throw new ConfigError(`Invalid configuration: ${describeIssues(issuesOf(parsed.error.issues))}`);
   }
   const vars = parsed.data;
   const ipMode = vars.TELEMETRY_IP_MODE ?? "full";

@@ -1,40 +1,22 @@
 import { resolve } from "node:path";
-import type { BlobStore } from "./spool/blob-store.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
-import { FlushLease } from "./spool/flush-lease.ts";
-import { flushSpool, handOverDelay, WRITE_BUDGET_MS, type FlushReport } from "./spool/flusher.ts";
-import { GitHubStore } from "./storage/github-store.ts";
-import { LocalStore } from "./storage/local-store.ts";
-import { log, messageOf } from "./log.ts";
+import { log } from "./log.ts";
 import { spoolBlobs } from "./platform/blobs.ts";
+import type { BlobStore } from "./spool/blob-store.ts";
+import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
+import { FlushWaker } from "./spool/flush-waker.ts";
+import { Flusher, WOKEN_FLUSH_LEAD_MS, type FlushReport } from "./spool/flusher.ts";
 import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
+import { GitHubStore } from "./storage/github-store.ts";
+import { LocalStore } from "./storage/local-store.ts";
 import type { EventStore } from "./storage/store.ts";
-import { FlushWaker } from "./spool/flush-waker.ts";
-
-/**
- * A flush woken by ingestion runs after its function's answer, inside that function's time limit
- * (10 s by default on Netlify), a commit under way allowed 2 s more; a scheduled one inside the
- * 30 s of scheduled functions.
- */
-export const WOKEN_FLUSH_BUDGET_MS = 7_000;
-export const SCHEDULED_FLUSH_BUDGET_MS = 25_000;
-/** How far ahead of the next allowed write a woken flush can still make it: its budget, less the write. */
-const WOKEN_FLUSH_LEAD_MS = WOKEN_FLUSH_BUDGET_MS - WRITE_BUDGET_MS;
-/** The longest a flush waits, after its run, before handing over: what is left of a 10 s function. */
-const HAND_OVER_MAX_DELAY_MS = 1500;
-/** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
-export const LEASE_TTL_MS = 30_000;
 
 export interface SpoolRuntime {
   spool: Spool;
   lease: FlushLease;
-  /**
-   * Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running
-   * one. When it stopped with events waiting, calls `handOver` to start the next run (another
-   * invocation: this one's time is up), at most 1.5 s later (see handOverDelay).
-   */
+  /** See Flusher.flush. */
   flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined>;
   /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
   wake(start: () => Promise<void>): Promise<boolean>;
@@ -44,7 +26,15 @@ export interface SpoolRuntime {
 
 /** What a function instance works with: a store (and the spool in front of it), or the reason there is none. */
 export type Runtime =
-  | { ok: true; ingest: IngestConfig; netlifyDev: boolean; store: EventStore; spool: SpoolRuntime | undefined }
+  | {
+      ok: true;
+      ingest: IngestConfig;
+      netlifyDev: boolean;
+      /** The one clock every part of the instance reads. */
+      clock: Clock;
+      store: EventStore;
+      spool: SpoolRuntime | undefined;
+    }
   | { ok: false; error: ConfigError };
 
 export interface RuntimeParts {
@@ -68,36 +58,24 @@ export function createRuntime(
 ): Runtime {
   const store = createStore(config, clock);
   const { ingest, netlifyDev } = config;
-  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, store, spool: undefined };
+  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, store, spool: undefined };
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
-  let running: Promise<FlushReport | undefined> | undefined;
-  const flush = (budgetMs: number, handOver?: () => Promise<void>) =>
-    (running ??= flushSpool({ blobs, spool, lease, store, clock, limits: config.spool.limits }, budgetMs)
-      .then(async (report) => {
-        const delay = handOver
-          ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS)
-          : undefined;
-        if (delay !== undefined) {
-          await clock.sleep(delay);
-          await handOver!();
-        }
-        return report;
-      })
-      .catch((error: unknown) => {
-        log("error", "spool_flush_failed", { message: messageOf(error) });
-        return undefined;
-      })
-      .finally(() => {
-        running = undefined;
-      }));
+  const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   return {
     ok: true,
     ingest,
     netlifyDev,
+    clock,
     store,
-    spool: { spool, lease, flush, wake: (start) => waker.wake(start), prune: () => new SeenIds(blobs, clock).prune() },
+    spool: {
+      spool,
+      lease,
+      flush: (budgetMs, handOver) => flusher.flush(budgetMs, handOver),
+      wake: (start) => waker.wake(start),
+      prune: () => new SeenIds(blobs, clock).prune(),
+    },
   };
 }
 

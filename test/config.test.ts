@@ -1,3 +1,4 @@
+import { systemClock } from "../lib/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
 import { handleHealthRequest } from "../lib/http/health.ts";
@@ -115,6 +116,7 @@ describe("GET /api/v1/health", () => {
       ok: true,
       ingest: config.ingest,
       netlifyDev: false,
+      clock: systemClock,
       store: createStore(config),
       spool: undefined,
     });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
 import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
-import { flushSpool, type FlushReport } from "../lib/spool/flusher.ts";
+import { Flusher, type FlushReport } from "../lib/spool/flusher.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { Spool } from "../lib/spool/spool.ts";
@@ -52,17 +52,14 @@ function flush({
   limits = DEFAULT_LIMITS,
   lease,
 }: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
-  return flushSpool(
-    {
-      blobs: blobs.store(),
-      spool: spool(),
-      lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs),
-      store: store(),
-      clock: systemClock,
-      limits,
-    },
-    budgetMs,
-  );
+  return new Flusher({
+    blobs: blobs.store(),
+    spool: spool(),
+    lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs),
+    store: store(),
+    clock: systemClock,
+    limits,
+  }).run(budgetMs);
 }
 
 function event(createdAt = new Date().toISOString()): StoredEvent {

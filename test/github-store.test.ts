@@ -1,3 +1,4 @@
+import { systemClock } from "../lib/clock.ts";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { v7 as uuidv7 } from "uuid";
@@ -211,7 +212,16 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
       }),
-      { runtime: { ok: true, ingest: loadConfig({}).ingest, netlifyDev: false, store, spool: undefined } },
+      {
+        runtime: {
+          ok: true,
+          ingest: loadConfig({}).ingest,
+          netlifyDev: false,
+          clock: systemClock,
+          store,
+          spool: undefined,
+        },
+      },
     );
 
   it("answers 201 once the line is in GitHub", async () => {

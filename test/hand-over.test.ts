@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { handOverDelay, type FlushOutcome, type FlushReport } from "../lib/spool/flusher.ts";
+import type { FlushOutcome } from "../lib/spool/flush-run.ts";
+import { handOverDelay, type FlushReport } from "../lib/spool/flusher.ts";
 
 const NOW = 1_000_000;
 const LEAD = 4000;

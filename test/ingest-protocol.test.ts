@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { storedEventSchema, type StoredEvent } from "../lib/events/event.ts";
 import { handleHealthRequest } from "../lib/http/health.ts";
@@ -44,7 +45,10 @@ afterEach(async () => {
  * Makes `runtime` one over this test's folder, with `env` on top: the spool off (every request
  * writes to the folder), or on, backed by a Blobs server started for the test. Writes are not paced.
  */
-async function use(env: Record<string, string> = {}, { spool = false } = {}): Promise<Ready> {
+async function use(
+  env: Record<string, string> = {},
+  { spool = false, clock = systemClock }: { spool?: boolean; clock?: Clock } = {},
+): Promise<Ready> {
   const config = loadConfig({
     TELEMETRY_LOCAL_DIR: dir,
     TELEMETRY_SPOOL: spool ? "on" : "off",
@@ -53,7 +57,7 @@ async function use(env: Record<string, string> = {}, { spool = false } = {}): Pr
     ...env,
   });
   if (spool) blobs ??= await startBlobs();
-  runtime = createRuntime(config, spool ? { blobs: blobs!.store() } : {}) as Ready;
+  runtime = createRuntime(config, spool ? { blobs: blobs!.store(), clock } : { clock }) as Ready;
   return runtime;
 }
 
@@ -61,7 +65,6 @@ interface PostOptions {
   headers?: Record<string, string>;
   platformIp?: string;
   bodyDecoded?: boolean;
-  now?: () => Date;
 }
 
 /** POSTs `body` (sent as is when text or bytes, else as JSON) as a client at 203.0.113.7 would. */
@@ -499,7 +502,8 @@ describe("client timestamps", () => {
   });
 
   it("files the event under the server's day, not the client's", async () => {
-    await post(event({ timestamp: "2025-12-31T23:59:59Z" }), { now: () => new Date("2026-03-15T10:00:00Z") });
+    await use({}, { clock: { ...systemClock, now: () => Date.parse("2026-03-15T10:00:00Z") } });
+    await post(event({ timestamp: "2025-12-31T23:59:59Z" }));
     expect(await storedFiles()).toEqual(["telemetry/2026/03/15.ndjson"]);
     expect((await stored())[0]).toMatchObject({
       created_at: "2026-03-15T10:00:00.000Z",

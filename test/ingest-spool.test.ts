@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
 import { handleHealthRequest } from "../lib/http/health.ts";
 import { handleTelemetryRequest } from "../lib/http/ingest.ts";
@@ -104,7 +105,10 @@ describe("ingest with the spool", () => {
     await post(event(1));
     await post(event(2));
     const waiting = await (
-      await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime, () => Date.now() + 30_000)
+      await handleHealthRequest(new Request("http://localhost/api/v1/health"), {
+        ...runtime,
+        clock: { ...systemClock, now: () => Date.now() + 30_000 },
+      })
     ).json();
     expect(waiting.spool).toMatchObject({
       enabled: true,

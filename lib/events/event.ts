@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { issueSchema, type Issue } from "../issue.ts";
 
 export const DEFAULT_CLIENT_TYPE = "vector-inspector";
 
@@ -35,9 +36,6 @@ export type TelemetryEvent = z.output<typeof telemetryEventSchema>;
 /** Top-level keys the envelope defines; any other key is ignored and reported back. */
 export const ENVELOPE_KEYS: readonly string[] = Object.keys(telemetryEventSchema.shape);
 
-export const schemaViolationSchema = z.object({ path: z.string(), message: z.string() });
-export type SchemaViolation = z.output<typeof schemaViolationSchema>;
-
 /** One stored NDJSON line: what the server records, then the envelope. Key order is the line's column order. */
 export const storedEventSchema = z.object({
   event_id: z.uuid(),
@@ -52,7 +50,7 @@ export const storedEventSchema = z.object({
   client_type: z.string().min(1).max(64),
   metadata: z.record(z.string(), z.unknown()),
   schema_violations: z
-    .array(schemaViolationSchema)
+    .array(issueSchema)
     .optional()
     .describe("How a known event's metadata breaks its schema (lenient mode)"),
   redactions: z.number().int().positive().optional().describe("How many values scrubbing replaced"),
@@ -66,7 +64,7 @@ export interface ServerFields {
   ip: string | null;
   /** The metadata as stored (scrubbed); the event's own when not given. */
   metadata?: Record<string, unknown>;
-  violations?: SchemaViolation[];
+  violations?: Issue[];
   redactions?: number;
 }
 

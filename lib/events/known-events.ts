@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { SchemaViolation } from "./event.ts";
+import { issuesOf, type Issue } from "../issue.ts";
 
 /**
  * The metadata of the events the Vector Inspector client sends (its telemetry catalogue). Every
@@ -150,9 +150,9 @@ export function isKnownEvent(name: string): name is KnownEventName {
 }
 
 /** How an event's metadata breaks its known event's schema; [] for a valid or an unknown event. */
-export function metadataViolations(eventName: string, metadata: Record<string, unknown>): SchemaViolation[] {
+export function metadataViolations(eventName: string, metadata: Record<string, unknown>): Issue[] {
   if (!isKnownEvent(eventName)) return [];
   const result = knownEventMetadata[eventName].safeParse(metadata);
   if (result.success) return [];
-  return result.error.issues.map((issue) => ({ path: ["metadata", ...issue.path].join("."), message: issue.message }));
+  return issuesOf(result.error.issues, ["metadata"]);
 }

@@ -1,5 +1,6 @@
 import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
 import type { IngestConfig } from "../config.ts";
+import { issuesOf, type Issue } from "../issue.ts";
 import {
   DEFAULT_CLIENT_TYPE,
   ENVELOPE_KEYS,
@@ -16,11 +17,6 @@ import { scrubMetadata } from "./scrub.ts";
 export const MAX_EVENT_BYTES = 32 * 1024;
 /** Event ids made from an `Idempotency-Key` live in their own UUID namespace, so they never collide with others. */
 const IDEMPOTENCY_NAMESPACE = "c4ebc20c-6a1e-4f0e-96f2-a8db9cc2db78";
-
-export interface Issue {
-  path: string;
-  message: string;
-}
 
 export type Prepared =
   | { kind: "rejected"; issues: Issue[] }
@@ -59,18 +55,10 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   // event, one level above, likewise.
   const { metadata, ...envelope } = value as Record<string, unknown>;
   const shapeIssues = [
-    ...checkShape(envelope, { ...SHAPE_LIMITS, maxDepth: SHAPE_LIMITS.maxDepth + 1 }),
-    ...checkShape(metadata, SHAPE_LIMITS).map((issue) => ({ ...issue, path: ["metadata", ...issue.path] })),
+    ...issuesOf(checkShape(envelope, { ...SHAPE_LIMITS, maxDepth: SHAPE_LIMITS.maxDepth + 1 })),
+    ...issuesOf(checkShape(metadata, SHAPE_LIMITS), ["metadata"]),
   ];
-  if (shapeIssues.length > 0) {
-    return {
-      kind: "rejected",
-      issues: shapeIssues.map((issue) => ({
-        path: issue.path.length > 0 ? issue.path.join(".") : "body",
-        message: issue.message,
-      })),
-    };
-  }
+  if (shapeIssues.length > 0) return { kind: "rejected", issues: shapeIssues };
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > MAX_EVENT_BYTES) {
     return {
@@ -85,13 +73,7 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   }
   const parsed = telemetryEventSchema.safeParse(value);
   if (!parsed.success) {
-    return {
-      kind: "rejected",
-      issues: parsed.error.issues.map((issue) => ({
-        path: issue.path.length > 0 ? issue.path.join(".") : "body",
-        message: issue.message,
-      })),
-    };
+    return { kind: "rejected", issues: issuesOf(parsed.error.issues) };
   }
   const event = parsed.data;
   const violations = metadataViolations(event.event_name, event.metadata ?? {});

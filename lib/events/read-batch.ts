@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { describeIssues, issueSchema, issuesOf } from "../issue.ts";
 import { clientTimestampSchema } from "./event.ts";
+import { InputError } from "./input-error.ts";
 
 /** At most this many events in one request. */
 export const MAX_EVENTS_PER_REQUEST = 500;
@@ -27,34 +29,39 @@ export const modelExportSchema = z.object({
 
 export type BodyShape = "event" | "array" | "events_object" | "ndjson" | "export";
 
-/** One event of a body, by its position: the value to validate, or why it could not be read. */
-export type BatchItem =
-  { index: number; value: unknown } | { index: number; issues: { path: string; message: string }[] };
+/** An event of a body that was not taken, by its position in the body, and why. */
+export const rejectionSchema = z.object({ index: z.number().int().nonnegative(), issues: z.array(issueSchema) });
+export type Rejection = z.output<typeof rejectionSchema>;
 
-export type BatchRead =
-  | { ok: true; shape: BodyShape; items: BatchItem[] }
-  | { ok: false; status: 400 | 413 | 415; error: string; message: string; limit?: string };
+/** One event of a body, by its position: the value to validate, or why it could not be read. */
+export type BatchItem = { index: number; value: unknown } | Rejection;
+
+export interface Batch {
+  shape: BodyShape;
+  items: BatchItem[];
+}
 
 export function isSupportedMediaType(mediaType: string): boolean {
   return JSON_MEDIA_TYPES.has(mediaType) || NDJSON_MEDIA_TYPES.has(mediaType);
 }
 
 /**
- * The events of a request body: one event object, a JSON array of them, `{"events":[…]}`, NDJSON
+ * The events of a request body (throws InputError when it holds none that can be read): one event object, a JSON array of them, `{"events":[…]}`, NDJSON
  * (`application/x-ndjson`, one per line; a line that is not JSON is that event's rejection), or the
  * model-metadata export file, whose events become `model_registration` (their `event_type`) events.
  */
-export function readBatch(text: string, mediaType: string): BatchRead {
+export function readBatch(text: string, mediaType: string): Batch {
   const body = text.replace(/^\uFEFF/, "");
-  if (body.trim() === "")
-    return invalid("invalid_json", "The body is empty; send an event object, an array of events or NDJSON");
+  if (body.trim() === "") {
+    throw new InputError(400, "invalid_json", "The body is empty; send an event object, an array of events or NDJSON");
+  }
   if (NDJSON_MEDIA_TYPES.has(mediaType)) return counted("ndjson", ndjsonItems(body));
 
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch (error) {
-    return invalid("invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
+    throw new InputError(400, "invalid_json", `The body is not valid JSON: ${(error as Error).message}`);
   }
   if (Array.isArray(value))
     return counted(
@@ -62,13 +69,14 @@ export function readBatch(text: string, mediaType: string): BatchRead {
       value.map((item, index) => ({ index, value: item })),
     );
   // Not an object: refused as an event, with the reason among the event's issues.
-  if (typeof value !== "object" || value === null) return { ok: true, shape: "event", items: [{ index: 0, value }] };
+  if (typeof value !== "object" || value === null) return { shape: "event", items: [{ index: 0, value }] };
   if (Object.hasOwn(value, "export_version")) {
     const file = modelExportSchema.safeParse(value);
     if (!file.success) {
-      return invalid(
+      throw new InputError(
+        400,
         "invalid_export",
-        `The export file does not match its format: ${file.error.issues.map(describe).join("; ")}`,
+        `The export file does not match its format: ${describeIssues(issuesOf(file.error.issues))}`,
       );
     }
     return counted(
@@ -83,7 +91,7 @@ export function readBatch(text: string, mediaType: string): BatchRead {
       events.map((item, index) => ({ index, value: item })),
     );
   }
-  return { ok: true, shape: "event", items: [{ index: 0, value }] };
+  return { shape: "event", items: [{ index: 0, value }] };
 }
 
 function ndjsonItems(body: string): BatchItem[] {
@@ -104,18 +112,17 @@ function ndjsonItems(body: string): BatchItem[] {
   });
 }
 
-function counted(shape: BodyShape, items: BatchItem[]): BatchRead {
-  if (items.length === 0) return invalid("no_events", "The body holds no events");
+function counted(shape: BodyShape, items: BatchItem[]): Batch {
+  if (items.length === 0) throw new InputError(400, "no_events", "The body holds no events");
   if (items.length > MAX_EVENTS_PER_REQUEST) {
-    return {
-      ok: false,
-      status: 413,
-      error: "too_many_events",
-      limit: "events_per_request",
-      message: `The body holds ${items.length} events; the limit is ${MAX_EVENTS_PER_REQUEST} per request`,
-    };
+    throw new InputError(
+      413,
+      "too_many_events",
+      `The body holds ${items.length} events; the limit is ${MAX_EVENTS_PER_REQUEST} per request`,
+      { limit: "events_per_request" },
+    );
   }
-  return { ok: true, shape, items };
+  return { shape, items };
 }
 
 /** An export event as the envelope it stands for: its fields become the metadata, as in a `model_registration` event. */
@@ -131,12 +138,4 @@ function fromExport(
     ...(clientTimestampSchema.safeParse(event.timestamp).success ? { timestamp: event.timestamp } : {}),
     metadata: fields,
   };
-}
-
-function invalid(error: string, message: string): BatchRead {
-  return { ok: false, status: 400, error, message };
-}
-
-function describe(issue: z.core.$ZodIssue): string {
-  return `${issue.path.length > 0 ? issue.path.join(".") : "body"} ${issue.message}`;
 }

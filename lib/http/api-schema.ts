@@ -1,15 +1,14 @@
 import { z } from "zod";
+import { issueSchema } from "../issue.ts";
 import { CORS_ALLOWED_HEADERS } from "./cors.ts";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
 import { storedEventSchema, telemetryEventSchema } from "../events/event.ts";
 import { knownEventMetadata } from "../events/known-events.ts";
 import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
-import { MAX_EVENTS_PER_REQUEST, modelExportSchema } from "../events/read-batch.ts";
+import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
 
 /** Where the documents are served; also their `$id`s. */
 export const SCHEMA_PATH = "/api/v1/schema";
-
-const issueSchema = z.object({ path: z.string(), message: z.string() });
 
 /** A known event: its name, and its metadata's schema (lenient mode stores violations, strict mode rejects them). */
 const knownEventSchemas = Object.entries(knownEventMetadata).map(([name, metadata]) =>
@@ -43,13 +42,26 @@ export const requestBodySchema = z
     description: `One event, an array of events, {"events":[…]}, or a model-metadata export file. At most ${MAX_EVENTS_PER_REQUEST} events and ${MAX_WIRE_BYTES} bytes on the wire (${MAX_DECODED_BYTES} decompressed) per request, ${MAX_EVENT_BYTES} bytes per event.`,
   });
 
+/** What a 201 says: how many events were taken, and why the others were not. */
 export const successAnswerSchema = z.object({
   status: z.literal("success"),
-  accepted: z.number().int().nonnegative(),
-  duplicates: z.number().int().positive().optional(),
-  rejected: z.array(z.object({ index: z.number().int().nonnegative(), issues: z.array(issueSchema) })),
-  event_id: z.uuid().optional(),
-  ignored_fields: z.array(z.string()).optional(),
+  accepted: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("Events taken: stored, already stored (a replayed event_id), or of a dropped client type"),
+  duplicates: z
+    .number()
+    .int()
+    .positive()
+    .describe("Events taken that were already stored or sent twice in this request")
+    .optional(),
+  rejected: z.array(rejectionSchema).describe("Events not taken, by their index in the body, and why"),
+  event_id: z.uuid().describe("For a single-event body: the stored event's id").optional(),
+  ignored_fields: z
+    .array(z.string())
+    .describe("For a single-event body: top-level keys the envelope does not define, which were not stored")
+    .optional(),
 });
 
 export const errorAnswerSchema = z.looseObject({

@@ -1,4 +1,5 @@
 import type { Transform } from "node:stream";
+import { InputError } from "../events/input-error.ts";
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from "node:zlib";
 
 export const MAX_WIRE_BYTES = 1024 * 1024;
@@ -28,33 +29,39 @@ export interface BodyLimits {
 }
 export type BodyLimitName = "wire_bytes" | "decoded_bytes";
 
-/** The body is over one of the limits (answer 413). */
-export class BodyTooLargeError extends Error {
+/** The body is over one of the limits. */
+export class BodyTooLargeError extends InputError {
   override name = "BodyTooLargeError";
   constructor(
     readonly limit: BodyLimitName,
     readonly maxBytes: number,
   ) {
     super(
+      413,
+      "payload_too_large",
       `Request body is over the limit of ${maxBytes} bytes ${limit === "wire_bytes" ? "as sent" : "once decompressed"}`,
+      { limit, max_bytes: maxBytes },
     );
   }
 }
 
-/** The Content-Encoding is not one this service decodes (answer 415). */
-export class UnsupportedEncodingError extends Error {
+/** The Content-Encoding is not one this service decodes. */
+export class UnsupportedEncodingError extends InputError {
   override name = "UnsupportedEncodingError";
   constructor(
     readonly encoding: string,
     message = `Content-Encoding "${encoding}" is not supported; use ${SUPPORTED.join(", ")}`,
   ) {
-    super(message);
+    super(415, "unsupported_encoding", message);
   }
 }
 
-/** The compressed data is corrupt or cut short (answer 400). */
-export class MalformedBodyError extends Error {
+/** The compressed data is corrupt or cut short. */
+export class MalformedBodyError extends InputError {
   override name = "MalformedBodyError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(400, "malformed_body", message, {}, options);
+  }
 }
 
 /**

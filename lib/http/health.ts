@@ -8,11 +8,7 @@ import type { Runtime } from "../runtime.ts";
  * how old the oldest is, how the last flush went, and how many events of dropped client types were
  * answered and not stored. 503 when there is no store.
  */
-export async function handleHealthRequest(
-  request: Request,
-  runtime: Runtime,
-  now: () => number = Date.now,
-): Promise<Response> {
+export async function handleHealthRequest(request: Request, runtime: Runtime): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
   if (!runtime.ok) {
     return errorResponse(503, { error: "storage_not_configured", message: runtime.error.message });
@@ -21,7 +17,7 @@ export async function handleHealthRequest(
   if (!runtime.spool) return jsonResponse(200, { ...body, spool: { enabled: false } });
   try {
     const [depth, state] = await Promise.all([runtime.spool.spool.depth(), runtime.spool.lease.read()]);
-    const at = now();
+    const at = runtime.clock.now();
     return jsonResponse(200, {
       ...body,
       spool: {

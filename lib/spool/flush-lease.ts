@@ -3,6 +3,8 @@ import type { BlobStore } from "./blob-store.ts";
 import type { Clock } from "../clock.ts";
 
 const LEASE_KEY = "flusher/lease";
+/** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
+export const LEASE_TTL_MS = 30_000;
 
 export interface LastFlush {
   at: string;

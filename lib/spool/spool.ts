@@ -3,6 +3,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "../events/event.ts";
+import { issuesOf } from "../issue.ts";
 import { log } from "../log.ts";
 
 const PENDING_PREFIX = "pending/";
@@ -105,7 +106,7 @@ export class Spool {
       await this.blobs.delete(key);
       log("error", "spool_entry_quarantined", {
         key,
-        issues: record.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+        issues: issuesOf(record.error.issues.slice(0, 5)),
       });
       return spoolRecordSchema.parse({});
     });

@@ -44,16 +44,14 @@ export function latestPart(entries: Iterable<{ name: string }>, day: string): { 
   return latest;
 }
 
-export function groupByPartition(
-  events: readonly StoredEvent[],
-  prefix: string,
-): Map<string, { partition: DayPartition; events: StoredEvent[] }> {
-  const groups = new Map<string, { partition: DayPartition; events: StoredEvent[] }>();
-  for (const event of events) {
-    const partition = partitionOf(event.created_at, prefix);
-    const group = groups.get(partition.day) ?? { partition, events: [] };
-    group.events.push(event);
-    groups.set(partition.day, group);
+/** Items by the UTC day of their `created_at`, oldest day first, each day's in their order. */
+export function groupByDay<T>(items: Iterable<T>, createdAt: (item: T) => string): T[][] {
+  const days = new Map<string, T[]>();
+  for (const item of items) {
+    const day = createdAt(item).slice(0, 10);
+    const group = days.get(day);
+    if (group) group.push(item);
+    else days.set(day, [item]);
   }
-  return groups;
+  return [...days.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
 }

@@ -1,5 +1,5 @@
 import type { StoredEvent } from "../events/event.ts";
-import { groupByPartition } from "./partition.ts";
+import { groupByDay } from "./partition.ts";
 
 /** Seconds a client is told to wait after a failure that says nothing more precise. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -61,7 +61,7 @@ export async function appendEvents(
   events: readonly StoredEvent[],
   options: CommitOptions,
 ): Promise<void> {
-  for (const { events: dayEvents } of groupByPartition(events, "").values()) {
+  for (const dayEvents of groupByDay(events, (event) => event.created_at)) {
     let batches = dayEvents.map((event) => [event]);
     while (batches.length > 0) batches = batches.slice((await store.commit(batches, options)).batches);
   }

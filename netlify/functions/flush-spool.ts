@@ -1,6 +1,7 @@
 import type { Config, Context } from "@netlify/functions";
 import { jsonResponse } from "../../lib/http/responses.ts";
-import { loadRuntime, SCHEDULED_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
+import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
+import { SCHEDULED_FLUSH_BUDGET_MS } from "../../lib/spool/flusher.ts";
 
 let runtime: Runtime | undefined;
 

@@ -2,7 +2,8 @@ import type { Context } from "@netlify/functions";
 import { callFlush } from "../../lib/platform/call-flush.ts";
 import { hasSecret, unauthorized } from "../../lib/http/check-secret.ts";
 import { jsonResponse, methodNotAllowed } from "../../lib/http/responses.ts";
-import { loadRuntime, WOKEN_FLUSH_BUDGET_MS, type Runtime } from "../../lib/runtime.ts";
+import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
+import { WOKEN_FLUSH_BUDGET_MS } from "../../lib/spool/flusher.ts";
 
 let runtime: Runtime | undefined;
 

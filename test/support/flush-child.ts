@@ -5,7 +5,7 @@
 import { getStore } from "@netlify/blobs";
 import { systemClock } from "../../lib/clock.ts";
 import { FlushLease } from "../../lib/spool/flush-lease.ts";
-import { flushSpool } from "../../lib/spool/flusher.ts";
+import { Flusher } from "../../lib/spool/flusher.ts";
 import { GitHubStore } from "../../lib/storage/github-store.ts";
 import { SPOOL_STORE_NAME } from "../../lib/platform/blobs.ts";
 import { Spool } from "../../lib/spool/spool.ts";
@@ -37,14 +37,11 @@ const store = new GitHubStore(
   1024 * 1024,
   { waitOnRateLimit: false },
 );
-await flushSpool(
-  {
-    blobs,
-    spool: new Spool(blobs, systemClock),
-    lease: new FlushLease(blobs, systemClock, config.leaseTtlMs),
-    store,
-    clock: systemClock,
-    limits: { perMinute: 60, perHour: 400 },
-  },
-  10_000,
-);
+await new Flusher({
+  blobs,
+  spool: new Spool(blobs, systemClock),
+  lease: new FlushLease(blobs, systemClock, config.leaseTtlMs),
+  store,
+  clock: systemClock,
+  limits: { perMinute: 60, perHour: 400 },
+}).run(10_000);

@@ -1,0 +1,219 @@
+import type { Clock } from "../clock.ts";
+import type { WriteLimits } from "../config.ts";
+import type { StoredEvent } from "../events/event.ts";
+import { messageOf } from "../log.ts";
+import { groupByDay } from "../storage/partition.ts";
+import { StoreUnavailableError, type CommitResult, type EventStore } from "../storage/store.ts";
+import { LeaseLostError, type FlushLease, type FlushState, type LastFlush } from "./flush-lease.ts";
+import type { BlobStore } from "./blob-store.ts";
+import { SeenIds } from "./seen-ids.ts";
+import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
+import { WritePacer } from "./write-pacer.ts";
+
+/**
+ * A run stops reading the spool this long before its deadline, so that the commit (GitHub's
+ * listing and file read, the write, up to a few MB each way) and its clean-up fit.
+ */
+export const WRITE_BUDGET_MS = 3000;
+/** The last moment a write may start, before the run's deadline. */
+const LAST_WRITE_START_MS = 1000;
+/** Entries one round reads at most: a thousand events per commit, and a round short enough for a woken flush's budget. */
+const MAX_ENTRIES_PER_ROUND = 1000;
+/**
+ * The budget says when a run stops starting work; a commit under way may finish this much later.
+ * Cutting it short would waste the write (GitHub counts it) and, with a file near its cap, fail
+ * the same way on every run.
+ */
+const COMMIT_GRACE_MS = 2000;
+/** Entries read between two looks at the clock. */
+const READ_CHUNK = 100;
+
+export interface FlushDeps {
+  /** The store the spool lives in, where the flusher also keeps the client-given ids it stored. */
+  blobs: BlobStore;
+  spool: Spool;
+  lease: FlushLease;
+  store: EventStore;
+  clock: Clock;
+  limits: WriteLimits;
+}
+
+/**
+ * How a run ended: `idle` (the spool is empty), `busy` (another flusher holds the lease), `paced`
+ * (the next write's turn is after this run's budget), `blocked` (GitHub's rate limit is in force),
+ * `lost` (the lease was taken over), `failed` (GitHub or Blobs refused; the events wait for the next run).
+ */
+export type FlushOutcome = "idle" | "busy" | "paced" | "blocked" | "lost" | "failed";
+
+/**
+ * One flusher's run while it holds the lease: rounds of reading the oldest entries and committing
+ * them day by day, until the spool is empty, the budget or the pace stops it, or a write fails.
+ * It keeps the run's figures across the rounds (a run may take the lease more than once).
+ */
+export class FlushRun {
+  private events = 0;
+  private commits = 0;
+  private bytes = 0;
+  private readonly files = new Set<string>();
+  private error: string | null = null;
+  /** Entries read in an earlier round of this run and not yet stored, by key. */
+  private readonly cache = new Map<string, SpoolRecord>();
+  private readonly seen: SeenIds;
+  /** The oldest entries as last listed, less what this run has stored: a run lists again once it has worked through them. */
+  private queue: SpoolEntry[] = [];
+  /** The shared state as this run has changed it, saved with every renewal of the lease. */
+  private state!: FlushState;
+  private pacer!: WritePacer;
+
+  constructor(
+    private readonly deps: FlushDeps,
+    readonly deadline: number,
+  ) {
+    this.seen = new SeenIds(deps.blobs, deps.clock);
+  }
+
+  /** Works from the state the lease guards; how it ended, and the state to save. */
+  async rounds(initial: FlushState): Promise<{ outcome: FlushOutcome; state: FlushState }> {
+    this.state = initial;
+    this.pacer = new WritePacer(initial.writes, this.deps.limits, this.deps.clock);
+    try {
+      for (;;) {
+        const stop = await this.stopBeforeRound();
+        if (stop) return { outcome: stop, state: { ...this.state, resume_at: this.resumeAt() } };
+        for (const day of await this.nextDays()) await this.commitDay(day);
+      }
+    } catch (error) {
+      return this.stoppedBy(error);
+    }
+  }
+
+  summary(started: number, outcome: FlushOutcome): LastFlush {
+    const now = this.deps.clock.now();
+    return {
+      at: new Date(now).toISOString(),
+      events: this.events,
+      commits: this.commits,
+      files: this.files.size,
+      bytes: this.bytes,
+      duration_ms: now - started,
+      error: outcome === "busy" ? null : this.error,
+    };
+  }
+
+  private resumeAt(): number {
+    return Math.max(this.state.blocked_until, this.pacer.nextAt());
+  }
+
+  /** Why no round can start now, if none can; an empty spool is found by the round itself. */
+  private async stopBeforeRound(): Promise<FlushOutcome | undefined> {
+    const now = this.deps.clock.now();
+    if (this.state.blocked_until > now) return "blocked";
+    // No write possible in this run: reading the spool and GitHub now would be wasted.
+    if (now > this.deadline - WRITE_BUDGET_MS || this.resumeAt() > this.deadline - LAST_WRITE_START_MS) {
+      return (await this.deps.spool.oldest(1)).length > 0 ? "paced" : "idle";
+    }
+    if (this.queue.length === 0) this.queue = await this.deps.spool.oldest(MAX_ENTRIES_PER_ROUND);
+    return this.queue.length === 0 ? "idle" : undefined;
+  }
+
+  /** The round's entries, read, by the day their events belong to, oldest day first. */
+  private async nextDays(): Promise<SpoolEntry[][]> {
+    const loaded = await this.load(this.queue.slice(0, MAX_ENTRIES_PER_ROUND));
+    return groupByDay(loaded, (entry) => this.cache.get(entry.key)?.events[0]?.created_at ?? "");
+  }
+
+  /** One commit per file; a day with more than its newest part can take goes on into the next part. */
+  private async commitDay(day: readonly SpoolEntry[]): Promise<void> {
+    let waiting = day;
+    while (waiting.length > 0) {
+      const batches = await Promise.all(waiting.map((entry) => this.unseen(this.cache.get(entry.key)!)));
+      const result = await this.deps.store.commit(batches, {
+        deadline: this.deadline + COMMIT_GRACE_MS,
+        beforeWrite: () => this.pacer.wait(this.deadline - LAST_WRITE_START_MS),
+      });
+      await this.settle(waiting.slice(0, result.batches), result);
+      waiting = waiting.slice(result.batches);
+    }
+  }
+
+  /**
+   * Counts a landed commit and clears its entries. They are deleted only now that the commit
+   * landed, and before the next commit: a flusher that dies before this leaves the entries for its
+   * successor, whose first read is the file just written, where it finds their events and skips them.
+   */
+  private async settle(stored: readonly SpoolEntry[], result: CommitResult): Promise<void> {
+    if (result.path) {
+      this.commits += 1;
+      this.files.add(result.path);
+    }
+    this.events += result.events;
+    this.bytes += result.bytes;
+    const records = stored.map((entry) => this.cache.get(entry.key)!);
+    await this.seen.remember(records.flatMap((record) => record.client_ids));
+    this.state = {
+      ...this.state,
+      writes: this.pacer.writes(),
+      dropped: addCounts(
+        this.state.dropped,
+        records.map((record) => record.dropped),
+      ),
+    };
+    await this.deps.spool.remove(stored);
+    const done = new Set(stored.map((entry) => entry.key));
+    for (const key of done) this.cache.delete(key);
+    this.queue = this.queue.filter((entry) => !done.has(entry.key));
+    await this.deps.lease.renew(this.state);
+  }
+
+  /** How an error ends the run: out of budget is not a failure (the next run goes on); a rate limit blocks every flusher. */
+  private stoppedBy(error: unknown): { outcome: FlushOutcome; state: FlushState } {
+    const state = { ...this.state, writes: this.pacer.writes(), resume_at: this.pacer.nextAt() };
+    if (error instanceof LeaseLostError) {
+      this.error = error.message;
+      return { outcome: "lost", state };
+    }
+    if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "out_of_time")) {
+      return { outcome: "paced", state };
+    }
+    this.error = messageOf(error);
+    if (error instanceof StoreUnavailableError && error.reason === "rate_limited") {
+      const blockedUntil = this.deps.clock.now() + error.retryAfterSeconds * 1000;
+      return {
+        outcome: "blocked",
+        state: { ...state, blocked_until: blockedUntil, resume_at: Math.max(state.resume_at, blockedUntil) },
+      };
+    }
+    return { outcome: "failed", state };
+  }
+
+  /** An entry's events less those whose client-given id was stored before (sent again, maybe a day ago, or in this run). */
+  private async unseen(record: SpoolRecord): Promise<StoredEvent[]> {
+    const before = await this.seen.seen(record.client_ids);
+    return before.size === 0 ? record.events : record.events.filter((event) => !before.has(event.event_id));
+  }
+
+  /**
+   * Reads the entries not read yet, a chunk at a time, while the run has time to spare for its
+   * commit (at least one chunk, so that a run always makes progress); returns those it has.
+   */
+  private async load(entries: readonly SpoolEntry[]): Promise<SpoolEntry[]> {
+    const { spool, clock } = this.deps;
+    const unread = entries.filter((entry) => !this.cache.has(entry.key));
+    for (let start = 0; start < unread.length; start += READ_CHUNK) {
+      if (start > 0 && clock.now() > this.deadline - WRITE_BUDGET_MS) break;
+      const chunk = unread.slice(start, start + READ_CHUNK);
+      const records = await spool.read(chunk);
+      chunk.forEach((entry, index) => this.cache.set(entry.key, records[index]!));
+    }
+    return entries.filter((entry) => this.cache.has(entry.key));
+  }
+}
+
+function addCounts(
+  total: Readonly<Record<string, number>>,
+  counts: readonly Readonly<Record<string, number>>[],
+): Record<string, number> {
+  const sum = new Map(Object.entries(total));
+  for (const count of counts) for (const [name, n] of Object.entries(count)) sum.set(name, (sum.get(name) ?? 0) + n);
+  return Object.fromEntries(sum);
+}

@@ -4,9 +4,7 @@ import type { GitHubConfig } from "../config.ts";
 import type { StoredEvent } from "../events/event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log, messageOf } from "../log.ts";
-import { appendLines } from "./ndjson.ts";
-import { latestPart, partitionOf, partPath } from "./partition.ts";
-import { planAppend } from "./plan-append.ts";
+import { appendToDay, type DayFiles } from "./append-to-day.ts";
 import {
   DEFAULT_RETRY_AFTER_SECONDS,
   StoreUnavailableError,
@@ -61,33 +59,17 @@ export class GitHubStore implements EventStore {
     };
   }
 
-  async commit(
-    batches: readonly (readonly StoredEvent[])[],
-    { deadline, beforeWrite }: CommitOptions,
-  ): Promise<CommitResult> {
-    const first = batches.find((batch) => batch.length > 0)?.[0];
-    if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
-    const partition = partitionOf(first.created_at, this.prefix);
+  async commit(batches: readonly (readonly StoredEvent[])[], options: CommitOptions): Promise<CommitResult> {
+    const { deadline } = options;
     let failures = 0;
     for (;;) {
       try {
-        const latest = latestPart(await this.listFolder(partition.dir, deadline), partition.day);
-        const file = latest ? await this.readFile(partPath(partition, latest.part), deadline) : undefined;
-        const plan = planAppend(
-          latest && file ? { part: latest.part, text: file.text } : undefined,
+        return await appendToDay(
+          this.files(deadline),
           batches,
-          this.maxFileBytes,
+          { prefix: this.prefix, maxFileBytes: this.maxFileBytes },
+          options,
         );
-        const count = plan.lines.length;
-        if (count === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
-        await beforeWrite?.();
-        const path = partPath(partition, plan.part);
-        const text = appendLines(plan.base, plan.lines);
-        await this.writeFile(path, text, plan.part === latest?.part ? file?.sha : undefined, {
-          message: `Append ${count} telemetry event${count === 1 ? "" : "s"} for ${partition.day}`,
-          deadline,
-        });
-        return { batches: plan.taken, events: count, path, bytes: Buffer.byteLength(text) };
       } catch (error) {
         this.giveUpUnlessRetryable(error);
         const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** failures);
@@ -109,14 +91,29 @@ export class GitHubStore implements EventStore {
     }
   }
 
-  private async listFolder(dir: string, deadline: number): Promise<{ name: string }[]> {
+  /** The repository's files as appendToDay uses them, every call within `deadline`. */
+  private files(deadline: number): DayFiles {
+    return {
+      list: (dir) => this.listFolder(dir, deadline),
+      read: async (path) => {
+        const file = await this.readFile(path, deadline);
+        return file && { text: file.text, version: file.sha };
+      },
+      write: async (path, { text, version, message }) => {
+        await this.writeFile(path, text, version, { message, deadline });
+        return Buffer.byteLength(text);
+      },
+    };
+  }
+
+  private async listFolder(dir: string, deadline: number): Promise<string[]> {
     try {
       const { data } = await this.client.rest.repos.getContent({
         ...this.repoRef(),
         path: dir,
         request: this.callOptions(deadline),
       });
-      return Array.isArray(data) ? data.filter((entry) => entry.type === "file") : [];
+      return Array.isArray(data) ? data.filter((entry) => entry.type === "file").map((entry) => entry.name) : [];
     } catch (error) {
       // A missing folder and an empty repository (no commit yet) both answer 404: nothing written yet.
       if (statusOf(error) === 404) return [];

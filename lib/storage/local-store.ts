@@ -1,9 +1,7 @@
 import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { StoredEvent } from "../events/event.ts";
-import { latestPart, partitionOf, partPath } from "./partition.ts";
-import { planAppend } from "./plan-append.ts";
-import { appendLines } from "./ndjson.ts";
+import { appendToDay, type DayFiles } from "./append-to-day.ts";
 import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "./store.ts";
 
 /**
@@ -11,6 +9,21 @@ import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "
  * Each commit is one `appendFile` (O_APPEND), so concurrent writers never interleave inside a line.
  */
 export class LocalStore implements EventStore {
+  private readonly files: DayFiles = {
+    list: async (dir) => readdir(join(this.dir, dir)).catch(orWhenMissing([])),
+    read: async (path) =>
+      readFile(join(this.dir, path), "utf8")
+        .then((text) => ({ text }))
+        .catch(orWhenMissing(undefined)),
+    write: async (path, { base, text }) => {
+      const file = join(this.dir, path);
+      await mkdir(dirname(file), { recursive: true });
+      const chunk = text.slice(base.length);
+      await appendFile(file, chunk);
+      return Buffer.byteLength(chunk);
+    },
+  };
+
   constructor(
     private readonly dir: string,
     private readonly prefix: string,
@@ -21,27 +34,15 @@ export class LocalStore implements EventStore {
     return { storage: "local", dir: this.dir, prefix: this.prefix, max_file_bytes: this.maxFileBytes };
   }
 
-  async commit(batches: readonly (readonly StoredEvent[])[], { beforeWrite }: CommitOptions): Promise<CommitResult> {
-    const first = batches.find((batch) => batch.length > 0)?.[0];
-    if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
-    const partition = partitionOf(first.created_at, this.prefix);
-    const folder = join(this.dir, partition.dir);
-    await mkdir(folder, { recursive: true });
-    const latest = latestPart(
-      (await readdir(folder)).map((name) => ({ name })),
-      partition.day,
-    );
-    const text = latest ? await readFile(join(this.dir, partPath(partition, latest.part)), "utf8") : undefined;
-    const plan = planAppend(
-      latest && text !== undefined ? { part: latest.part, text } : undefined,
-      batches,
-      this.maxFileBytes,
-    );
-    if (plan.lines.length === 0) return { batches: plan.taken, events: 0, path: undefined, bytes: 0 };
-    await beforeWrite?.();
-    const path = partPath(partition, plan.part);
-    const chunk = appendLines(plan.base, plan.lines).slice(plan.base.length);
-    await appendFile(join(this.dir, path), chunk);
-    return { batches: plan.taken, events: plan.lines.length, path, bytes: Buffer.byteLength(chunk) };
+  commit(batches: readonly (readonly StoredEvent[])[], options: CommitOptions): Promise<CommitResult> {
+    return appendToDay(this.files, batches, { prefix: this.prefix, maxFileBytes: this.maxFileBytes }, options);
   }
+}
+
+/** A missing file or folder reads as `fallback`; any other failure stands. */
+function orWhenMissing<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
+    throw error;
+  };
 }

@@ -30,13 +30,13 @@ export function partPath(partition: DayPartition, part: number): string {
   return `${partition.dir}/${partFileName(partition.day, part)}`;
 }
 
-/** The number of the day's newest part among a folder's entries, if any. */
-export function latestPart(entries: Iterable<{ name: string }>, day: string): { part: number } | undefined {
+/** The number of the day's newest part among a folder's file names, if any. */
+export function latestPart(names: Iterable<string>, day: string): { part: number } | undefined {
   const dd = day.slice(8, 10);
   const pattern = new RegExp(`^${dd}(?:\\.part-(\\d{${PART_DIGITS},}))?\\${EXTENSION}$`);
   let latest: { part: number } | undefined;
-  for (const entry of entries) {
-    const match = pattern.exec(entry.name);
+  for (const name of names) {
+    const match = pattern.exec(name);
     if (!match) continue;
     const part = match[1] ? Number(match[1]) : 1;
     if (!latest || part > latest.part) latest = { part };

@@ -7,7 +7,7 @@ import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event
 import { GitHubStore } from "../lib/github-store.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
 import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/store.ts";
-import { FakeGitHub, githubHandlers } from "./support/fake-github.ts";
+import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 
 const API = "https://api.github.com";
 const TOKEN = "test-token-do-not-leak";

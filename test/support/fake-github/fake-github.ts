@@ -5,10 +5,20 @@
  * commits to one branch conflict. Use it as msw handlers (`githubHandlers`) or as a loopback HTTP server
  * (`serveFakeGitHub`) that another process reaches through a base URL.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { http, type RequestHandler } from "msw";
+import {
+  commitSha,
+  directoryEntries,
+  gitObjectSha,
+  treeSha,
+  type CommitDetails,
+  type Entry,
+  type Person,
+  type StoredFile,
+} from "./git-objects.ts";
 
 const DEFAULT_API_URL = "https://api.github.com";
 const DEFAULT_OWNER = "acme";
@@ -32,8 +42,6 @@ const RAW_CONTENT_MAX_BYTES = 100 * 1024 * 1024;
 const BASE64_LINE_LENGTH = 60;
 /** Git's all-zero id, which GitHub reports as the expected head of a branch that does not exist yet. */
 const NULL_SHA = "0".repeat(40);
-const FILE_MODE = "100644";
-const TREE_MODE = "40000";
 /** Who commits when a write names no committer: the token's owner. */
 const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.github.com" };
 
@@ -100,19 +108,9 @@ export interface RequestRecord {
   status: number;
 }
 
-interface StoredFile {
-  bytes: Uint8Array<ArrayBuffer>;
-  sha: string;
-}
-
 interface Branch {
   head: string;
   files: Map<string, StoredFile>;
-}
-
-interface Person {
-  name: string;
-  email: string;
 }
 
 interface Answer {
@@ -187,7 +185,7 @@ export class FakeGitHub {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
       this.branches.set(this.defaultBranch, {
-        head: this.commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit"),
+        head: commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit", new Date(this.now())),
         files,
       });
     }
@@ -420,28 +418,10 @@ export class FakeGitHub {
     const tree = treeSha(files);
     const parentSha = parent && parent.head !== NULL_SHA ? parent.head : undefined;
     const date = new Date(this.now());
-    const sha = this.commitSha(tree, parentSha, committer, message, date);
+    const sha = commitSha(tree, parentSha, committer, message, date);
     this.branches.set(branchName, { head: sha, files });
     this.commits.push({ sha, message, path, branch: branchName });
     return { sha, tree, parent: parentSha, message, committer, date, blobSha };
-  }
-
-  /** The id git gives a commit object, so that commit shas look and behave like GitHub's. */
-  private commitSha(
-    tree: string,
-    parent: string | undefined,
-    who: Person,
-    message: string,
-    date = new Date(this.now()),
-  ): string {
-    const signature = `${who.name} <${who.email}> ${Math.floor(date.getTime() / 1000)} +0000`;
-    const lines = [
-      `tree ${tree}`,
-      ...(parent ? [`parent ${parent}`] : []),
-      `author ${signature}`,
-      `committer ${signature}`,
-    ];
-    return gitObjectSha("commit", new TextEncoder().encode(`${lines.join("\n")}\n\n${message}\n`));
   }
 
   private async latency(): Promise<void> {
@@ -497,23 +477,6 @@ async function relay(fake: FakeGitHub, incoming: IncomingMessage, outgoing: Serv
   const response = await fake.handle(request);
   outgoing.writeHead(response.status, Object.fromEntries(response.headers));
   outgoing.end(Buffer.from(await response.arrayBuffer()));
-}
-
-interface CommitDetails {
-  sha: string;
-  tree: string;
-  parent: string | undefined;
-  message: string;
-  committer: Person;
-  date: Date;
-  blobSha: string;
-}
-
-interface Entry {
-  type: "file" | "dir";
-  path: string;
-  sha: string;
-  size: number;
 }
 
 function fixed(answer: Answer): Settle {
@@ -674,53 +637,6 @@ function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unkno
       : [],
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
-}
-
-/** The files and (implicit) folders directly inside `dir`, in git's tree order. */
-function directoryEntries(files: Map<string, StoredFile>, dir: string): Entry[] {
-  const prefix = dir === "" ? "" : `${dir}/`;
-  const children = new Map<string, Entry>();
-  for (const [path, file] of files) {
-    if (!path.startsWith(prefix)) continue;
-    const rest = path.slice(prefix.length);
-    const slash = rest.indexOf("/");
-    if (slash === -1) {
-      children.set(rest, { type: "file", path, sha: file.sha, size: file.bytes.byteLength });
-    } else {
-      const childPath = prefix + rest.slice(0, slash);
-      if (!children.has(rest.slice(0, slash)))
-        children.set(rest.slice(0, slash), { type: "dir", path: childPath, sha: treeSha(files, childPath), size: 0 });
-    }
-  }
-  return [...children.entries()]
-    .sort(([a, left], [b, right]) => gitTreeOrder(a, left, b, right))
-    .map(([, entry]) => entry);
-}
-
-/** Git sorts tree entries bytewise, comparing a folder's name as if it ended in "/". */
-function gitTreeOrder(a: string, left: Entry, b: string, right: Entry): number {
-  return Buffer.compare(
-    Buffer.from(left.type === "dir" ? `${a}/` : a),
-    Buffer.from(right.type === "dir" ? `${b}/` : b),
-  );
-}
-
-/** The git tree id of `dir`, so that folder shas and commit trees are what git would compute. */
-function treeSha(files: Map<string, StoredFile>, dir = ""): string {
-  const parts = directoryEntries(files, dir).map((entry) =>
-    Buffer.concat([
-      Buffer.from(
-        `${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`,
-      ),
-      Buffer.from(entry.sha, "hex"),
-    ]),
-  );
-  return gitObjectSha("tree", Buffer.concat(parts));
-}
-
-/** Git's object id: sha1 of "{type} {byteLength}\0" followed by the bytes; for a file, its blob sha. */
-function gitObjectSha(type: "blob" | "tree" | "commit", bytes: Uint8Array): string {
-  return createHash("sha1").update(`${type} ${bytes.byteLength}\0`).update(bytes).digest("hex");
 }
 
 function contentsTarget(apiPath: string): RepoPath | undefined {

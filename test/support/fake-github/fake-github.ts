@@ -33,6 +33,7 @@ import {
   type Answer,
   type Roots,
 } from "./answers.ts";
+import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
 const DEFAULT_API_URL = "https://api.github.com";
 const DEFAULT_OWNER = "acme";
@@ -462,31 +463,6 @@ function fixed(answer: Answer): Settle {
   return () => answer;
 }
 
-/** The message GitHub gives for the first problem of a PUT body, or undefined when it is valid. */
-function putValidationError(body: Record<string, unknown>): string | undefined {
-  const missing = ["content", "message"].filter((key) => body[key] === undefined);
-  if (missing.length === 1) return `Invalid request.\n\n"${missing[0]}" wasn't supplied.`;
-  if (missing.length > 1) return `Invalid request.\n\n${missing.map((key) => `"${key}"`).join(", ")} weren't supplied.`;
-  for (const key of ["content", "message", "sha", "branch"]) {
-    if (key in body && typeof body[key] !== "string")
-      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(body[key])} is not a string.`;
-  }
-  for (const key of ["committer", "author"]) {
-    const person = body[key];
-    if (person === undefined) continue;
-    if (!isRecord(person))
-      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(person)} is not an object.`;
-    const absent = ["name", "email"].find((field) => typeof person[field] !== "string");
-    if (absent) return `Invalid request.\n\n"${absent}" wasn't supplied.`;
-  }
-  return undefined;
-}
-
-/** How GitHub's (Ruby) validator prints a JSON value in its messages. */
-function rubyInspect(value: unknown): string {
-  return value === null ? "nil" : JSON.stringify(value);
-}
-
 function contentsTarget(apiPath: string): RepoPath | undefined {
   const match = CONTENTS_ROUTE.exec(apiPath);
   if (!match) return undefined;
@@ -513,12 +489,4 @@ function safeDecode(text: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isPerson(value: unknown): value is Person {
-  return isRecord(value) && typeof value.name === "string" && typeof value.email === "string";
 }

@@ -5,9 +5,21 @@
  * commits to one branch conflict. Use it as msw handlers (`githubHandlers`) or as a loopback HTTP server
  * (`serveFakeGitHub`) that another process reaches through a base URL.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { http, type RequestHandler } from "msw";
+import {
+  commitAnswer,
+  contentEntry,
+  DOCS,
+  fileAnswer,
+  githubError,
+  injectedFailure,
+  json,
+  newRequestId,
+  primaryLimitError,
+  secondaryLimitError,
+  toResponse,
+  type Answer,
+  type Roots,
+} from "./answers.ts";
 import {
   commitSha,
   directoryEntries,
@@ -17,25 +29,9 @@ import {
   type Person,
   type StoredFile,
 } from "./git-objects.ts";
-import {
-  commitAnswer,
-  contentEntry,
-  DOCS,
-  fileAnswer,
-  githubError,
-  injectedFailure,
-  json,
-  JSON_TYPE,
-  newRequestId,
-  primaryLimitError,
-  secondaryLimitError,
-  toResponse,
-  type Answer,
-  type Roots,
-} from "./answers.ts";
 import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
-const DEFAULT_API_URL = "https://api.github.com";
+export const DEFAULT_API_URL = "https://api.github.com";
 const DEFAULT_OWNER = "acme";
 const DEFAULT_REPO = "telemetry-data";
 const DEFAULT_TOKEN = "test-token";
@@ -57,8 +53,6 @@ const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.gith
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Headers a node request carries for its own connection, which a fetch `Request` must not copy. */
-const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
 
 export interface FakeGitHubOptions {
   owner?: string;
@@ -410,53 +404,6 @@ export class FakeGitHub {
     // Even without latency, yield a macrotask between arrival and completion so overlapping writes can conflict.
     await (ms > 0 ? this.sleep(ms) : new Promise<void>((resolve) => setImmediate(resolve)));
   }
-}
-
-/** msw handlers answering every method under `baseUrl` from `fake`. */
-export function githubHandlers(fake: FakeGitHub, baseUrl = DEFAULT_API_URL): RequestHandler[] {
-  const root = baseUrl.replace(/\/+$/, "");
-  const basePath = new URL(root).pathname.replace(/\/+$/, "");
-  return [http.all(`${root}/*`, ({ request }) => fake.handle(request, basePath))];
-}
-
-/** Serves `fake` over HTTP on 127.0.0.1 at a free port, for a process that takes the API root as a URL. */
-export async function serveFakeGitHub(fake: FakeGitHub): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((incoming, outgoing) => {
-    relay(fake, incoming, outgoing).catch((error: unknown) => {
-      outgoing.writeHead(500, { "content-type": JSON_TYPE });
-      outgoing.end(JSON.stringify({ message: `fake GitHub failed: ${String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Clients keep connections alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-      }),
-  };
-}
-
-async function relay(fake: FakeGitHub, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (HOP_BY_HOP.has(name) || value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-  }
-  const method = incoming.method ?? "GET";
-  const request = new Request(`http://${incoming.headers.host ?? "127.0.0.1"}${incoming.url ?? "/"}`, {
-    method,
-    headers,
-    body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks),
-  });
-  const response = await fake.handle(request);
-  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
-  outgoing.end(Buffer.from(await response.arrayBuffer()));
 }
 
 function fixed(answer: Answer): Settle {

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { getStore } from "@netlify/blobs";
 import { blobsStoreAt } from "../test/support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "../test/support/fake-github.ts";
+import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "../test/support/fake-github/index.ts";
 import { scaledClock } from "./scaled-clock.ts";
 import { seedPatternWriter } from "./seed-pattern.ts";
 

@@ -10,7 +10,7 @@ import { GitHubStore } from "../lib/storage/github-store.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { Spool } from "../lib/spool/spool.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github.ts";
+import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
 
 const TOKEN = "test-token-do-not-leak";
 const OWNER = "acme";

@@ -8,7 +8,7 @@ import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/event
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import { handleTelemetryRequest } from "../lib/http/ingest.ts";
 import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/store.ts";
-import { FakeGitHub, githubHandlers } from "./support/fake-github.ts";
+import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 
 const API = "https://api.github.com";
 const TOKEN = "test-token-do-not-leak";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storedEventSchema, type StoredEvent } from "../lib/events/event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github.ts";
+import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
 import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";
 
 const SLOW = 180_000;

@@ -3,7 +3,7 @@ import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeGitHub, githubHandlers, serveFakeGitHub, type FakeGitHubOptions } from "./fake-github.ts";
+import { FakeGitHub, githubHandlers, serveFakeGitHub, type FakeGitHubOptions } from "./index.ts";
 
 const TOKEN = "fake-token";
 const OWNER = "acme";

@@ -5,12 +5,33 @@
  * commits to one branch conflict. Use it as msw handlers (`githubHandlers`) or as a loopback HTTP server
  * (`serveFakeGitHub`) that another process reaches through a base URL.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { http, type RequestHandler } from "msw";
+import {
+  commitAnswer,
+  contentEntry,
+  DOCS,
+  fileAnswer,
+  githubError,
+  injectedFailure,
+  json,
+  newRequestId,
+  primaryLimitError,
+  secondaryLimitError,
+  toResponse,
+  type Answer,
+  type Roots,
+} from "./answers.ts";
+import {
+  commitSha,
+  directoryEntries,
+  gitObjectSha,
+  treeSha,
+  type CommitDetails,
+  type Person,
+  type StoredFile,
+} from "./git-objects.ts";
+import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
-const DEFAULT_API_URL = "https://api.github.com";
+export const DEFAULT_API_URL = "https://api.github.com";
 const DEFAULT_OWNER = "acme";
 const DEFAULT_REPO = "telemetry-data";
 const DEFAULT_TOKEN = "test-token";
@@ -24,37 +45,14 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 /** Primary limit of a personal access token: requests per hour. */
 const PRIMARY_LIMIT = 5000;
-/** "1 MB" in GitHub's docs: above it the JSON answer carries no content, only the raw media type does. */
-const INLINE_CONTENT_MAX_BYTES = 1024 * 1024;
-/** Above this even the raw media type is refused. */
-const RAW_CONTENT_MAX_BYTES = 100 * 1024 * 1024;
-/** GitHub encodes content as Ruby's `Base64.encode64` does: a newline after every 60 characters. */
-const BASE64_LINE_LENGTH = 60;
 /** Git's all-zero id, which GitHub reports as the expected head of a branch that does not exist yet. */
 const NULL_SHA = "0".repeat(40);
-const FILE_MODE = "100644";
-const TREE_MODE = "40000";
 /** Who commits when a write names no committer: the token's owner. */
 const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.github.com" };
 
-const DOCS = {
-  rest: "https://docs.github.com/rest",
-  getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
-  putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
-  primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
-  // As GitHub sends it in secondary-limit answers, locale segment included.
-  secondaryLimit:
-    "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
-};
-
-const JSON_TYPE = "application/json; charset=utf-8";
-/** The raw media type in any of its spellings; Octokit's `mediaType: { format: "raw" }` sends `application/vnd.github.v3.raw`. */
-const RAW_ACCEPT = /application\/vnd\.github(?:\.v3)?\.raw/i;
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** Headers a node request carries for its own connection, which a fetch `Request` must not copy. */
-const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
 
 export interface FakeGitHubOptions {
   owner?: string;
@@ -100,29 +98,10 @@ export interface RequestRecord {
   status: number;
 }
 
-interface StoredFile {
-  bytes: Uint8Array<ArrayBuffer>;
-  sha: string;
-}
-
 interface Branch {
   head: string;
   files: Map<string, StoredFile>;
 }
-
-interface Person {
-  name: string;
-  email: string;
-}
-
-interface Answer {
-  status: number;
-  /** Bytes are sent as they are (raw media type); anything else as JSON. */
-  body: Uint8Array<ArrayBuffer> | JsonBody;
-  headers: Record<string, string>;
-}
-
-type JsonBody = Record<string, unknown> | unknown[];
 
 /** Decides an answer at completion, from the state of the repository then. */
 type Settle = () => Answer;
@@ -131,13 +110,6 @@ interface RepoPath {
   owner: string;
   repo: string;
   path: string;
-}
-
-/** Links GitHub puts in every content entry, built from the API root the caller used. */
-interface Roots {
-  api: string;
-  web: string;
-  raw: string;
 }
 
 export class FakeGitHub {
@@ -187,7 +159,7 @@ export class FakeGitHub {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
       this.branches.set(this.defaultBranch, {
-        head: this.commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit"),
+        head: commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit", new Date(this.now())),
         files,
       });
     }
@@ -420,28 +392,10 @@ export class FakeGitHub {
     const tree = treeSha(files);
     const parentSha = parent && parent.head !== NULL_SHA ? parent.head : undefined;
     const date = new Date(this.now());
-    const sha = this.commitSha(tree, parentSha, committer, message, date);
+    const sha = commitSha(tree, parentSha, committer, message, date);
     this.branches.set(branchName, { head: sha, files });
     this.commits.push({ sha, message, path, branch: branchName });
     return { sha, tree, parent: parentSha, message, committer, date, blobSha };
-  }
-
-  /** The id git gives a commit object, so that commit shas look and behave like GitHub's. */
-  private commitSha(
-    tree: string,
-    parent: string | undefined,
-    who: Person,
-    message: string,
-    date = new Date(this.now()),
-  ): string {
-    const signature = `${who.name} <${who.email}> ${Math.floor(date.getTime() / 1000)} +0000`;
-    const lines = [
-      `tree ${tree}`,
-      ...(parent ? [`parent ${parent}`] : []),
-      `author ${signature}`,
-      `committer ${signature}`,
-    ];
-    return gitObjectSha("commit", new TextEncoder().encode(`${lines.join("\n")}\n\n${message}\n`));
   }
 
   private async latency(): Promise<void> {
@@ -452,275 +406,8 @@ export class FakeGitHub {
   }
 }
 
-/** msw handlers answering every method under `baseUrl` from `fake`. */
-export function githubHandlers(fake: FakeGitHub, baseUrl = DEFAULT_API_URL): RequestHandler[] {
-  const root = baseUrl.replace(/\/+$/, "");
-  const basePath = new URL(root).pathname.replace(/\/+$/, "");
-  return [http.all(`${root}/*`, ({ request }) => fake.handle(request, basePath))];
-}
-
-/** Serves `fake` over HTTP on 127.0.0.1 at a free port, for a process that takes the API root as a URL. */
-export async function serveFakeGitHub(fake: FakeGitHub): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((incoming, outgoing) => {
-    relay(fake, incoming, outgoing).catch((error: unknown) => {
-      outgoing.writeHead(500, { "content-type": JSON_TYPE });
-      outgoing.end(JSON.stringify({ message: `fake GitHub failed: ${String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Clients keep connections alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-      }),
-  };
-}
-
-async function relay(fake: FakeGitHub, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (HOP_BY_HOP.has(name) || value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-  }
-  const method = incoming.method ?? "GET";
-  const request = new Request(`http://${incoming.headers.host ?? "127.0.0.1"}${incoming.url ?? "/"}`, {
-    method,
-    headers,
-    body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks),
-  });
-  const response = await fake.handle(request);
-  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
-  outgoing.end(Buffer.from(await response.arrayBuffer()));
-}
-
-interface CommitDetails {
-  sha: string;
-  tree: string;
-  parent: string | undefined;
-  message: string;
-  committer: Person;
-  date: Date;
-  blobSha: string;
-}
-
-interface Entry {
-  type: "file" | "dir";
-  path: string;
-  sha: string;
-  size: number;
-}
-
 function fixed(answer: Answer): Settle {
   return () => answer;
-}
-
-function json(status: number, body: JsonBody, headers: Record<string, string> = {}): Answer {
-  return { status, body, headers };
-}
-
-/** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
-function githubError(
-  status: number,
-  message: string,
-  documentationUrl: string,
-  extra: Record<string, unknown> = {},
-): Answer {
-  return json(status, { message, ...extra, documentation_url: documentationUrl, status: String(status) });
-}
-
-function injectedFailure(status: number): Answer {
-  return json(status, {
-    message: status >= 500 ? "Server Error" : (STATUS_CODES[status] ?? "Error"),
-    status: String(status),
-  });
-}
-
-/**
- * The throttling plugin recognises a secondary limit by `/\bsecondary rate\b/i` in the error message
- * (GitHub's `message` plus ` - documentation_url`) and waits `retry-after` seconds. This answer comes
- * from GitHub's abuse layer: unlike the API's errors it has no `status` field and no `x-ratelimit-*` headers.
- */
-function secondaryLimitError(requestId: string, retryAfterSeconds: number): Answer {
-  return json(
-    403,
-    {
-      documentation_url: DOCS.secondaryLimit,
-      message:
-        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
-        `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
-    },
-    { "retry-after": String(retryAfterSeconds) },
-  );
-}
-
-/** The throttling plugin recognises a spent primary limit by `x-ratelimit-remaining: 0` and waits until `x-ratelimit-reset`. */
-function primaryLimitError(requestId: string, now: number): Answer {
-  const timestamp = new Date(now)
-    .toISOString()
-    .replace("T", " ")
-    .replace(/\.\d+Z$/, " UTC");
-  return githubError(
-    403,
-    "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, " +
-      `please include the request ID ${requestId} and timestamp ${timestamp}.`,
-    DOCS.primaryLimit,
-  );
-}
-
-/** The message GitHub gives for the first problem of a PUT body, or undefined when it is valid. */
-function putValidationError(body: Record<string, unknown>): string | undefined {
-  const missing = ["content", "message"].filter((key) => body[key] === undefined);
-  if (missing.length === 1) return `Invalid request.\n\n"${missing[0]}" wasn't supplied.`;
-  if (missing.length > 1) return `Invalid request.\n\n${missing.map((key) => `"${key}"`).join(", ")} weren't supplied.`;
-  for (const key of ["content", "message", "sha", "branch"]) {
-    if (key in body && typeof body[key] !== "string")
-      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(body[key])} is not a string.`;
-  }
-  for (const key of ["committer", "author"]) {
-    const person = body[key];
-    if (person === undefined) continue;
-    if (!isRecord(person))
-      return `Invalid request.\n\nFor 'properties/${key}', ${rubyInspect(person)} is not an object.`;
-    const absent = ["name", "email"].find((field) => typeof person[field] !== "string");
-    if (absent) return `Invalid request.\n\n"${absent}" wasn't supplied.`;
-  }
-  return undefined;
-}
-
-/** How GitHub's (Ruby) validator prints a JSON value in its messages. */
-function rubyInspect(value: unknown): string {
-  return value === null ? "nil" : JSON.stringify(value);
-}
-
-function fileAnswer(path: string, file: StoredFile, branch: string, accept: string | null, roots: Roots): Answer {
-  const size = file.bytes.byteLength;
-  if (size > RAW_CONTENT_MAX_BYTES) {
-    return githubError(
-      403,
-      "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API.",
-      DOCS.getContent,
-      {
-        errors: [{ resource: "Blob", field: "data", code: "too_large" }],
-      },
-    );
-  }
-  const raw = accept?.match(RAW_ACCEPT);
-  // GitHub echoes the raw media type it was asked for, with a charset, whatever the bytes are.
-  if (raw)
-    return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
-  const inline = size <= INLINE_CONTENT_MAX_BYTES;
-  return json(200, {
-    ...contentEntry({ type: "file", path, sha: file.sha, size }, branch, roots),
-    content: inline ? wrapBase64(Buffer.from(file.bytes).toString("base64")) : "",
-    encoding: inline ? "base64" : "none",
-  });
-}
-
-function wrapBase64(base64: string): string {
-  let wrapped = "";
-  for (let at = 0; at < base64.length; at += BASE64_LINE_LENGTH)
-    wrapped += `${base64.slice(at, at + BASE64_LINE_LENGTH)}\n`;
-  return wrapped;
-}
-
-/** An entry as GitHub lists it in a directory, and describes a file (before `content`). */
-function contentEntry(entry: Entry, branch: string, roots: Roots): Record<string, unknown> {
-  const encodedPath = entry.path.split("/").map(encodeURIComponent).join("/");
-  const url = `${roots.api}/contents/${encodedPath}?ref=${encodeURIComponent(branch)}`;
-  const gitUrl = `${roots.api}/git/${entry.type === "file" ? "blobs" : "trees"}/${entry.sha}`;
-  const htmlUrl = `${roots.web}/${entry.type === "file" ? "blob" : "tree"}/${branch}/${encodedPath}`;
-  return {
-    name: entry.path.slice(entry.path.lastIndexOf("/") + 1),
-    path: entry.path,
-    sha: entry.sha,
-    size: entry.size,
-    url,
-    html_url: htmlUrl,
-    git_url: gitUrl,
-    download_url: entry.type === "file" ? `${roots.raw}/${branch}/${encodedPath}` : null,
-    type: entry.type,
-    _links: { self: url, git: gitUrl, html: htmlUrl },
-  };
-}
-
-function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {
-  const signature = {
-    name: commit.committer.name,
-    email: commit.committer.email,
-    date: commit.date.toISOString().replace(/\.\d+Z$/, "Z"),
-  };
-  return {
-    sha: commit.sha,
-    url: `${roots.api}/git/commits/${commit.sha}`,
-    html_url: `${roots.web}/commit/${commit.sha}`,
-    author: signature,
-    committer: signature,
-    tree: { sha: commit.tree, url: `${roots.api}/git/trees/${commit.tree}` },
-    message: commit.message,
-    parents: commit.parent
-      ? [
-          {
-            url: `${roots.api}/git/commits/${commit.parent}`,
-            html_url: `${roots.web}/commit/${commit.parent}`,
-            sha: commit.parent,
-          },
-        ]
-      : [],
-    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
-  };
-}
-
-/** The files and (implicit) folders directly inside `dir`, in git's tree order. */
-function directoryEntries(files: Map<string, StoredFile>, dir: string): Entry[] {
-  const prefix = dir === "" ? "" : `${dir}/`;
-  const children = new Map<string, Entry>();
-  for (const [path, file] of files) {
-    if (!path.startsWith(prefix)) continue;
-    const rest = path.slice(prefix.length);
-    const slash = rest.indexOf("/");
-    if (slash === -1) {
-      children.set(rest, { type: "file", path, sha: file.sha, size: file.bytes.byteLength });
-    } else {
-      const childPath = prefix + rest.slice(0, slash);
-      if (!children.has(rest.slice(0, slash)))
-        children.set(rest.slice(0, slash), { type: "dir", path: childPath, sha: treeSha(files, childPath), size: 0 });
-    }
-  }
-  return [...children.entries()]
-    .sort(([a, left], [b, right]) => gitTreeOrder(a, left, b, right))
-    .map(([, entry]) => entry);
-}
-
-/** Git sorts tree entries bytewise, comparing a folder's name as if it ended in "/". */
-function gitTreeOrder(a: string, left: Entry, b: string, right: Entry): number {
-  return Buffer.compare(
-    Buffer.from(left.type === "dir" ? `${a}/` : a),
-    Buffer.from(right.type === "dir" ? `${b}/` : b),
-  );
-}
-
-/** The git tree id of `dir`, so that folder shas and commit trees are what git would compute. */
-function treeSha(files: Map<string, StoredFile>, dir = ""): string {
-  const parts = directoryEntries(files, dir).map((entry) =>
-    Buffer.concat([
-      Buffer.from(
-        `${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`,
-      ),
-      Buffer.from(entry.sha, "hex"),
-    ]),
-  );
-  return gitObjectSha("tree", Buffer.concat(parts));
-}
-
-/** Git's object id: sha1 of "{type} {byteLength}\0" followed by the bytes; for a file, its blob sha. */
-function gitObjectSha(type: "blob" | "tree" | "commit", bytes: Uint8Array): string {
-  return createHash("sha1").update(`${type} ${bytes.byteLength}\0`).update(bytes).digest("hex");
 }
 
 function contentsTarget(apiPath: string): RepoPath | undefined {
@@ -749,24 +436,4 @@ function safeDecode(text: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function toResponse(answer: Answer, requestId: string): Response {
-  const headers = new Headers({ "content-type": JSON_TYPE, ...answer.headers, "x-github-request-id": requestId });
-  const body = answer.body instanceof Uint8Array ? answer.body : JSON.stringify(answer.body);
-  return new Response(body, { status: answer.status, headers });
-}
-
-/** Shaped like GitHub's, e.g. "D24F:221686:28BC1:9F91F:69D56197". */
-function newRequestId(): string {
-  const hex = randomBytes(14).toString("hex").toUpperCase();
-  return [hex.slice(0, 4), hex.slice(4, 10), hex.slice(10, 15), hex.slice(15, 20), hex.slice(20, 28)].join(":");
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isPerson(value: unknown): value is Person {
-  return isRecord(value) && typeof value.name === "string" && typeof value.email === "string";
 }

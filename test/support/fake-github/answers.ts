@@ -1,0 +1,193 @@
+/**
+ * The answers the fake gives, shaped as GitHub's: error bodies and their messages, the two rate-limit answers,
+ * files and directory entries with their links, commits, and the `Response` an answer becomes.
+ */
+import { randomBytes } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import type { CommitDetails, Entry, StoredFile } from "./git-objects.ts";
+
+/** "1 MB" in GitHub's docs: above it the JSON answer carries no content, only the raw media type does. */
+const INLINE_CONTENT_MAX_BYTES = 1024 * 1024;
+/** Above this even the raw media type is refused. */
+const RAW_CONTENT_MAX_BYTES = 100 * 1024 * 1024;
+/** GitHub encodes content as Ruby's `Base64.encode64` does: a newline after every 60 characters. */
+const BASE64_LINE_LENGTH = 60;
+
+export const DOCS = {
+  rest: "https://docs.github.com/rest",
+  getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
+  putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+  primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
+  // As GitHub sends it in secondary-limit answers, locale segment included.
+  secondaryLimit:
+    "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+};
+
+export const JSON_TYPE = "application/json; charset=utf-8";
+/** The raw media type in any of its spellings; Octokit's `mediaType: { format: "raw" }` sends `application/vnd.github.v3.raw`. */
+const RAW_ACCEPT = /application\/vnd\.github(?:\.v3)?\.raw/i;
+
+export interface Answer {
+  status: number;
+  /** Bytes are sent as they are (raw media type); anything else as JSON. */
+  body: Uint8Array<ArrayBuffer> | JsonBody;
+  headers: Record<string, string>;
+}
+
+type JsonBody = Record<string, unknown> | unknown[];
+
+/** Links GitHub puts in every content entry, built from the API root the caller used. */
+export interface Roots {
+  api: string;
+  web: string;
+  raw: string;
+}
+
+export function json(status: number, body: JsonBody, headers: Record<string, string> = {}): Answer {
+  return { status, body, headers };
+}
+
+/** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
+export function githubError(
+  status: number,
+  message: string,
+  documentationUrl: string,
+  extra: Record<string, unknown> = {},
+): Answer {
+  return json(status, { message, ...extra, documentation_url: documentationUrl, status: String(status) });
+}
+
+export function injectedFailure(status: number): Answer {
+  return json(status, {
+    message: status >= 500 ? "Server Error" : (STATUS_CODES[status] ?? "Error"),
+    status: String(status),
+  });
+}
+
+/**
+ * The throttling plugin recognises a secondary limit by `/\bsecondary rate\b/i` in the error message
+ * (GitHub's `message` plus ` - documentation_url`) and waits `retry-after` seconds. This answer comes
+ * from GitHub's abuse layer: unlike the API's errors it has no `status` field and no `x-ratelimit-*` headers.
+ */
+export function secondaryLimitError(requestId: string, retryAfterSeconds: number): Answer {
+  return json(
+    403,
+    {
+      documentation_url: DOCS.secondaryLimit,
+      message:
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. " +
+        `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+    },
+    { "retry-after": String(retryAfterSeconds) },
+  );
+}
+
+/** The throttling plugin recognises a spent primary limit by `x-ratelimit-remaining: 0` and waits until `x-ratelimit-reset`. */
+export function primaryLimitError(requestId: string, now: number): Answer {
+  const timestamp = new Date(now)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+  return githubError(
+    403,
+    "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, " +
+      `please include the request ID ${requestId} and timestamp ${timestamp}.`,
+    DOCS.primaryLimit,
+  );
+}
+
+export function fileAnswer(
+  path: string,
+  file: StoredFile,
+  branch: string,
+  accept: string | null,
+  roots: Roots,
+): Answer {
+  const size = file.bytes.byteLength;
+  if (size > RAW_CONTENT_MAX_BYTES) {
+    return githubError(
+      403,
+      "This API returns blobs up to 100 MB in size. The requested blob is too large to fetch via the API.",
+      DOCS.getContent,
+      {
+        errors: [{ resource: "Blob", field: "data", code: "too_large" }],
+      },
+    );
+  }
+  const raw = accept?.match(RAW_ACCEPT);
+  // GitHub echoes the raw media type it was asked for, with a charset, whatever the bytes are.
+  if (raw)
+    return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
+  const inline = size <= INLINE_CONTENT_MAX_BYTES;
+  return json(200, {
+    ...contentEntry({ type: "file", path, sha: file.sha, size }, branch, roots),
+    content: inline ? wrapBase64(Buffer.from(file.bytes).toString("base64")) : "",
+    encoding: inline ? "base64" : "none",
+  });
+}
+
+function wrapBase64(base64: string): string {
+  let wrapped = "";
+  for (let at = 0; at < base64.length; at += BASE64_LINE_LENGTH)
+    wrapped += `${base64.slice(at, at + BASE64_LINE_LENGTH)}\n`;
+  return wrapped;
+}
+
+/** An entry as GitHub lists it in a directory, and describes a file (before `content`). */
+export function contentEntry(entry: Entry, branch: string, roots: Roots): Record<string, unknown> {
+  const encodedPath = entry.path.split("/").map(encodeURIComponent).join("/");
+  const url = `${roots.api}/contents/${encodedPath}?ref=${encodeURIComponent(branch)}`;
+  const gitUrl = `${roots.api}/git/${entry.type === "file" ? "blobs" : "trees"}/${entry.sha}`;
+  const htmlUrl = `${roots.web}/${entry.type === "file" ? "blob" : "tree"}/${branch}/${encodedPath}`;
+  return {
+    name: entry.path.slice(entry.path.lastIndexOf("/") + 1),
+    path: entry.path,
+    sha: entry.sha,
+    size: entry.size,
+    url,
+    html_url: htmlUrl,
+    git_url: gitUrl,
+    download_url: entry.type === "file" ? `${roots.raw}/${branch}/${encodedPath}` : null,
+    type: entry.type,
+    _links: { self: url, git: gitUrl, html: htmlUrl },
+  };
+}
+
+export function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {
+  const signature = {
+    name: commit.committer.name,
+    email: commit.committer.email,
+    date: commit.date.toISOString().replace(/\.\d+Z$/, "Z"),
+  };
+  return {
+    sha: commit.sha,
+    url: `${roots.api}/git/commits/${commit.sha}`,
+    html_url: `${roots.web}/commit/${commit.sha}`,
+    author: signature,
+    committer: signature,
+    tree: { sha: commit.tree, url: `${roots.api}/git/trees/${commit.tree}` },
+    message: commit.message,
+    parents: commit.parent
+      ? [
+          {
+            url: `${roots.api}/git/commits/${commit.parent}`,
+            html_url: `${roots.web}/commit/${commit.parent}`,
+            sha: commit.parent,
+          },
+        ]
+      : [],
+    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+  };
+}
+
+export function toResponse(answer: Answer, requestId: string): Response {
+  const headers = new Headers({ "content-type": JSON_TYPE, ...answer.headers, "x-github-request-id": requestId });
+  const body = answer.body instanceof Uint8Array ? answer.body : JSON.stringify(answer.body);
+  return new Response(body, { status: answer.status, headers });
+}
+
+/** Shaped like GitHub's, e.g. "D24F:221686:28BC1:9F91F:69D56197". */
+export function newRequestId(): string {
+  const hex = randomBytes(14).toString("hex").toUpperCase();
+  return [hex.slice(0, 4), hex.slice(4, 10), hex.slice(10, 15), hex.slice(15, 20), hex.slice(20, 28)].join(":");
+}

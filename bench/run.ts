@@ -5,6 +5,7 @@
  * and, on the burst, the seeds' one-commit-per-event pattern as a baseline.
  */
 import { v7 as uuidv7 } from "uuid";
+import type { Clock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/event.ts";
 import { handleTelemetryRequest } from "../lib/ingest.ts";
@@ -29,6 +30,9 @@ const GITHUB = { token: "bench-token", owner: "acme", repo: "telemetry-data" };
 const CLIENT_TIMEOUT_MS = 5000;
 const CLIENT_RETRY_MS = 5000;
 const CLIENT_ATTEMPTS = 6;
+const INGEST_URL = "https://telemetry.example/api/v1/telemetry";
+/** The clients' address as the platform reports it (a documentation range). */
+const CLIENT_IP = "203.0.113.7";
 const GITHUB_LATENCY_MS: [number, number] = [100, 300];
 const DRAIN_LIMIT_MS = 3 * HOUR;
 const MEMORY_TMPDIR = "/dev/shm";
@@ -84,23 +88,59 @@ const SCENARIOS: Scenario[] = [
 
 type Mode = "spool" | "seeds' pattern";
 
-interface Result {
-  scenario: string;
-  mode: Mode;
-  sent: number;
+/** The service under test: the ingest handler in front of the spool, or the seeds' write path. */
+type Service = SpoolService | { mode: "seeds' pattern"; write: ReturnType<typeof seedPatternWriter> };
+
+interface SpoolService {
+  mode: "spool";
+  runtime: Runtime & { ok: true };
+  /** A woken flush, as ingestion starts one. */
+  startFlush(): Promise<void>;
+  /** A run of the scheduled flush function. */
+  flushOnSchedule(): void;
+}
+
+/** A scenario's world, running: its clock, GitHub and service, and when on that clock the clients start. */
+interface Bench {
+  clock: Clock;
+  github: TimedGitHub;
+  service: Service;
+  start: number;
+  /** Stops the flush schedule and the injected faults, and closes GitHub and the Blobs process. */
+  close(): Promise<void>;
+}
+
+/** Where a client's request goes: its status (0: the client gave up), and the clock its acknowledgement is timed on. */
+interface Endpoint {
+  post(body: unknown): Promise<number>;
+  now(): number;
+  ackUnit: string;
+}
+
+interface Acknowledgements {
   acked: number;
+  ackMs: number[];
+  ackUnit: string;
+}
+
+/** What GitHub ended up holding, and what it was asked. */
+interface Figures {
   stored: number;
   lost: number;
   duplicated: number;
   commits: number;
   requests: number;
   uploadedBytes: number;
-  ackMs: number[];
-  ackUnit: string;
   maxWritesPerMinute: number;
   maxWritesPerHour: number;
   limitRefusals: number;
   injectedWindowRefusals: number;
+}
+
+interface Result extends Acknowledgements, Figures {
+  scenario: string;
+  mode: Mode;
+  sent: number;
   drainMs: number;
   wallMs: number;
 }
@@ -152,8 +192,29 @@ async function startBlobsProcess() {
 
 async function run(scenario: Scenario, mode: Mode): Promise<Result> {
   const wallStart = performance.now();
+  const bench = await setUp(scenario, mode);
+  const acknowledgements = await sendEvents(scenario, bench);
+  const drainMs = await drain(scenario, bench);
+  const figures = measure(scenario, bench);
+  await bench.close();
+  return {
+    scenario: scenario.name,
+    mode,
+    sent: scenario.events,
+    ...acknowledgements,
+    ...figures,
+    drainMs,
+    wallMs: performance.now() - wallStart,
+  };
+}
+
+/**
+ * The GitHub simulator on the scenario's scaled clock and the service in front of it; then, the
+ * clock started, the minutely scheduled flush and the scenario's secondary-limit window.
+ */
+async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
   const clock = scaledClock(scenario.scale);
-  const fake = new TimedGitHub(
+  const github = new TimedGitHub(
     {
       ...GITHUB,
       empty: true,
@@ -164,67 +225,66 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
     },
     clock.now,
   );
-  const github = await serveFakeGitHub(fake);
+  const server = await serveFakeGitHub(github);
   const blobs = mode === "spool" ? await startBlobsProcess() : undefined;
-  const config = loadConfig({
-    GITHUB_TOKEN: GITHUB.token,
-    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
-    GITHUB_API_URL: github.url,
-  });
-  const runtime = blobs
-    ? (createRuntime(config, { blobs: blobs.store(), clock }) as Runtime & { ok: true })
-    : undefined;
-  const seeds = seedPatternWriter({ ...GITHUB, url: github.url });
+  const service: Service = blobs
+    ? await startSpoolService(blobs.store(), server.url, clock)
+    : { mode: "seeds' pattern", write: seedPatternWriter({ ...GITHUB, url: server.url }) };
   if (blobs) await warmUp(blobs.store("warm-up"));
   const start = clock.now();
   const timers: NodeJS.Timeout[] = [];
+  if (service.mode === "spool") timers.push(setInterval(service.flushOnSchedule, MINUTE / scenario.scale));
+  if (scenario.limitWindow) {
+    const [from, length] = scenario.limitWindow;
+    timers.push(setTimeout(() => github.secondaryLimitFor(length), from / scenario.scale));
+  }
+  return {
+    clock,
+    github,
+    service,
+    start,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      await server.close();
+      await blobs?.close();
+    },
+  };
+}
 
+/** The ingest handler's runtime with its spool on `blobs`, and its flushes started as on Netlify. */
+async function startSpoolService(
+  blobs: ReturnType<typeof getStore>,
+  githubUrl: string,
+  clock: Clock,
+): Promise<SpoolService> {
+  const config = loadConfig({
+    GITHUB_TOKEN: GITHUB.token,
+    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
+    GITHUB_API_URL: githubUrl,
+  });
+  const runtime = createRuntime(config, { blobs, clock }) as Runtime & { ok: true };
   // As the flush function does: a run out of budget with events waiting starts the next one.
   const flush = (budget: number) => {
-    void runtime!.spool!.flush(budget, async () => {
+    void runtime.spool!.flush(budget, async () => {
       setTimeout(() => flush(WOKEN_FLUSH_BUDGET_MS));
     });
   };
-  const scheduledFlush = () => void runtime!.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS);
+  return {
+    mode: "spool",
+    runtime,
+    startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
+    flushOnSchedule: () => void runtime.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS),
+  };
+}
 
-  if (runtime) timers.push(setInterval(scheduledFlush, MINUTE / scenario.scale));
-  if (scenario.limitWindow) {
-    const [from, length] = scenario.limitWindow;
-    timers.push(setTimeout(() => fake.secondaryLimitFor(length), from / scenario.scale));
-  }
-
+/**
+ * The simulated clients: the scenario's events, evenly spread over its window, each sent as the
+ * real client sends it; returns once each is acknowledged or given up.
+ */
+async function sendEvents(scenario: Scenario, { clock, service, start }: Bench): Promise<Acknowledgements> {
+  const endpoint = service.mode === "spool" ? handlerEndpoint(service, clock) : seedsEndpoint(service.write, clock);
   const ackMs: number[] = [];
   let acked = 0;
-  const post = async (body: unknown): Promise<number> => {
-    if (runtime) {
-      const sent = performance.now();
-      const response = await handleTelemetryRequest(
-        new Request("https://telemetry.example/api/v1/telemetry", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        }),
-        {
-          runtime,
-          now: () => new Date(clock.now()),
-          platformIp: "203.0.113.7",
-          startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
-        },
-      );
-      ackMs.push(performance.now() - sent);
-      return response.status;
-    }
-    const sent = clock.now();
-    const event = toStoredEvent(telemetryEventSchema.parse(body), {
-      eventId: uuidv7(),
-      createdAt: new Date(clock.now()),
-      ip: "203.0.113.7",
-    });
-    const status = await Promise.race([seeds(event), clock.sleep(CLIENT_TIMEOUT_MS).then(() => 0)]);
-    ackMs.push(clock.now() - sent);
-    return status;
-  };
-
   const deliver = async (seq: number): Promise<void> => {
     const body = {
       hwid: `install-${seq % scenario.clients}`,
@@ -233,7 +293,10 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
       metadata: { seq, os: "Linux-6.1-x86_64" },
     };
     for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt += 1) {
-      if ((await post(body)) === 201) {
+      const sent = endpoint.now();
+      const status = await endpoint.post(body);
+      ackMs.push(endpoint.now() - sent);
+      if (status === 201) {
         acked += 1;
         return;
       }
@@ -248,56 +311,96 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
     deliveries.push(deliver(seq));
   }
   await Promise.all(deliveries);
+  return { acked, ackMs, ackUnit: endpoint.ackUnit };
+}
 
+/** The ingest handler, in this process: no client timeout, and the wall-clock time it takes, Blobs write included. */
+function handlerEndpoint({ runtime, startFlush }: SpoolService, clock: Clock): Endpoint {
+  return {
+    post: async (body) => {
+      const response = await handleTelemetryRequest(telemetryRequest(body), {
+        runtime,
+        now: () => new Date(clock.now()),
+        platformIp: CLIENT_IP,
+        startFlush,
+      });
+      return response.status;
+    },
+    now: () => performance.now(),
+    ackUnit: "wall ms",
+  };
+}
+
+/** The seeds' write path, a round trip to GitHub per call: the client gives up on it after its timeout, in simulated time. */
+function seedsEndpoint(write: ReturnType<typeof seedPatternWriter>, clock: Clock): Endpoint {
+  return {
+    post: async (body) => {
+      const event = toStoredEvent(telemetryEventSchema.parse(body), {
+        eventId: uuidv7(),
+        createdAt: new Date(clock.now()),
+        ip: CLIENT_IP,
+      });
+      return Promise.race([write(event), clock.sleep(CLIENT_TIMEOUT_MS).then(() => 0)]);
+    },
+    now: clock.now,
+    ackUnit: "simulated ms",
+  };
+}
+
+function telemetryRequest(body: unknown): Request {
+  return new Request(INGEST_URL, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Waits, from the last send, until the spool is empty and no flush holds the lease, at most
+ * DRAIN_LIMIT_MS; returns how long that took in simulated ms (none for the seeds' pattern: no spool).
+ */
+async function drain(scenario: Scenario, { clock, service }: Bench): Promise<number> {
   const sendEnd = clock.now();
-  if (runtime) {
+  if (service.mode === "spool") {
+    const { spool, lease } = service.runtime.spool!;
     while (clock.now() - sendEnd < DRAIN_LIMIT_MS) {
-      const [waiting, state] = await Promise.all([runtime.spool!.spool.oldest(1), runtime.spool!.lease.read()]);
+      const [waiting, state] = await Promise.all([spool.oldest(1), lease.read()]);
       if (waiting.length === 0 && state.holder === null) break;
       // Listing the spool costs the Blobs server: look every simulated second, but at most four times a wall second.
       await clock.sleep(Math.max(1000, 250 * scenario.scale));
     }
   }
-  const drainMs = clock.now() - sendEnd;
-  for (const timer of timers) clearTimeout(timer);
+  return clock.now() - sendEnd;
+}
 
+/** Counts each event's copies in the simulated repository (by its seq), and GitHub's writes and refusals. */
+function measure(scenario: Scenario, { github, start }: Bench): Figures {
   const copies = new Map<number, number>();
-  for (const path of fake.paths()) {
-    for (const line of (fake.file(path) ?? "").split("\n").filter(Boolean)) {
+  for (const path of github.paths()) {
+    for (const line of (github.file(path) ?? "").split("\n").filter(Boolean)) {
       const seq = (storedEventSchema.parse(JSON.parse(line)).metadata as { seq: number }).seq;
       copies.set(seq, (copies.get(seq) ?? 0) + 1);
     }
   }
-  const writes = fake.answers
+  const writes = github.answers
     .filter((answer) => answer.method === "PUT" && answer.status < 300)
     .map((answer) => answer.at);
-  const refusals = fake.answers.filter((answer) => answer.status === 403 || answer.status === 429);
+  const refusals = github.answers.filter((answer) => answer.status === 403 || answer.status === 429);
   const inWindow = (at: number) =>
     scenario.limitWindow !== undefined &&
     at >= start + scenario.limitWindow[0] &&
     at <= start + scenario.limitWindow[0] + scenario.limitWindow[1] + 1000;
-
-  await github.close();
-  await blobs?.close();
   return {
-    scenario: scenario.name,
-    mode,
-    sent: scenario.events,
-    acked,
     stored: copies.size,
     lost: scenario.events - copies.size,
     duplicated: [...copies.values()].filter((count) => count > 1).length,
     commits: writes.length,
-    requests: fake.answers.length,
-    uploadedBytes: fake.answers.reduce((total, answer) => total + answer.bytes, 0),
-    ackMs,
-    ackUnit: runtime ? "wall ms" : "simulated ms",
+    requests: github.answers.length,
+    uploadedBytes: github.answers.reduce((total, answer) => total + answer.bytes, 0),
     maxWritesPerMinute: maxInWindow(writes, MINUTE),
     maxWritesPerHour: maxInWindow(writes, HOUR),
     limitRefusals: refusals.length,
     injectedWindowRefusals: refusals.filter((answer) => inWindow(answer.at)).length,
-    drainMs,
-    wallMs: performance.now() - wallStart,
   };
 }
 
@@ -319,11 +422,7 @@ async function warmUp(store: ReturnType<typeof getStore>): Promise<void> {
   for (let index = 0; index < WARM_UP_REQUESTS; index += 1) {
     requests.push(
       handleTelemetryRequest(
-        new Request("https://telemetry.example/api/v1/telemetry", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ hwid: "warm-up", event_name: "warm_up", app_version: "0", metadata: { index } }),
-        }),
+        telemetryRequest({ hwid: "warm-up", event_name: "warm_up", app_version: "0", metadata: { index } }),
         { runtime },
       ),
     );

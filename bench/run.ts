@@ -4,344 +4,56 @@
  * minute and 500 an hour) on a scaled clock, with Netlify Blobs' own local server for the spool;
  * and, on the burst, the seeds' one-commit-per-event pattern as a baseline.
  */
-import { v7 as uuidv7 } from "uuid";
-import { loadConfig } from "../lib/config.ts";
-import { storedEventSchema, telemetryEventSchema, toStoredEvent } from "../lib/events/event.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
-import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
-import { createRuntime, type Runtime } from "../lib/runtime.ts";
-import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../lib/spool/flusher.ts";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { once } from "node:events";
-import { getStore } from "@netlify/blobs";
-import { blobsStoreAt } from "../test/support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "../test/support/fake-github/index.ts";
-import { scaledClock } from "./scaled-clock.ts";
-import { seedPatternWriter } from "./seed-pattern.ts";
+import { measure, type Figures } from "./measure.ts";
+import { HOUR, SCENARIOS, type Mode, type Scenario } from "./scenarios.ts";
+import { sendEvents, type Acknowledgements } from "./send-events.ts";
+import { setUp, type Bench } from "./set-up.ts";
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const GITHUB = { token: "bench-token", owner: "acme", repo: "telemetry-data" };
-/** The real client: one event per request, gives up after 5 s, sends again on its next flush (about 5 s later), here at most 6 times. */
-const CLIENT_TIMEOUT_MS = 5000;
-const CLIENT_RETRY_MS = 5000;
-const CLIENT_ATTEMPTS = 6;
-const GITHUB_LATENCY_MS: [number, number] = [100, 300];
 const DRAIN_LIMIT_MS = 3 * HOUR;
-const MEMORY_TMPDIR = "/dev/shm";
-/** Requests sent before a scenario, to a spool of their own, so that its figures are not those of a cold process. */
-const WARM_UP_REQUESTS = 2000;
-const WARM_UP_PER_SECOND = 400;
 
-interface Scenario {
-  name: string;
-  title: string;
-  /** Simulated ms per wall-clock ms. */
-  scale: number;
-  events: number;
-  /** Simulated ms over which the events arrive, evenly spread. */
-  windowMs: number;
-  clients: number;
-  failureRate?: number;
-  /** [start, length] in simulated ms from the scenario's start: every content write gets the secondary-limit 403. */
-  limitWindow?: [number, number];
-  baseline?: boolean;
-}
-
-const SCENARIOS: Scenario[] = [
-  {
-    name: "steady",
-    title: "1,000,000 events a day (700 a minute) for one hour",
-    scale: 10,
-    events: 42_000,
-    windowMs: HOUR,
-    clients: 2000,
-  },
-  {
-    name: "burst",
-    title: "10,000 events from 200 clients within 10 seconds",
-    scale: 1,
-    events: 10_000,
-    windowMs: 10_000,
-    clients: 200,
-    baseline: true,
-  },
-  {
-    name: "faults",
-    title:
-      "700 a minute for 30 minutes; 5% of GitHub calls answer 502, and minutes 10-20 answer every write with the secondary-limit 403",
-    scale: 10,
-    events: 21_000,
-    windowMs: 30 * MINUTE,
-    clients: 2000,
-    failureRate: 0.05,
-    limitWindow: [10 * MINUTE, 10 * MINUTE],
-  },
-];
-
-type Mode = "spool" | "seeds' pattern";
-
-interface Result {
+interface Result extends Acknowledgements, Figures {
   scenario: string;
   mode: Mode;
   sent: number;
-  acked: number;
-  stored: number;
-  lost: number;
-  duplicated: number;
-  commits: number;
-  requests: number;
-  uploadedBytes: number;
-  ackMs: number[];
-  ackUnit: string;
-  maxWritesPerMinute: number;
-  maxWritesPerHour: number;
-  limitRefusals: number;
-  injectedWindowRefusals: number;
   drainMs: number;
   wallMs: number;
 }
 
-/** The simulator, noting when each answer went out and how many bytes each write carried. */
-class TimedGitHub extends FakeGitHub {
-  readonly answers: { at: number; method: string; status: number; bytes: number }[] = [];
-  constructor(
-    options: FakeGitHubOptions,
-    private readonly clockNow: () => number,
-  ) {
-    super(options);
-  }
-  override async handle(request: Request, basePath = ""): Promise<Response> {
-    const bytes = request.method === "PUT" ? (await request.clone().arrayBuffer()).byteLength : 0;
-    const response = await super.handle(request, basePath);
-    this.answers.push({ at: this.clockNow(), method: request.method, status: response.status, bytes });
-    return response;
-  }
-}
-
-/**
- * Starts the Blobs server in a process of its own (the service is apart from the functions), its
- * files in memory where the machine has a tmpfs, and returns strongly consistent stores on it.
- */
-async function startBlobsProcess() {
-  const directory = await mkdtemp(join(existsSync(MEMORY_TMPDIR) ? MEMORY_TMPDIR : tmpdir(), "telemetry-bench-blobs-"));
-  const token = "bench-blobs-token";
-  const siteID = "bench-site";
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, new URL("./blobs-process.ts", import.meta.url).pathname, directory, token],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
-    },
-  );
-  const [line] = (await once(child.stdout!, "data")) as [Buffer];
-  const { url } = JSON.parse(line.toString()) as { url: string };
-  return {
-    store: (name = SPOOL_STORE_NAME) => blobsStoreAt(url, token, siteID, name),
-    close: async () => {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
+/** One scenario in one mode, on a GitHub (and a spool) of its own. */
 async function run(scenario: Scenario, mode: Mode): Promise<Result> {
   const wallStart = performance.now();
-  const clock = scaledClock(scenario.scale);
-  const fake = new TimedGitHub(
-    {
-      ...GITHUB,
-      empty: true,
-      latencyMs: GITHUB_LATENCY_MS,
-      failureRate: scenario.failureRate,
-      now: clock.now,
-      sleep: clock.sleep,
-    },
-    clock.now,
-  );
-  const github = await serveFakeGitHub(fake);
-  const blobs = mode === "spool" ? await startBlobsProcess() : undefined;
-  const config = loadConfig({
-    GITHUB_TOKEN: GITHUB.token,
-    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
-    GITHUB_API_URL: github.url,
-  });
-  const runtime = blobs
-    ? (createRuntime(config, { blobs: blobs.store(), clock }) as Runtime & { ok: true })
-    : undefined;
-  const seeds = seedPatternWriter({ ...GITHUB, url: github.url });
-  if (blobs) await warmUp(blobs.store("warm-up"));
-  const start = clock.now();
-  const timers: NodeJS.Timeout[] = [];
-
-  // As the flush function does: a run out of budget with events waiting starts the next one.
-  const flush = (budget: number) => {
-    void runtime!.spool!.flush(budget, async () => {
-      setTimeout(() => flush(WOKEN_FLUSH_BUDGET_MS));
-    });
-  };
-  const scheduledFlush = () => void runtime!.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS);
-
-  if (runtime) timers.push(setInterval(scheduledFlush, MINUTE / scenario.scale));
-  if (scenario.limitWindow) {
-    const [from, length] = scenario.limitWindow;
-    timers.push(setTimeout(() => fake.secondaryLimitFor(length), from / scenario.scale));
-  }
-
-  const ackMs: number[] = [];
-  let acked = 0;
-  const post = async (body: unknown): Promise<number> => {
-    if (runtime) {
-      const sent = performance.now();
-      const response = await handleTelemetryRequest(
-        new Request("https://telemetry.example/api/v1/telemetry", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        }),
-        {
-          runtime,
-          platformIp: "203.0.113.7",
-          startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
-        },
-      );
-      ackMs.push(performance.now() - sent);
-      return response.status;
-    }
-    const sent = clock.now();
-    const event = toStoredEvent(telemetryEventSchema.parse(body), {
-      eventId: uuidv7(),
-      createdAt: new Date(clock.now()),
-      ip: "203.0.113.7",
-    });
-    const status = await Promise.race([seeds(event), clock.sleep(CLIENT_TIMEOUT_MS).then(() => 0)]);
-    ackMs.push(clock.now() - sent);
-    return status;
-  };
-
-  const deliver = async (seq: number): Promise<void> => {
-    const body = {
-      hwid: `install-${seq % scenario.clients}`,
-      event_name: "app_launch",
-      app_version: "1.4.0",
-      metadata: { seq, os: "Linux-6.1-x86_64" },
-    };
-    for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt += 1) {
-      if ((await post(body)) === 201) {
-        acked += 1;
-        return;
-      }
-      await clock.sleep(CLIENT_RETRY_MS);
-    }
-  };
-
-  const deliveries: Promise<void>[] = [];
-  for (let seq = 0; seq < scenario.events; seq += 1) {
-    const due = start + (seq * scenario.windowMs) / scenario.events;
-    if (due > clock.now()) await clock.sleep(due - clock.now());
-    deliveries.push(deliver(seq));
-  }
-  await Promise.all(deliveries);
-
-  const sendEnd = clock.now();
-  if (runtime) {
-    while (clock.now() - sendEnd < DRAIN_LIMIT_MS) {
-      const [waiting, state] = await Promise.all([runtime.spool!.spool.oldest(1), runtime.spool!.lease.read()]);
-      if (waiting.length === 0 && state.holder === null) break;
-      // Listing the spool costs the Blobs server: look every simulated second, but at most four times a wall second.
-      await clock.sleep(Math.max(1000, 250 * scenario.scale));
-    }
-  }
-  const drainMs = clock.now() - sendEnd;
-  for (const timer of timers) clearTimeout(timer);
-
-  const copies = new Map<number, number>();
-  for (const path of fake.paths()) {
-    for (const line of (fake.file(path) ?? "").split("\n").filter(Boolean)) {
-      const seq = (storedEventSchema.parse(JSON.parse(line)).metadata as { seq: number }).seq;
-      copies.set(seq, (copies.get(seq) ?? 0) + 1);
-    }
-  }
-  const writes = fake.answers
-    .filter((answer) => answer.method === "PUT" && answer.status < 300)
-    .map((answer) => answer.at);
-  const refusals = fake.answers.filter((answer) => answer.status === 403 || answer.status === 429);
-  const inWindow = (at: number) =>
-    scenario.limitWindow !== undefined &&
-    at >= start + scenario.limitWindow[0] &&
-    at <= start + scenario.limitWindow[0] + scenario.limitWindow[1] + 1000;
-
-  await github.close();
-  await blobs?.close();
+  const bench = await setUp(scenario, mode);
+  const acknowledgements = await sendEvents(scenario, bench);
+  const drainMs = await drain(scenario, bench);
+  const figures = measure(scenario, bench);
+  await bench.close();
   return {
     scenario: scenario.name,
     mode,
     sent: scenario.events,
-    acked,
-    stored: copies.size,
-    lost: scenario.events - copies.size,
-    duplicated: [...copies.values()].filter((count) => count > 1).length,
-    commits: writes.length,
-    requests: fake.answers.length,
-    uploadedBytes: fake.answers.reduce((total, answer) => total + answer.bytes, 0),
-    ackMs,
-    ackUnit: runtime ? "wall ms" : "simulated ms",
-    maxWritesPerMinute: maxInWindow(writes, MINUTE),
-    maxWritesPerHour: maxInWindow(writes, HOUR),
-    limitRefusals: refusals.length,
-    injectedWindowRefusals: refusals.filter((answer) => inWindow(answer.at)).length,
+    ...acknowledgements,
+    ...figures,
     drainMs,
     wallMs: performance.now() - wallStart,
   };
 }
 
 /**
- * Runs the ingest path on a throwaway spool, then a flush of it into a throwaway GitHub, so that
- * code and connections are warm when the clock starts: the flusher shares the ingest's process,
- * and its first run (Octokit's and the flush's code compiled on the spot) would otherwise hold up
- * the first acknowledgements.
+ * Waits, from the last send, until the spool is empty and no flush holds the lease, at most
+ * DRAIN_LIMIT_MS; returns how long that took in simulated ms (none for the seeds' pattern: no spool).
  */
-async function warmUp(store: ReturnType<typeof getStore>): Promise<void> {
-  const github = await serveFakeGitHub(new FakeGitHub({ ...GITHUB, empty: true }));
-  const config = loadConfig({
-    GITHUB_TOKEN: GITHUB.token,
-    GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
-    GITHUB_API_URL: github.url,
-  });
-  const runtime = createRuntime(config, { blobs: store }) as Runtime & { ok: true };
-  const requests: Promise<Response>[] = [];
-  for (let index = 0; index < WARM_UP_REQUESTS; index += 1) {
-    requests.push(
-      handleTelemetryRequest(
-        new Request("https://telemetry.example/api/v1/telemetry", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ hwid: "warm-up", event_name: "warm_up", app_version: "0", metadata: { index } }),
-        }),
-        { runtime },
-      ),
-    );
-    if (index % 20 === 19) await new Promise((resolve) => setTimeout(resolve, (20 * 1000) / WARM_UP_PER_SECOND));
+async function drain(scenario: Scenario, { clock, service }: Bench): Promise<number> {
+  const sendEnd = clock.now();
+  if (service.mode === "spool") {
+    const { spool, lease } = service.runtime.spool!;
+    while (clock.now() - sendEnd < DRAIN_LIMIT_MS) {
+      const [waiting, state] = await Promise.all([spool.oldest(1), lease.read()]);
+      if (waiting.length === 0 && state.holder === null) break;
+      // Listing the spool costs the Blobs server: look every simulated second, but at most four times a wall second.
+      await clock.sleep(Math.max(1000, 250 * scenario.scale));
+    }
   }
-  await Promise.all(requests);
-  await runtime.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS);
-  await github.close();
-}
-
-function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let end = 0, begin = 0; end < sorted.length; end += 1) {
-    while (sorted[end]! - sorted[begin]! >= windowMs) begin += 1;
-    max = Math.max(max, end - begin + 1);
-  }
-  return max;
+  return clock.now() - sendEnd;
 }
 
 function percentile(values: number[], p: number): number {

@@ -1,5 +1,5 @@
 /** A scenario's figures from GitHub's side, read off the simulator once the spool has drained. */
-import { storedEventSchema } from "../lib/events/event.ts";
+import { storedEventSchema } from "../lib/events/stored-event.ts";
 import { HOUR, MINUTE, type Scenario } from "./scenarios.ts";
 import type { Bench } from "./set-up.ts";
 

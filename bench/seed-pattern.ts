@@ -1,6 +1,6 @@
 import { Octokit } from "@octokit/rest";
-import type { StoredEvent } from "../lib/events/event.ts";
-import { toLine } from "../lib/storage/ndjson.ts";
+import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
 import { partitionOf, partPath } from "../lib/storage/partition.ts";
 
 /**
@@ -32,7 +32,7 @@ export function seedPatternWriter(github: { url: string; token: string; owner: s
         repo: github.repo,
         path,
         message: "Add telemetry event",
-        content: Buffer.from(text + toLine(event)).toString("base64"),
+        content: Buffer.from(text + ndjsonLine(event)).toString("base64"),
         ...(sha ? { sha } : {}),
       });
       return 201;

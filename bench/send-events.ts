@@ -1,8 +1,9 @@
 /** The simulated clients, which behave as the real one. */
 import { v7 as uuidv7 } from "uuid";
 import type { Clock } from "../lib/clock.ts";
-import { telemetryEventSchema, toStoredEvent } from "../lib/events/event.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { toStoredEvent } from "../lib/events/stored-event.ts";
+import { telemetryEventSchema } from "../lib/events/telemetry-event.ts";
+import { ingest } from "../lib/http/ingest.ts";
 import type { Scenario } from "./scenarios.ts";
 import type { seedPatternWriter } from "./seed-pattern.ts";
 import type { Bench, SpoolService } from "./set-up.ts";
@@ -70,7 +71,7 @@ export async function sendEvents(scenario: Scenario, { clock, service, start }: 
 function handlerEndpoint({ runtime, startFlush }: SpoolService): Endpoint {
   return {
     post: async (body) => {
-      const response = await handleTelemetryRequest(telemetryRequest(body), {
+      const response = await ingest(telemetryRequest(body), {
         runtime,
         platformIp: CLIENT_IP,
         startFlush,

@@ -4,8 +4,8 @@
  */
 import type { Clock } from "../lib/clock.ts";
 import { loadConfig, type Config } from "../lib/config.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
-import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
+import { ingest } from "../lib/http/ingest.ts";
+import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../lib/spool/flusher.ts";
 import { spawn } from "node:child_process";
@@ -173,10 +173,9 @@ async function warmUp(store: ReturnType<typeof getStore>): Promise<void> {
   const requests: Promise<Response>[] = [];
   for (let index = 0; index < WARM_UP_REQUESTS; index += 1) {
     requests.push(
-      handleTelemetryRequest(
-        telemetryRequest({ hwid: "warm-up", event_name: "warm_up", app_version: "0", metadata: { index } }),
-        { runtime },
-      ),
+      ingest(telemetryRequest({ hwid: "warm-up", event_name: "warm_up", app_version: "0", metadata: { index } }), {
+        runtime,
+      }),
     );
     if (index % 20 === 19) await new Promise((resolve) => setTimeout(resolve, (20 * 1000) / WARM_UP_PER_SECOND));
   }

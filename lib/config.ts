@@ -1,15 +1,15 @@
 import { z } from "zod";
 import { describeIssues, issuesOf } from "./issue.ts";
 
-export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
-export const DEFAULT_PATH_PREFIX = "telemetry";
-export const DEFAULT_LOCAL_DIR = ".telemetry-data";
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const DEFAULT_GITHUB_API_URL = "https://api.github.com";
+const DEFAULT_PATH_PREFIX = "telemetry";
+const DEFAULT_LOCAL_DIR = ".telemetry-data";
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Below GitHub's 80 a minute and 500 an hour, leaving room for the token's other writes. */
-export const DEFAULT_WRITES_PER_MINUTE = 60;
-export const DEFAULT_WRITES_PER_HOUR = 400;
+const DEFAULT_WRITES_PER_MINUTE = 60;
+const DEFAULT_WRITES_PER_HOUR = 400;
 /** The real client's own test runs send this client type. */
-export const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
+const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** Shorter secrets and salts are guessable. */
 const MIN_SECRET_LENGTH = 16;
 const MIN_MAX_FILE_BYTES = 1024;
@@ -17,7 +17,7 @@ const MIN_MAX_FILE_BYTES = 1024;
 const MAX_MAX_FILE_BYTES = 50 * 1024 * 1024;
 
 /** How the client address is kept: see anonymizeIp. */
-export const IP_MODES = ["full", "truncate", "hash", "off"] as const;
+const IP_MODES = ["full", "truncate", "hash", "off"] as const;
 export type IpMode = (typeof IP_MODES)[number];
 
 /** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
 import { log } from "./log.ts";
-import { spoolBlobs } from "./platform/blobs.ts";
+import { spoolBlobs } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
 import { FlushWaker } from "./spool/flush-waker.ts";
@@ -11,7 +11,7 @@ import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
 import { GitHubStore } from "./storage/github-store.ts";
 import { LocalStore } from "./storage/local-store.ts";
-import type { EventStore } from "./storage/store.ts";
+import type { EventStore } from "./storage/event-store.ts";
 
 export interface SpoolRuntime {
   spool: Spool;

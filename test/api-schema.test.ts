@@ -2,8 +2,13 @@ import { readFile } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { openApiDocument, requestJsonSchema, schemaDocuments, storedEventJsonSchema } from "../lib/http/api-schema.ts";
-import { handleSchemaRequest } from "../lib/http/serve-schema.ts";
+import {
+  openApiDocument,
+  requestJsonSchema,
+  schemaDocuments,
+  storedEventJsonSchema,
+} from "../lib/http/schema-documents.ts";
+import { serveSchema } from "../lib/http/serve-schema.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 const { about: _about, ...seedBodies } = seeds;
@@ -57,13 +62,13 @@ describe("the JSON Schema and OpenAPI documents", () => {
   });
 
   it("serves the request schema at /api/v1/schema, the others by name, and 404 JSON for an unknown name", async () => {
-    const main = handleSchemaRequest(new Request("http://localhost/api/v1/schema"));
+    const main = serveSchema(new Request("http://localhost/api/v1/schema"));
     expect(main.status).toBe(200);
     expect(main.headers.get("content-type")).toMatch(/^application\/schema\+json/);
     expect(await main.json()).toEqual(JSON.parse(JSON.stringify(requestJsonSchema())));
-    const openapi = handleSchemaRequest(new Request("http://localhost/api/v1/schema/openapi.json"));
+    const openapi = serveSchema(new Request("http://localhost/api/v1/schema/openapi.json"));
     expect((await openapi.json()).openapi).toBe("3.1.0");
-    const missing = handleSchemaRequest(new Request("http://localhost/api/v1/schema/nope.json"));
+    const missing = serveSchema(new Request("http://localhost/api/v1/schema/nope.json"));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ status: "error", error: "not_found" });
   });

@@ -1,7 +1,7 @@
 import { systemClock } from "../lib/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
-import { handleHealthRequest } from "../lib/http/health.ts";
+import { reportHealth } from "../lib/http/report-health.ts";
 import { createStore } from "../lib/runtime.ts";
 
 const TOKEN = "test-token-do-not-leak";
@@ -112,7 +112,7 @@ describe("configuration", () => {
 
 describe("GET /api/v1/health", () => {
   const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
-    handleHealthRequest(new Request("http://localhost/api/v1/health", { method }), {
+    reportHealth(new Request("http://localhost/api/v1/health", { method }), {
       ok: true,
       ingest: config.ingest,
       netlifyDev: false,
@@ -146,7 +146,7 @@ describe("GET /api/v1/health", () => {
   });
 
   it("answers 503 with the configuration problem, and 405 to other methods", async () => {
-    const unconfigured = await handleHealthRequest(new Request("http://localhost/api/v1/health"), {
+    const unconfigured = await reportHealth(new Request("http://localhost/api/v1/health"), {
       ok: false,
       error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
     });

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { v7 as uuidv7 } from "uuid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
-import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
 import { Flusher, type FlushReport } from "../lib/spool/flusher.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";

@@ -12,10 +12,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/ingest.ts";
 import { checkShape, SHAPE_LIMITS } from "../lib/events/check-shape.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
-import { scrubMetadata } from "../lib/events/scrub.ts";
+import { scrubMetadata } from "../lib/events/scrub-metadata.ts";
 import { envelopePlan, rawBody, requestPlan, textBody, type RequestPlan } from "./fuzz/arbitraries.ts";
 import { Ledger } from "./fuzz/ledger.ts";
 import { freshId, send, URL } from "./fuzz/send.ts";
@@ -105,7 +105,7 @@ describe("what the fuzz found", () => {
     const first = await post(text, "retry-1");
     expect(first.status).toBe(201);
     expect(first.body!.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const again = await handleTelemetryRequest(
+    const again = await ingest(
       new Request(URL, {
         method: "POST",
         body: text,

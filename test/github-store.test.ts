@@ -4,10 +4,10 @@ import { setupServer } from "msw/node";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, type GitHubConfig } from "../lib/config.ts";
-import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
-import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/store.ts";
+import { ingest } from "../lib/http/ingest.ts";
+import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/event-store.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 
 const API = "https://api.github.com";
@@ -206,7 +206,7 @@ describe("GitHubStore against GitHub's contents API", () => {
 
 describe("POST /api/v1/telemetry with the GitHub store", () => {
   const post = (store: GitHubStore) =>
-    handleTelemetryRequest(
+    ingest(
       new Request("http://localhost/api/v1/telemetry", {
         method: "POST",
         headers: { "content-type": "application/json" },

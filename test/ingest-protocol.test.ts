@@ -5,9 +5,9 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
-import { storedEventSchema, type StoredEvent } from "../lib/events/event.ts";
-import { handleHealthRequest } from "../lib/http/health.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { storedEventSchema, type StoredEvent } from "../lib/events/stored-event.ts";
+import { reportHealth } from "../lib/http/report-health.ts";
+import { ingest } from "../lib/http/ingest.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
@@ -70,7 +70,7 @@ interface PostOptions {
 /** POSTs `body` (sent as is when text or bytes, else as JSON) as a client at 203.0.113.7 would. */
 function post(body: unknown, { headers = {}, ...context }: PostOptions = {}) {
   const raw = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
-  return handleTelemetryRequest(
+  return ingest(
     new Request(ENDPOINT, {
       method: "POST",
       body: raw as BodyInit,
@@ -81,7 +81,7 @@ function post(body: unknown, { headers = {}, ...context }: PostOptions = {}) {
 }
 
 const preflight = (origin: string) =>
-  handleTelemetryRequest(
+  ingest(
     new Request(ENDPOINT, {
       method: "OPTIONS",
       headers: {
@@ -578,7 +578,7 @@ describe("shared secret", () => {
       await post(event({ hwid: "" }), { headers: key }),
       await post("{", { headers: key }),
       await post(event(), { headers: { ...key, "content-type": "application/xml" } }),
-      await handleTelemetryRequest(new Request(ENDPOINT, { method: "GET", headers: key }), { runtime }),
+      await ingest(new Request(ENDPOINT, { method: "GET", headers: key }), { runtime }),
       await preflight(ORIGIN),
     ];
     for (const response of responses) {
@@ -677,7 +677,7 @@ describe("dropped client types", () => {
     await post(event({ client_type: "unit-tests" }));
     await post([event({ client_type: "unit-tests" }), event(), event({ client_type: "unit-tests" })]);
     await flush();
-    const health = await (await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime)).json();
+    const health = await (await reportHealth(new Request("http://localhost/api/v1/health"), runtime)).json();
     expect(health.spool.dropped_events).toEqual({ "unit-tests": 3 });
     expect(await storedLines()).toHaveLength(1);
   });

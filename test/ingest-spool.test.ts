@@ -5,9 +5,9 @@ import { getStore } from "@netlify/blobs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
-import { handleHealthRequest } from "../lib/http/health.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
-import { SPOOL_STORE_NAME } from "../lib/platform/blobs.ts";
+import { reportHealth } from "../lib/http/report-health.ts";
+import { ingest } from "../lib/http/ingest.ts";
+import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 
@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 const post = (body: unknown, startFlush?: () => Promise<void>, target: Runtime = runtime) =>
-  handleTelemetryRequest(
+  ingest(
     new Request("http://localhost/api/v1/telemetry", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -105,7 +105,7 @@ describe("ingest with the spool", () => {
     await post(event(1));
     await post(event(2));
     const waiting = await (
-      await handleHealthRequest(new Request("http://localhost/api/v1/health"), {
+      await reportHealth(new Request("http://localhost/api/v1/health"), {
         ...runtime,
         clock: { ...systemClock, now: () => Date.now() + 30_000 },
       })
@@ -120,7 +120,7 @@ describe("ingest with the spool", () => {
     expect(waiting.spool.oldest_waiting_age_s).toBeGreaterThanOrEqual(29);
 
     await runtime.spool!.flush(5000);
-    const flushed = await (await handleHealthRequest(new Request("http://localhost/api/v1/health"), runtime)).json();
+    const flushed = await (await reportHealth(new Request("http://localhost/api/v1/health"), runtime)).json();
     expect(flushed.spool).toMatchObject({ waiting_events: 0, oldest_waiting_age_s: null, writes_last_hour: 1 });
     expect(flushed.spool.last_flush).toMatchObject({ events: 2, commits: 1, files: 1, error: null });
   });

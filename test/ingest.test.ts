@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { storedEventSchema } from "../lib/events/event.ts";
+import { storedEventSchema } from "../lib/events/stored-event.ts";
 import { MAX_WIRE_BYTES as MAX_BODY_BYTES } from "../lib/http/decode-body.ts";
-import { handleTelemetryRequest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/ingest.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
@@ -24,7 +24,7 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function post(body: BodyInit | null, headers: Record<string, string> = { "content-type": "application/json" }) {
-  return handleTelemetryRequest(new Request(URL, { method: "POST", body, headers, duplex: "half" } as RequestInit), {
+  return ingest(new Request(URL, { method: "POST", body, headers, duplex: "half" } as RequestInit), {
     runtime,
     platformIp: "203.0.113.7",
   });
@@ -116,7 +116,7 @@ describe("accepted events", () => {
 
   it("records the platform's client address first, then Netlify's header, then X-Forwarded-For", async () => {
     const request = (headers: Record<string, string>, platformIp?: string) =>
-      handleTelemetryRequest(
+      ingest(
         new Request(URL, {
           method: "POST",
           body: JSON.stringify(minimal),
@@ -220,7 +220,7 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
 
   it("405 with Allow for other methods", async () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
-      const response = await handleTelemetryRequest(new Request(URL, { method }), { runtime });
+      const response = await ingest(new Request(URL, { method }), { runtime });
       await expectError(response, 405, "method_not_allowed");
       expect(response.headers.get("allow")).toBe("POST, OPTIONS");
     }

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storedEventSchema, type StoredEvent } from "../lib/events/event.ts";
+import { storedEventSchema, type StoredEvent } from "../lib/events/stored-event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
 import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import { describe, expect, it } from "vitest";
-import { toStoredEvent, type StoredEvent } from "../lib/events/event.ts";
-import { toLine } from "../lib/storage/ndjson.ts";
+import { toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
+import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
 import { planAppend } from "../lib/storage/plan-append.ts";
 
 function event(): StoredEvent {
@@ -10,7 +10,7 @@ function event(): StoredEvent {
     { eventId: uuidv7(), createdAt: new Date("2026-11-22T10:00:00.000Z"), ip: null },
   );
 }
-const lineBytes = Buffer.byteLength(toLine(event()));
+const lineBytes = Buffer.byteLength(ndjsonLine(event()));
 
 describe("planning one write", () => {
   it("appends every batch to a new day's first part", () => {
@@ -18,27 +18,27 @@ describe("planning one write", () => {
     expect(planAppend(undefined, batches, 1024 * 1024)).toEqual({
       part: 1,
       base: "",
-      lines: batches.flat().map(toLine),
+      lines: batches.flat().map(ndjsonLine),
       taken: 2,
     });
   });
 
   it("leaves out events the file already holds, and counts batches wholly there as stored", () => {
     const [a, b, c] = [event(), event(), event()];
-    const text = toLine(a) + toLine(b);
+    const text = ndjsonLine(a) + ndjsonLine(b);
     const plan = planAppend({ part: 3, text }, [[a], [b, c]], 1024 * 1024);
-    expect(plan).toEqual({ part: 3, base: text, lines: [toLine(c)], taken: 2 });
+    expect(plan).toEqual({ part: 3, base: text, lines: [ndjsonLine(c)], taken: 2 });
     expect(planAppend({ part: 3, text }, [[a], [b]], 1024 * 1024)).toMatchObject({ lines: [], taken: 2 });
   });
 
   it("never splits a batch across files, and starts the next part only when the latest is full", () => {
-    const text = toLine(event());
+    const text = ndjsonLine(event());
     const cap = lineBytes * 3;
     const plan = planAppend({ part: 1, text }, [[event()], [event(), event()], [event()]], cap);
     expect(plan).toMatchObject({ part: 1, taken: 1 });
     expect(plan.lines).toHaveLength(1);
 
-    const full = toLine(event()).repeat(3);
+    const full = ndjsonLine(event()).repeat(3);
     const next = planAppend({ part: 1, text: full }, [[event(), event()], [event()], [event(), event()]], cap);
     expect(next).toMatchObject({ part: 2, base: "", taken: 2 });
     expect(next.lines).toHaveLength(3);
@@ -46,14 +46,14 @@ describe("planning one write", () => {
 
   it("puts a batch larger than the cap alone in a part rather than refuse it", () => {
     const big = Array.from({ length: 10 }, event);
-    const plan = planAppend({ part: 4, text: toLine(event()) }, [big, [event()]], lineBytes * 3);
+    const plan = planAppend({ part: 4, text: ndjsonLine(event()) }, [big, [event()]], lineBytes * 3);
     expect(plan).toMatchObject({ part: 5, base: "", taken: 1 });
     expect(plan.lines).toHaveLength(10);
   });
 
   it("starts the next part with everything waiting, rather than top up a latest part at least half full with a few events", () => {
     const cap = lineBytes * 10;
-    const half = toLine(event()).repeat(5);
+    const half = ndjsonLine(event()).repeat(5);
     const plan = planAppend(
       { part: 2, text: half },
       [
@@ -66,7 +66,7 @@ describe("planning one write", () => {
     expect(plan).toMatchObject({ part: 3, base: "", taken: 3 });
     expect(plan.lines).toHaveLength(6);
 
-    const underHalf = toLine(event()).repeat(4);
+    const underHalf = ndjsonLine(event()).repeat(4);
     expect(
       planAppend(
         { part: 2, text: underHalf },
@@ -86,6 +86,6 @@ describe("planning one write", () => {
   it("stores an event carried by two batches once", () => {
     const [a, b] = [event(), event()];
     const plan = planAppend(undefined, [[a], [a, b]], 1024 * 1024);
-    expect(plan).toMatchObject({ taken: 2, lines: [toLine(a), toLine(b)] });
+    expect(plan).toMatchObject({ taken: 2, lines: [ndjsonLine(a), ndjsonLine(b)] });
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { anonymizeIp } from "../lib/events/anonymize-ip.ts";
-import { hasSecret } from "../lib/http/check-secret.ts";
+import { checkSecret } from "../lib/http/check-secret.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
-import { corsHeaders, preflightResponse } from "../lib/http/cors.ts";
+import { corsHeaders, preflightResponse } from "../lib/http/cors-headers.ts";
 import { metadataViolations } from "../lib/events/known-events.ts";
 
 const SALT = "a-salt-of-sixteen-chars";
@@ -52,17 +52,17 @@ describe("the shared secret", () => {
     new Request("http://localhost/api/v1/telemetry", { method: "POST", headers });
 
   it("is taken from X-Telemetry-Key or Authorization: Bearer", () => {
-    expect(hasSecret(request({ "x-telemetry-key": SECRET }), SECRET)).toBe(true);
-    expect(hasSecret(request({ authorization: `Bearer ${SECRET}` }), SECRET)).toBe(true);
-    expect(hasSecret(request({ authorization: `bearer ${SECRET}` }), SECRET)).toBe(true);
+    expect(checkSecret(request({ "x-telemetry-key": SECRET }), SECRET)).toBe(true);
+    expect(checkSecret(request({ authorization: `Bearer ${SECRET}` }), SECRET)).toBe(true);
+    expect(checkSecret(request({ authorization: `bearer ${SECRET}` }), SECRET)).toBe(true);
   });
 
   it("refuses a missing, wrong, longer or shorter key, and a key sent as Basic", () => {
-    expect(hasSecret(request({}), SECRET)).toBe(false);
-    expect(hasSecret(request({ "x-telemetry-key": "wrong" }), SECRET)).toBe(false);
-    expect(hasSecret(request({ "x-telemetry-key": `${SECRET}x` }), SECRET)).toBe(false);
-    expect(hasSecret(request({ "x-telemetry-key": SECRET.slice(0, -1) }), SECRET)).toBe(false);
-    expect(hasSecret(request({ authorization: `Basic ${SECRET}` }), SECRET)).toBe(false);
+    expect(checkSecret(request({}), SECRET)).toBe(false);
+    expect(checkSecret(request({ "x-telemetry-key": "wrong" }), SECRET)).toBe(false);
+    expect(checkSecret(request({ "x-telemetry-key": `${SECRET}x` }), SECRET)).toBe(false);
+    expect(checkSecret(request({ "x-telemetry-key": SECRET.slice(0, -1) }), SECRET)).toBe(false);
+    expect(checkSecret(request({ authorization: `Basic ${SECRET}` }), SECRET)).toBe(false);
   });
 
   it("must be at least 16 characters", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scrubMetadata } from "../lib/events/scrub.ts";
+import { scrubMetadata } from "../lib/events/scrub-metadata.ts";
 
 const GITHUB_CLASSIC = `ghp_${"a1B2".repeat(9)}`;
 // Built, like the classic one, so that no committed line looks like a real token to a secret scanner.

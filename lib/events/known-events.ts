@@ -32,7 +32,7 @@ const error = {
 
 const metadata = (fields: z.ZodRawShape) => z.looseObject({ ...common, ...fields });
 
-export const knownEventMetadata = {
+export const knownEvents = {
   app_launch: metadata({
     os: optional(text),
     hardware: optional(z.record(z.string(), z.unknown())),
@@ -143,16 +143,16 @@ export const knownEventMetadata = {
   }),
 } satisfies Record<string, z.ZodType>;
 
-export type KnownEventName = keyof typeof knownEventMetadata;
+export type KnownEventName = keyof typeof knownEvents;
 
-export function isKnownEvent(name: string): name is KnownEventName {
-  return Object.hasOwn(knownEventMetadata, name);
+function isKnownEvent(name: string): name is KnownEventName {
+  return Object.hasOwn(knownEvents, name);
 }
 
 /** How an event's metadata breaks its known event's schema; [] for a valid or an unknown event. */
 export function metadataViolations(eventName: string, metadata: Record<string, unknown>): Issue[] {
   if (!isKnownEvent(eventName)) return [];
-  const result = knownEventMetadata[eventName].safeParse(metadata);
+  const result = knownEvents[eventName].safeParse(metadata);
   if (result.success) return [];
   return issuesOf(result.error.issues, ["metadata"]);
 }

@@ -1,17 +1,11 @@
 import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
 import type { IngestConfig } from "../config.ts";
 import { issuesOf, type Issue } from "../issue.ts";
-import {
-  DEFAULT_CLIENT_TYPE,
-  ENVELOPE_KEYS,
-  storedEventSchema,
-  telemetryEventSchema,
-  toStoredEvent,
-  type StoredEvent,
-} from "./event.ts";
+import { storedEventSchema, toStoredEvent, type StoredEvent } from "./stored-event.ts";
+import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema } from "./telemetry-event.ts";
 import { metadataViolations } from "./known-events.ts";
 import { checkShape, SHAPE_LIMITS } from "./check-shape.ts";
-import { scrubMetadata } from "./scrub.ts";
+import { scrubMetadata } from "./scrub-metadata.ts";
 
 /** The most one event may take, serialized as the client sent it. */
 export const MAX_EVENT_BYTES = 32 * 1024;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describeIssues, issueSchema, issuesOf } from "../issue.ts";
-import { clientTimestampSchema } from "./event.ts";
+import { clientTimestampSchema } from "./telemetry-event.ts";
 import { InputError } from "./input-error.ts";
 
 /** At most this many events in one request. */
@@ -15,7 +15,7 @@ const NDJSON_MEDIA_TYPES = new Set([
 /** JSON bodies: `sendBeacon` can only send text/plain, and some clients set no type. */
 const JSON_MEDIA_TYPES = new Set(["application/json", "text/plain", ""]);
 /** Exports carry no application version; the records say so rather than guess. */
-export const EXPORT_APP_VERSION = "unknown";
+const EXPORT_APP_VERSION = "unknown";
 
 /** The model-metadata export file of the seeds (`model_telemetry_export.json`). */
 export const modelExportSchema = z.object({

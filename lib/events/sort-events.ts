@@ -1,4 +1,4 @@
-import type { StoredEvent } from "./event.ts";
+import type { StoredEvent } from "./stored-event.ts";
 import { prepareEvent, type EventContext } from "./prepare-event.ts";
 import type { BatchItem, Rejection } from "./read-batch.ts";
 

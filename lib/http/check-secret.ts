@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { errorResponse } from "./responses.ts";
+import { errorResponse } from "./json-response.ts";
 
 /**
  * Whether the request carries the shared secret, in `X-Telemetry-Key` or as
  * `Authorization: Bearer <secret>`. Both sides are hashed first, so the comparison takes the same
  * time whatever the length or content of the guess.
  */
-export function hasSecret(request: Request, secret: string): boolean {
+export function checkSecret(request: Request, secret: string): boolean {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   const given = [request.headers.get("x-telemetry-key"), bearer].filter((value): value is string => Boolean(value));
   const expected = digest(secret);

@@ -5,16 +5,16 @@ import { isSupportedMediaType, readBatch, type Batch, type Rejection } from "../
 import { sortEvents, type SortedEvents } from "../events/sort-events.ts";
 import { log, messageOf } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
-import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/store.ts";
-import type { successAnswerSchema } from "./api-schema.ts";
-import { hasSecret, unauthorized } from "./check-secret.ts";
+import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/event-store.ts";
+import type { successAnswerSchema } from "./schema-documents.ts";
+import { checkSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
-import { corsHeaders, preflightResponse } from "./cors.ts";
+import { corsHeaders, preflightResponse } from "./cors-headers.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
+import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
 
 /** The real client gives up after 5 s and sends again; answer well before, leaving room for the network. */
-export const STORE_DEADLINE_MS = 4000;
+const STORE_DEADLINE_MS = 4000;
 /** How long to tell a client to wait while storage is not configured: an operator has to act. */
 const NOT_CONFIGURED_RETRY_AFTER_SECONDS = 60;
 /** An Idempotency-Key is 1 to 255 visible ASCII characters (as Stripe's and the IETF draft's are). */
@@ -43,7 +43,7 @@ type IngestAnswer = z.output<typeof successAnswerSchema>;
  * answer 201 only once they are kept. With the spool, the answer waits for Netlify Blobs only: a
  * flush is woken to carry the events to GitHub, and the client never waits on it.
  */
-export async function handleTelemetryRequest(request: Request, context: IngestContext): Promise<Response> {
+export async function ingest(request: Request, context: IngestContext): Promise<Response> {
   const { runtime } = context;
   const cors = runtime.ok ? corsHeaders(request, runtime.ingest.allowedOrigins) : {};
   if (request.method === "OPTIONS") return preflightResponse(request, runtime.ok ? runtime.ingest.allowedOrigins : []);
@@ -56,10 +56,10 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
       { ...cors, "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS) },
     );
   }
-  if (runtime.ingest.secret !== undefined && !hasSecret(request, runtime.ingest.secret)) return unauthorized(cors);
+  if (runtime.ingest.secret !== undefined && !checkSecret(request, runtime.ingest.secret)) return unauthorized(cors);
 
   try {
-    return await ingest(request, context, runtime, cors);
+    return await takeEvents(request, context, runtime, cors);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     return errorResponse(error.status, { error: error.code, message: error.message, ...error.details }, cors);
@@ -67,7 +67,7 @@ export async function handleTelemetryRequest(request: Request, context: IngestCo
 }
 
 /** Reads, sorts and keeps a request's events; bad input is thrown as InputError. */
-async function ingest(
+async function takeEvents(
   request: Request,
   context: IngestContext,
   runtime: ReadyRuntime,

@@ -1,5 +1,5 @@
-import { schemaDocuments } from "./api-schema.ts";
-import { errorResponse, methodNotAllowed } from "./responses.ts";
+import { schemaDocuments } from "./schema-documents.ts";
+import { errorResponse, methodNotAllowed } from "./json-response.ts";
 
 /** What `GET /api/v1/schema` itself serves: the JSON Schema a client validates its bodies against. */
 const DEFAULT_DOCUMENT = "telemetry-request.json";
@@ -10,7 +10,7 @@ let documents: Record<string, unknown> | undefined;
  * GET /api/v1/schema[/<name>]: the JSON Schema of a request body (the default), of a stored line
  * (`stored-event.json`), or the OpenAPI document (`openapi.json`), generated from the zod source.
  */
-export function handleSchemaRequest(request: Request): Response {
+export function serveSchema(request: Request): Response {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
   documents ??= schemaDocuments();
   const last = new URL(request.url).pathname.split("/").at(-1) ?? "";

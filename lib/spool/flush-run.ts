@@ -1,9 +1,9 @@
 import type { Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 import { messageOf } from "../log.ts";
 import { groupByDay } from "../storage/partition.ts";
-import { StoreUnavailableError, type CommitResult, type EventStore } from "../storage/store.ts";
+import { StoreUnavailableError, type CommitResult, type EventStore } from "../storage/event-store.ts";
 import { LeaseLostError, type FlushLease, type FlushState, type LastFlush } from "./flush-lease.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { SeenIds } from "./seen-ids.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BlobStore } from "./blob-store.ts";
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import { z } from "zod";
-import { storedEventSchema, type StoredEvent } from "../events/event.ts";
+import { storedEventSchema, type StoredEvent } from "../events/stored-event.ts";
 import { issuesOf } from "../issue.ts";
 import { log } from "../log.ts";
 

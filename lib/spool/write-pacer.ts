@@ -1,6 +1,6 @@
 import { HOUR_MS, MINUTE_MS, type Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
-import { StoreUnavailableError } from "../storage/store.ts";
+import { StoreUnavailableError } from "../storage/event-store.ts";
 
 /**
  * Share of the hour's budget that may go at the per-minute pace (10 writes of 400), so that quiet

@@ -1,8 +1,8 @@
-import type { StoredEvent } from "../events/event.ts";
-import { appendLines } from "./ndjson.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
+import { appendLines } from "./ndjson-line.ts";
 import { latestPart, partitionOf, partPath } from "./partition.ts";
 import { planAppend } from "./plan-append.ts";
-import type { CommitOptions, CommitResult } from "./store.ts";
+import type { CommitOptions, CommitResult } from "./event-store.ts";
 
 /** What a store supplies to append to a day: its files' listing, reading and writing. */
 export interface DayFiles {

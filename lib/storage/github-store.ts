@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log, messageOf } from "../log.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
@@ -12,7 +12,7 @@ import {
   type CommitResult,
   type EventStore,
   type StoreDescription,
-} from "./store.ts";
+} from "./event-store.ts";
 
 /** Seconds to stop writing after a rate limit that gave no `retry-after`, as Octokit assumes. */
 const FALLBACK_RATE_LIMIT_SECONDS = 60;
@@ -220,7 +220,7 @@ class ConcurrentChangeError extends Error {
 }
 
 /** The git blob id of `bytes`, which is what GitHub calls a file's sha. */
-export function gitBlobSha(bytes: Uint8Array): string {
+function gitBlobSha(bytes: Uint8Array): string {
   return createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
 }
 

@@ -1,8 +1,8 @@
 import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
-import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "./store.ts";
+import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "./event-store.ts";
 
 /**
  * The same file tree as the GitHub store, in a local folder: for `netlify dev` without a token.

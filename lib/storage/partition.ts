@@ -1,4 +1,4 @@
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 
 const EXTENSION = ".ndjson";
 const PART_DIGITS = 4;
@@ -8,25 +8,25 @@ const PART_DIGITS = 4;
  * file reaches the size cap. "." sorts before "p", so every part sorts after the first file and
  * before the next day, and a plain lexicographic listing is chronological.
  */
-export interface DayPartition {
+export interface Partition {
   /** UTC date of `created_at`, `YYYY-MM-DD`. */
   day: string;
   /** Folder holding the day's files, e.g. `telemetry/2026/11`. */
   dir: string;
 }
 
-export function partitionOf(createdAt: string, prefix: string): DayPartition {
+export function partitionOf(createdAt: string, prefix: string): Partition {
   const day = createdAt.slice(0, 10);
   const [year, month] = day.split("-");
   return { day, dir: [prefix, year, month].filter(Boolean).join("/") };
 }
 
-export function partFileName(day: string, part: number): string {
+function partFileName(day: string, part: number): string {
   const dd = day.slice(8, 10);
   return part === 1 ? `${dd}${EXTENSION}` : `${dd}.part-${String(part).padStart(PART_DIGITS, "0")}${EXTENSION}`;
 }
 
-export function partPath(partition: DayPartition, part: number): string {
+export function partPath(partition: Partition, part: number): string {
   return `${partition.dir}/${partFileName(partition.day, part)}`;
 }
 

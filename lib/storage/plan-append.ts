@@ -1,5 +1,5 @@
-import type { StoredEvent } from "../events/event.ts";
-import { toLine } from "./ndjson.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
+import { ndjsonLine } from "./ndjson-line.ts";
 
 /** Every stored line starts with its event id, so the ids a file holds are read without parsing it. */
 const LINE_ID = /^\{"event_id":"([^"]+)"/gm;
@@ -44,7 +44,7 @@ export function planAppend(
     for (const event of batch) {
       if (seen.has(event.event_id)) continue;
       seen.add(event.event_id);
-      lines.push(toLine(event));
+      lines.push(ndjsonLine(event));
     }
     return lines;
   });

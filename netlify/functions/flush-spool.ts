@@ -1,5 +1,5 @@
 import type { Config, Context } from "@netlify/functions";
-import { jsonResponse } from "../../lib/http/responses.ts";
+import { jsonResponse } from "../../lib/http/json-response.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 import { SCHEDULED_FLUSH_BUDGET_MS } from "../../lib/spool/flusher.ts";
 

@@ -1,7 +1,7 @@
 import type { Context } from "@netlify/functions";
 import { callFlush } from "../../lib/platform/call-flush.ts";
-import { hasSecret, unauthorized } from "../../lib/http/check-secret.ts";
-import { jsonResponse, methodNotAllowed } from "../../lib/http/responses.ts";
+import { checkSecret, unauthorized } from "../../lib/http/check-secret.ts";
+import { jsonResponse, methodNotAllowed } from "../../lib/http/json-response.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 import { WOKEN_FLUSH_BUDGET_MS } from "../../lib/spool/flusher.ts";
 
@@ -16,7 +16,7 @@ export default async function flush(request: Request, context: Context): Promise
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
   runtime ??= loadRuntime(context.deploy?.context);
   const secret = runtime.ok ? runtime.ingest.secret : undefined;
-  if (secret !== undefined && !hasSecret(request, secret)) return unauthorized();
+  if (secret !== undefined && !checkSecret(request, secret)) return unauthorized();
   if (runtime.ok && runtime.spool)
     context.waitUntil(runtime.spool.flush(WOKEN_FLUSH_BUDGET_MS, () => callFlush(request.url, secret)));
   return jsonResponse(202, { status: "accepted" });

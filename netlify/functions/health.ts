@@ -1,10 +1,10 @@
 import type { Context } from "@netlify/functions";
-import { handleHealthRequest } from "../../lib/http/health.ts";
+import { reportHealth } from "../../lib/http/report-health.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
 let runtime: Runtime | undefined;
 
 export default async function health(request: Request, context: Context): Promise<Response> {
   runtime ??= loadRuntime(context.deploy?.context);
-  return handleHealthRequest(request, runtime);
+  return reportHealth(request, runtime);
 }

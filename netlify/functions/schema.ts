@@ -1,5 +1,5 @@
-import { handleSchemaRequest } from "../../lib/http/serve-schema.ts";
+import { serveSchema } from "../../lib/http/serve-schema.ts";
 
 export default async function schema(request: Request): Promise<Response> {
-  return handleSchemaRequest(request);
+  return serveSchema(request);
 }

@@ -7,7 +7,7 @@
 import { open, readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { expect } from "vitest";
-import { storedEventSchema } from "../../lib/events/event.ts";
+import { storedEventSchema } from "../../lib/events/stored-event.ts";
 import { checkShape } from "../../lib/events/check-shape.ts";
 
 /** Keys that reach a prototype: no stored record may hold one. */

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { expect } from "vitest";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../../lib/http/decode-body.ts";
-import { handleTelemetryRequest } from "../../lib/http/ingest.ts";
+import { ingest } from "../../lib/http/ingest.ts";
 import type { Runtime } from "../../lib/runtime.ts";
 import { compressed, damaged, encoded, type RequestPlan } from "./arbitraries.ts";
 import type { Ledger } from "./ledger.ts";
@@ -110,14 +110,14 @@ export async function send(
   const method = request.method;
   let response: Response;
   try {
-    response = await handleTelemetryRequest(request, {
+    response = await ingest(request, {
       runtime,
       platformIp: plan.platformIp,
       bodyDecoded: plan.bodyDecoded,
     });
   } catch (error) {
     // A throw is a 500 from the platform.
-    throw new Error(`handleTelemetryRequest threw: ${error instanceof Error ? error.stack : String(error)}`);
+    throw new Error(`ingest threw: ${error instanceof Error ? error.stack : String(error)}`);
   }
   const { status } = response;
   expect(status).toBeGreaterThanOrEqual(200);

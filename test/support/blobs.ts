@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
 import { BlobsServer } from "@netlify/blobs/server";
-import { fetchWholeBody, SPOOL_STORE_NAME } from "../../lib/platform/blobs.ts";
+import { fetchWholeBody, SPOOL_STORE_NAME } from "../../lib/platform/spool-blobs.ts";
 
 export interface LocalBlobs {
   url: string;

@@ -7,7 +7,7 @@ import { systemClock } from "../../lib/clock.ts";
 import { FlushLease } from "../../lib/spool/flush-lease.ts";
 import { Flusher } from "../../lib/spool/flusher.ts";
 import { GitHubStore } from "../../lib/storage/github-store.ts";
-import { SPOOL_STORE_NAME } from "../../lib/platform/blobs.ts";
+import { SPOOL_STORE_NAME } from "../../lib/platform/spool-blobs.ts";
 import { Spool } from "../../lib/spool/spool.ts";
 
 interface ChildConfig {

@@ -1,4 +1,4 @@
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 import { groupByDay } from "./partition.ts";
 
 /** Seconds a client is told to wait after a failure that says nothing more precise. */

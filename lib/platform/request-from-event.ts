@@ -1,4 +1,3 @@
-import { setEnvironmentContext } from "@netlify/blobs";
 import type { HandlerEvent, HandlerResponse } from "@netlify/functions";
 
 /**
@@ -22,26 +21,4 @@ export async function resultFromResponse(response: Response): Promise<HandlerRes
     headers: Object.fromEntries(response.headers),
     body: await response.text(),
   };
-}
-
-/**
- * A Lambda-compatible function gets its Blobs context in the event (`blobs`), not in the
- * environment. `@netlify/blobs`' own `connectLambda` drops the uncached URL the context carries,
- * without which no read can be strongly consistent; the spool needs those reads, so keep it.
- */
-export function connectBlobs(event: HandlerEvent): void {
-  const encoded = (event as HandlerEvent & { blobs?: string }).blobs;
-  if (!encoded) return;
-  const context = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as {
-    url?: string;
-    url_uncached?: string;
-    token?: string;
-  };
-  setEnvironmentContext({
-    deployID: event.headers["x-nf-deploy-id"],
-    siteID: event.headers["x-nf-site-id"],
-    edgeURL: context.url,
-    uncachedEdgeURL: context.url_uncached,
-    token: context.token,
-  });
 }

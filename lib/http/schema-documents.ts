@@ -1,17 +1,18 @@
 import { z } from "zod";
 import { issueSchema } from "../issue.ts";
-import { CORS_ALLOWED_HEADERS } from "./cors.ts";
+import { CORS_ALLOWED_HEADERS } from "./cors-headers.ts";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { storedEventSchema, telemetryEventSchema } from "../events/event.ts";
-import { knownEventMetadata } from "../events/known-events.ts";
+import { storedEventSchema } from "../events/stored-event.ts";
+import { telemetryEventSchema } from "../events/telemetry-event.ts";
+import { knownEvents } from "../events/known-events.ts";
 import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
 import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
 
 /** Where the documents are served; also their `$id`s. */
-export const SCHEMA_PATH = "/api/v1/schema";
+const SCHEMA_PATH = "/api/v1/schema";
 
 /** A known event: its name, and its metadata's schema (lenient mode stores violations, strict mode rejects them). */
-const knownEventSchemas = Object.entries(knownEventMetadata).map(([name, metadata]) =>
+const knownEventSchemas = Object.entries(knownEvents).map(([name, metadata]) =>
   telemetryEventSchema.extend({ event_name: z.literal(name), metadata: metadata.nullish() }).meta({ title: name }),
 );
 
@@ -27,7 +28,7 @@ const eventDocSchema = z.union([...knownEventSchemas, otherEventSchema]);
 const batchSchema = z.array(eventDocSchema).min(1).max(MAX_EVENTS_PER_REQUEST);
 
 /** What `POST /api/v1/telemetry` takes, in each of its JSON shapes (NDJSON: one event per line). */
-export const requestBodySchema = z
+const requestBodySchema = z
   .union([
     eventDocSchema,
     batchSchema,
@@ -64,7 +65,7 @@ export const successAnswerSchema = z.object({
     .optional(),
 });
 
-export const errorAnswerSchema = z.looseObject({
+const errorAnswerSchema = z.looseObject({
   status: z.literal("error"),
   error: z.string(),
   message: z.string(),
@@ -82,7 +83,7 @@ const JSON_SCHEMA_OPTIONS = {
   override: ({ zodSchema, jsonSchema }) => {
     if (zodSchema === otherEventSchema)
       jsonSchema.not = {
-        properties: { event_name: { enum: Object.keys(knownEventMetadata) } },
+        properties: { event_name: { enum: Object.keys(knownEvents) } },
         required: ["event_name"],
       };
   },

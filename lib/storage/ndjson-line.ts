@@ -1,6 +1,6 @@
-import type { StoredEvent } from "../events/event.ts";
+import type { StoredEvent } from "../events/stored-event.ts";
 
-export function toLine(event: StoredEvent): string {
+export function ndjsonLine(event: StoredEvent): string {
   return `${JSON.stringify(event)}\n`;
 }
 

@@ -1,5 +1,5 @@
 /** What a browser may send to the ingest endpoint. */
-export const CORS_ALLOWED_METHODS = "POST, OPTIONS";
+const CORS_ALLOWED_METHODS = "POST, OPTIONS";
 export const CORS_ALLOWED_HEADERS = "content-type, content-encoding, x-telemetry-key, idempotency-key, authorization";
 /** How long a browser may reuse a preflight answer (the most Chromium honours). */
 const PREFLIGHT_MAX_AGE_SECONDS = 7200;

@@ -1,6 +1,6 @@
 import { HOUR_MS } from "../clock.ts";
 import { messageOf } from "../log.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "./responses.ts";
+import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
 import type { Runtime } from "../runtime.ts";
 
 /**
@@ -8,7 +8,7 @@ import type { Runtime } from "../runtime.ts";
  * how old the oldest is, how the last flush went, and how many events of dropped client types were
  * answered and not stored. 503 when there is no store.
  */
-export async function handleHealthRequest(request: Request, runtime: Runtime): Promise<Response> {
+export async function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
   if (!runtime.ok) {
     return errorResponse(503, { error: "storage_not_configured", message: runtime.error.message });

@@ -924,3 +924,19 @@ describe("metadata shape limits", () => {
     expect((await storedLines()).join("\n")).not.toContain("polluted");
   });
 });
+
+describe("stored lines", () => {
+  it("escape NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR, so that a reader splitting on them (Python's splitlines) sees one line per event", async () => {
+    const texts = ["a\u2028b", "c\u2029d", "e\u0085f"];
+    const response = await post(
+      texts.map((text, n) => event({ event_name: `custom.breaks.${n}`, metadata: { text } })),
+    );
+    expect(response.status).toBe(201);
+    const [file] = await storedFiles();
+    const raw = await readFile(join(dir, file!), "utf8");
+    // The line breaks Python's str.splitlines knows, less \r\n (which JSON escapes anyway).
+    const splitlines = raw.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/).filter(Boolean);
+    expect(splitlines).toHaveLength(3);
+    expect(splitlines.map((line) => storedEventSchema.parse(JSON.parse(line)).metadata.text)).toEqual(texts);
+  });
+});

@@ -1,7 +1,18 @@
 import type { StoredEvent } from "../events/stored-event.ts";
 
+/**
+ * Characters JSON may hold raw that many line readers take for a line break (Python's
+ * `str.splitlines`, JavaScript's `u` line terminators): NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+ */
+const LINE_BREAKS_JSON_KEEPS = /[\u0085\u2028\u2029]/g;
+
+/** One stored line: the event as JSON, with every character a reader could split a line on escaped. */
 export function ndjsonLine(event: StoredEvent): string {
-  return `${JSON.stringify(event)}\n`;
+  const json = JSON.stringify(event).replace(
+    LINE_BREAKS_JSON_KEEPS,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `${json}\n`;
 }
 
 /** What to write after `existing` so the file stays whole lines: a newline first if its last line is unterminated. */

@@ -12,9 +12,15 @@ const DEFAULT_WRITES_PER_HOUR = 400;
 const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** Shorter secrets and salts are guessable. */
 const MIN_SECRET_LENGTH = 16;
-const MIN_MAX_FILE_BYTES = 1024;
+/** Smaller parts multiply the files (and commits) a day takes: GitHub lists at most 1,000 entries a folder. */
+const MIN_MAX_FILE_BYTES = 64 * 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
-const MAX_MAX_FILE_BYTES = 50 * 1024 * 1024;
+const MAX_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** GitHub's own limits on content writes: a pace above them is refused by GitHub, write after write. */
+const GITHUB_WRITES_PER_MINUTE = 80;
+const GITHUB_WRITES_PER_HOUR = 500;
+/** Hosts a plain-http API URL may name: only this machine (a stand-in), never a network a token would cross in clear. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /** How the client address is kept: see anonymizeIp. */
 const IP_MODES = ["full", "truncate", "hash", "off"] as const;
@@ -98,7 +104,15 @@ const envSchema = z.object({
   GITHUB_REPO_OWNER: optional.pipe(repoPart.optional()),
   GITHUB_REPO_NAME: optional.pipe(repoPart.optional()),
   GITHUB_BRANCH: optional,
-  GITHUB_API_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  GITHUB_API_URL: optional.pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      .refine(
+        (url) => new URL(url).protocol === "https:" || LOOPBACK_HOST.test(new URL(url).hostname),
+        "must use https (plain http only to this machine: the token would cross the network in clear)",
+      )
+      .optional(),
+  ),
   TELEMETRY_PATH_PREFIX: optional.pipe(
     z
       .string()
@@ -111,8 +125,22 @@ const envSchema = z.object({
     z.coerce.number<string>().int().min(MIN_MAX_FILE_BYTES).max(MAX_MAX_FILE_BYTES).optional(),
   ),
   TELEMETRY_SPOOL: optional.pipe(z.enum(["on", "off"]).optional()),
-  TELEMETRY_WRITES_PER_MINUTE: optional.pipe(z.coerce.number<string>().int().min(1).max(10_000).optional()),
-  TELEMETRY_WRITES_PER_HOUR: optional.pipe(z.coerce.number<string>().int().min(1).max(100_000).optional()),
+  TELEMETRY_WRITES_PER_MINUTE: optional.pipe(
+    z.coerce
+      .number<string>()
+      .int()
+      .min(1)
+      .max(GITHUB_WRITES_PER_MINUTE, `must be at most ${GITHUB_WRITES_PER_MINUTE} (GitHub's limit)`)
+      .optional(),
+  ),
+  TELEMETRY_WRITES_PER_HOUR: optional.pipe(
+    z.coerce
+      .number<string>()
+      .int()
+      .min(1)
+      .max(GITHUB_WRITES_PER_HOUR, `must be at most ${GITHUB_WRITES_PER_HOUR} (GitHub's limit)`)
+      .optional(),
+  ),
   TELEMETRY_SECRET: optional.pipe(
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
@@ -149,6 +177,11 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     throw new ConfigError(`Invalid configuration: ${describeIssues(issuesOf(parsed.error.issues))}`);
   }
   const vars = parsed.data;
+  // netlify dev sets it for its own functions; in a deployed function it would pass for netlify dev
+  // (a local folder store on a throwaway disk, bodies taken as already inflated).
+  if (env.NETLIFY_DEV === "true" && (isDeployed(env.CONTEXT) || isDeployed(deployContext))) {
+    throw new ConfigError("NETLIFY_DEV is set in a deployed context: it is netlify dev's own variable, unset it");
+  }
   const ipMode = vars.TELEMETRY_IP_MODE ?? "full";
   if (ipMode === "hash" && !vars.TELEMETRY_IP_SALT) {
     throw new ConfigError("TELEMETRY_IP_MODE=hash needs TELEMETRY_IP_SALT (a random secret of at least 16 characters)");

@@ -51,7 +51,7 @@ describe("configuration", () => {
       GITHUB_REPO_NAME: "data",
       GITHUB_BRANCH: "telemetry",
       GITHUB_API_URL: "https://ghe.example.com/api/v3/",
-      TELEMETRY_MAX_FILE_BYTES: "4096",
+      TELEMETRY_MAX_FILE_BYTES: "131072",
     });
     expect(config.storage).toEqual({
       kind: "github",
@@ -63,7 +63,7 @@ describe("configuration", () => {
         apiUrl: "https://ghe.example.com/api/v3",
       },
     });
-    expect(config.maxFileBytes).toBe(4096);
+    expect(config.maxFileBytes).toBe(131072);
   });
 
   it("names what is missing when GitHub is partly configured, and never echoes the token", () => {
@@ -101,6 +101,44 @@ describe("configuration", () => {
     expect(deployContextOf({})).toBeUndefined();
     expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: "telemetry" })).toThrow(/GITHUB_TOKEN and GITHUB_REPOSITORY/);
     expect(loadConfig({ NETLIFY_DEV: "true", AWS_LAMBDA_FUNCTION_NAME: "handler" }).storage.kind).toBe("local");
+  });
+
+  it.each([
+    ["TELEMETRY_WRITES_PER_MINUTE", "81", /TELEMETRY_WRITES_PER_MINUTE must be at most 80 \(GitHub's limit\)/],
+    ["TELEMETRY_WRITES_PER_HOUR", "501", /TELEMETRY_WRITES_PER_HOUR must be at most 500 \(GitHub's limit\)/],
+    ["TELEMETRY_MAX_FILE_BYTES", String(64 * 1024 - 1), /TELEMETRY_MAX_FILE_BYTES/],
+    ["TELEMETRY_MAX_FILE_BYTES", String(10 * 1024 * 1024 + 1), /TELEMETRY_MAX_FILE_BYTES/],
+    ["GITHUB_API_URL", "http://ghe.example.com/api/v3", /GITHUB_API_URL must use https/],
+    ["GITHUB_API_URL", "http://10.0.0.5:8080", /GITHUB_API_URL must use https/],
+  ])("refuses a dangerous setting at start: %s=%s", (name, value, message) => {
+    expect(() => loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", [name]: value })).toThrow(message);
+  });
+
+  it("takes GitHub's own limits, the cap's bounds, and plain http to this machine only", () => {
+    const config = loadConfig({
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: "acme/data",
+      TELEMETRY_WRITES_PER_MINUTE: "80",
+      TELEMETRY_WRITES_PER_HOUR: "500",
+      TELEMETRY_MAX_FILE_BYTES: String(64 * 1024),
+    });
+    expect(config.spool.limits).toEqual({ perMinute: 80, perHour: 500 });
+    expect(loadConfig({ TELEMETRY_MAX_FILE_BYTES: String(10 * 1024 * 1024) }).maxFileBytes).toBe(10 * 1024 * 1024);
+    for (const url of ["http://127.0.0.1:8080", "http://localhost:3000/api", "http://[::1]:9000"]) {
+      expect(
+        loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: url }).storage.kind,
+      ).toBe("github");
+    }
+  });
+
+  it("refuses NETLIFY_DEV in a deployed context, and takes it under netlify dev", () => {
+    const github = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", NETLIFY_DEV: "true" };
+    for (const context of ["production", "deploy-preview", "branch-deploy"]) {
+      expect(() => loadConfig({ ...github, CONTEXT: context })).toThrow(/NETLIFY_DEV is set in a deployed context/);
+      expect(() => loadConfig(github, context)).toThrow(/NETLIFY_DEV/);
+    }
+    expect(loadConfig({ ...github, CONTEXT: "dev", AWS_LAMBDA_FUNCTION_NAME: "handler" }).netlifyDev).toBe(true);
+    expect(loadConfig(github, "dev").netlifyDev).toBe(true);
   });
 
   it("rejects a file size cap outside its bounds and a prefix that escapes the folder", () => {

@@ -307,6 +307,27 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("refuses a POST from a page of another origin with 403 JSON, storing nothing, and takes one from the allowed origin", async () => {
+    const other = await send(JSON.stringify(event("e2e.other_origin")), {
+      origin: "https://elsewhere.example",
+      "content-type": "text/plain",
+    });
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ status: "error", error: "origin_not_allowed" });
+    const allowed = await send(JSON.stringify(event("e2e.allowed_origin")), { origin: ORIGIN });
+    expect(allowed.status).toBe(201);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    await landed("e2e.allowed_origin", 1);
+    expect((await linesIn(dir)).filter((line) => line.event_name === "e2e.other_origin")).toEqual([]);
+  });
+
+  it("answers an uncompressed body over 1 MiB with 413 wire_bytes, as the README promises", async () => {
+    const text = JSON.stringify(event("e2e.too_big"));
+    const response = await send(text + " ".repeat(2 * 1024 * 1024 - text.length));
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: "payload_too_large", limit: "wire_bytes" });
+  });
+
   it("stores batches of every shape: an array, {events}, NDJSON and the model-metadata export file", async () => {
     expect((await send(JSON.stringify([event("e2e.array"), event("e2e.array")]))).status).toBe(201);
     expect((await send(JSON.stringify({ events: [event("e2e.object"), event("e2e.object")] }))).status).toBe(201);

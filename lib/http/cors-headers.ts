@@ -16,6 +16,16 @@ export function corsHeaders(request: Request, allowed: "*" | readonly string[]):
   return { "access-control-allow-origin": origin, vary: "Origin" };
 }
 
+/**
+ * Whether a request may be taken from where it comes: one without `Origin` (a desktop client, a
+ * server) always may; one a browser sent from a page only from an allowed origin, since any page
+ * could otherwise make its visitors post events (a `text/plain` POST needs no preflight).
+ */
+export function isOriginAllowed(request: Request, allowed: "*" | readonly string[]): boolean {
+  const origin = request.headers.get("origin");
+  return origin === null || allowed === "*" || allowed.includes(origin);
+}
+
 /** The answer to a preflight (`OPTIONS`): 204, with the allowed methods and headers when the origin is allowed. */
 export function preflightResponse(request: Request, allowed: "*" | readonly string[]): Response {
   const headers = corsHeaders(request, allowed);

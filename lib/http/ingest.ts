@@ -9,7 +9,7 @@ import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from
 import type { successAnswerSchema } from "./schema-documents.ts";
 import { checkSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
-import { corsHeaders, preflightResponse } from "./cors-headers.ts";
+import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
 import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
 
@@ -54,6 +54,14 @@ export async function ingest(request: Request, context: IngestContext): Promise<
       503,
       { error: "storage_not_configured", message: "The telemetry store is not configured; nothing was stored" },
       { ...cors, "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS) },
+    );
+  }
+  if (!isOriginAllowed(request, runtime.ingest.allowedOrigins)) {
+    // A browser would keep the answer from the page, but not stop the request: refuse it here.
+    return errorResponse(
+      403,
+      { error: "origin_not_allowed", message: "Requests from this page's origin are not accepted" },
+      cors,
     );
   }
   if (runtime.ingest.secret !== undefined && !checkSecret(request, runtime.ingest.secret)) return unauthorized(cors);
@@ -124,14 +132,19 @@ function readHeaders(request: Request): { mediaType: string; idempotencyKey: str
   return { mediaType, idempotencyKey };
 }
 
-/** The body as text, decompressed within the limits. */
+/**
+ * The body as text, decompressed within the limits. A body the platform inflated (it came with a
+ * Content-Encoding) is held to the decompressed limit only; one that came uncompressed is what was
+ * on the wire, and is held to the wire limit as anywhere else.
+ */
 async function readText(request: Request, bodyDecoded: boolean): Promise<string> {
-  const body = await decodeBody(bodyDecoded ? withoutEncoding(request) : request, {
-    wireBytes: bodyDecoded ? MAX_DECODED_BYTES : MAX_WIRE_BYTES,
+  const coding = (request.headers.get("content-encoding") ?? "").trim().toLowerCase();
+  const inflated = bodyDecoded && coding !== "" && coding !== "identity";
+  const body = await decodeBody(inflated ? withoutEncoding(request) : request, {
+    wireBytes: inflated ? MAX_DECODED_BYTES : MAX_WIRE_BYTES,
     decodedBytes: MAX_DECODED_BYTES,
   }).catch((error: unknown) => {
-    // A body the platform inflated is the decompressed body: the limit it passed is the decoded one.
-    if (bodyDecoded && error instanceof BodyTooLargeError) throw new BodyTooLargeError("decoded_bytes", error.maxBytes);
+    if (inflated && error instanceof BodyTooLargeError) throw new BodyTooLargeError("decoded_bytes", error.maxBytes);
     throw error;
   });
   try {

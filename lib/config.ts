@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { describeIssues, issuesOf } from "./issue.ts";
 
@@ -10,6 +11,8 @@ const DEFAULT_WRITES_PER_MINUTE = 60;
 const DEFAULT_WRITES_PER_HOUR = 400;
 /** The real client's own test runs send this client type. */
 const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
+/** What the flush key is derived for, so that the same token gives other keys elsewhere. */
+const FLUSH_KEY_LABEL = "telemetry flush function";
 /** Shorter secrets and salts are guessable. */
 const MIN_SECRET_LENGTH = 16;
 /** Smaller parts multiply the files (and commits) a day takes: GitHub lists at most 1,000 entries a folder. */
@@ -76,6 +79,14 @@ export interface Config {
   /** Folder inside the data repository (or local folder) holding the NDJSON tree; "" for the root. */
   pathPrefix: string;
   maxFileBytes: number;
+  /**
+   * What a caller of the flush function must present: the shared secret, else a key derived from
+   * the GitHub token (so every deployment has one, and it tells nothing of the token); none for the
+   * local store, whose flushes then run in the ingesting process.
+   */
+  flushKey: string | undefined;
+  /** The deploy's own URL (Netlify's DEPLOY_URL, else URL), where the flush function is called; never a client's Host. */
+  siteUrl: string | undefined;
 }
 
 /** Thrown when the environment cannot give a usable configuration; the message names what to set, never a value. */
@@ -160,6 +171,8 @@ const envSchema = z.object({
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
+  DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
 
 /**
@@ -197,6 +210,8 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       ipSalt: vars.TELEMETRY_IP_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
+    flushKey: vars.TELEMETRY_SECRET ?? (vars.GITHUB_TOKEN ? derivedKey(vars.GITHUB_TOKEN) : undefined),
+    siteUrl: vars.DEPLOY_URL ?? vars.URL,
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
     spool: {
@@ -242,6 +257,11 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     );
   }
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
+}
+
+/** A key only a holder of `secret` can make, from which `secret` cannot be recovered. */
+function derivedKey(secret: string): string {
+  return createHmac("sha256", secret).update(FLUSH_KEY_LABEL).digest("base64url");
 }
 
 /** "none" is the empty list: an unset variable means the default. */

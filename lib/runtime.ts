@@ -2,11 +2,12 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
 import { log } from "./log.ts";
+import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
 import { spoolBlobs } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
 import { FlushWaker } from "./spool/flush-waker.ts";
-import { Flusher, WOKEN_FLUSH_LEAD_MS, type FlushReport } from "./spool/flusher.ts";
+import { Flusher, WOKEN_FLUSH_BUDGET_MS, WOKEN_FLUSH_LEAD_MS, type FlushReport } from "./spool/flusher.ts";
 import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
 import { GitHubStore } from "./storage/github-store.ts";
@@ -20,6 +21,12 @@ export interface SpoolRuntime {
   flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined>;
   /** After an event was accepted: calls `start` to begin a flush, unless one is under way. */
   wake(start: () => Promise<void>): Promise<boolean>;
+  /**
+   * Starts a flush in another invocation: calls the flush function at the deploy's own URL (at
+   * `requestUrl`'s origin only where none is known) with the flush key. Without a key (the local
+   * store), runs it in this process, whose life outlasts the answer there.
+   */
+  startFlush(requestUrl: string): Promise<void>;
   /** Forgets the client-given ids of days past the deduplication window. */
   prune(): Promise<void>;
 }
@@ -32,6 +39,8 @@ export type Runtime =
       netlifyDev: boolean;
       /** The one clock every part of the instance reads. */
       clock: Clock;
+      /** What a caller of the flush function must present; none: the flush function takes no caller. */
+      flushKey: string | undefined;
       store: EventStore;
       spool: SpoolRuntime | undefined;
     }
@@ -57,8 +66,8 @@ export function createRuntime(
   { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {},
 ): Runtime {
   const store = createStore(config, clock);
-  const { ingest, netlifyDev } = config;
-  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, store, spool: undefined };
+  const { ingest, netlifyDev, flushKey } = config;
+  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, flushKey, store, spool: undefined };
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
@@ -68,12 +77,17 @@ export function createRuntime(
     ingest,
     netlifyDev,
     clock,
+    flushKey,
     store,
     spool: {
       spool,
       lease,
       flush: (budgetMs, handOver) => flusher.flush(budgetMs, handOver),
       wake: (start) => waker.wake(start),
+      startFlush: async (requestUrl) => {
+        if (flushKey === undefined) void flusher.flush(WOKEN_FLUSH_BUDGET_MS);
+        else await callFlush(new URL(FLUSH_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+      },
       prune: () => new SeenIds(blobs, clock).prune(),
     },
   };

@@ -131,6 +131,27 @@ describe("configuration", () => {
     }
   });
 
+  it("gives the flush function a key: the shared secret, else one derived from the token that does not show it, none for the local store", () => {
+    const github = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" };
+    const derived = loadConfig(github).flushKey!;
+    expect(derived).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(derived).not.toContain(TOKEN);
+    expect(loadConfig(github).flushKey).toBe(derived);
+    expect(loadConfig({ ...github, GITHUB_TOKEN: `${TOKEN}x` }).flushKey).not.toBe(derived);
+    expect(loadConfig({ ...github, TELEMETRY_SECRET: "a-shared-secret-of-length" }).flushKey).toBe(
+      "a-shared-secret-of-length",
+    );
+    expect(loadConfig({}).flushKey).toBeUndefined();
+  });
+
+  it("calls the flush function at the deploy's own URL, DEPLOY_URL before URL", () => {
+    expect(loadConfig({ URL: "https://telemetry.example.com" }).siteUrl).toBe("https://telemetry.example.com");
+    expect(
+      loadConfig({ URL: "https://telemetry.example.com", DEPLOY_URL: "https://abc--telemetry.netlify.app" }).siteUrl,
+    ).toBe("https://abc--telemetry.netlify.app");
+    expect(loadConfig({}).siteUrl).toBeUndefined();
+  });
+
   it("refuses NETLIFY_DEV in a deployed context, and takes it under netlify dev", () => {
     const github = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", NETLIFY_DEV: "true" };
     for (const context of ["production", "deploy-preview", "branch-deploy"]) {
@@ -155,6 +176,7 @@ describe("GET /api/v1/health", () => {
       ingest: config.ingest,
       netlifyDev: false,
       clock: systemClock,
+      flushKey: undefined,
       store: createStore(config),
       spool: undefined,
     });

@@ -218,6 +218,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
           ingest: loadConfig({}).ingest,
           netlifyDev: false,
           clock: systemClock,
+          flushKey: undefined,
           store,
           spool: undefined,
         },

@@ -1,4 +1,6 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
@@ -125,3 +127,39 @@ describe("ingest with the spool", () => {
     expect(flushed.spool.last_flush).toMatchObject({ events: 2, commits: 1, files: 1, error: null });
   });
 });
+
+describe("starting a flush", () => {
+  it("calls the flush function at the deploy's own URL with the flush key, whatever Host the client's request named", async () => {
+    const calls: { path: string; key: string | undefined }[] = [];
+    const server = createServer((request, response) => {
+      calls.push({ path: request.url ?? "", key: request.headers["x-telemetry-key"] as string | undefined });
+      response.writeHead(202).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const secret = "a-shared-secret-of-length";
+      const config = loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SECRET: secret, URL: site });
+      const own = createRuntime(config, { blobs: blobs.store() }) as Runtime & { ok: true };
+      await own.spool!.startFlush("http://attacker.example/api/v1/telemetry");
+      expect(calls).toEqual([{ path: "/.netlify/functions/flush", key: secret }]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("without a flush key (the local store), flushes in this process and calls nothing", async () => {
+    expect(runtime.flushKey).toBeUndefined();
+    expect((await post(event(1))).status).toBe(201);
+    await runtime.spool!.startFlush("http://127.0.0.1:9/unreachable");
+    await eventuallyStored(1);
+  });
+});
+
+async function eventuallyStored(count: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while ((await storedLines()).length < count) {
+    if (Date.now() > until) throw new Error(`fewer than ${count} lines were stored within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

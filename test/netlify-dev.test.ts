@@ -3,6 +3,7 @@ import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, type StoredEvent } from "../lib/events/stored-event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
@@ -45,6 +46,11 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   afterAll(async () => {
     await dev?.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses every caller of the flush function (the local store has no key: ingestion flushes in its own process)", async () => {
+    const refused = await fetch(`${dev.url}/.netlify/functions/flush`, { method: "POST" });
+    expect(refused.status).toBe(401);
   });
 
   it("answers 201 once the event is in the spool, and the flush it starts puts the line in the day's file within seconds", async () => {
@@ -147,6 +153,23 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
       .paths()
       .flatMap((path) => (fake.file(path) ?? "").split("\n").filter(Boolean))
       .map((line) => storedEventSchema.parse(JSON.parse(line)));
+
+  it("starts a flush only for a caller with the flush key, which the service derives from its token when no secret is set", async () => {
+    const call = (headers: Record<string, string> = {}) =>
+      fetch(`${dev.url}/.netlify/functions/flush`, { method: "POST", headers });
+    const guesses: Record<string, string>[] = [
+      {},
+      { "x-telemetry-key": "a-guess-at-the-key" },
+      { authorization: "Bearer dev-token" },
+    ];
+    for (const headers of guesses) {
+      const refused = await call(headers);
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: "unauthorized" });
+    }
+    const key = loadConfig({ GITHUB_TOKEN: "dev-token", GITHUB_REPOSITORY: "acme/data" }).flushKey!;
+    expect((await call({ "x-telemetry-key": key })).status).toBe(202);
+  });
 
   it(
     "stores each seed example in GitHub as specified",

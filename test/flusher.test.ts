@@ -82,6 +82,12 @@ async function accept(count: number, createdAt?: string): Promise<StoredEvent[]>
   return events;
 }
 
+/** A spool entry's key, as ingestion makes it, for an entry of `count` events written by hand. */
+function entryKey(count: number): string {
+  const now = Date.now();
+  return `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-${count}-${crypto.randomUUID()}`;
+}
+
 /** How many times each event id is in the repository, every line checked against the schema. */
 function storedCounts(): Map<string, number> {
   const counts = new Map<string, number>();
@@ -117,19 +123,46 @@ describe("flushing the spool into GitHub", () => {
     expect(await spool().depth()).toEqual({ entries: 0, events: 0, oldest_at: null });
   });
 
-  it("sets an entry it cannot read aside in quarantine/, and stores the events behind it", async () => {
+  it("sets an entry it cannot read aside in quarantine/ with the reason, and stores the events behind it", async () => {
     await useGitHub({ empty: true });
     const before = await accept(3);
-    const bad = `pending/${String(Math.floor(Date.now() / 60_000)).padStart(10, "0")}/${String(Date.now()).padStart(15, "0")}-1-0b5c3f7e-1d2a-4b6c-9e8f-0a1b2c3d4e5f`;
-    await blobs.store().setJSON(bad, { events: [{ event_id: "not-a-uuid" }] });
+    const bad = entryKey(1);
+    await blobs.store().setJSON(bad, { events: "not a list" });
     const after = await accept(3);
 
     expect(await flush()).toMatchObject({ outcome: "idle", events: 6, error: null });
     expectEachOnce([...before, ...after]);
     expect(await spool().depth()).toMatchObject({ entries: 0 });
     expect(await blobs.store().get(`quarantine/${bad}`, { type: "json" })).toEqual({
-      events: [{ event_id: "not-a-uuid" }],
+      value: { events: "not a list" },
+      issues: [{ path: "events", message: expect.any(String) }],
     });
+  });
+
+  it("sets aside only the event that cannot be stored, with the reason, and stores the rest of its entry", async () => {
+    await useGitHub({ empty: true });
+    const [first, third] = [event(), event()];
+    const key = entryKey(3);
+    const broken = { ...event(), event_id: "not-a-uuid" };
+    await blobs.store().setJSON(key, { events: [first, broken, third] });
+
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 2, error: null });
+    expectEachOnce([first!, third!]);
+    expect(await blobs.store().get(`quarantine/${key}/1`, { type: "json" })).toEqual({
+      value: broken,
+      issues: [{ path: "event_id", message: expect.any(String) }],
+    });
+    expect((await new FlushLease(blobs.store(), systemClock, 30_000).read()).quarantined).toBe(1);
+  });
+
+  it("stores an entry a newer deploy left (a field it does not know, on the entry and on the event) as accepted", async () => {
+    await useGitHub({ empty: true });
+    const newer = { ...event(), hwid_hash_version: 2 };
+    await blobs.store().setJSON(entryKey(1), { events: [newer], format: 2 });
+
+    expect(await flush()).toMatchObject({ outcome: "idle", events: 1, error: null });
+    const [path] = fake.paths();
+    expect(JSON.parse(fake.file(path!)!)).toEqual(newer);
   });
 
   it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {

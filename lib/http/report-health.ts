@@ -30,6 +30,7 @@ export async function reportHealth(request: Request, runtime: Runtime): Promise<
         blocked_until: state.blocked_until > at ? new Date(state.blocked_until).toISOString() : null,
         last_flush: state.last_flush,
         dropped_events: state.dropped,
+        quarantined_events: state.quarantined,
       },
     });
   } catch (error) {

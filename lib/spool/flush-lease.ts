@@ -29,6 +29,8 @@ export interface FlushState {
   last_flush: LastFlush | null;
   /** Events answered and not stored (TELEMETRY_DROP_CLIENT_TYPES), by client type, since the state began. */
   dropped: Record<string, number>;
+  /** Events set aside in the spool's quarantine/ because they could not be stored, since the state began. */
+  quarantined: number;
 }
 
 const EMPTY_STATE: FlushState = {
@@ -39,6 +41,7 @@ const EMPTY_STATE: FlushState = {
   resume_at: 0,
   last_flush: null,
   dropped: {},
+  quarantined: 0,
 };
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
@@ -118,6 +121,7 @@ function parseState(data: unknown): FlushState {
     blocked_until: Number(value.blocked_until) || 0,
     resume_at: Number(value.resume_at) || 0,
     last_flush: value.last_flush ?? null,
+    quarantined: Number.isSafeInteger(value.quarantined) && value.quarantined! >= 0 ? value.quarantined! : 0,
     dropped: Object.fromEntries(
       Object.entries(value.dropped ?? {}).filter(
         (entry): entry is [string, number] => Number.isSafeInteger(entry[1]) && entry[1] >= 0,

@@ -157,6 +157,7 @@ export class FlushRun {
         this.state.dropped,
         records.map((record) => record.dropped),
       ),
+      quarantined: this.state.quarantined + records.reduce((total, record) => total + record.quarantined, 0),
     };
     await this.deps.spool.remove(stored);
     const done = new Set(stored.map((entry) => entry.key));

@@ -7,8 +7,10 @@ import { issuesOf } from "../issue.ts";
 import { log } from "../log.ts";
 
 const PENDING_PREFIX = "pending/";
-/** Where an entry that cannot be read is kept for a maintainer to look at. */
+/** Where an event (or an entry) that cannot be stored is kept, with the reason, for a maintainer to look at. */
 const QUARANTINE_PREFIX = "quarantine/";
+/** Issues kept of a value set aside: enough to see what is wrong. */
+const MAX_KEPT_ISSUES = 5;
 /** Entries are filed in folders of one minute, so that a flusher lists the oldest minutes, not the whole backlog. */
 const BUCKET_MS = MINUTE_MS;
 const BUCKET_DIGITS = 10;
@@ -16,16 +18,32 @@ const BUCKET_DIGITS = 10;
 const BLOB_CONCURRENCY = 8;
 const TIME_DIGITS = 15;
 
-/** What one accepted request left for the flusher. */
+/**
+ * What the flusher needs of a waiting event to store it: its id and its day. The rest is stored as
+ * the ingesting deploy made it, so that entries left by an older or a newer deploy (another
+ * schema, another field) are stored as they were accepted, not set aside or stripped.
+ */
+const waitingEventSchema = z.looseObject({
+  event_id: storedEventSchema.shape.event_id,
+  created_at: storedEventSchema.shape.created_at,
+});
+
+/** What one accepted request left for the flusher; fields a newer deploy adds are ignored. */
 const spoolRecordSchema = z.object({
-  events: z.array(storedEventSchema).default([]),
+  events: z.array(z.unknown()).default([]),
   /** Ids of those events the client gave (event_id or Idempotency-Key): they may come again, and are remembered. */
   client_ids: z.array(z.string()).default([]),
   /** Events answered and not stored, by client type (TELEMETRY_DROP_CLIENT_TYPES): counted by the flusher. */
   dropped: z.record(z.string(), z.number().int().nonnegative()).default({}),
 });
 
-export type SpoolRecord = z.output<typeof spoolRecordSchema>;
+export interface SpoolRecord extends Omit<z.output<typeof spoolRecordSchema>, "events"> {
+  events: StoredEvent[];
+  /** Events of the entry set aside in quarantine/ as they were read. */
+  quarantined: number;
+}
+
+const EMPTY_RECORD: SpoolRecord = { events: [], client_ids: [], dropped: {}, quarantined: 0 };
 
 /** One accepted request's records, waiting in the spool. */
 export interface SpoolEntry {
@@ -54,7 +72,10 @@ export class Spool {
   ) {}
 
   /** Resolves once the events are durably kept; the caller may then acknowledge them. */
-  async add(events: readonly StoredEvent[], extra: Partial<Omit<SpoolRecord, "events">> = {}): Promise<void> {
+  async add(
+    events: readonly StoredEvent[],
+    extra: Partial<Pick<SpoolRecord, "client_ids" | "dropped">> = {},
+  ): Promise<void> {
     const now = this.clock.now();
     const bucket = String(Math.floor(now / BUCKET_MS)).padStart(BUCKET_DIGITS, "0");
     const at = String(now).padStart(TIME_DIGITS, "0");
@@ -93,23 +114,41 @@ export class Spool {
   }
 
   /**
-   * What each entry holds; an entry already cleared by another flusher reads as empty. An entry
-   * that does not read as a record (left by a bug or an older version) is moved to `quarantine/`
-   * and logged, and reads as empty: one bad entry must not stop every flush behind it.
+   * What each entry holds; an entry already cleared by another flusher reads as empty. An event
+   * that cannot be stored (no valid id or day: left by a bug) is set aside in
+   * `quarantine/<key>/<index>` with the reason, and the entry's other events are stored; an entry
+   * that does not read as a record at all is set aside whole (`quarantine/<key>`) and reads as
+   * empty. One bad event must not stop every flush behind it, nor take its neighbours with it.
    */
   async read(entries: readonly SpoolEntry[]): Promise<SpoolRecord[]> {
     return mapLimit(entries, BLOB_CONCURRENCY, async ({ key }) => {
       const value = await this.blobs.get(key, { type: "json" });
       const record = spoolRecordSchema.safeParse(value ?? {});
-      if (record.success) return record.data;
-      await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, value);
-      await this.blobs.delete(key);
-      log("error", "spool_entry_quarantined", {
-        key,
-        issues: issuesOf(record.error.issues.slice(0, 5)),
-      });
-      return spoolRecordSchema.parse({});
+      if (!record.success) {
+        await this.setAside(key, value, record.error);
+        await this.blobs.delete(key);
+        const { events } = (value ?? {}) as { events?: unknown };
+        return { ...EMPTY_RECORD, quarantined: Array.isArray(events) ? events.length : 1 };
+      }
+      const events: StoredEvent[] = [];
+      let quarantined = 0;
+      for (const [index, event] of record.data.events.entries()) {
+        const parsed = waitingEventSchema.safeParse(event);
+        // The line as ingestion made it: checked then against the schema of its deploy.
+        if (parsed.success) events.push(parsed.data as StoredEvent);
+        else {
+          quarantined += 1;
+          await this.setAside(`${key}/${index}`, event, parsed.error);
+        }
+      }
+      return { ...record.data, events, quarantined };
     });
+  }
+
+  private async setAside(key: string, value: unknown, error: z.ZodError): Promise<void> {
+    const issues = issuesOf(error.issues.slice(0, MAX_KEPT_ISSUES));
+    await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, { value, issues });
+    log("error", "spool_quarantined", { key, issues });
   }
 
   async remove(entries: readonly SpoolEntry[]): Promise<void> {

@@ -9,6 +9,8 @@ const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Below GitHub's 80 a minute and 500 an hour, leaving room for the token's other writes. */
 const DEFAULT_WRITES_PER_MINUTE = 60;
 const DEFAULT_WRITES_PER_HOUR = 400;
+/** How long the oldest waiting event may wait before health says the pipeline is failing. */
+const DEFAULT_HEALTH_MAX_WAIT_MINUTES = 15;
 /** The real client's own test runs send this client type. */
 const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** What the flush key is derived for, so that the same token gives other keys elsewhere. */
@@ -70,12 +72,19 @@ export interface IngestConfig {
   scrub: boolean;
 }
 
+/** When health says the pipeline is failing. */
+export interface HealthConfig {
+  /** The oldest waiting event may wait this long (ms). */
+  maxWaitMs: number;
+}
+
 export interface Config {
   /** Served by `netlify dev`, whose functions server inflates compressed request bodies itself. */
   netlifyDev: boolean;
   storage: StorageConfig;
   spool: SpoolConfig;
   ingest: IngestConfig;
+  health: HealthConfig;
   /** Folder inside the data repository (or local folder) holding the NDJSON tree; "" for the root. */
   pathPrefix: string;
   maxFileBytes: number;
@@ -171,6 +180,14 @@ const envSchema = z.object({
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
+  TELEMETRY_HEALTH_MAX_WAIT_MINUTES: optional.pipe(
+    z.coerce
+      .number<string>()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .optional(),
+  ),
   DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
@@ -210,6 +227,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       ipSalt: vars.TELEMETRY_IP_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
+    health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },
     flushKey: vars.TELEMETRY_SECRET ?? (vars.GITHUB_TOKEN ? derivedKey(vars.GITHUB_TOKEN) : undefined),
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, loadConfig, type Config, type IngestConfig } from "./config.ts";
+import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { log } from "./log.ts";
 import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
 import { spoolBlobs } from "./platform/spool-blobs.ts";
@@ -41,6 +41,7 @@ export type Runtime =
       clock: Clock;
       /** What a caller of the flush function must present; none: the flush function takes no caller. */
       flushKey: string | undefined;
+      health: HealthConfig;
       store: EventStore;
       spool: SpoolRuntime | undefined;
     }
@@ -66,8 +67,8 @@ export function createRuntime(
   { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {},
 ): Runtime {
   const store = createStore(config, clock);
-  const { ingest, netlifyDev, flushKey } = config;
-  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, flushKey, store, spool: undefined };
+  const { ingest, netlifyDev, flushKey, health } = config;
+  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, flushKey, health, store, spool: undefined };
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
@@ -78,6 +79,7 @@ export function createRuntime(
     netlifyDev,
     clock,
     flushKey,
+    health,
     store,
     spool: {
       spool,

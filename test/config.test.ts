@@ -15,6 +15,9 @@ describe("configuration", () => {
         pathPrefix: "telemetry",
         maxFileBytes: 1024 * 1024,
         spool: { enabled: true, limits: { perMinute: 60, perHour: 400 } },
+        health: { maxWaitMs: 15 * 60_000 },
+        flushKey: undefined,
+        siteUrl: undefined,
         ingest: {
           secret: undefined,
           allowedOrigins: [],
@@ -170,25 +173,33 @@ describe("configuration", () => {
 });
 
 describe("GET /api/v1/health", () => {
-  const health = (config: Parameters<typeof createStore>[0], method = "GET") =>
-    reportHealth(new Request("http://localhost/api/v1/health", { method }), {
+  const SECRET = "a-shared-secret-of-length";
+  const health = (config: Parameters<typeof createStore>[0], { method = "GET", key = SECRET } = {}) =>
+    reportHealth(new Request("http://localhost/api/v1/health", { method, headers: { "x-telemetry-key": key } }), {
       ok: true,
       ingest: config.ingest,
       netlifyDev: false,
       clock: systemClock,
       flushKey: undefined,
+      health: { maxWaitMs: 15 * 60_000 },
       store: createStore(config),
       spool: undefined,
     });
 
-  it("names the GitHub target without the token", async () => {
+  it("names the GitHub target, without the token, to a caller with the shared secret", async () => {
     const response = await health(
-      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_BRANCH: "events" }),
+      loadConfig({
+        GITHUB_TOKEN: TOKEN,
+        GITHUB_REPOSITORY: "acme/data",
+        GITHUB_BRANCH: "events",
+        TELEMETRY_SECRET: SECRET,
+      }),
     );
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
       status: "ok",
+      reasons: [],
       storage: "github",
       repository: "acme/data",
       branch: "events",
@@ -200,19 +211,37 @@ describe("GET /api/v1/health", () => {
     expect(text).not.toContain(TOKEN);
   });
 
+  it("shows the status and reasons but not where events go to a caller without the secret, or when none is set", async () => {
+    for (const config of [
+      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", TELEMETRY_SECRET: SECRET }),
+      loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" }),
+    ]) {
+      const text = await (await health(config, { key: "not-the-secret" })).text();
+      expect(JSON.parse(text)).toEqual({ status: "ok", reasons: [], storage: "github", spool: { enabled: false } });
+      expect(text).not.toContain("acme");
+    }
+  });
+
   it("names the local folder", async () => {
-    const body = await (await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events" }))).json();
+    const body = await (
+      await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events", TELEMETRY_SECRET: SECRET }))
+    ).json();
     expect(body).toMatchObject({ status: "ok", storage: "local", dir: "/tmp/events", prefix: "telemetry" });
   });
 
-  it("answers 503 with the configuration problem, and 405 to other methods", async () => {
+  it("answers 503 failing with the configuration problem, and 405 to other methods", async () => {
     const unconfigured = await reportHealth(new Request("http://localhost/api/v1/health"), {
       ok: false,
       error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
     });
     expect(unconfigured.status).toBe(503);
-    expect(await unconfigured.json()).toMatchObject({ status: "error", error: "storage_not_configured" });
-    const post = await health(loadConfig({}), "POST");
+    expect(await unconfigured.json()).toEqual({
+      status: "failing",
+      reasons: [
+        { reason: "storage_not_configured", severity: "failing", message: expect.stringMatching(/GITHUB_TOKEN/) },
+      ],
+    });
+    const post = await health(loadConfig({}), { method: "POST" });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
   });

@@ -219,6 +219,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
           netlifyDev: false,
           clock: systemClock,
           flushKey: undefined,
+          health: { maxWaitMs: 15 * 60_000 },
           store,
           spool: undefined,
         },

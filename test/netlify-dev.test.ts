@@ -69,10 +69,12 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     });
     expect(health).toMatchObject({
       status: "ok",
+      reasons: [],
       storage: "local",
-      dir,
       spool: { enabled: true, waiting_events: 0, oldest_waiting_age_s: null },
     });
+    // No shared secret is set, so no caller is told where events go.
+    expect(health).not.toHaveProperty("dir");
     expect(health.spool.last_flush).toMatchObject({ events: 1, commits: 1, files: 1, error: null });
   }, 20_000);
 
@@ -94,6 +96,42 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(health.spool.waiting_events).toBe(0);
     expect((await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean)).toHaveLength(1);
   }, 20_000);
+});
+
+describe("netlify dev with a GitHub token that GitHub refuses", () => {
+  let dev: NetlifyDev;
+  let github: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    github = await serveFakeGitHub(
+      new FakeGitHub({ owner: "acme", repo: "data", token: "the-valid-token", empty: true }),
+    );
+    dev = await startNetlifyDev({
+      GITHUB_TOKEN: "a-revoked-token",
+      GITHUB_REPOSITORY: "acme/data",
+      GITHUB_API_URL: github.url,
+    });
+  }, SLOW);
+  afterAll(async () => {
+    await dev?.stop();
+    await github?.close();
+  });
+
+  it("keeps accepting events, and health answers 503 failing with the reason, for any uptime monitor to catch", async () => {
+    expect((await postEvent(dev.url, seeds.app_launch_minimal)).status).toBe(201);
+    const health = await eventually(async () => {
+      const response = await fetch(`${dev.url}/api/v1/health`);
+      if (response.status === 503) return response;
+      await response.body?.cancel();
+      return undefined;
+    }, 20_000);
+    const body = await health.json();
+    expect(body.status).toBe("failing");
+    expect(body.reasons).toContainEqual(
+      expect.objectContaining({ reason: "writes_refused", message: expect.stringMatching(/credentials/) }),
+    );
+    expect(body.spool.waiting_events).toBe(1);
+  }, 30_000);
 });
 
 describe("netlify dev with TELEMETRY_SPOOL=off", () => {
@@ -182,10 +220,11 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
         const stored = await eventually(() => storedLines().find((line) => line.event_id === event_id));
         expect(stored).toMatchObject({ ...example, metadata: "metadata" in example ? example.metadata : {} });
       }
-      expect(await (await fetch(`${dev.url}/api/v1/health`)).json()).toMatchObject({
-        storage: "github",
-        repository: "acme/data",
-      });
+      const health = await fetch(`${dev.url}/api/v1/health`);
+      expect(health.status).toBe(200);
+      const body = await health.json();
+      expect(body).toMatchObject({ status: "ok", reasons: [], storage: "github" });
+      expect(body).not.toHaveProperty("repository");
     },
     SLOW,
   );

@@ -1,42 +1,126 @@
-import { HOUR_MS } from "../clock.ts";
+import { z } from "zod";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../clock.ts";
 import { messageOf } from "../log.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
 import type { Runtime } from "../runtime.ts";
+import type { FlushState } from "../spool/flush-lease.ts";
+import type { SpoolDepth } from "../spool/spool.ts";
+import { checkSecret } from "./check-secret.ts";
+import { jsonResponse, methodNotAllowed } from "./json-response.ts";
+
+/** How old a count of the spool health may report: a backlog is listed at most once a minute, whatever the checks. */
+const DEPTH_MAX_AGE_MS = MINUTE_MS;
+/** A token that expires within this long makes the service degraded: time to renew it. */
+const TOKEN_WARNING_MS = 7 * DAY_MS;
+/** Events set aside within this long make the service degraded. */
+const QUARANTINE_WINDOW_MS = DAY_MS;
+
+const reasonSchema = z.object({
+  reason: z.string().describe("What is wrong, as a code: writes_refused, oldest_event_waiting, token_expires_soon, …"),
+  severity: z.enum(["degraded", "failing"]),
+  message: z.string(),
+});
+
+type Reason = z.output<typeof reasonSchema>;
+
+/** What health answers: the status and its reasons, then the store and the spool (see the README). */
+export const healthAnswerSchema = z.looseObject({
+  status: z.enum(["ok", "degraded", "failing"]).describe("failing is answered 503, the others 200"),
+  reasons: z.array(reasonSchema),
+  storage: z.enum(["github", "local"]).optional(),
+});
 
 /**
- * GET /api/v1/health: which store events go to, and where; with the spool, how many events wait,
- * how old the oldest is, how the last flush went, and how many events of dropped client types were
- * answered and not stored. 503 when there is no store.
+ * GET /api/v1/health: whether the pipeline works, for people and uptime monitors alike. `status`
+ * is `failing` (HTTP 503) when no event can reach the store: no usable configuration, an
+ * unreadable spool, GitHub refusing writes, or an event waiting longer than allowed; `degraded`
+ * (200) when it works but needs a look: the token expires within 7 days, events were set aside,
+ * or the last flush failed; else `ok` (200). Each reason is named. Where events go (repository,
+ * branch, folder) is shown only to a caller with the shared secret.
  */
 export async function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
   if (!runtime.ok) {
-    return errorResponse(503, { error: "storage_not_configured", message: runtime.error.message });
+    return answer([{ reason: "storage_not_configured", severity: "failing", message: runtime.error.message }], {});
   }
-  const body = { status: "ok", ...runtime.store.describe() };
-  if (!runtime.spool) return jsonResponse(200, { ...body, spool: { enabled: false } });
+  const described = runtime.store.describe();
+  const shown = runtime.ingest.secret !== undefined && checkSecret(request, runtime.ingest.secret);
+  const target = shown ? described : { storage: described.storage };
+  if (!runtime.spool) return answer([], { ...target, spool: { enabled: false } });
+
+  const now = runtime.clock.now();
+  let state: FlushState;
+  let depth: SpoolDepth;
   try {
-    const [depth, state] = await Promise.all([runtime.spool.spool.depth(), runtime.spool.lease.read()]);
-    const at = runtime.clock.now();
-    return jsonResponse(200, {
-      ...body,
-      spool: {
-        enabled: true,
-        waiting_events: depth.events,
-        waiting_entries: depth.entries,
-        oldest_waiting_age_s: depth.oldest_at === null ? null : Math.max(0, Math.round((at - depth.oldest_at) / 1000)),
-        flushing: state.holder !== null && state.expires_at > at,
-        writes_last_hour: state.writes.filter((time) => time > at - HOUR_MS).length,
-        blocked_until: state.blocked_until > at ? new Date(state.blocked_until).toISOString() : null,
-        last_flush: state.last_flush,
-        dropped_events: state.dropped,
-        quarantined_events: state.quarantined,
-      },
-    });
+    state = await runtime.spool.lease.read();
+    // A count from before the last flush would still show what it stored as waiting.
+    const lastFlushAt = state.last_flush ? Date.parse(state.last_flush.at) : 0;
+    depth = await runtime.spool.spool.recentDepth(Math.max(now - DEPTH_MAX_AGE_MS, lastFlushAt));
   } catch (error) {
-    return errorResponse(503, {
-      error: "spool_unavailable",
-      message: `The spool cannot be read: ${messageOf(error)}`,
+    const message = `The spool cannot be read: ${messageOf(error)}`;
+    return answer([{ reason: "spool_unavailable", severity: "failing", message }], target);
+  }
+  return answer(reasonsOf(state, depth, now, runtime.health.maxWaitMs), {
+    ...target,
+    spool: {
+      enabled: true,
+      waiting_events: depth.events,
+      waiting_entries: depth.entries,
+      oldest_waiting_age_s: depth.oldest_at === null ? null : Math.max(0, Math.round((now - depth.oldest_at) / 1000)),
+      flushing: state.holder !== null && state.expires_at > now,
+      writes_last_hour: state.writes.filter((time) => time > now - HOUR_MS).length,
+      blocked_until: state.blocked_until > now ? new Date(state.blocked_until).toISOString() : null,
+      refused_since: state.refused_since > 0 ? new Date(state.refused_since).toISOString() : null,
+      token_expires_at: state.token_expires_at === null ? null : new Date(state.token_expires_at).toISOString(),
+      last_flush: state.last_flush,
+      dropped_events: state.dropped,
+      quarantined_events: state.quarantined,
+    },
+  });
+}
+
+function reasonsOf(state: FlushState, depth: SpoolDepth, now: number, maxWaitMs: number): Reason[] {
+  const reasons: Reason[] = [];
+  if (depth.oldest_at !== null && now - depth.oldest_at > maxWaitMs) {
+    reasons.push({
+      reason: "oldest_event_waiting",
+      severity: "failing",
+      message: `The oldest waiting event was accepted ${minutes(now - depth.oldest_at)} ago; the limit is ${minutes(maxWaitMs)}`,
     });
   }
+  if (state.refused_since > 0) {
+    reasons.push({
+      reason: "writes_refused",
+      severity: "failing",
+      message: `GitHub has refused every write since ${new Date(state.refused_since).toISOString()}: check the credentials, their expiry and their access to the repository`,
+    });
+  }
+  if (state.token_expires_at !== null && state.token_expires_at - now < TOKEN_WARNING_MS) {
+    reasons.push({
+      reason: "token_expires_soon",
+      severity: "degraded",
+      message: `The GitHub token expires at ${new Date(state.token_expires_at).toISOString()}: renew it, or use a GitHub App`,
+    });
+  }
+  if (state.quarantined_at > now - QUARANTINE_WINDOW_MS) {
+    reasons.push({
+      reason: "events_quarantined",
+      severity: "degraded",
+      message: `Events that could not be stored were set aside in the spool's quarantine/, the last at ${new Date(state.quarantined_at).toISOString()}`,
+    });
+  }
+  if (state.last_flush?.error) {
+    reasons.push({ reason: "last_flush_failed", severity: "degraded", message: state.last_flush.error });
+  }
+  return reasons;
+}
+
+/** 503 when failing, so that any uptime monitor catches it; 200 otherwise. */
+function answer(reasons: Reason[], details: Record<string, unknown>): Response {
+  const status = reasons.some((r) => r.severity === "failing") ? "failing" : reasons.length > 0 ? "degraded" : "ok";
+  const body: z.output<typeof healthAnswerSchema> = { status, reasons, ...details };
+  return jsonResponse(status === "failing" ? 503 : 200, body);
+}
+
+function minutes(ms: number): string {
+  return `${Math.round(ms / MINUTE_MS)} min`;
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { issueSchema } from "../issue.ts";
 import { CORS_ALLOWED_HEADERS } from "./cors-headers.ts";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
+import { healthAnswerSchema } from "./report-health.ts";
 import { storedEventSchema } from "../events/stored-event.ts";
 import { telemetryEventSchema } from "../events/telemetry-event.ts";
 import { knownEvents } from "../events/known-events.ts";
@@ -110,6 +111,7 @@ const component = (schema: z.ZodType, name: string) => {
   return { $id: `${SCHEMA_PATH}/components/${name}.json`, ...rest };
 };
 
+const healthContent = { "application/json": { schema: { $ref: "#/components/schemas/Health" } } };
 const errorContent = { "application/json": { schema: { $ref: "#/components/schemas/Error" } } };
 
 /** The OpenAPI 3.1 document of the endpoints. */
@@ -176,8 +178,11 @@ export function openApiDocument() {
       },
       "/api/v1/health": {
         get: {
-          summary: "Where events go, and how the spool is doing",
-          responses: { "200": { description: "OK" }, "503": { description: "No usable store", content: errorContent } },
+          summary: "Whether events reach the store: ok, degraded or failing, with the reasons",
+          responses: {
+            "200": { description: "ok or degraded", content: healthContent },
+            "503": { description: "failing: no event can reach the store now", content: healthContent },
+          },
         },
       },
       [SCHEMA_PATH]: {
@@ -202,6 +207,7 @@ export function openApiDocument() {
         StoredEvent: component(storedEventSchema, "StoredEvent"),
         Accepted: component(successAnswerSchema, "Accepted"),
         Error: component(errorAnswerSchema, "Error"),
+        Health: component(healthAnswerSchema, "Health"),
       },
     },
   };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import type { BlobStore } from "./blob-store.ts";
 import type { Clock } from "../clock.ts";
 
@@ -6,43 +7,64 @@ const LEASE_KEY = "flusher/lease";
 /** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
 export const LEASE_TTL_MS = 30_000;
 
-export interface LastFlush {
-  at: string;
-  events: number;
-  commits: number;
-  files: number;
-  bytes: number;
-  duration_ms: number;
-  error: string | null;
-}
+const count = z.number().int().nonnegative();
+/** A point in time (epoch ms); 0 for none. */
+const epochMs = z.number().nonnegative().catch(0);
 
-/** What flushers share: who holds the lease until when, the recent writes, a rate-limit stop, the last flush. */
-export interface FlushState {
-  holder: string | null;
-  expires_at: number;
+const lastFlushSchema = z.object({
+  at: z.string(),
+  events: count,
+  commits: count,
+  files: count,
+  bytes: count,
+  duration_ms: z.number(),
+  error: z.string().nullable(),
+});
+
+export type LastFlush = z.output<typeof lastFlushSchema>;
+
+/**
+ * What flushers share: who holds the lease until when, the recent writes, a stop (rate limit or
+ * refusal), the last flush, and what health reports. Read leniently: a field an older deploy did
+ * not write, or wrote otherwise, takes its empty value.
+ */
+const flushStateSchema = z.object({
+  holder: z.string().nullable().catch(null),
+  expires_at: epochMs,
   /** Epoch ms of the content writes of the last hour, for pacing across instances. */
-  writes: number[];
-  /** GitHub's `retry-after` from a secondary limit: no write before this (epoch ms). */
-  blocked_until: number;
-  /** When the next write may start, by the pace or a rate limit: waking a flusher long before is useless (epoch ms). */
-  resume_at: number;
-  last_flush: LastFlush | null;
+  writes: z
+    .array(z.unknown())
+    .catch([])
+    .transform((writes) => writes.filter((at): at is number => typeof at === "number")),
+  /** No write before this (epoch ms): GitHub's `retry-after`, or the back-off after a refusal. */
+  blocked_until: epochMs,
+  /** When the next write may start, by the pace or a stop: waking a flusher long before is useless (epoch ms). */
+  resume_at: epochMs,
+  last_flush: lastFlushSchema.nullable().catch(null),
   /** Events answered and not stored (TELEMETRY_DROP_CLIENT_TYPES), by client type, since the state began. */
-  dropped: Record<string, number>;
+  dropped: z
+    .record(z.string(), z.unknown())
+    .catch({})
+    .transform((counts) =>
+      Object.fromEntries(
+        Object.entries(counts).filter((entry): entry is [string, number] => count.safeParse(entry[1]).success),
+      ),
+    ),
   /** Events set aside in the spool's quarantine/ because they could not be stored, since the state began. */
-  quarantined: number;
-}
+  quarantined: count.catch(0),
+  /** When events were last set aside (epoch ms). */
+  quarantined_at: epochMs,
+  /** Runs in a row whose writes GitHub refused (a revoked or expired token, lost access): the back-off grows with them. */
+  refusals: count.catch(0),
+  /** When GitHub began refusing writes (epoch ms); 0 while it takes them. */
+  refused_since: epochMs,
+  /** When the token expires, as GitHub last said (epoch ms); null when it does not, or has not said. */
+  token_expires_at: z.number().nullable().catch(null),
+});
 
-const EMPTY_STATE: FlushState = {
-  holder: null,
-  expires_at: 0,
-  writes: [],
-  blocked_until: 0,
-  resume_at: 0,
-  last_flush: null,
-  dropped: {},
-  quarantined: 0,
-};
+export type FlushState = z.output<typeof flushStateSchema>;
+
+const EMPTY_STATE: FlushState = flushStateSchema.parse({});
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
 export class LeaseLostError extends Error {
@@ -113,19 +135,5 @@ export class FlushLease {
 }
 
 function parseState(data: unknown): FlushState {
-  const value = (data ?? {}) as Partial<FlushState>;
-  return {
-    holder: typeof value.holder === "string" ? value.holder : null,
-    expires_at: Number(value.expires_at) || 0,
-    writes: Array.isArray(value.writes) ? value.writes.filter((at): at is number => typeof at === "number") : [],
-    blocked_until: Number(value.blocked_until) || 0,
-    resume_at: Number(value.resume_at) || 0,
-    last_flush: value.last_flush ?? null,
-    quarantined: Number.isSafeInteger(value.quarantined) && value.quarantined! >= 0 ? value.quarantined! : 0,
-    dropped: Object.fromEntries(
-      Object.entries(value.dropped ?? {}).filter(
-        (entry): entry is [string, number] => Number.isSafeInteger(entry[1]) && entry[1] >= 0,
-      ),
-    ),
-  };
+  return flushStateSchema.parse(data ?? {});
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import { MINUTE_MS, type Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
 import { messageOf } from "../log.ts";
@@ -27,6 +27,13 @@ const MAX_ENTRIES_PER_ROUND = 1000;
 const COMMIT_GRACE_MS = 2000;
 /** Entries read between two looks at the clock. */
 const READ_CHUNK = 100;
+/**
+ * After GitHub refused a write (a revoked or expired token, lost access), no write for this long,
+ * doubled after each refusal in a row up to the longest: a refusal lasts until someone acts, and
+ * each try re-reads the spool.
+ */
+const REFUSED_BACKOFF_MS = 15_000;
+const REFUSED_BACKOFF_MAX_MS = 10 * MINUTE_MS;
 
 export interface FlushDeps {
   /** The store the spool lives in, where the flusher also keeps the client-given ids it stored. */
@@ -40,10 +47,12 @@ export interface FlushDeps {
 
 /**
  * How a run ended: `idle` (the spool is empty), `busy` (another flusher holds the lease), `paced`
- * (the next write's turn is after this run's budget), `blocked` (GitHub's rate limit is in force),
- * `lost` (the lease was taken over), `failed` (GitHub or Blobs refused; the events wait for the next run).
+ * (the next write's turn is after this run's budget), `blocked` (a rate limit or a refusal's
+ * back-off is in force), `refused` (GitHub refused the write: the token, the repository or the
+ * branch is wrong), `lost` (the lease was taken over), `failed` (GitHub failed or timed out, or
+ * Blobs did; the events wait for the next run).
  */
-export type FlushOutcome = "idle" | "busy" | "paced" | "blocked" | "lost" | "failed";
+export type FlushOutcome = "idle" | "busy" | "paced" | "blocked" | "refused" | "lost" | "failed";
 
 /**
  * One flusher's run while it holds the lease: rounds of reading the oldest entries and committing
@@ -107,7 +116,8 @@ export class FlushRun {
   /** Why no round can start now, if none can; an empty spool is found by the round itself. */
   private async stopBeforeRound(): Promise<FlushOutcome | undefined> {
     const now = this.deps.clock.now();
-    if (this.state.blocked_until > now) return "blocked";
+    // A refusal's back-off is no rate limit: nothing changes until someone acts, so no run hands over.
+    if (this.state.blocked_until > now) return this.state.refusals > 0 ? "refused" : "blocked";
     // No write possible in this run: reading the spool and GitHub now would be wasted.
     if (now > this.deadline - WRITE_BUDGET_MS || this.resumeAt() > this.deadline - LAST_WRITE_START_MS) {
       return (await this.deps.spool.oldest(1)).length > 0 ? "paced" : "idle";
@@ -157,7 +167,10 @@ export class FlushRun {
         this.state.dropped,
         records.map((record) => record.dropped),
       ),
-      quarantined: this.state.quarantined + records.reduce((total, record) => total + record.quarantined, 0),
+      ...this.quarantinedIn(records),
+      // A write landed: GitHub takes them again.
+      refusals: 0,
+      refused_since: 0,
     };
     await this.deps.spool.remove(stored);
     const done = new Set(stored.map((entry) => entry.key));
@@ -177,6 +190,21 @@ export class FlushRun {
       return { outcome: "paced", state };
     }
     this.error = messageOf(error);
+    if (error instanceof StoreUnavailableError && error.reason === "refused") {
+      const now = this.deps.clock.now();
+      const refusals = state.refusals + 1;
+      const blockedUntil = now + Math.min(REFUSED_BACKOFF_MAX_MS, REFUSED_BACKOFF_MS * 2 ** (refusals - 1));
+      return {
+        outcome: "refused",
+        state: {
+          ...state,
+          refusals,
+          refused_since: state.refused_since || now,
+          blocked_until: blockedUntil,
+          resume_at: Math.max(state.resume_at, blockedUntil),
+        },
+      };
+    }
     if (error instanceof StoreUnavailableError && error.reason === "rate_limited") {
       const blockedUntil = this.deps.clock.now() + error.retryAfterSeconds * 1000;
       return {
@@ -185,6 +213,12 @@ export class FlushRun {
       };
     }
     return { outcome: "failed", state };
+  }
+
+  private quarantinedIn(records: readonly SpoolRecord[]): Pick<FlushState, "quarantined" | "quarantined_at"> {
+    const quarantined = records.reduce((total, record) => total + record.quarantined, 0);
+    if (quarantined === 0) return { quarantined: this.state.quarantined, quarantined_at: this.state.quarantined_at };
+    return { quarantined: this.state.quarantined + quarantined, quarantined_at: this.deps.clock.now() };
   }
 
   /** An entry's events less those whose client-given id was stored before (sent again, maybe a day ago, or in this run). */

@@ -68,7 +68,7 @@ export class Flusher {
 
   /** One run of at most `budgetMs`: takes the lease, drains what it can, releases it, and reports. */
   async run(budgetMs: number): Promise<FlushReport> {
-    const { spool, lease, clock } = this.deps;
+    const { spool, lease, clock, store } = this.deps;
     const started = clock.now();
     const run = new FlushRun(this.deps, started + budgetMs);
     for (;;) {
@@ -77,7 +77,11 @@ export class Flusher {
       const { outcome, state: after } = await run.rounds(state);
       if (outcome !== "lost") {
         await lease
-          .release({ ...after, last_flush: run.summary(started, outcome) })
+          .release({
+            ...after,
+            token_expires_at: store.credentialsExpireAt() ?? after.token_expires_at,
+            last_flush: run.summary(started, outcome),
+          })
           .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
       }
       // An event accepted while this run held the lease had its own flush turned away: look once more.

@@ -7,6 +7,8 @@ import { issuesOf } from "../issue.ts";
 import { log } from "../log.ts";
 
 const PENDING_PREFIX = "pending/";
+/** The depth as last counted, shared by every instance (see recentDepth). */
+const DEPTH_KEY = "summary/depth";
 /** Where an event (or an entry) that cannot be stored is kept, with the reason, for a maintainer to look at. */
 const QUARANTINE_PREFIX = "quarantine/";
 /** Issues kept of a value set aside: enough to see what is wrong. */
@@ -53,11 +55,15 @@ export interface SpoolEntry {
   count: number;
 }
 
-export interface SpoolDepth {
-  entries: number;
-  events: number;
-  oldest_at: number | null;
-}
+const spoolDepthSchema = z.object({
+  entries: z.number().int().nonnegative(),
+  events: z.number().int().nonnegative(),
+  oldest_at: z.number().nullable(),
+});
+
+export type SpoolDepth = z.output<typeof spoolDepthSchema>;
+
+const countedDepthSchema = spoolDepthSchema.extend({ counted_at: z.number() });
 
 /**
  * Accepted events waiting for the flusher, one blob per accepted request. The key carries the
@@ -102,6 +108,23 @@ export class Spool {
       if (entries.length >= count) break;
     }
     return entries;
+  }
+
+  /**
+   * The depth as counted at `notBefore` or later by any instance; counted anew (a listing of the
+   * whole spool) only when no such count is kept. So health checks, however many, list a large
+   * backlog once for each step of `notBefore`.
+   */
+  async recentDepth(notBefore: number): Promise<SpoolDepth> {
+    const kept = countedDepthSchema.safeParse(await this.blobs.get(DEPTH_KEY, { type: "json" }));
+    if (kept.success && kept.data.counted_at >= notBefore) {
+      const { counted_at: _countedAt, ...depth } = kept.data;
+      return depth;
+    }
+    const countedAt = this.clock.now();
+    const depth = await this.depth();
+    await this.blobs.setJSON(DEPTH_KEY, { ...depth, counted_at: countedAt });
+    return depth;
   }
 
   async depth(): Promise<SpoolDepth> {

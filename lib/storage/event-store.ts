@@ -15,6 +15,8 @@ export interface CommitOptions {
 export interface EventStore {
   /** What health reports: the kind of store and its target, never a secret. */
   describe(): StoreDescription;
+  /** When the credentials expire, as the store last learnt it (epoch ms); null when they do not, or it has not. */
+  credentialsExpireAt(): number | null;
   /**
    * One write to one file: stores as many of the leading `batches` (all of one UTC day) as fit in
    * the day's newest file, skipping events it already holds (at least one batch is taken). Rejects

@@ -19,6 +19,9 @@ const FALLBACK_RATE_LIMIT_SECONDS = 60;
 /** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
 const MIN_CALL_BUDGET_MS = 300;
 const BACKOFF_BASE_MS = 100;
+/** GitHub's answer header naming when the token expires, as `2026-12-31 00:00:00 UTC`. */
+const TOKEN_EXPIRATION_HEADER = "github-authentication-token-expiration";
+const TOKEN_EXPIRATION = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?: ?(?:UTC|Z|\+0000|\+00:00))?$/;
 const BACKOFF_MAX_MS = 1000;
 
 interface FileState {
@@ -35,6 +38,7 @@ interface FileState {
 export class GitHubStore implements EventStore {
   private readonly client: GitHubClient;
   private readonly clock: Clock;
+  private expiresAt: number | null = null;
   /** While GitHub's rate limit holds, fail at once instead of adding to it. */
   private blockedUntil = 0;
 
@@ -46,6 +50,21 @@ export class GitHubStore implements EventStore {
   ) {
     this.clock = clock;
     this.client = createGitHubClient(config, { clock, waitOnRateLimit });
+    // GitHub says when a personal access token expires on every answer to it, errors included.
+    this.client.hook.after("request", (response) => this.noteExpiry(response.headers));
+    this.client.hook.error("request", (error) => {
+      this.noteExpiry((error as HttpError).response?.headers ?? {});
+      throw error;
+    });
+  }
+
+  credentialsExpireAt(): number | null {
+    return this.expiresAt;
+  }
+
+  private noteExpiry(headers: Record<string, string | number | undefined>): void {
+    const match = TOKEN_EXPIRATION.exec(String(headers[TOKEN_EXPIRATION_HEADER] ?? ""));
+    if (match) this.expiresAt = Date.parse(`${match[1]}T${match[2]}Z`);
   }
 
   describe(): StoreDescription {

@@ -34,6 +34,10 @@ export class LocalStore implements EventStore {
     return { storage: "local", dir: this.dir, prefix: this.prefix, max_file_bytes: this.maxFileBytes };
   }
 
+  credentialsExpireAt(): null {
+    return null;
+  }
+
   commit(batches: readonly (readonly StoredEvent[])[], options: CommitOptions): Promise<CommitResult> {
     return appendToDay(this.files, batches, { prefix: this.prefix, maxFileBytes: this.maxFileBytes }, options);
   }

@@ -82,6 +82,11 @@ export interface FakeGitHubOptions {
   beforeWrite?: (path: string) => Promise<"drop" | void> | "drop" | void;
   /** Called once a content write is committed, before it is answered: where a test kills the writer after its write. */
   afterWrite?: (path: string) => Promise<void> | void;
+  /**
+   * When the token expires: GitHub then says so on every answer to it, in
+   * `GitHub-Authentication-Token-Expiration` (`2026-12-31 00:00:00 UTC`).
+   */
+  tokenExpiresAt?: Date;
 }
 
 export interface CommitRecord {
@@ -119,6 +124,7 @@ export class FakeGitHub {
   private readonly owner: string;
   private readonly repo: string;
   private readonly token: string;
+  private readonly tokenExpiresAt: Date | undefined;
   private readonly defaultBranch: string;
   private readonly latencyMs: [number, number];
   private readonly writesPerMinute: number;
@@ -144,6 +150,7 @@ export class FakeGitHub {
     this.owner = options.owner ?? DEFAULT_OWNER;
     this.repo = options.repo ?? DEFAULT_REPO;
     this.token = options.token ?? DEFAULT_TOKEN;
+    this.tokenExpiresAt = options.tokenExpiresAt;
     this.defaultBranch = options.defaultBranch ?? DEFAULT_BRANCH;
     const latency = options.latencyMs ?? 0;
     this.latencyMs = typeof latency === "number" ? [latency, latency] : latency;
@@ -240,7 +247,7 @@ export class FakeGitHub {
       (settle: Settle): Settle =>
       () => {
         const answer = settle();
-        return { ...answer, headers: { ...primary.headers, ...answer.headers } };
+        return { ...answer, headers: { ...primary.headers, ...this.expiryHeader(), ...answer.headers } };
       };
     if (primary.exhausted) return withRate(fixed(primaryLimitError(requestId, this.now())));
 
@@ -264,6 +271,12 @@ export class FakeGitHub {
       default:
         return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
     }
+  }
+
+  private expiryHeader(): Record<string, string> {
+    if (!this.tokenExpiresAt) return {};
+    const [date, time] = this.tokenExpiresAt.toISOString().split("T");
+    return { "github-authentication-token-expiration": `${date} ${time!.slice(0, 8)} UTC` };
   }
 
   private credential(authorization: string | null): "ok" | "bad" | "missing" {

@@ -1,0 +1,159 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DAY_MS, MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
+import { loadConfig } from "../lib/config.ts";
+import { ingest } from "../lib/http/ingest.ts";
+import { reportHealth } from "../lib/http/report-health.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
+import type { BlobStore } from "../lib/spool/blob-store.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
+
+const TOKEN = "health-test-token";
+const SECRET = "a-shared-secret-for-health";
+
+type Ready = Runtime & { ok: true };
+
+let blobs: LocalBlobs;
+let fake: FakeGitHub;
+let github: { url: string; close(): Promise<void> };
+/** Every listing of waiting entries the runtime made, by prefix. */
+let listings: string[];
+
+beforeEach(async () => {
+  blobs = await startBlobs();
+  listings = [];
+});
+afterEach(async () => {
+  await github?.close();
+  await blobs.close();
+});
+
+async function useGitHub(options: FakeGitHubOptions = {}, { token = TOKEN, clock = systemClock } = {}) {
+  fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, ...options });
+  github = await serveFakeGitHub(fake);
+  const config = loadConfig({
+    GITHUB_TOKEN: token,
+    GITHUB_REPOSITORY: "acme/data",
+    GITHUB_API_URL: github.url,
+    TELEMETRY_SECRET: SECRET,
+  });
+  return createRuntime(config, { blobs: counted(blobs.store()), clock }) as Ready;
+}
+
+function counted(store: BlobStore): BlobStore {
+  return {
+    get: (key, options) => store.get(key, options),
+    setJSON: (key, value, options) => store.setJSON(key, value, options),
+    delete: (key) => store.delete(key),
+    list: (options) => {
+      if (!options.directories && options.prefix.startsWith("pending/")) listings.push(options.prefix);
+      return store.list(options);
+    },
+  };
+}
+
+const later = (ms: number): Clock => ({ ...systemClock, now: () => Date.now() + ms });
+
+async function health(runtime: Ready, key = SECRET) {
+  const response = await reportHealth(
+    new Request("http://localhost/api/v1/health", { headers: { "x-telemetry-key": key } }),
+    runtime,
+  );
+  return { status: response.status, body: await response.json() };
+}
+
+function post(runtime: Ready, body: unknown) {
+  return ingest(
+    new Request("http://localhost/api/v1/telemetry", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telemetry-key": SECRET },
+      body: JSON.stringify(body),
+    }),
+    { runtime },
+  );
+}
+
+const event = { hwid: "h", event_name: "app_launch", app_version: "1.0.0" };
+
+describe("GET /api/v1/health", () => {
+  it("says ok, with no reason, while events flow", async () => {
+    const runtime = await useGitHub();
+    expect(await health(runtime)).toEqual({
+      status: 200,
+      body: expect.objectContaining({ status: "ok", reasons: [] }),
+    });
+    await post(runtime, event);
+    await runtime.spool!.flush(5000);
+    const { status, body } = await health(runtime);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "ok", reasons: [], spool: { waiting_events: 0, writes_last_hour: 1 } });
+  });
+
+  it("says failing (503) when the oldest waiting event is older than the limit, naming it", async () => {
+    const runtime = await useGitHub();
+    await post(runtime, event);
+    expect((await health({ ...runtime, clock: later(14 * MINUTE_MS) })).body.status).toBe("ok");
+    const { status, body } = await health({ ...runtime, clock: later(16 * MINUTE_MS) });
+    expect(status).toBe(503);
+    expect(body.status).toBe("failing");
+    expect(body.reasons).toEqual([
+      {
+        reason: "oldest_event_waiting",
+        severity: "failing",
+        message: expect.stringMatching(/16 min ago; the limit is 15 min/),
+      },
+    ]);
+  });
+
+  it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async () => {
+    const runtime = await useGitHub({}, { token: "a-revoked-token" });
+    await post(runtime, event);
+    expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused" });
+    const { status, body } = await health(runtime);
+    expect(status).toBe(503);
+    expect(body.reasons).toContainEqual(expect.objectContaining({ reason: "writes_refused", severity: "failing" }));
+    expect(body.spool.refused_since).not.toBeNull();
+
+    const calls = fake.requests.length;
+    const reads = listings.length;
+    expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused", events: 0 });
+    expect(fake.requests.length).toBe(calls);
+    expect(listings.length).toBe(reads);
+  });
+
+  it("says degraded (200) when the token expires within 7 days", async () => {
+    const runtime = await useGitHub({ tokenExpiresAt: new Date(Date.now() + 3 * DAY_MS) });
+    await post(runtime, event);
+    await runtime.spool!.flush(5000);
+    const { status, body } = await health(runtime);
+    expect(status).toBe(200);
+    expect(body.status).toBe("degraded");
+    expect(body.reasons).toEqual([
+      { reason: "token_expires_soon", severity: "degraded", message: expect.stringMatching(/expires at/) },
+    ]);
+    expect(Date.parse(body.spool.token_expires_at)).toBeGreaterThan(Date.now() + 2 * DAY_MS);
+  });
+
+  it("says degraded when events were set aside", async () => {
+    const runtime = await useGitHub();
+    const now = Date.now();
+    const key = `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-1-${crypto.randomUUID()}`;
+    await blobs.store().setJSON(key, { events: [{ event_id: "not-a-uuid" }] });
+    await runtime.spool!.flush(5000);
+    const { body } = await health(runtime);
+    expect(body.status).toBe("degraded");
+    expect(body.reasons).toEqual([expect.objectContaining({ reason: "events_quarantined" })]);
+    expect(body.spool.quarantined_events).toBe(1);
+  });
+
+  it("lists the spool at most once a minute however often it is asked, and again after a flush", async () => {
+    const runtime = await useGitHub();
+    await post(runtime, event);
+    for (let n = 0; n < 10; n++) expect((await health(runtime)).body.spool.waiting_events).toBe(1);
+    expect(listings.filter((prefix) => prefix === "pending/")).toHaveLength(1);
+    await runtime.spool!.flush(5000);
+    expect((await health(runtime)).body.spool.waiting_events).toBe(0);
+    expect((await health({ ...runtime, clock: later(2 * MINUTE_MS) })).body.spool.waiting_events).toBe(0);
+    expect(listings.filter((prefix) => prefix === "pending/")).toHaveLength(3);
+  });
+});

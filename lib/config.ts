@@ -79,6 +79,8 @@ export interface HealthConfig {
 }
 
 export interface Config {
+  /** Netlify's deploy context ("production", "deploy-preview", "branch-deploy", "dev"); undefined outside Netlify. */
+  deployContext: string | undefined;
   /** Served by `netlify dev`, whose functions server inflates compressed request bodies itself. */
   netlifyDev: boolean;
   storage: StorageConfig;
@@ -217,6 +219,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     throw new ConfigError("TELEMETRY_IP_MODE=hash needs TELEMETRY_IP_SALT (a random secret of at least 16 characters)");
   }
   const common = {
+    deployContext,
     netlifyDev: deployContext === "dev" || deployContext === "",
     ingest: {
       secret: vars.TELEMETRY_SECRET,

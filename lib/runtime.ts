@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { log } from "./log.ts";
 import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
-import { spoolBlobs } from "./platform/spool-blobs.ts";
+import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
 import { FlushWaker } from "./spool/flush-waker.ts";
@@ -64,7 +64,11 @@ export function createStore(config: Config, clock: Clock = systemClock): EventSt
 
 export function createRuntime(
   config: Config,
-  { blobs = spoolBlobs, clock = systemClock, leaseTtlMs = LEASE_TTL_MS }: RuntimeParts = {},
+  {
+    blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined)),
+    clock = systemClock,
+    leaseTtlMs = LEASE_TTL_MS,
+  }: RuntimeParts = {},
 ): Runtime {
   const store = createStore(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
@@ -95,11 +99,21 @@ export function createRuntime(
   };
 }
 
+/** What Netlify tells a function of its deploy (`context.deploy`); a Lambda-compatible function is told nothing. */
+export interface DeployInfo {
+  context?: string;
+  published?: boolean;
+}
+
 /** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deployContext?: string, parts?: RuntimeParts): Runtime {
+export function loadRuntime(deploy: DeployInfo = {}): Runtime {
   try {
-    const runtime = createRuntime(loadConfig(undefined, deployContext), parts);
-    if (runtime.ok) log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? "on" : "off" });
+    const config = loadConfig(undefined, deploy.context);
+    const scope = spoolStoreOf(config.deployContext, deploy.published);
+    const runtime = createRuntime(config, { blobs: spoolBlobs(scope) });
+    if (runtime.ok) {
+      log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
+    }
     return runtime;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

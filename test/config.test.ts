@@ -10,6 +10,7 @@ describe("configuration", () => {
   it("uses the local folder under netlify dev and outside Netlify when no GitHub variable is set", () => {
     for (const context of [undefined, "", "dev"]) {
       expect(loadConfig({}, context)).toEqual({
+        deployContext: context,
         netlifyDev: context !== undefined,
         storage: { kind: "local", dir: ".telemetry-data" },
         pathPrefix: "telemetry",

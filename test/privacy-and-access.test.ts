@@ -1,3 +1,4 @@
+import { spoolStoreOf } from "../lib/platform/spool-blobs.ts";
 import { describe, expect, it } from "vitest";
 import { anonymizeIp } from "../lib/events/anonymize-ip.ts";
 import { checkSecret } from "../lib/http/check-secret.ts";
@@ -152,4 +153,24 @@ describe("the known events' metadata", () => {
       "ci",
     ]);
   });
+});
+
+describe("whose spool a deploy uses", () => {
+  it.each([
+    ["production", true, "site"],
+    ["production", undefined, "site"],
+    ["production", false, "deploy"],
+    ["deploy-preview", undefined, "deploy"],
+    ["deploy-preview", false, "deploy"],
+    ["branch-deploy", undefined, "deploy"],
+    ["branch-deploy", true, "deploy"],
+    ["dev", undefined, "site"],
+    ["", undefined, "site"],
+    [undefined, undefined, "site"],
+  ] as const)(
+    "context %s (published: %s) uses the %s store: only the published production deploy touches production's spool",
+    (context, published, scope) => {
+      expect(spoolStoreOf(context, published)).toBe(scope);
+    },
+  );
 });

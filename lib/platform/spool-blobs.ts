@@ -1,23 +1,41 @@
-import { getStore } from "@netlify/blobs";
+import { getDeployStore, getStore } from "@netlify/blobs";
 import type { BlobStore } from "../spool/blob-store.ts";
 
 /** The store the spool lives in; strongly consistent, so a flusher lists every entry acknowledged before it looked. */
 export const SPOOL_STORE_NAME = "telemetry-spool";
 
-/**
- * The site's spool store. Netlify gives the Blobs context per invocation (and a Lambda-compatible
- * function through `connectLambda`), so the store is looked up on every call rather than kept.
- */
-export const spoolBlobs: BlobStore = {
-  get: (key, options) => open().get(key, options),
-  setJSON: (key, value, options) =>
-    open().setJSON(key, value, options as Parameters<ReturnType<typeof getStore>["setJSON"]>[2]),
-  delete: (key) => open().delete(key),
-  list: (options) => open().list(options),
-};
+/** Whose spool a deploy uses: the site's (production's), or one of the deploy's own. */
+export type SpoolScope = "site" | "deploy";
 
-function open() {
-  return getStore({ name: SPOOL_STORE_NAME, consistency: "strong", fetch: fetchWholeBody });
+/**
+ * Only the published production deploy (and `netlify dev`, whose sandbox is local, or a process
+ * outside Netlify) uses the site's spool. Any other deploy (a deploy preview, a branch deploy, an
+ * old deploy's permalink) runs other code and settings: on the site's spool it would flush
+ * production's events to another repository or prefix, or set them aside under a stricter
+ * schema. It gets a store of its own, scoped to the deploy.
+ *
+ * @param published Netlify's `context.deploy.published`, where the function has it.
+ */
+export function spoolStoreOf(deployContext: string | undefined, published: boolean | undefined): SpoolScope {
+  const local = deployContext === undefined || deployContext === "" || deployContext === "dev";
+  return local || (deployContext === "production" && published !== false) ? "site" : "deploy";
+}
+
+/**
+ * The spool's store for `scope`. Netlify gives the Blobs context per invocation (and a
+ * Lambda-compatible function through `connectLambda`), so the store is looked up on every call
+ * rather than kept.
+ */
+export function spoolBlobs(scope: SpoolScope): BlobStore {
+  const options = { name: SPOOL_STORE_NAME, consistency: "strong", fetch: fetchWholeBody } as const;
+  const open = () => (scope === "site" ? getStore(options) : getDeployStore(options));
+  return {
+    get: (key, getOptions) => open().get(key, getOptions),
+    setJSON: (key, value, setOptions) =>
+      open().setJSON(key, value, setOptions as Parameters<ReturnType<typeof getStore>["setJSON"]>[2]),
+    delete: (key) => open().delete(key),
+    list: (listOptions) => open().list(listOptions),
+  };
 }
 
 /**

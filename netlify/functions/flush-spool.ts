@@ -7,7 +7,7 @@ let runtime: Runtime | undefined;
 
 /** The safety net: drains what ingestion-triggered flushes left (after a crash, a rate limit, the pace). */
 export default async function flushSpool(_request: Request, context: Context): Promise<Response> {
-  runtime ??= loadRuntime(context.deploy?.context);
+  runtime ??= loadRuntime(context.deploy);
   const report = runtime.ok && runtime.spool ? await runtime.spool.flush(SCHEDULED_FLUSH_BUDGET_MS) : undefined;
   if (runtime.ok && runtime.spool) await runtime.spool.prune();
   return jsonResponse(200, { status: "ok", flush: report ?? null });

@@ -13,7 +13,7 @@ let runtime: Runtime | undefined;
  */
 export default async function flush(request: Request, context: Context): Promise<Response> {
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
-  runtime ??= loadRuntime(context.deploy?.context);
+  runtime ??= loadRuntime(context.deploy);
   if (!runtime.ok || runtime.flushKey === undefined || !checkSecret(request, runtime.flushKey)) return unauthorized();
   const { spool } = runtime;
   if (spool) context.waitUntil(spool.flush(WOKEN_FLUSH_BUDGET_MS, () => spool.startFlush(request.url)));

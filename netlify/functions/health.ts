@@ -5,6 +5,6 @@ import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 let runtime: Runtime | undefined;
 
 export default async function health(request: Request, context: Context): Promise<Response> {
-  runtime ??= loadRuntime(context.deploy?.context);
+  runtime ??= loadRuntime(context.deploy);
   return reportHealth(request, runtime);
 }

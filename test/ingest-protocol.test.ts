@@ -959,3 +959,28 @@ describe("stored lines", () => {
     expect(splitlines.map((line) => storedEventSchema.parse(JSON.parse(line)).metadata.text)).toEqual(texts);
   });
 });
+
+describe("credentials in the envelope", () => {
+  // Built from parts, so that no committed line looks like a real token to a secret scanner.
+  const token = `${"ghp"}_${"a1B2".repeat(9)}`;
+
+  it.each(["hwid", "event_name", "app_version", "client_type"])(
+    "refuses an event whose %s holds a token (GitHub's push protection would refuse every commit of its file), storing the rest",
+    async (field) => {
+      const response = await post([event({ [field]: `x-${token}` }), event()]);
+      expect(await response.json()).toMatchObject({
+        accepted: 1,
+        rejected: [{ index: 0, issues: [{ path: field, message: expect.stringMatching(/GitHub token/) }] }],
+      });
+      const lines = await storedLines();
+      expect(lines).toHaveLength(1);
+      expect(lines.join("\n")).not.toContain(token);
+    },
+  );
+
+  it("refuses it with TELEMETRY_SCRUB=off too, which keeps metadata as sent", async () => {
+    await use({ TELEMETRY_SCRUB: "off" });
+    await expectError(await post(event({ hwid: token })), 400, "invalid_event");
+    expect(await storedFiles()).toEqual([]);
+  });
+});

@@ -129,6 +129,23 @@ describe("values that look like credentials", () => {
       "postgresql://admin:[REDACTED]@db.internal:5432/app",
     ],
     ["a URL password holding an @", "https://bob:P@ss@example.com/x", "https://bob:[REDACTED]@example.com/x"],
+    ["a GitLab token", `token ${"glpat"}-${"Ab12Cd34Ef56Gh78Ij90"} revoked`, "token [REDACTED] revoked"],
+    ["a Google API key", `key=${"AIza"}${"Sy".repeat(17)}A&q=1`, "key=[REDACTED]&q=1"],
+    ["a Stripe secret key", `stripe ${"sk"}_live_${"4eC39HqLyjWDarjtT1zdp7dc"}`, "stripe [REDACTED]"],
+    ["a Stripe restricted key", `${"rk"}_test_${"4eC39HqLyjWDarjtT1zdp7dc"}`, "[REDACTED]"],
+    [
+      "an npm token",
+      `//registry.npmjs.org/:_authToken=${"npm"}_${"a1B2c3D4e5".repeat(3)}a1B2c3`,
+      "//registry.npmjs.org/:_authToken=[REDACTED]",
+    ],
+    ["a PyPI token", `${"pypi"}-AgEIcHlwaS5vcmc${"CJDU2ZjM5ZDlhLTc4".repeat(4)}`, "[REDACTED]"],
+    ["a Hugging Face token", `HF_TOKEN=${"hf"}_${"AbCdEfGhIjKlMnOpQrStUvWxYz0123"}`, "HF_TOKEN=[REDACTED]"],
+    ["a Slack app token", `${"xapp"}-1-A0123456789-1234567890123-abcdef`, "[REDACTED]"],
+    [
+      "a Slack webhook",
+      `posting to https://hooks.slack.com/services/${"T00000000"}/${"B00000000"}/${"XXXXXXXXXXXXXXXXXXXXXXXX"}`,
+      "posting to [REDACTED]",
+    ],
   ])("replaces %s", (_name, text, expected) => {
     expect(scrubText(text)).toEqual([expected, 1]);
   });
@@ -141,6 +158,9 @@ describe("values that look like credentials", () => {
     "model sentence-transformers/all-mpnet-base-v2",
     "@property raised for value@version",
     "ghp_tooShort AKIA123",
+    "hf_hub_download failed for hf_transfer",
+    "npm_config_cache is set",
+    "pk_live_publishable_is_public_1234567890",
   ])("keeps %j", (text) => {
     expect(scrubText(text)).toEqual([text, 0]);
   });

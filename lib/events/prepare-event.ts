@@ -2,10 +2,13 @@ import { v5 as uuidv5, v7 as uuidv7 } from "uuid";
 import type { IngestConfig } from "../config.ts";
 import { issuesOf, type Issue } from "../issue.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "./stored-event.ts";
-import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema } from "./telemetry-event.ts";
+import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema, type TelemetryEvent } from "./telemetry-event.ts";
 import { metadataViolations } from "./known-events.ts";
 import { checkShape, SHAPE_LIMITS } from "./check-shape.ts";
-import { scrubMetadata } from "./scrub-metadata.ts";
+import { credentialIn, scrubMetadata } from "./scrub-metadata.ts";
+
+/** The envelope's free text: what scrubbing cannot mend (an install id or a version is kept whole, or not at all). */
+const ENVELOPE_TEXT_FIELDS = ["hwid", "event_name", "app_version", "client_type"] as const;
 
 /** The most one event may take, serialized as the client sent it. */
 export const MAX_EVENT_BYTES = 32 * 1024;
@@ -70,6 +73,8 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
     return { kind: "rejected", issues: issuesOf(parsed.error.issues) };
   }
   const event = parsed.data;
+  const credentials = credentialIssues(event);
+  if (credentials.length > 0) return { kind: "rejected", issues: credentials };
   const violations = metadataViolations(event.event_name, event.metadata ?? {});
   if (violations.length > 0 && context.ingest.schemaMode === "strict") return { kind: "rejected", issues: violations };
 
@@ -110,4 +115,18 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
     clientId: clientId !== undefined,
     ignored: Object.keys(value).filter((key) => !ENVELOPE_KEYS.includes(key)),
   };
+}
+
+/**
+ * An envelope field that holds a credential is refused rather than scrubbed: scrubbing would merge
+ * installs or versions, and a stored credential is refused again by GitHub's push protection on
+ * every commit of its file.
+ */
+function credentialIssues(event: TelemetryEvent): Issue[] {
+  return ENVELOPE_TEXT_FIELDS.flatMap((field) => {
+    const kind = event[field] ? credentialIn(event[field]) : undefined;
+    return kind
+      ? [{ path: field, message: `holds what looks like a ${kind}; an event carrying one is not stored` }]
+      : [];
+  });
 }

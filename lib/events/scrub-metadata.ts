@@ -40,7 +40,17 @@ const GITHUB_TOKEN = /(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[
 const AWS_ACCESS_KEY_ID = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
 /** OpenAI and Anthropic keys, `sk-proj-…` and `sk-ant-…` among them. */
 const SK_KEY = /(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}/g;
-const SLACK_TOKEN = /(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/g;
+const SLACK_TOKEN = /(?<![A-Za-z0-9])(?:xox[abeprs]|xapp)-[A-Za-z0-9-]{10,}/g;
+const SLACK_WEBHOOK = /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{20,}/g;
+/** GitLab personal, deploy, runner, trigger and feed tokens. */
+const GITLAB_TOKEN = /(?<![A-Za-z0-9])(?:glpat|gldt|glrt|glptt|glft|glsoat|glcbt)-[A-Za-z0-9_-]{20,}/g;
+const GOOGLE_API_KEY = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g;
+/** Stripe secret and restricted keys (publishable keys are public). */
+const STRIPE_KEY = /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g;
+const NPM_TOKEN = /(?<![A-Za-z0-9])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g;
+/** PyPI API tokens are macaroons whose body starts with the encoded "pypi.org". */
+const PYPI_TOKEN = /(?<![A-Za-z0-9])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g;
+const HUGGING_FACE_TOKEN = /(?<![A-Za-z0-9])hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])/g;
 /**
  * The token after "Bearer" (group 1 is kept). It must hold a digit or be 16 characters long, so
  * prose such as "Bearer authentication failed" keeps its words.
@@ -60,22 +70,33 @@ const HOME_USER = new RegExp(
   "g",
 );
 
-/** A pattern and what each match becomes; a pattern's first group, when it has one, is kept before the marker. */
+/**
+ * A pattern and what each match becomes; a pattern's first group, when it has one, is kept before
+ * the marker. A rule that finds a credential says which kind.
+ */
 interface TextRule {
   pattern: RegExp;
   marker: string;
+  credential?: string;
 }
 
 /** In order: a block or URL password goes before the tokens and addresses it may contain, so each is counted once. */
 const TEXT_RULES: readonly TextRule[] = [
-  { pattern: PEM_PRIVATE_KEY, marker: REDACTED },
-  { pattern: URL_PASSWORD, marker: REDACTED },
-  { pattern: JWT, marker: REDACTED },
-  { pattern: GITHUB_TOKEN, marker: REDACTED },
-  { pattern: AWS_ACCESS_KEY_ID, marker: REDACTED },
-  { pattern: SK_KEY, marker: REDACTED },
-  { pattern: SLACK_TOKEN, marker: REDACTED },
-  { pattern: BEARER_TOKEN, marker: REDACTED },
+  { pattern: PEM_PRIVATE_KEY, marker: REDACTED, credential: "private key" },
+  { pattern: URL_PASSWORD, marker: REDACTED, credential: "password in a URL" },
+  { pattern: JWT, marker: REDACTED, credential: "JSON web token" },
+  { pattern: GITHUB_TOKEN, marker: REDACTED, credential: "GitHub token" },
+  { pattern: GITLAB_TOKEN, marker: REDACTED, credential: "GitLab token" },
+  { pattern: AWS_ACCESS_KEY_ID, marker: REDACTED, credential: "AWS access key" },
+  { pattern: GOOGLE_API_KEY, marker: REDACTED, credential: "Google API key" },
+  { pattern: STRIPE_KEY, marker: REDACTED, credential: "Stripe key" },
+  { pattern: SK_KEY, marker: REDACTED, credential: "OpenAI or Anthropic key" },
+  { pattern: SLACK_TOKEN, marker: REDACTED, credential: "Slack token" },
+  { pattern: SLACK_WEBHOOK, marker: REDACTED, credential: "Slack webhook" },
+  { pattern: NPM_TOKEN, marker: REDACTED, credential: "npm token" },
+  { pattern: PYPI_TOKEN, marker: REDACTED, credential: "PyPI token" },
+  { pattern: HUGGING_FACE_TOKEN, marker: REDACTED, credential: "Hugging Face token" },
+  { pattern: BEARER_TOKEN, marker: REDACTED, credential: "bearer token" },
   { pattern: EMAIL_ADDRESS, marker: EMAIL_MARKER },
   { pattern: HOME_USER, marker: USER_MARKER },
 ];
@@ -128,6 +149,21 @@ export function scrubMetadata(metadata: Record<string, unknown>): Scrubbed {
   };
 
   return { metadata: scrubObject(metadata), redactions };
+}
+
+/**
+ * The kind of credential `text` holds, if it holds one (a private key, a token, a password in a
+ * URL): what GitHub's push protection would refuse in a commit.
+ */
+export function credentialIn(text: string): string | undefined {
+  for (const { pattern, credential } of TEXT_RULES) {
+    if (!credential) continue;
+    pattern.lastIndex = 0;
+    const found = pattern.test(text);
+    pattern.lastIndex = 0;
+    if (found) return credential;
+  }
+  return undefined;
 }
 
 /**

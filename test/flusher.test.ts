@@ -165,6 +165,35 @@ describe("flushing the spool into GitHub", () => {
     expect(JSON.parse(fake.file(path!)!)).toEqual(newer);
   });
 
+  it("finds the event GitHub's push protection refuses, sets it aside with the reason, and stores every other event in the same flush", async () => {
+    await useGitHub({ empty: true, pushProtection: { example_secret: /SCAN-ME-[0-9]{6}/ } });
+    const entries = await Promise.all(
+      Array.from({ length: 10 }, async (_, n) => {
+        const events = [event(), event(), event()];
+        if (n === 6) events[1]!.metadata = { note: "pasted SCAN-ME-123456 by mistake" };
+        await spool().add(events);
+        return events;
+      }),
+    );
+    const secret = entries[6]![1]!;
+
+    // Each try is a write: unpaced here, so that the search takes a second, not minutes.
+    const unpaced = { limits: { perMinute: 10_000, perHour: 100_000 } };
+    expect(await flush(unpaced)).toMatchObject({ outcome: "idle", events: 29, error: null });
+    expectEachOnce(entries.flat().filter((one) => one !== secret));
+    expect(await spool().depth()).toMatchObject({ entries: 0 });
+    const { blobs: set } = await blobs.store().list({ prefix: "quarantine/" });
+    expect(set.map(({ key }) => key)).toEqual([expect.stringMatching(new RegExp(`/${secret.event_id}$`))]);
+    expect(await blobs.store().get(set[0]!.key, { type: "json" })).toEqual({
+      value: secret,
+      issues: [{ path: "body", message: expect.stringMatching(/push protection.*example_secret/) }],
+    });
+    expect((await new FlushLease(blobs.store(), systemClock, 30_000).read()).quarantined).toBe(1);
+    const writes = putCount();
+    expect(await flush(unpaced)).toMatchObject({ outcome: "idle", events: 0 });
+    expect(putCount()).toBe(writes);
+  }, 30_000);
+
   it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {
     await useGitHub();
     await accept(5);

@@ -3,7 +3,12 @@ import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
 import { messageOf } from "../log.ts";
 import { groupByDay } from "../storage/partition.ts";
-import { StoreUnavailableError, type CommitResult, type EventStore } from "../storage/event-store.ts";
+import {
+  PushProtectedError,
+  StoreUnavailableError,
+  type CommitResult,
+  type EventStore,
+} from "../storage/event-store.ts";
 import { LeaseLostError, type FlushLease, type FlushState, type LastFlush } from "./flush-lease.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { SeenIds } from "./seen-ids.ts";
@@ -136,28 +141,85 @@ export class FlushRun {
   private async commitDay(day: readonly SpoolEntry[]): Promise<void> {
     let waiting = day;
     while (waiting.length > 0) {
-      const batches = await Promise.all(waiting.map((entry) => this.unseen(this.cache.get(entry.key)!)));
-      const result = await this.deps.store.commit(batches, {
-        deadline: this.deadline + COMMIT_GRACE_MS,
-        beforeWrite: () => this.pacer.wait(this.deadline - LAST_WRITE_START_MS),
-      });
+      let result: CommitResult;
+      try {
+        result = await this.commit(await Promise.all(waiting.map((entry) => this.unseen(this.cache.get(entry.key)!))));
+      } catch (error) {
+        if (!(error instanceof PushProtectedError)) throw error;
+        // A secret somewhere in what waits: halve until it is found, storing each half that holds none.
+        if (waiting.length > 1) {
+          const half = Math.ceil(waiting.length / 2);
+          await this.commitDay(waiting.slice(0, half));
+          waiting = waiting.slice(half);
+          continue;
+        }
+        await this.isolate(waiting[0]!, await this.unseen(this.cache.get(waiting[0]!.key)!), error);
+        await this.settle(waiting, undefined);
+        waiting = [];
+        continue;
+      }
       await this.settle(waiting.slice(0, result.batches), result);
       waiting = waiting.slice(result.batches);
     }
   }
 
+  private commit(batches: readonly (readonly StoredEvent[])[]): Promise<CommitResult> {
+    return this.deps.store.commit(batches, {
+      deadline: this.deadline + COMMIT_GRACE_MS,
+      beforeWrite: () => this.pacer.wait(this.deadline - LAST_WRITE_START_MS),
+    });
+  }
+
   /**
-   * Counts a landed commit and clears its entries. They are deleted only now that the commit
-   * landed, and before the next commit: a flusher that dies before this leaves the entries for its
-   * successor, whose first read is the file just written, where it finds their events and skips them.
+   * One entry whose events hold a secret that GitHub refuses: its events are committed in halves,
+   * each half that holds none stored, each event that does set aside. The entry is rewritten
+   * without what is done after each step, so that a successor never stores an event twice nor
+   * sends the secret again.
    */
-  private async settle(stored: readonly SpoolEntry[], result: CommitResult): Promise<void> {
+  private async isolate(entry: SpoolEntry, events: readonly StoredEvent[], refusal: PushProtectedError): Promise<void> {
+    if (events.length === 1) {
+      await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
+        { path: "body", message: refusal.message },
+      ]);
+      this.cache.get(entry.key)!.quarantined += 1;
+      return this.drop(entry, events);
+    }
+    const half = Math.ceil(events.length / 2);
+    for (const part of [events.slice(0, half), events.slice(half)]) {
+      try {
+        this.count(await this.commit([part]));
+        await this.drop(entry, part);
+      } catch (error) {
+        if (!(error instanceof PushProtectedError)) throw error;
+        await this.isolate(entry, part, error);
+      }
+    }
+  }
+
+  /** Takes `events` out of the entry, in the spool too: they are stored or set aside. */
+  private async drop(entry: SpoolEntry, events: readonly StoredEvent[]): Promise<void> {
+    const record = this.cache.get(entry.key)!;
+    const done = new Set(events.map((event) => event.event_id));
+    record.events = record.events.filter((event) => !done.has(event.event_id));
+    await this.deps.spool.rewrite(entry, record);
+  }
+
+  private count(result: CommitResult): void {
     if (result.path) {
       this.commits += 1;
       this.files.add(result.path);
     }
     this.events += result.events;
     this.bytes += result.bytes;
+  }
+
+  /**
+   * Counts a landed commit (if any) and clears its entries. They are deleted only now that the commit
+   * landed, and before the next commit: a flusher that dies before this leaves the entries for its
+   * successor, whose first read is the file just written, where it finds their events and skips them.
+   */
+  private async settle(stored: readonly SpoolEntry[], result: CommitResult | undefined): Promise<void> {
+    if (result) this.count(result);
     const records = stored.map((entry) => this.cache.get(entry.key)!);
     await this.seen.remember(records.flatMap((record) => record.client_ids));
     this.state = {

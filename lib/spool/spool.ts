@@ -3,7 +3,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "../events/stored-event.ts";
-import { issuesOf } from "../issue.ts";
+import { issuesOf, type Issue } from "../issue.ts";
 import { log } from "../log.ts";
 
 const PENDING_PREFIX = "pending/";
@@ -148,7 +148,7 @@ export class Spool {
       const value = await this.blobs.get(key, { type: "json" });
       const record = spoolRecordSchema.safeParse(value ?? {});
       if (!record.success) {
-        await this.setAside(key, value, record.error);
+        await this.setAside(key, value, issuesOf(record.error.issues.slice(0, MAX_KEPT_ISSUES)));
         await this.blobs.delete(key);
         const { events } = (value ?? {}) as { events?: unknown };
         return { ...EMPTY_RECORD, quarantined: Array.isArray(events) ? events.length : 1 };
@@ -161,17 +161,23 @@ export class Spool {
         if (parsed.success) events.push(parsed.data as StoredEvent);
         else {
           quarantined += 1;
-          await this.setAside(`${key}/${index}`, event, parsed.error);
+          await this.setAside(`${key}/${index}`, event, issuesOf(parsed.error.issues.slice(0, MAX_KEPT_ISSUES)));
         }
       }
       return { ...record.data, events, quarantined };
     });
   }
 
-  private async setAside(key: string, value: unknown, error: z.ZodError): Promise<void> {
-    const issues = issuesOf(error.issues.slice(0, MAX_KEPT_ISSUES));
+  /** Keeps `value` in quarantine/ under `key`, with why, for a maintainer to look at. */
+  async setAside(key: string, value: unknown, issues: readonly Issue[]): Promise<void> {
     await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, { value, issues });
     log("error", "spool_quarantined", { key, issues });
+  }
+
+  /** Saves what is left of an entry whose other events are done (its key, and so its listed count, stays). */
+  async rewrite(entry: SpoolEntry, record: SpoolRecord): Promise<void> {
+    const { events, client_ids: clientIds, dropped } = record;
+    await this.blobs.setJSON(entry.key, { events, client_ids: clientIds, dropped });
   }
 
   async remove(entries: readonly SpoolEntry[]): Promise<void> {

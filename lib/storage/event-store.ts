@@ -57,6 +57,21 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * GitHub's push protection refused the content: it holds what secret scanning takes for a secret.
+ * Sending it again cannot succeed; the events that carry it must be found and set aside.
+ */
+export class PushProtectedError extends Error {
+  override name = "PushProtectedError";
+  constructor(
+    /** The kinds of secret GitHub named (its bypass placeholders' `token_type`). */
+    readonly tokenTypes: string[],
+    options?: ErrorOptions,
+  ) {
+    super(`GitHub's push protection refused the content: it holds a secret (${tokenTypes.join(", ")})`, options);
+  }
+}
+
 /** Stores `events` now, one commit per file and day, each event exactly once: the path without a spool. */
 export async function appendEvents(
   store: EventStore,

@@ -7,6 +7,7 @@ import { log, messageOf } from "../log.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
 import {
   DEFAULT_RETRY_AFTER_SECONDS,
+  PushProtectedError,
   StoreUnavailableError,
   type CommitOptions,
   type CommitResult,
@@ -213,6 +214,12 @@ export class GitHubStore implements EventStore {
     if (error instanceof StoreUnavailableError) throw error;
     if (error instanceof ConcurrentChangeError) return;
     const status = statusOf(error);
+    // A 409 is a stale sha, unless it carries push protection's findings: then no retry can succeed.
+    const secrets = pushProtectionFindings(error);
+    if (status === 409 && secrets) {
+      log("warn", "github_push_protection", { token_types: secrets });
+      throw new PushProtectedError(secrets, { cause: error });
+    }
     if (status === undefined || status >= 500 || status === 409) return;
     if (status === 422 && /sha/i.test(messageOf(error))) return;
 
@@ -246,6 +253,15 @@ function gitBlobSha(bytes: Uint8Array): string {
 interface HttpError {
   status?: number;
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/** The token types of a push protection refusal (`metadata.secret_scanning.bypass_placeholders`), if it is one. */
+function pushProtectionFindings(error: unknown): string[] | undefined {
+  const data = (error as HttpError | undefined)?.response?.data as
+    { metadata?: { secret_scanning?: { bypass_placeholders?: { token_type?: unknown }[] } } } | undefined;
+  const placeholders = data?.metadata?.secret_scanning?.bypass_placeholders;
+  if (!Array.isArray(placeholders)) return undefined;
+  return placeholders.map((placeholder) => String(placeholder.token_type ?? "secret"));
 }
 
 function statusOf(error: unknown): number | undefined {

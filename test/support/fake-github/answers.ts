@@ -17,6 +17,8 @@ export const DOCS = {
   rest: "https://docs.github.com/rest",
   getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
   putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+  pushProtection:
+    "https://docs.github.com/code-security/secret-scanning/working-with-secret-scanning-and-push-protection/working-with-push-protection-from-the-rest-api",
   primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
   // As GitHub sends it in secondary-limit answers, locale segment included.
   secondaryLimit:
@@ -48,6 +50,26 @@ export function json(status: number, body: JsonBody, headers: Record<string, str
 }
 
 /** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
+/**
+ * Push protection's refusal of content holding a secret: 409 in the `repository-rule-violation-error`
+ * shape, with a bypass placeholder per secret found.
+ */
+export function pushProtectionError(tokenType: string): Answer {
+  return githubError(
+    409,
+    "Repository rule violations found\n\nPush cannot contain secrets\n\nResolve the following violations before pushing again",
+    DOCS.pushProtection,
+    {
+      status: "409",
+      metadata: {
+        secret_scanning: {
+          bypass_placeholders: [{ placeholder_id: randomBytes(12).toString("hex"), token_type: tokenType }],
+        },
+      },
+    },
+  );
+}
+
 export function githubError(
   status: number,
   message: string,

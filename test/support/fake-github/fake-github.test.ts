@@ -422,6 +422,33 @@ describe("limits, auth and faults", () => {
     expect(((await spent.json()) as { message: string }).message).toMatch(/^API rate limit exceeded for user ID 1\./);
   });
 
+  it("refuses content holding a secret with push protection's 409, telling it from a stale sha by its metadata", async () => {
+    const fake = useFake({ pushProtection: { example_secret: /SCAN-ME-[0-9]{6}/ } });
+    const refused = await failure(put(octokit(), "f.txt", "a line\nkey SCAN-ME-123456\n"));
+    expect(refused.status).toBe(409);
+    expect(refused.data).toMatchObject({
+      message: expect.stringMatching(/^Repository rule violations found/),
+      status: "409",
+      metadata: {
+        secret_scanning: {
+          bypass_placeholders: [{ placeholder_id: expect.any(String), token_type: "example_secret" }],
+        },
+      },
+    });
+    expect(fake.paths()).toEqual([]);
+    expect((await put(octokit(), "f.txt", "a line\n")).status).toBe(201);
+  });
+
+  it("says when the token expires on every answer, errors too, when it does", async () => {
+    useFake({ tokenExpiresAt: new Date("2026-12-31T00:00:00Z") });
+    const answer = await get(octokit(), "").catch(
+      (error: { response: { headers: Record<string, string> } }) => error.response,
+    );
+    expect(answer.headers["github-authentication-token-expiration"]).toBe("2026-12-31 00:00:00 UTC");
+    const missing = await failure(get(octokit(), "nope.txt"));
+    expect(missing.headers["github-authentication-token-expiration"]).toBe("2026-12-31 00:00:00 UTC");
+  });
+
   it("answers 401 Bad credentials to a wrong token, and takes either auth scheme", async () => {
     useFake();
     const bad = await failure(get(octokit({ auth: "wrong" }), "x"));

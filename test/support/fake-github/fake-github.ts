@@ -15,6 +15,7 @@ import {
   json,
   newRequestId,
   primaryLimitError,
+  pushProtectionError,
   secondaryLimitError,
   toResponse,
   type Answer,
@@ -87,6 +88,11 @@ export interface FakeGitHubOptions {
    * `GitHub-Authentication-Token-Expiration` (`2026-12-31 00:00:00 UTC`).
    */
   tokenExpiresAt?: Date;
+  /**
+   * Secret scanning's push protection: content in which one of these matches is refused with 409
+   * and a bypass placeholder naming the token type (the key), as GitHub does for its supported secrets.
+   */
+  pushProtection?: Record<string, RegExp>;
 }
 
 export interface CommitRecord {
@@ -125,6 +131,7 @@ export class FakeGitHub {
   private readonly repo: string;
   private readonly token: string;
   private readonly tokenExpiresAt: Date | undefined;
+  private readonly pushProtection: Record<string, RegExp>;
   private readonly defaultBranch: string;
   private readonly latencyMs: [number, number];
   private readonly writesPerMinute: number;
@@ -151,6 +158,7 @@ export class FakeGitHub {
     this.repo = options.repo ?? DEFAULT_REPO;
     this.token = options.token ?? DEFAULT_TOKEN;
     this.tokenExpiresAt = options.tokenExpiresAt;
+    this.pushProtection = options.pushProtection ?? {};
     this.defaultBranch = options.defaultBranch ?? DEFAULT_BRANCH;
     const latency = options.latencyMs ?? 0;
     this.latencyMs = typeof latency === "number" ? [latency, latency] : latency;
@@ -273,6 +281,10 @@ export class FakeGitHub {
     }
   }
 
+  private secretIn(text: string): string | undefined {
+    return Object.entries(this.pushProtection).find(([, pattern]) => pattern.test(text))?.[0];
+  }
+
   private expiryHeader(): Record<string, string> {
     if (!this.tokenExpiresAt) return {};
     const [date, time] = this.tokenExpiresAt.toISOString().split("T");
@@ -359,6 +371,8 @@ export class FakeGitHub {
     if (invalid) return fixed(githubError(422, invalid, DOCS.putContent));
     const content = String(body.content).replace(/\s/g, "");
     if (!BASE64.test(content)) return fixed(githubError(422, "content is not valid Base64", DOCS.putContent));
+    const secret = this.secretIn(Buffer.from(content, "base64").toString("utf8"));
+    if (secret) return fixed(pushProtectionError(secret));
     if (path === "") return fixed(githubError(404, "Not Found", DOCS.putContent));
 
     const branchName = typeof body.branch === "string" ? body.branch : this.defaultBranch;

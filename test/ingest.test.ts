@@ -237,3 +237,20 @@ describe("refused requests: a clear JSON error, the right status, nothing stored
     expect(JSON.stringify(body)).not.toMatch(/token/i);
   });
 });
+
+describe("the endpoint's path", () => {
+  it("answers 404 under any path but /api/v1/telemetry, the one Netlify's rate limit covers, storing nothing", async () => {
+    for (const path of ["/.netlify/functions/telemetry", "/api/v1/telemetry/", "/api/v2/telemetry"]) {
+      const response = await ingest(
+        new Request(`http://localhost${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
+        }),
+        { runtime },
+      );
+      await expectError(response, 404, "not_found");
+    }
+    expect(await storedLines()).toEqual([]);
+  });
+});

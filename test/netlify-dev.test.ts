@@ -78,6 +78,18 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(health.spool.last_flush).toMatchObject({ events: 1, commits: 1, files: 1, error: null });
   }, 20_000);
 
+  it("answers only through the rate-limited redirect: the function's own URL, which no rule covers, is 404", async () => {
+    const around = await fetch(`${dev.url}/.netlify/functions/telemetry`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...seeds.app_launch_minimal, event_name: "e2e.around_the_limit" }),
+    });
+    expect(around.status).toBe(404);
+    expect(await around.json()).toMatchObject({ status: "error", error: "not_found" });
+    const lines = (await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean);
+    expect(lines.some((line) => line.includes("e2e.around_the_limit"))).toBe(false);
+  }, 20_000);
+
   it("answers refusals through the redirects and stores none of them", async () => {
     const empty = await fetch(`${dev.url}/api/v1/telemetry`, { method: "POST" });
     expect(empty.status).toBe(400);

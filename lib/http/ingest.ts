@@ -13,6 +13,13 @@ import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
 import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
 
+/**
+ * The one path the endpoint answers on: the `netlify.toml` redirect that carries Netlify's rate
+ * limit. A function is also reachable at `/.netlify/functions/<name>`, where no rule applies; a
+ * rewrite keeps the path the client asked for, so a request arriving under any other path came
+ * around the limit.
+ */
+const INGEST_PATH = "/api/v1/telemetry";
 /** The real client gives up after 5 s and sends again; answer well before, leaving room for the network. */
 const STORE_DEADLINE_MS = 4000;
 /** How long to tell a client to wait while storage is not configured: an operator has to act. */
@@ -45,6 +52,9 @@ type IngestAnswer = z.output<typeof successAnswerSchema>;
  */
 export async function ingest(request: Request, context: IngestContext): Promise<Response> {
   const { runtime } = context;
+  if (new URL(request.url).pathname !== INGEST_PATH) {
+    return errorResponse(404, { error: "not_found", message: `Send events to POST ${INGEST_PATH}` });
+  }
   const cors = runtime.ok ? corsHeaders(request, runtime.ingest.allowedOrigins) : {};
   if (request.method === "OPTIONS") return preflightResponse(request, runtime.ok ? runtime.ingest.allowedOrigins : []);
   if (request.method !== "POST") return withHeaders(methodNotAllowed(["POST", "OPTIONS"]), cors);

@@ -162,6 +162,10 @@ export function openApiDocument() {
             "400": { description: "No valid event, or a body that cannot be read", content: errorContent },
             "401": { description: "The shared secret is missing or wrong", content: errorContent },
             "403": { description: "Sent from a browser page whose Origin is not allowed", content: errorContent },
+            "404": {
+              description: "Sent under another path (the function's own address): only this one is rate-limited",
+              content: errorContent,
+            },
             "405": { description: "Another method", content: errorContent },
             "413": { description: "Over a size limit (named in limit)", content: errorContent },
             "415": { description: "An unsupported Content-Type or Content-Encoding", content: errorContent },

@@ -9,6 +9,7 @@ import { Flusher, type FlushReport } from "../lib/spool/flusher.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { Spool } from "../lib/spool/spool.ts";
+import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
 
@@ -106,6 +107,8 @@ function expectEachOnce(events: readonly StoredEvent[]) {
   expect(new Set(counts.keys())).toEqual(new Set(events.map((one) => one.event_id)));
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const putCount = () => fake.requests.filter((request) => request.method === "PUT").length;
 
 describe("flushing the spool into GitHub", () => {
@@ -193,6 +196,64 @@ describe("flushing the spool into GitHub", () => {
     expect(await flush(unpaced)).toMatchObject({ outcome: "idle", events: 0 });
     expect(putCount()).toBe(writes);
   }, 30_000);
+
+  it("stores each event once across every part of its day when a write lands after its writer gave up and handed over", async () => {
+    const day = "2026-11-22T10:00:00.000Z";
+    const cap = 16 * 1024;
+    const puts: string[] = [];
+    await useGitHub({
+      // The first writer's write is applied after its client gave up; the successor's write arrives after that.
+      beforeWrite: async () => {
+        if (puts.length === 1) await sleep(5_800);
+      },
+      onArrival: async (method) => {
+        if (method !== "PUT") return;
+        puts.push(method);
+        if (puts.length === 2) await sleep(1_000);
+      },
+    });
+    const seeded = Array.from({ length: 60 }, () => event(day)).filter(
+      (_, n, all) => all.slice(0, n + 1).reduce((size, one) => size + ndjsonLine(one).length, 0) < cap * 0.7,
+    );
+    fake.seed("telemetry/2026/11/22.ndjson", seeded.map(ndjsonLine).join(""));
+    const handedOver = await accept(5, day);
+    const capped = (budgetMs: number) =>
+      new Flusher({
+        blobs: blobs.store(),
+        spool: spool(),
+        lease: new FlushLease(blobs.store(), systemClock, 30_000),
+        store: store(cap),
+        clock: systemClock,
+        limits: DEFAULT_LIMITS,
+      }).run(budgetMs);
+
+    expect(await capped(3_500)).toMatchObject({ outcome: "paced", events: 0 });
+    const newer = await accept(20, day);
+    await capped(10_000);
+    await capped(10_000);
+
+    expectEachOnce([...seeded, ...handedOver, ...newer]);
+    expect(await spool().depth()).toMatchObject({ entries: 0 });
+  }, 60_000);
+
+  it("says so when the same commit runs out of time twice in a row, an upload that never fits a run", async () => {
+    let slow = 2;
+    await useGitHub({
+      empty: true,
+      beforeWrite: async () => {
+        if (slow-- > 0) await sleep(6_000);
+      },
+    });
+    const events = await accept(3);
+    expect(await flush({ budgetMs: 3_500 })).toMatchObject({ outcome: "paced", error: null });
+    expect(await flush({ budgetMs: 3_500 })).toMatchObject({
+      outcome: "failed",
+      error: expect.stringMatching(/ran out of time in two runs in a row/),
+    });
+    await sleep(1_000);
+    expect(await flush()).toMatchObject({ outcome: "idle", error: null });
+    expectEachOnce(events);
+  }, 60_000);
 
   it("keeps one holder at a time: a second flusher is turned away, and takes over once a dead holder's lease expires", async () => {
     await useGitHub();

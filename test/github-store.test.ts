@@ -71,6 +71,24 @@ describe("GitHubStore against GitHub's contents API", () => {
     ]);
   });
 
+  it("sends each write itself, paced: a failed write is planned and paced again, never sent again behind the pacer's back", async () => {
+    let drops = 1;
+    useFake({ empty: true, beforeWrite: () => (drops-- > 0 ? "drop" : undefined) });
+    const store = newStore();
+    let paced = 0;
+    const result = await store.commit([[event()]], {
+      deadline: soon(),
+      beforeWrite: async () => {
+        paced += 1;
+      },
+    });
+    expect(result.events).toBe(1);
+    const puts = fake.requests.filter((request) => request.method === "PUT").length;
+    expect(puts).toBe(2);
+    expect(paced).toBe(2);
+    expect(linesOf(DAY_FILE)).toHaveLength(1);
+  });
+
   it("writes each event of a batch once, in one commit per file, split by UTC day", async () => {
     useFake();
     const events = [

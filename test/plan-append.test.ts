@@ -51,36 +51,15 @@ describe("planning one write", () => {
     expect(plan.lines).toHaveLength(10);
   });
 
-  it("starts the next part with everything waiting, rather than top up a latest part at least half full with a few events", () => {
+  it("decides on a new part by the latest part and the first batch alone, never by how much waits behind it", () => {
     const cap = lineBytes * 10;
-    const half = ndjsonLine(event()).repeat(5);
-    const plan = planAppend(
-      { part: 2, text: half },
-      [
-        [event(), event()],
-        [event(), event()],
-        [event(), event()],
-      ],
-      cap,
-    );
-    expect(plan).toMatchObject({ part: 3, base: "", taken: 3 });
-    expect(plan.lines).toHaveLength(6);
-
-    const underHalf = ndjsonLine(event()).repeat(4);
-    expect(
-      planAppend(
-        { part: 2, text: underHalf },
-        [
-          [event(), event()],
-          [event(), event()],
-          [event(), event(), event()],
-        ],
-        cap,
-      ),
-    ).toMatchObject({
-      part: 2,
-      taken: 2,
-    });
+    const seven = ndjsonLine(event()).repeat(7);
+    const first = [event(), event()];
+    const few = planAppend({ part: 2, text: seven }, [first], cap);
+    const many = planAppend({ part: 2, text: seven }, [first, [event(), event()], [event(), event()]], cap);
+    expect(few).toMatchObject({ part: 2, base: seven, taken: 1 });
+    expect(many).toMatchObject({ part: 2, base: seven, taken: 1 });
+    expect(many.lines).toEqual(few.lines);
   });
 
   it("stores an event carried by two batches once", () => {

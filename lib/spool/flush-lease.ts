@@ -58,6 +58,8 @@ const flushStateSchema = z.object({
   refusals: count.catch(0),
   /** When GitHub began refusing writes (epoch ms); 0 while it takes them. */
   refused_since: epochMs,
+  /** The entry at the head of the queue when a run last ran out of time in the middle of its commit. */
+  timed_out_entry: z.string().nullable().catch(null),
   /** When the token expires, as GitHub last said (epoch ms); null when it does not, or has not said. */
   token_expires_at: z.number().nullable().catch(null),
 });

@@ -230,9 +230,10 @@ export class FlushRun {
         records.map((record) => record.dropped),
       ),
       ...this.quarantinedIn(records),
-      // A write landed: GitHub takes them again.
+      // A write landed: GitHub takes them again, and in time.
       refusals: 0,
       refused_since: 0,
+      timed_out_entry: null,
     };
     await this.deps.spool.remove(stored);
     const done = new Set(stored.map((entry) => entry.key));
@@ -248,8 +249,14 @@ export class FlushRun {
       this.error = error.message;
       return { outcome: "lost", state };
     }
-    if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "out_of_time")) {
-      return { outcome: "paced", state };
+    if (error instanceof StoreUnavailableError && error.reason === "paced") return { outcome: "paced", state };
+    if (error instanceof StoreUnavailableError && error.reason === "out_of_time") {
+      // Once is the clock; twice in a row for the same entry is an upload that never fits a run: say so.
+      const head = this.queue[0]?.key ?? null;
+      if (head === null || head !== state.timed_out_entry)
+        return { outcome: "paced", state: { ...state, timed_out_entry: head } };
+      this.error = `The commit that begins with spool entry ${head} ran out of time in two runs in a row: its upload does not fit a run (lower TELEMETRY_MAX_FILE_BYTES)`;
+      return { outcome: "failed", state };
     }
     this.error = messageOf(error);
     if (error instanceof StoreUnavailableError && error.reason === "refused") {

@@ -96,7 +96,7 @@ export class GitHubStore implements EventStore {
         failures += 1;
         if (this.clock.now() + backoff + MIN_CALL_BUDGET_MS > deadline) {
           // Our own time limit cut the call short: no sign that GitHub is in trouble.
-          const ownTimeout = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+          const ownTimeout = isOwnTimeout(error);
           throw new StoreUnavailableError(
             "GitHub is busy: the events could not be written in time",
             DEFAULT_RETRY_AFTER_SECONDS,
@@ -182,7 +182,8 @@ export class GitHubStore implements EventStore {
       message,
       content: Buffer.from(text, "utf8").toString("base64"),
       ...(sha ? { sha } : {}),
-      request: this.callOptions(deadline),
+      // Never sent again by Octokit: each attempt is planned afresh, and paced, by commit().
+      request: { ...this.callOptions(deadline), retries: 0 },
     });
   }
 
@@ -253,6 +254,12 @@ function gitBlobSha(bytes: Uint8Array): string {
 interface HttpError {
   status?: number;
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/** Whether `error` is this writer's own time limit cutting a call short (fetch's, or as Octokit wraps it). */
+function isOwnTimeout(error: unknown): boolean {
+  const names = [(error as Error | undefined)?.name, ((error as Error | undefined)?.cause as Error | undefined)?.name];
+  return names.some((name) => name === "TimeoutError" || name === "AbortError");
 }
 
 /** The token types of a push protection refusal (`metadata.secret_scanning.bypass_placeholders`), if it is one. */

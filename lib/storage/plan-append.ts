@@ -29,9 +29,11 @@ export interface AppendPlan {
  * they are found and skipped: nothing is stored twice. A part always takes at least one batch, so
  * a batch larger than the cap is still stored.
  *
- * When the latest part is at least half full and cannot take everything that waits, the next part
- * takes it all: topping up the latest part would cost a commit for a few events (GitHub's write
- * budget is counted in commits), and leaves it at most a commit short of the cap.
+ * Whether the next part starts depends on the latest part and the first batch alone, never on how
+ * much waits behind it: a successor that holds the same first batch (a writer's hand-over while its
+ * last write's outcome is unknown) makes the same choice. So it either writes the same part, naming
+ * the sha it read, and conflicts if the first write landed after all; or creates the same next
+ * part, and finds it there (422). Never the same event in two parts.
  */
 export function planAppend(
   latest: LatestFile | undefined,
@@ -53,11 +55,6 @@ export function planAppend(
   let part = latest?.part ?? 1;
   let base = latest?.text ?? "";
   let size = Buffer.byteLength(base);
-  if (size >= maxBytes / 2 && size + bytes(fresh.flat()) > maxBytes) {
-    part += 1;
-    base = "";
-    size = 0;
-  }
   const lines: string[] = [];
   let taken = 0;
   for (const batchLines of fresh) {

@@ -81,6 +81,8 @@ export interface FakeGitHubOptions {
    * caller gets a 502). A test kills the writer here to show what a death before the write leaves.
    */
   beforeWrite?: (path: string) => Promise<"drop" | void> | "drop" | void;
+  /** Called when a request arrives, before the fake looks at it: where a test holds a request back on its way. */
+  onArrival?: (method: string, path: string) => Promise<void> | void;
   /** Called once a content write is committed, before it is answered: where a test kills the writer after its write. */
   afterWrite?: (path: string) => Promise<void> | void;
   /**
@@ -141,6 +143,7 @@ export class FakeGitHub {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly failureRate: number;
   private readonly beforeWrite: FakeGitHubOptions["beforeWrite"];
+  private readonly onArrival: FakeGitHubOptions["onArrival"];
   private readonly afterWrite: FakeGitHubOptions["afterWrite"];
 
   private readonly branches = new Map<string, Branch>();
@@ -169,6 +172,7 @@ export class FakeGitHub {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.failureRate = options.failureRate ?? 0;
     this.beforeWrite = options.beforeWrite;
+    this.onArrival = options.onArrival;
     this.afterWrite = options.afterWrite;
     if (!options.empty) {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
@@ -185,6 +189,7 @@ export class FakeGitHub {
     const url = new URL(request.url);
     const requestId = newRequestId();
     const apiPath = url.pathname.startsWith(basePath) ? url.pathname.slice(basePath.length) : undefined;
+    await this.onArrival?.(request.method, safeDecode(apiPath ?? url.pathname) ?? url.pathname);
     const settle = await this.arrive(request, url, basePath, apiPath, requestId);
     await this.latency();
     const path = safeDecode(apiPath ?? url.pathname) ?? url.pathname;

@@ -120,7 +120,7 @@ describe("flushing the spool into GitHub", () => {
 
     const report = await flush();
     expect(report).toMatchObject({ outcome: "idle", events: 150, commits: 2, files: 2, error: null });
-    expect(fake.paths()).toEqual(["telemetry/2026/11/22.ndjson", "telemetry/2026/11/23.ndjson"]);
+    expect(fake.paths()).toEqual(["telemetry/2026/11/22/0001.ndjson", "telemetry/2026/11/23/0001.ndjson"]);
     expect(putCount()).toBe(2);
     expectEachOnce([...today, ...tomorrow]);
     expect(await spool().depth()).toEqual({ entries: 0, events: 0, oldest_at: null });
@@ -215,7 +215,7 @@ describe("flushing the spool into GitHub", () => {
     const seeded = Array.from({ length: 60 }, () => event(day)).filter(
       (_, n, all) => all.slice(0, n + 1).reduce((size, one) => size + ndjsonLine(one).length, 0) < cap * 0.7,
     );
-    fake.seed("telemetry/2026/11/22.ndjson", seeded.map(ndjsonLine).join(""));
+    fake.seed("telemetry/2026/11/22/0001.ndjson", seeded.map(ndjsonLine).join(""));
     const handedOver = await accept(5, day);
     const capped = (budgetMs: number) =>
       new Flusher({

@@ -12,7 +12,7 @@ import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 
 const API = "https://api.github.com";
 const TOKEN = "test-token-do-not-leak";
-const DAY_FILE = "telemetry/2026/11/22.ndjson";
+const DAY_FILE = "telemetry/2026/11/22/0001.ndjson";
 const MIB = 1024 * 1024;
 
 const server = setupServer();
@@ -98,7 +98,7 @@ describe("GitHubStore against GitHub's contents API", () => {
     ];
     await append(newStore(), events, soon());
     expect(linesOf(DAY_FILE)).toHaveLength(2);
-    expect(linesOf("telemetry/2026/11/23.ndjson")).toHaveLength(1);
+    expect(linesOf("telemetry/2026/11/23/0001.ndjson")).toHaveLength(1);
     expect(fake.commits.map((commit) => commit.message)).toEqual([
       "Append 2 telemetry events for 2026-11-22",
       "Append 1 telemetry event for 2026-11-23",
@@ -136,9 +136,23 @@ describe("GitHubStore against GitHub's contents API", () => {
     await append(newStore({}, cap), [event()], soon());
 
     expect(fake.file(DAY_FILE)).toBe(`${"x".repeat(cap - 100)}\n`);
-    expect(linesOf("telemetry/2026/11/22.part-0002.ndjson")).toHaveLength(2);
-    expect(fake.paths().sort()).toEqual([DAY_FILE, "telemetry/2026/11/22.part-0002.ndjson"]);
+    expect(linesOf("telemetry/2026/11/22/0002.ndjson")).toHaveLength(2);
+    expect(fake.paths().sort()).toEqual([DAY_FILE, "telemetry/2026/11/22/0002.ndjson"]);
   });
+
+  it("keeps a day's parts in a folder of their own, and finds the newest past the 1,000 entries a listing shows", async () => {
+    useFake();
+    const part = (n: number) => `telemetry/2026/11/22/${String(n).padStart(4, "0")}.ndjson`;
+    // A day of 1,200 parts, as a 64 KiB cap would make of 75 MB: the contents API lists the first 1,000.
+    fake.seedAll(Array.from({ length: 1_200 }, (_, n) => [part(n + 1), `${JSON.stringify(event())}\n`]));
+    fake.seed("telemetry/2026/11/21/0001.ndjson", `${JSON.stringify(event("2026-11-21T10:00:00.000Z"))}\n`);
+    const stored = event();
+    await append(newStore(), [stored], soon());
+
+    expect(linesOf(part(1200)).map((line) => line.event_id)).toContain(stored.event_id);
+    expect(fake.paths().filter((path) => path.startsWith("telemetry/2026/11/22/"))).toHaveLength(1_200);
+    expect(fake.requests.filter((request) => request.method === "PUT").map((request) => request.status)).toEqual([200]);
+  }, 30_000);
 
   it("appends to a file over 1 MB, which GitHub only gives as raw bytes", async () => {
     useFake();
@@ -250,7 +264,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
     expect(response.status).toBe(201);
     const { event_id } = await response.json();
     const today = new Date().toISOString().slice(0, 10).split("-");
-    expect(linesOf(`telemetry/${today[0]}/${today[1]}/${today[2]}.ndjson`).map((line) => line.event_id)).toEqual([
+    expect(linesOf(`telemetry/${today[0]}/${today[1]}/${today[2]}/0001.ndjson`).map((line) => line.event_id)).toEqual([
       event_id,
     ]);
   });

@@ -431,8 +431,8 @@ describe("idempotency", () => {
     await post(event({ metadata: { filler: "f".repeat(900) } }));
     await flush();
     expect(await storedFiles()).toEqual([
-      expect.stringMatching(/\/\d\d\.ndjson$/),
-      expect.stringMatching(/\/\d\d\.part-0002\.ndjson$/),
+      expect.stringMatching(/\/\d\d\/0001\.ndjson$/),
+      expect.stringMatching(/\/\d\d\/0002\.ndjson$/),
     ]);
     await post(withId());
     await flush();
@@ -513,7 +513,7 @@ describe("client timestamps", () => {
   it("files the event under the server's day, not the client's", async () => {
     await use({}, { clock: { ...systemClock, now: () => Date.parse("2026-03-15T10:00:00Z") } });
     await post(event({ timestamp: "2025-12-31T23:59:59Z" }));
-    expect(await storedFiles()).toEqual(["telemetry/2026/03/15.ndjson"]);
+    expect(await storedFiles()).toEqual(["telemetry/2026/03/15/0001.ndjson"]);
     expect((await stored())[0]).toMatchObject({
       created_at: "2026-03-15T10:00:00.000Z",
       client_timestamp: "2025-12-31T23:59:59.000Z",

@@ -68,7 +68,7 @@ describe("accepted events", () => {
     const [line] = await storedLines();
     const createdAt = JSON.parse(line!).created_at as string;
     const [year, month, day] = createdAt.slice(0, 10).split("-");
-    const text = await readFile(join(dir, "telemetry", year!, month!, `${day}.ndjson`), "utf8");
+    const text = await readFile(join(dir, "telemetry", year!, month!, day!, "0001.ndjson"), "utf8");
     expect(text).toBe(`${line}\n`);
   });
 

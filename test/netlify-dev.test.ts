@@ -32,7 +32,7 @@ const postEvent = (url: string, body: unknown, signal?: AbortSignal) =>
 
 function todaysFile(dir: string): string {
   const [year, month, day] = new Date().toISOString().slice(0, 10).split("-");
-  return join(dir, "telemetry", year!, month!, `${day}.ndjson`);
+  return join(dir, "telemetry", year!, month!, day!, "0001.ndjson");
 }
 
 describe("netlify dev with the local folder store (npm start without a token)", () => {

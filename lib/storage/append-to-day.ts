@@ -39,7 +39,7 @@ export async function appendToDay(
   const first = batches.find((batch) => batch.length > 0)?.[0];
   if (!first) return { batches: batches.length, events: 0, path: undefined, bytes: 0 };
   const partition = partitionOf(first.created_at, prefix);
-  const latest = latestPart(await files.list(partition.dir), partition.day);
+  const latest = latestPart(await files.list(partition.dir));
   const file = latest ? await files.read(partPath(partition, latest.part)) : undefined;
   const plan = planAppend(latest && file ? { part: latest.part, text: file.text } : undefined, batches, maxFileBytes);
   const count = plan.lines.length;

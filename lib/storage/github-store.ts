@@ -20,6 +20,8 @@ const FALLBACK_RATE_LIMIT_SECONDS = 60;
 /** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
 const MIN_CALL_BUDGET_MS = 300;
 const BACKOFF_BASE_MS = 100;
+/** The contents API lists at most this many entries of a folder. */
+const CONTENTS_LISTING_LIMIT = 1000;
 /** GitHub's answer header naming when the token expires, as `2026-12-31 00:00:00 UTC`. */
 const TOKEN_EXPIRATION_HEADER = "github-authentication-token-expiration";
 const TOKEN_EXPIRATION = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?: ?(?:UTC|Z|\+0000|\+00:00))?$/;
@@ -126,6 +128,11 @@ export class GitHubStore implements EventStore {
     };
   }
 
+  /**
+   * The names of the files in `dir`. The contents API lists at most 1,000 entries of a folder; a
+   * listing that long may be cut, so the folder is then listed whole through the Git Trees API
+   * (100,000 entries), and a listing that even that cuts stops the write rather than guess.
+   */
   private async listFolder(dir: string, deadline: number): Promise<string[]> {
     try {
       const { data } = await this.client.rest.repos.getContent({
@@ -133,12 +140,35 @@ export class GitHubStore implements EventStore {
         path: dir,
         request: this.callOptions(deadline),
       });
-      return Array.isArray(data) ? data.filter((entry) => entry.type === "file").map((entry) => entry.name) : [];
+      if (!Array.isArray(data)) return [];
+      if (data.length >= CONTENTS_LISTING_LIMIT) return await this.listTree(dir, deadline);
+      return data.filter((entry) => entry.type === "file").map((entry) => entry.name);
     } catch (error) {
       // A missing folder and an empty repository (no commit yet) both answer 404: nothing written yet.
       if (statusOf(error) === 404) return [];
       throw error;
     }
+  }
+
+  private async listTree(dir: string, deadline: number): Promise<string[]> {
+    const slash = dir.lastIndexOf("/");
+    const { data: parent } = await this.client.rest.repos.getContent({
+      ...this.repoRef(),
+      path: slash === -1 ? "" : dir.slice(0, slash),
+      request: this.callOptions(deadline),
+    });
+    const folder = Array.isArray(parent)
+      ? parent.find((entry) => entry.path === dir && entry.type === "dir")
+      : undefined;
+    if (!folder) throw new ConcurrentChangeError(`${dir} changed while it was listed`);
+    const { data } = await this.client.rest.git.getTree({
+      owner: this.config.owner,
+      repo: this.config.repo,
+      tree_sha: folder.sha,
+      request: this.callOptions(deadline),
+    });
+    if (data.truncated) throw new Error(`GitHub cut the listing of ${dir} short: a folder too large to write to`);
+    return data.tree.filter((entry) => entry.type === "blob").map((entry) => entry.path ?? "");
   }
 
   private async readFile(path: string, deadline: number): Promise<FileState | undefined> {

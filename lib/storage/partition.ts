@@ -2,43 +2,38 @@ import type { StoredEvent } from "../events/stored-event.ts";
 
 const EXTENSION = ".ndjson";
 const PART_DIGITS = 4;
+/** A part's file name: its number, zero-padded so that a plain lexicographic listing is in order. */
+const PART_NAME = new RegExp(`^(\\d{${PART_DIGITS},})\\${EXTENSION}$`);
 
 /**
- * Where a day's events live: `<prefix>/YYYY/MM/DD.ndjson`, then `DD.part-0002.ndjson`, ... once a
- * file reaches the size cap. "." sorts before "p", so every part sorts after the first file and
- * before the next day, and a plain lexicographic listing is chronological.
+ * Where a day's events live: a folder of their own, `<prefix>/YYYY/MM/DD/`, holding `0001.ndjson`,
+ * then `0002.ndjson`, ... as each reaches the size cap. A folder per day keeps every folder small
+ * (a month folder holds at most 31 entries; a day at a million events, about 330 parts at the
+ * default cap), so that GitHub's directory listing, which stops at 1,000 entries, lists it whole.
  */
 export interface Partition {
   /** UTC date of `created_at`, `YYYY-MM-DD`. */
   day: string;
-  /** Folder holding the day's files, e.g. `telemetry/2026/11`. */
+  /** Folder holding the day's parts, e.g. `telemetry/2026/11/22`. */
   dir: string;
 }
 
 export function partitionOf(createdAt: string, prefix: string): Partition {
   const day = createdAt.slice(0, 10);
-  const [year, month] = day.split("-");
-  return { day, dir: [prefix, year, month].filter(Boolean).join("/") };
-}
-
-function partFileName(day: string, part: number): string {
-  const dd = day.slice(8, 10);
-  return part === 1 ? `${dd}${EXTENSION}` : `${dd}.part-${String(part).padStart(PART_DIGITS, "0")}${EXTENSION}`;
+  return { day, dir: [prefix, ...day.split("-")].filter(Boolean).join("/") };
 }
 
 export function partPath(partition: Partition, part: number): string {
-  return `${partition.dir}/${partFileName(partition.day, part)}`;
+  return `${partition.dir}/${String(part).padStart(PART_DIGITS, "0")}${EXTENSION}`;
 }
 
-/** The number of the day's newest part among a folder's file names, if any. */
-export function latestPart(names: Iterable<string>, day: string): { part: number } | undefined {
-  const dd = day.slice(8, 10);
-  const pattern = new RegExp(`^${dd}(?:\\.part-(\\d{${PART_DIGITS},}))?\\${EXTENSION}$`);
+/** The number of the newest part among a day folder's file names, if any. */
+export function latestPart(names: Iterable<string>): { part: number } | undefined {
   let latest: { part: number } | undefined;
   for (const name of names) {
-    const match = pattern.exec(name);
+    const match = PART_NAME.exec(name);
     if (!match) continue;
-    const part = match[1] ? Number(match[1]) : 1;
+    const part = Number(match[1]);
     if (!latest || part > latest.part) latest = { part };
   }
   return latest;

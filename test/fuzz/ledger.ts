@@ -68,16 +68,14 @@ export class Ledger {
   }
 
   /**
-   * The lines appended since the last call, each checked. A day's part read before and followed
-   * by a newer part is not read again (appends go to the newest); verifyAll counts every line.
+   * The lines appended since the last call, each checked: every file is looked at, since one
+   * request may top up a day's newest part and go on into the next. verifyAll counts every line.
    */
   async newLines(): Promise<unknown[]> {
     const records: unknown[] = [];
     const paths = await dataFiles(this.dir);
-    const day = (path: string) => path.slice(0, path.lastIndexOf("/") + 3);
-    for (const [index, path] of paths.entries()) {
+    for (const path of paths) {
       const from = this.offsets.get(path);
-      if (from !== undefined && index + 1 < paths.length && day(paths[index + 1]!) === day(path)) continue;
       const file = await open(path);
       try {
         const { size } = await file.stat();
@@ -164,7 +162,7 @@ function checkLine(line: string, path: string, ids: Set<string>): unknown {
       problems.push(`shape: ${shape.map((issue) => `${issue.path.join(".")} ${issue.message}`).join(", ")}`);
     if (record.client_type === "unit-tests") problems.push("a dropped client type was stored");
     const day = record.created_at.slice(0, 10).replaceAll("-", "/");
-    if (!new RegExp(`^telemetry/${day}(\\.part-\\d{4,})?\\.ndjson$`).test(path))
+    if (!new RegExp(`^telemetry/${day}/\\d{4,}\\.ndjson$`).test(path))
       problems.push(`created_at ${record.created_at} is not the day of ${path}`);
     if (ids.has(record.event_id)) problems.push(`event ${record.event_id} is stored twice`);
     ids.add(record.event_id);

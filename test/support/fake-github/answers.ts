@@ -8,6 +8,9 @@ import type { CommitDetails, Entry, StoredFile } from "./git-objects.ts";
 
 /** "1 MB" in GitHub's docs: above it the JSON answer carries no content, only the raw media type does. */
 const INLINE_CONTENT_MAX_BYTES = 1024 * 1024;
+/** GitHub's Git Trees API stops a listing at 100,000 entries or 7 MB, and says `truncated`. */
+const TREE_ENTRIES_LIMIT = 100_000;
+const TREE_BYTES_LIMIT = 7 * 1024 * 1024;
 /** Above this even the raw media type is refused. */
 const RAW_CONTENT_MAX_BYTES = 100 * 1024 * 1024;
 /** GitHub encodes content as Ruby's `Base64.encode64` does: a newline after every 60 characters. */
@@ -173,6 +176,31 @@ export function contentEntry(entry: Entry, branch: string, roots: Roots): Record
     type: entry.type,
     _links: { self: url, git: gitUrl, html: htmlUrl },
   };
+}
+
+/** A Git Trees API answer: `entries` relative to the tree, cut where GitHub cuts a recursive listing. */
+export function treeAnswer(sha: string, entries: readonly Entry[], dir: string, roots: Roots): Answer {
+  const prefix = dir === "" ? "" : `${dir}/`;
+  const tree: Record<string, unknown>[] = [];
+  let bytes = 0;
+  let truncated = false;
+  for (const entry of entries) {
+    const item = {
+      path: entry.path.slice(prefix.length),
+      mode: entry.type === "file" ? "100644" : "040000",
+      type: entry.type === "file" ? "blob" : "tree",
+      sha: entry.sha,
+      ...(entry.type === "file" ? { size: entry.size } : {}),
+      url: `${roots.api}/git/${entry.type === "file" ? "blobs" : "trees"}/${entry.sha}`,
+    };
+    bytes += JSON.stringify(item).length + 1;
+    if (tree.length >= TREE_ENTRIES_LIMIT || bytes > TREE_BYTES_LIMIT) {
+      truncated = true;
+      break;
+    }
+    tree.push(item);
+  }
+  return json(200, { sha, url: `${roots.api}/git/trees/${sha}`, tree, truncated });
 }
 
 export function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {

@@ -158,6 +158,43 @@ describe("reading a file", () => {
     expect(folder[1]!.download_url).toBeNull();
   });
 
+  it("lists only the first 1,000 entries of a folder, as GitHub does, and the whole folder through the Git Trees API", async () => {
+    const fake = useFake();
+    fake.seedAll(Array.from({ length: 1_200 }, (_, n) => [`big/${String(n).padStart(4, "0")}.txt`, `${n}\n`]));
+    const { data } = await get(octokit(), "big");
+    expect(data).toHaveLength(1_000);
+    expect((data as { name: string }[]).at(-1)!.name).toBe("0999.txt");
+
+    const root = (await get(octokit(), "")).data as { path: string; sha: string }[];
+    const folder = root.find((entry) => entry.path === "big")!;
+    const tree = await octokit().rest.git.getTree({ owner: OWNER, repo: REPO, tree_sha: folder.sha });
+    expect(tree.data.truncated).toBe(false);
+    expect(tree.data.tree).toHaveLength(1_200);
+    expect(tree.data.tree.at(-1)).toMatchObject({ path: "1199.txt", type: "blob", mode: "100644" });
+    const whole = await octokit().rest.git.getTree({
+      owner: OWNER,
+      repo: REPO,
+      tree_sha: fake.treeOf(""),
+      recursive: "1",
+    });
+    expect(whole.data.tree.filter((entry) => entry.type === "blob")).toHaveLength(1_200);
+    expect(whole.data.tree[0]).toMatchObject({ path: "big", type: "tree" });
+  });
+
+  it("cuts a recursive tree listing past 100,000 entries or 7 MB and says it is truncated", async () => {
+    const fake = useFake();
+    fake.seedAll(Array.from({ length: 100_500 }, (_, n) => [`d${Math.floor(n / 900)}/${n}.txt`, ""]));
+    const whole = await octokit().rest.git.getTree({
+      owner: OWNER,
+      repo: REPO,
+      tree_sha: fake.treeOf(""),
+      recursive: "1",
+    });
+    expect(whole.data.truncated).toBe(true);
+    expect(whole.data.tree.length).toBeLessThanOrEqual(100_000);
+    expect(JSON.stringify(whole.data.tree).length).toBeLessThanOrEqual(7 * 1024 * 1024);
+  }, 120_000);
+
   it("answers a file over 1 MB without content, and gives its bytes as raw", async () => {
     const fake = useFake();
     const big = `${"x".repeat(1_200_000)}\n`;

@@ -18,6 +18,7 @@ import {
   pushProtectionError,
   secondaryLimitError,
   toResponse,
+  treeAnswer,
   type Answer,
   type Roots,
 } from "./answers.ts";
@@ -27,6 +28,7 @@ import {
   gitObjectSha,
   treeSha,
   type CommitDetails,
+  type Entry,
   type Person,
   type StoredFile,
 } from "./git-objects.ts";
@@ -53,6 +55,9 @@ const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.gith
 
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
+const TREES_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/git\/trees\/([^/]+)$/;
+/** GitHub's contents API lists the first 1,000 entries of a directory, and no more (the Git Trees API lists the rest). */
+const DIRECTORY_LISTING_LIMIT = 1000;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface FakeGitHubOptions {
@@ -214,6 +219,25 @@ export class FakeGitHub {
     return this.writes;
   }
 
+  /** The git tree id of a folder ("" for the root) at the head of `branch`. */
+  treeOf(dir: string, branch = this.defaultBranch): string {
+    return treeSha(this.branches.get(branch)?.files ?? new Map(), dir);
+  }
+
+  /** Commits many files at once, as one push: for a repository too large to seed file by file. */
+  seedAll(contents: Iterable<[path: string, content: string]>): void {
+    const branch = this.branches.get(this.defaultBranch);
+    const files = new Map(branch?.files);
+    for (const [path, content] of contents) {
+      const bytes = new TextEncoder().encode(content);
+      files.set(path, { bytes, sha: gitObjectSha("blob", bytes) });
+    }
+    const tree = treeSha(files);
+    const parent = branch && branch.head !== NULL_SHA ? branch.head : undefined;
+    const sha = commitSha(tree, parent, TOKEN_USER, "Seed", new Date(this.now()));
+    this.branches.set(this.defaultBranch, { head: sha, files });
+  }
+
   /** Commits `content` at `path` directly, as a push would: a commit on `branch`, but no API request. */
   seed(path: string, content: string | Uint8Array, branch = this.defaultBranch): void {
     // A copy, so that the caller changing its array later does not change the repository.
@@ -271,6 +295,11 @@ export class FakeGitHub {
       this.admittedWrites.push(now);
     }
 
+    const trees = apiPath === undefined ? null : TREES_ROUTE.exec(apiPath);
+    if (trees && request.method === "GET" && trees[1] === this.owner && trees[2] === this.repo) {
+      const roots = linkRoots(url, basePath, this.owner, this.repo);
+      return withRate(this.getTree(decodeURIComponent(trees[3]!), url.searchParams.has("recursive"), roots));
+    }
     const target = apiPath === undefined ? undefined : contentsTarget(apiPath);
     if (!target || !this.isOurRepository(target)) return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
     const roots = linkRoots(url, basePath, this.owner, this.repo);
@@ -284,6 +313,19 @@ export class FakeGitHub {
       default:
         return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
     }
+  }
+
+  /** The Git Trees API: the tree `sha` names (any folder of any branch's head), or everything under it. */
+  private getTree(sha: string, recursive: boolean, roots: Roots): Settle {
+    return () => {
+      for (const branch of this.branches.values()) {
+        const dir = folderWithTree(branch.files, sha);
+        if (dir === undefined) continue;
+        const entries = recursive ? entriesUnder(branch.files, dir) : directoryEntries(branch.files, dir);
+        return treeAnswer(sha, entries, dir, roots);
+      }
+      return githubError(404, "Not Found", "https://docs.github.com/rest/git/trees#get-a-tree");
+    };
   }
 
   private secretIn(text: string): string | undefined {
@@ -353,7 +395,7 @@ export class FakeGitHub {
       if (entries.length > 0 || path === "")
         return json(
           200,
-          entries.map((entry) => contentEntry(entry, branchName, roots)),
+          entries.slice(0, DIRECTORY_LISTING_LIMIT).map((entry) => contentEntry(entry, branchName, roots)),
         );
       return githubError(404, "Not Found", DOCS.getContent);
     };
@@ -440,6 +482,23 @@ export class FakeGitHub {
 
 function fixed(answer: Answer): Settle {
   return () => answer;
+}
+
+/** The folder (or "" for the root) whose git tree is `sha`, if any. */
+function folderWithTree(files: Map<string, StoredFile>, sha: string): string | undefined {
+  const folders = new Set([""]);
+  for (const path of files.keys()) {
+    for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1))
+      folders.add(path.slice(0, slash));
+  }
+  return [...folders].find((folder) => treeSha(files, folder) === sha);
+}
+
+/** Every file and folder under `dir`, as a recursive tree listing gives them: each folder before what it holds. */
+function entriesUnder(files: Map<string, StoredFile>, dir: string): Entry[] {
+  return directoryEntries(files, dir).flatMap((entry) =>
+    entry.type === "dir" ? [entry, ...entriesUnder(files, entry.path)] : [entry],
+  );
 }
 
 function contentsTarget(apiPath: string): RepoPath | undefined {

@@ -37,8 +37,15 @@ export interface WriteLimits {
   perHour: number;
 }
 
+/**
+ * How the service signs in to GitHub: a personal access token, or a GitHub App's installation,
+ * whose tokens last an hour and are minted again from the app's private key (no expiry to renew).
+ */
+export type GitHubCredentials =
+  { kind: "token"; token: string } | { kind: "app"; appId: string; privateKey: string; installationId: number };
+
 export interface GitHubConfig {
-  token: string;
+  credentials: GitHubCredentials;
   owner: string;
   repo: string;
   /** Undefined: the repository's default branch. */
@@ -117,6 +124,16 @@ const repoPart = z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a GitHub owner o
 
 const envSchema = z.object({
   GITHUB_TOKEN: optional,
+  GITHUB_APP_ID: optional.pipe(z.string().regex(/^\d+$/, "must be the app's numeric id").optional()),
+  // A PEM key pasted into one line keeps its line breaks as "\n".
+  GITHUB_APP_PRIVATE_KEY: optional.pipe(
+    z
+      .string()
+      .transform((key) => key.replaceAll("\\n", "\n"))
+      .refine((key) => /-----BEGIN (?:RSA )?PRIVATE KEY-----/.test(key), "must be the app's private key (PEM)")
+      .optional(),
+  ),
+  GITHUB_APP_INSTALLATION_ID: optional.pipe(z.coerce.number<string>().int().positive().optional()),
   GITHUB_REPOSITORY: optional.pipe(
     z
       .string()
@@ -231,7 +248,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },
-    flushKey: vars.TELEMETRY_SECRET ?? (vars.GITHUB_TOKEN ? derivedKey(vars.GITHUB_TOKEN) : undefined),
+    flushKey: flushKeyOf(vars.TELEMETRY_SECRET, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
@@ -247,14 +264,16 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
   const [owner, repo] = vars.GITHUB_REPOSITORY
     ? vars.GITHUB_REPOSITORY.split("/")
     : [vars.GITHUB_REPO_OWNER, vars.GITHUB_REPO_NAME];
-  const githubRequested = Boolean(vars.GITHUB_TOKEN || owner || repo);
+  const app = [vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY, vars.GITHUB_APP_INSTALLATION_ID];
+  const githubRequested = Boolean(vars.GITHUB_TOKEN || app.some(Boolean) || owner || repo);
 
   if (githubRequested) {
-    if (!vars.GITHUB_TOKEN || !owner || !repo) {
-      const missing = [
-        vars.GITHUB_TOKEN ? undefined : "GITHUB_TOKEN",
-        owner && repo ? undefined : "GITHUB_REPOSITORY (owner/name, or GITHUB_REPO_OWNER and GITHUB_REPO_NAME)",
-      ].filter(Boolean);
+    const credentials = credentialsOf(vars);
+    const missing = [
+      ...("missing" in credentials ? credentials.missing : []),
+      ...(owner && repo ? [] : ["GITHUB_REPOSITORY (owner/name, or GITHUB_REPO_OWNER and GITHUB_REPO_NAME)"]),
+    ];
+    if ("missing" in credentials || !owner || !repo) {
       throw new ConfigError(`GitHub storage is partly configured: set ${missing.join(" and ")}`);
     }
     return {
@@ -262,7 +281,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       storage: {
         kind: "github",
         github: {
-          token: vars.GITHUB_TOKEN,
+          credentials,
           owner,
           repo,
           branch: vars.GITHUB_BRANCH,
@@ -280,9 +299,33 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
 }
 
-/** A key only a holder of `secret` can make, from which `secret` cannot be recovered. */
-function derivedKey(secret: string): string {
-  return createHmac("sha256", secret).update(FLUSH_KEY_LABEL).digest("base64url");
+/** The shared secret, else a key only a holder of the GitHub credential can make, from which it cannot be recovered. */
+function flushKeyOf(secret: string | undefined, credential: string | undefined): string | undefined {
+  if (secret !== undefined) return secret;
+  return credential === undefined
+    ? undefined
+    : createHmac("sha256", credential).update(FLUSH_KEY_LABEL).digest("base64url");
+}
+
+/** A token, or a GitHub App's three settings (one of the two, whole); else what is missing. */
+function credentialsOf(vars: z.output<typeof envSchema>): GitHubCredentials | { missing: string[] } {
+  const { GITHUB_TOKEN: token, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: privateKey } = vars;
+  const installationId = vars.GITHUB_APP_INSTALLATION_ID;
+  const appNamed = Boolean(appId || privateKey || installationId);
+  if (token && appNamed) {
+    throw new ConfigError(
+      "Set either GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID), not both",
+    );
+  }
+  if (token) return { kind: "token", token };
+  if (appId && privateKey && installationId) return { kind: "app", appId, privateKey, installationId };
+  if (!appNamed) return { missing: ["GITHUB_TOKEN"] };
+  const named = {
+    GITHUB_APP_ID: appId,
+    GITHUB_APP_PRIVATE_KEY: privateKey,
+    GITHUB_APP_INSTALLATION_ID: installationId,
+  };
+  return { missing: Object.entries(named).flatMap(([name, value]) => (value ? [] : [name])) };
 }
 
 /** "none" is the empty list: an unset variable means the default. */

@@ -47,7 +47,13 @@ describe("configuration", () => {
   it("reads GitHub settings, with the original design's owner and name variables as an alternative", () => {
     expect(loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" }, "production").storage).toEqual({
       kind: "github",
-      github: { token: TOKEN, owner: "acme", repo: "data", branch: undefined, apiUrl: "https://api.github.com" },
+      github: {
+        credentials: { kind: "token", token: TOKEN },
+        owner: "acme",
+        repo: "data",
+        branch: undefined,
+        apiUrl: "https://api.github.com",
+      },
     });
     const config = loadConfig({
       GITHUB_TOKEN: TOKEN,
@@ -60,7 +66,7 @@ describe("configuration", () => {
     expect(config.storage).toEqual({
       kind: "github",
       github: {
-        token: TOKEN,
+        credentials: { kind: "token", token: TOKEN },
         owner: "acme",
         repo: "data",
         branch: "telemetry",
@@ -68,6 +74,41 @@ describe("configuration", () => {
       },
     });
     expect(config.maxFileBytes).toBe(131072);
+  });
+
+  it("takes a GitHub App's id, private key (its line breaks as \\n or as they are) and installation instead of a token", () => {
+    const key = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEow\\n-----END RSA PRIVATE KEY-----";
+    const config = loadConfig({
+      GITHUB_APP_ID: "123456",
+      GITHUB_APP_PRIVATE_KEY: key,
+      GITHUB_APP_INSTALLATION_ID: "7890",
+      GITHUB_REPOSITORY: "acme/data",
+    });
+    expect(config.storage).toMatchObject({
+      github: {
+        credentials: {
+          kind: "app",
+          appId: "123456",
+          installationId: 7890,
+          privateKey: "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+        },
+      },
+    });
+    expect(config.flushKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(() => loadConfig({ GITHUB_APP_ID: "123456", GITHUB_REPOSITORY: "acme/data" })).toThrow(
+      /set GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID$/,
+    );
+    expect(() => loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_APP_ID: "1", GITHUB_REPOSITORY: "acme/data" })).toThrow(
+      /either GITHUB_TOKEN or a GitHub App/,
+    );
+    expect(() =>
+      loadConfig({
+        GITHUB_APP_ID: "1",
+        GITHUB_APP_PRIVATE_KEY: "not a key",
+        GITHUB_APP_INSTALLATION_ID: "2",
+        GITHUB_REPOSITORY: "a/b",
+      }),
+    ).toThrow(/GITHUB_APP_PRIVATE_KEY must be the app's private key/);
   });
 
   it("names what is missing when GitHub is partly configured, and never echoes the token", () => {

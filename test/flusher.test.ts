@@ -39,7 +39,7 @@ afterEach(async () => {
 const spool = () => new Spool(blobs.store(), systemClock);
 const store = (maxFileBytes = 1024 * 1024) =>
   new GitHubStore(
-    { token: TOKEN, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url },
+    { credentials: { kind: "token", token: TOKEN }, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url },
     "telemetry",
     maxFileBytes,
     {

@@ -1,6 +1,7 @@
 import { systemClock } from "../lib/clock.ts";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
+import { generateKeyPairSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, type GitHubConfig } from "../lib/config.ts";
@@ -28,7 +29,14 @@ function useFake(options: ConstructorParameters<typeof FakeGitHub>[0] = {}, base
 }
 
 function config(overrides: Partial<GitHubConfig> = {}): GitHubConfig {
-  return { token: TOKEN, owner: "acme", repo: "data", branch: undefined, apiUrl: API, ...overrides };
+  return {
+    credentials: { kind: "token", token: TOKEN },
+    owner: "acme",
+    repo: "data",
+    branch: undefined,
+    apiUrl: API,
+    ...overrides,
+  };
 }
 
 function newStore(overrides: Partial<GitHubConfig> = {}, maxFileBytes = MIB) {
@@ -154,6 +162,30 @@ describe("GitHubStore against GitHub's contents API", () => {
     expect(fake.requests.filter((request) => request.method === "PUT").map((request) => request.status)).toEqual([200]);
   }, 30_000);
 
+  it("signs in as a GitHub App: mints an installation token from the private key once, and writes with it", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    useFake({ empty: true, app: { id: "424242", publicKey, installationId: 99 } });
+    const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const store = newStore({ credentials: { kind: "app", appId: "424242", privateKey: pem, installationId: 99 } });
+    const [first, second] = [event(), event()];
+    await append(store, [first], soon());
+    await append(store, [second], soon());
+
+    expect(linesOf(DAY_FILE).map((line) => line.event_id)).toEqual([first.event_id, second.event_id]);
+    expect(fake.appTokens!.minted).toBe(1);
+    expect(fake.requests.filter((request) => request.status === 401)).toEqual([]);
+  });
+
+  it("is refused (401, not stored) when the app's key is not the app's", async () => {
+    const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+    useFake({ empty: true, app: { id: "424242", publicKey, installationId: 99 } });
+    const pem = other.export({ type: "pkcs8", format: "pem" }).toString();
+    const store = newStore({ credentials: { kind: "app", appId: "424242", privateKey: pem, installationId: 99 } });
+    await expect(append(store, [event()], soon())).rejects.toMatchObject({ reason: "refused" });
+    expect(fake.paths()).toEqual([]);
+  });
+
   it("appends to a file over 1 MB, which GitHub only gives as raw bytes", async () => {
     useFake();
     const existing = `${JSON.stringify({ filler: "z".repeat(1_200_000) })}\n`;
@@ -204,9 +236,11 @@ describe("GitHubStore against GitHub's contents API", () => {
   it("refuses with a clear reason, and no token in any log line, when the token is bad", async () => {
     useFake();
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
-    const error = await append(newStore({ token: "wrong-token-also-secret" }), [event()], soon()).catch(
-      (caught: unknown) => caught,
-    );
+    const error = await append(
+      newStore({ credentials: { kind: "token", token: "wrong-token-also-secret" } }),
+      [event()],
+      soon(),
+    ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(/401/);
     const lines = logged.mock.calls.flat().join("\n");

@@ -1,5 +1,6 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import Bottleneck from "bottleneck";
 import { systemClock, type Clock } from "../clock.ts";
@@ -41,8 +42,19 @@ export function createGitHubClient(
     const deadline = options.request?.deadline ?? 0;
     return waitOnRateLimit && clock.now() + retryAfterSeconds * 1000 < deadline;
   };
+  const { credentials } = config;
   return new ThrottledOctokit({
-    auth: config.token,
+    // An app's installation token lasts an hour: auth-app mints one from the private key, and again when it runs out.
+    ...(credentials.kind === "token"
+      ? { auth: credentials.token }
+      : {
+          authStrategy: createAppAuth,
+          auth: {
+            appId: credentials.appId,
+            privateKey: credentials.privateKey,
+            installationId: credentials.installationId,
+          },
+        }),
     baseUrl: config.apiUrl,
     userAgent: USER_AGENT,
     log: {

@@ -27,7 +27,7 @@ const blobs = getStore({
 });
 const store = new GitHubStore(
   {
-    token: config.github.token,
+    credentials: { kind: "token", token: config.github.token },
     owner: config.github.owner,
     repo: config.github.repo,
     branch: undefined,

@@ -32,6 +32,7 @@ import {
   type Person,
   type StoredFile,
 } from "./git-objects.ts";
+import { AppTokens, type FakeApp } from "./app-tokens.ts";
 import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
 export const DEFAULT_API_URL = "https://api.github.com";
@@ -55,6 +56,7 @@ const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.gith
 
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
+const ACCESS_TOKENS_ROUTE = /^\/app\/installations\/(\d+)\/access_tokens$/;
 const TREES_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/git\/trees\/([^/]+)$/;
 /** GitHub's contents API lists the first 1,000 entries of a directory, and no more (the Git Trees API lists the rest). */
 const DIRECTORY_LISTING_LIMIT = 1000;
@@ -100,6 +102,8 @@ export interface FakeGitHubOptions {
    * and a bypass placeholder naming the token type (the key), as GitHub does for its supported secrets.
    */
   pushProtection?: Record<string, RegExp>;
+  /** A GitHub App installed on the repository: its installation tokens are taken beside `token`. */
+  app?: FakeApp;
 }
 
 export interface CommitRecord {
@@ -139,6 +143,9 @@ export class FakeGitHub {
   private readonly token: string;
   private readonly tokenExpiresAt: Date | undefined;
   private readonly pushProtection: Record<string, RegExp>;
+  /** The installed app's tokens, when there is an app. */
+  readonly appTokens: AppTokens | undefined;
+  private readonly appInstallationId: number | undefined;
   private readonly defaultBranch: string;
   private readonly latencyMs: [number, number];
   private readonly writesPerMinute: number;
@@ -167,6 +174,8 @@ export class FakeGitHub {
     this.token = options.token ?? DEFAULT_TOKEN;
     this.tokenExpiresAt = options.tokenExpiresAt;
     this.pushProtection = options.pushProtection ?? {};
+    this.appTokens = options.app && new AppTokens(options.app, () => this.now());
+    this.appInstallationId = options.app?.installationId;
     this.defaultBranch = options.defaultBranch ?? DEFAULT_BRANCH;
     const latency = options.latencyMs ?? 0;
     this.latencyMs = typeof latency === "number" ? [latency, latency] : latency;
@@ -274,6 +283,8 @@ export class FakeGitHub {
       return fixed(injectedFailure(this.injectedStatus));
     }
     if (this.failureRate > 0 && Math.random() < this.failureRate) return fixed(injectedFailure(502));
+    const minting = apiPath === undefined ? null : ACCESS_TOKENS_ROUTE.exec(apiPath);
+    if (minting && request.method === "POST") return fixed(this.mintInstallationToken(Number(minting[1]), request));
     const credential = this.credential(request.headers.get("authorization"));
     if (credential === "bad") return fixed(githubError(401, "Bad credentials", DOCS.rest));
     // An anonymous caller cannot see a private repository: GitHub says it does not exist.
@@ -328,6 +339,21 @@ export class FakeGitHub {
     };
   }
 
+  private mintInstallationToken(installationId: number, request: Request): Answer {
+    const docs = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
+    if (!this.appTokens) return githubError(404, "Not Found", docs);
+    const problem = this.appTokens.jwtProblem(request.headers.get("authorization"));
+    if (problem) return githubError(401, problem, docs);
+    if (installationId !== this.appInstallationId) return githubError(404, "Not Found", docs);
+    const { token, expiresAt } = this.appTokens.mint();
+    return json(201, {
+      token,
+      expires_at: expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      permissions: { contents: "write", metadata: "read" },
+      repository_selection: "selected",
+    });
+  }
+
   private secretIn(text: string): string | undefined {
     return Object.entries(this.pushProtection).find(([, pattern]) => pattern.test(text))?.[0];
   }
@@ -341,7 +367,8 @@ export class FakeGitHub {
   private credential(authorization: string | null): "ok" | "bad" | "missing" {
     if (!authorization) return "missing";
     const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
-    return /^(bearer|token)$/i.test(scheme) && value === this.token ? "ok" : "bad";
+    const known = value === this.token || this.appTokens?.holds(value) === true;
+    return /^(bearer|token)$/i.test(scheme) && known ? "ok" : "bad";
   }
 
   private spendPrimary(): { exhausted: boolean; headers: Record<string, string> } {

@@ -157,3 +157,79 @@ describe("GET /api/v1/health", () => {
     expect(listings.filter((prefix) => prefix === "pending/")).toHaveLength(3);
   });
 });
+
+describe("a revoked token", () => {
+  /** A clock `scale` times faster than the wall clock, as the bench's: ten minutes pass in ten seconds. */
+  function fastClock(scale: number): Clock {
+    const start = Date.now();
+    const realStart = performance.now();
+    return {
+      now: () => Math.round(start + (performance.now() - realStart) * scale),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / scale))),
+      timeout: (ms) => AbortSignal.timeout(Math.max(1, Math.ceil(ms / scale))),
+    };
+  }
+
+  it("costs a bounded number of flushes and Blobs reads over 10 minutes, and once a valid token is set every event is stored once", async () => {
+    const clock = fastClock(60);
+    let reads = 0;
+    const store: BlobStore = blobs.store();
+    const countedReads: BlobStore = {
+      ...store,
+      get: (key, options) => {
+        reads += 1;
+        return store.get(key, options);
+      },
+      list: (options) => {
+        reads += 1;
+        return store.list(options);
+      },
+      setJSON: (key, value, options) => store.setJSON(key, value, options),
+      delete: (key) => store.delete(key),
+    };
+    fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, now: clock.now });
+    github = await serveFakeGitHub(fake);
+    const runtimeWith = (token: string) =>
+      createRuntime(loadConfig({ GITHUB_TOKEN: token, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: github.url }), {
+        blobs: countedReads,
+        clock,
+      }) as Ready;
+
+    const revoked = runtimeWith("a-revoked-token");
+    let invocations = 0;
+    // As Netlify would: each wake-up and hand-over is an invocation of the flush function.
+    const invoke = async (): Promise<void> => {
+      invocations += 1;
+      void revoked.spool!.flush(7_000, invoke);
+    };
+    const events = Array.from({ length: 10 }, (_, n) => ({ ...event, metadata: { n } }));
+    for (const one of events) {
+      const response = await ingest(
+        new Request("http://localhost/api/v1/telemetry", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(one),
+        }),
+        { runtime: revoked, startFlush: invoke },
+      );
+      expect(response.status).toBe(201);
+    }
+    // Ten simulated minutes, with the schedule's flush every minute.
+    const tenMinutes = clock.now() + 10 * MINUTE_MS;
+    while (clock.now() < tenMinutes) {
+      invocations += 1;
+      await revoked.spool!.flush(25_000);
+      await clock.sleep(MINUTE_MS);
+    }
+    expect(invocations).toBeLessThanOrEqual(30);
+    expect(reads).toBeLessThanOrEqual(400);
+    expect(fake.requests.filter((request) => request.status === 401).length).toBeLessThanOrEqual(12);
+    expect((await health(revoked)).body.reasons).toContainEqual(expect.objectContaining({ reason: "writes_refused" }));
+
+    const renewed = runtimeWith(TOKEN);
+    await renewed.spool!.flush(25_000);
+    const lines = fake.paths().flatMap((path) => (fake.file(path) ?? "").split("\n").filter(Boolean));
+    expect(lines.map((line) => JSON.parse(line).metadata.n).sort((a, b) => a - b)).toEqual(events.map((_, n) => n));
+    expect((await health(renewed)).body.status).toBe("ok");
+  }, 60_000);
+});

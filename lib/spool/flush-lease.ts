@@ -56,6 +56,8 @@ const flushStateSchema = z.object({
   quarantined_at: epochMs,
   /** Runs in a row whose writes GitHub refused (a revoked or expired token, lost access): the back-off grows with them. */
   refusals: count.catch(0),
+  /** The credentials GitHub refused (EventStore.credentialsId): new ones end the back-off at once. */
+  refused_credentials: z.string().nullable().catch(null),
   /** When GitHub began refusing writes (epoch ms); 0 while it takes them. */
   refused_since: epochMs,
   /** The entry at the head of the queue when a run last ran out of time in the middle of its commit. */

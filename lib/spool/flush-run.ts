@@ -121,6 +121,10 @@ export class FlushRun {
   /** Why no round can start now, if none can; an empty spool is found by the round itself. */
   private async stopBeforeRound(): Promise<FlushOutcome | undefined> {
     const now = this.deps.clock.now();
+    if (this.state.refusals > 0 && this.state.refused_credentials !== this.deps.store.credentialsId()) {
+      // Someone set new credentials: the back-off was the old ones'.
+      this.state = { ...this.state, refusals: 0, blocked_until: 0, resume_at: 0, refused_credentials: null };
+    }
     // A refusal's back-off is no rate limit: nothing changes until someone acts, so no run hands over.
     if (this.state.blocked_until > now) return this.state.refusals > 0 ? "refused" : "blocked";
     // No write possible in this run: reading the spool and GitHub now would be wasted.
@@ -269,6 +273,7 @@ export class FlushRun {
           ...state,
           refusals,
           refused_since: state.refused_since || now,
+          refused_credentials: this.deps.store.credentialsId(),
           blocked_until: blockedUntil,
           resume_at: Math.max(state.resume_at, blockedUntil),
         },

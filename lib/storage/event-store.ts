@@ -15,6 +15,8 @@ export interface CommitOptions {
 export interface EventStore {
   /** What health reports: the kind of store and its target, never a secret. */
   describe(): StoreDescription;
+  /** Which credentials the store uses, as a short digest that tells nothing of them: a refusal is theirs. */
+  credentialsId(): string;
   /** When the credentials expire, as the store last learnt it (epoch ms); null when they do not, or it has not. */
   credentialsExpireAt(): number | null;
   /**

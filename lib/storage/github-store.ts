@@ -20,6 +20,8 @@ const FALLBACK_RATE_LIMIT_SECONDS = 60;
 /** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
 const MIN_CALL_BUDGET_MS = 300;
 const BACKOFF_BASE_MS = 100;
+/** Hex characters of a digest that tell one set of credentials from another, and nothing of them. */
+const CREDENTIALS_ID_CHARS = 12;
 /** The contents API lists at most this many entries of a folder. */
 const CONTENTS_LISTING_LIMIT = 1000;
 /** GitHub's answer header naming when the token expires, as `2026-12-31 00:00:00 UTC`. */
@@ -59,6 +61,12 @@ export class GitHubStore implements EventStore {
       this.noteExpiry((error as HttpError).response?.headers ?? {});
       throw error;
     });
+  }
+
+  credentialsId(): string {
+    const { credentials } = this.config;
+    const secret = credentials.kind === "token" ? credentials.token : `${credentials.appId}\n${credentials.privateKey}`;
+    return createHash("sha256").update(secret).digest("hex").slice(0, CREDENTIALS_ID_CHARS);
   }
 
   credentialsExpireAt(): number | null {

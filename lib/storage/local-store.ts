@@ -34,6 +34,10 @@ export class LocalStore implements EventStore {
     return { storage: "local", dir: this.dir, prefix: this.prefix, max_file_bytes: this.maxFileBytes };
   }
 
+  credentialsId(): string {
+    return "local";
+  }
+
   credentialsExpireAt(): null {
     return null;
   }

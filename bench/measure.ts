@@ -15,10 +15,17 @@ export interface Figures {
   maxWritesPerHour: number;
   limitRefusals: number;
   injectedWindowRefusals: number;
+  /** Events set aside in the spool's quarantine (push protection refused them). */
+  setAside: number;
+  /** Flush invocations (woken, handed over, scheduled) while the token was revoked. */
+  revokedInvocations: number | undefined;
 }
 
 /** Counts each event's copies in the simulated repository (by its seq), and GitHub's writes and refusals. */
-export function measure(scenario: Scenario, { github, start }: Bench): Figures {
+export async function measure(scenario: Scenario, { github, start, service }: Bench): Promise<Figures> {
+  const spool = service.mode === "spool" ? service : undefined;
+  const setAside = spool ? (await spool.runtime.spool!.lease.read()).quarantined : 0;
+  const revoked = scenario.revokedWindow;
   const copies = new Map<number, number>();
   for (const path of github.paths()) {
     for (const line of (github.file(path) ?? "").split("\n").filter(Boolean)) {
@@ -36,7 +43,12 @@ export function measure(scenario: Scenario, { github, start }: Bench): Figures {
     at <= start + scenario.limitWindow[0] + scenario.limitWindow[1] + 1000;
   return {
     stored: copies.size,
-    lost: scenario.events - copies.size,
+    lost: scenario.events - copies.size - setAside,
+    setAside,
+    revokedInvocations:
+      spool && revoked
+        ? spool.invocations.filter((at) => at >= start + revoked[0] && at < start + revoked[0] + revoked[1]).length
+        : undefined,
     duplicated: [...copies.values()].filter((count) => count > 1).length,
     commits: writes.length,
     requests: github.answers.length,

@@ -5,9 +5,10 @@
  * and, on the burst, the seeds' one-commit-per-event pattern as a baseline.
  */
 import { measure, type Figures } from "./measure.ts";
-import { HOUR, SCENARIOS, type Mode, type Scenario } from "./scenarios.ts";
+import { FAULT_SCENARIOS, HOUR, SCENARIOS, type Mode, type Scenario } from "./scenarios.ts";
 import { sendEvents, type Acknowledgements } from "./send-events.ts";
 import { setUp, type Bench } from "./set-up.ts";
+import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
 
 const DRAIN_LIMIT_MS = 3 * HOUR;
 
@@ -25,7 +26,7 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
   const bench = await setUp(scenario, mode);
   const acknowledgements = await sendEvents(scenario, bench);
   const drainMs = await drain(scenario, bench);
-  const figures = measure(scenario, bench);
+  const figures = await measure(scenario, bench);
   await bench.close();
   return {
     scenario: scenario.name,
@@ -82,6 +83,12 @@ function print(result: Result): void {
       "rate-limit refusals (403/429)",
       `${result.limitRefusals}${result.injectedWindowRefusals > 0 ? ` (${result.injectedWindowRefusals} inside the injected window)` : ""}`,
     ],
+    ...(result.setAside > 0 || result.scenario === "secrets"
+      ? [["set aside (push protection)", `${result.setAside}`] as [string, string]]
+      : []),
+    ...(result.revokedInvocations !== undefined
+      ? [["flush invocations while revoked (10 min)", `${result.revokedInvocations}`] as [string, string]]
+      : []),
     ["drained after the last send (simulated)", `${(result.drainMs / 1000).toFixed(1)} s`],
     ["wall time", `${(result.wallMs / 1000).toFixed(1)} s`],
   ];
@@ -89,8 +96,30 @@ function print(result: Result): void {
   for (const [label, value] of rows) console.log(`    ${label.padEnd(42)} ${value}`);
 }
 
+function printYear(year: YearFigures): void {
+  const rows: [string, string][] = [
+    ["parts (315 a day at the 1 MiB cap)", year.parts.toLocaleString("en")],
+    ["most entries in any folder", `${year.mostInFolder}  (GitHub lists 1,000)`],
+    ["the same, in the layout before (a folder a month)", `${year.mostInOldMonthFolder}`],
+    ["most entries in any listing the writer made", `${year.mostInListing}`],
+    ["listings cut at GitHub's 1,000 entries", `${year.truncatedListings} of ${year.listings}`],
+  ];
+  for (const [label, value] of rows) console.log(`    ${label.padEnd(50)} ${value}`);
+}
+
 const only = process.argv.slice(2);
-const chosen = SCENARIOS.filter((candidate) => only.length === 0 || only.includes(candidate.name));
+const year =
+  only.length === 0 || only.includes("year")
+    ? await (async () => {
+        console.log("\nyear: a million events a day for 365 days, every day's parts at the default cap");
+        const figures = await yearOfParts();
+        printYear(figures);
+        return figures;
+      })()
+    : undefined;
+const chosen = [...SCENARIOS, ...FAULT_SCENARIOS].filter(
+  (candidate) => only.length === 0 || only.includes(candidate.name),
+);
 const results: Result[] = [];
 // The baselines last: their thousands of failing connections would still be closing while a later scenario ran.
 for (const [scenario, mode] of [
@@ -115,6 +144,20 @@ const checks: [string, boolean][] = [
         result.maxWritesPerHour <= 500 &&
         result.limitRefusals === result.injectedWindowRefusals,
     ),
+  ],
+  [
+    "secrets: the one event set aside, every other stored, no stall",
+    spool
+      .filter((result) => result.scenario === "secrets")
+      .every((result) => result.setAside === result.sent / 10_000 && result.stored === result.sent - result.setAside),
+  ],
+  [
+    "revoked: at most 30 flush invocations in the 10 revoked minutes",
+    spool.filter((result) => result.scenario === "revoked").every((result) => (result.revokedInvocations ?? 0) <= 30),
+  ],
+  [
+    "year: no folder and no listing of the writer's past 1,000 entries",
+    year === undefined || (year.mostInFolder <= 1000 && year.mostInListing < 1000 && year.truncatedListings === 0),
   ],
   [
     "steady: 100 or more events per commit",

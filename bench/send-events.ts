@@ -4,7 +4,7 @@ import type { Clock } from "../lib/clock.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { telemetryEventSchema } from "../lib/events/telemetry-event.ts";
 import { ingest } from "../lib/http/ingest.ts";
-import type { Scenario } from "./scenarios.ts";
+import { SECRET_MARKER, type Scenario } from "./scenarios.ts";
 import type { seedPatternWriter } from "./seed-pattern.ts";
 import type { Bench, SpoolService } from "./set-up.ts";
 
@@ -43,7 +43,13 @@ export async function sendEvents(scenario: Scenario, { clock, service, start }: 
       hwid: `install-${seq % scenario.clients}`,
       event_name: "app_launch",
       app_version: "1.4.0",
-      metadata: { seq, os: "Linux-6.1-x86_64" },
+      metadata: {
+        seq,
+        os: "Linux-6.1-x86_64",
+        ...(scenario.secretEvery && seq % scenario.secretEvery === scenario.secretEvery - 1
+          ? { note: SECRET_MARKER }
+          : {}),
+      },
     };
     for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt += 1) {
       const sent = endpoint.now();

@@ -17,12 +17,14 @@ import { once } from "node:events";
 import { getStore } from "@netlify/blobs";
 import { blobsStoreAt } from "../test/support/blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "../test/support/fake-github/index.ts";
-import { MINUTE, type Mode, type Scenario } from "./scenarios.ts";
+import { MINUTE, SECRET_PATTERN, type Mode, type Scenario } from "./scenarios.ts";
 import { scaledClock } from "./scaled-clock.ts";
 import { telemetryRequest } from "./send-events.ts";
 import { seedPatternWriter } from "./seed-pattern.ts";
 
 const GITHUB = { token: "bench-token", owner: "acme", repo: "telemetry-data" };
+/** How long after its writer gave up a late write lands (simulated ms). */
+const LATE_WRITE_MS = 10_000;
 const GITHUB_LATENCY_MS: [number, number] = [100, 300];
 const MEMORY_TMPDIR = "/dev/shm";
 /** Requests sent before a scenario, to a spool of their own, so that its figures are not those of a cold process. */
@@ -35,6 +37,8 @@ type Service = SpoolService | { mode: "seeds' pattern"; write: ReturnType<typeof
 export interface SpoolService {
   mode: "spool";
   runtime: Runtime & { ok: true };
+  /** When each flush invocation began (simulated ms): woken, handed over or scheduled. */
+  invocations: number[];
   /** A woken flush, as ingestion starts one. */
   startFlush(): Promise<void>;
   /** A run of the scheduled flush function. */
@@ -65,6 +69,14 @@ export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
       failureRate: scenario.failureRate,
       now: clock.now,
       sleep: clock.sleep,
+      ...(scenario.secretEvery ? { pushProtection: { bench_secret: SECRET_PATTERN } } : {}),
+      ...(scenario.lateWrites
+        ? {
+            beforeWrite: async () => {
+              if (Math.random() < scenario.lateWrites!) await clock.sleep(WOKEN_FLUSH_BUDGET_MS + LATE_WRITE_MS);
+            },
+          }
+        : {}),
     },
     clock.now,
   );
@@ -79,6 +91,10 @@ export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
   if (scenario.limitWindow) {
     const [from, length] = scenario.limitWindow;
     timers.push(setTimeout(() => github.secondaryLimitFor(length), from / scenario.scale));
+  }
+  if (scenario.revokedWindow) {
+    const [from, length] = scenario.revokedWindow;
+    timers.push(setTimeout(() => github.revokeTokenFor(length), from / scenario.scale));
   }
   return {
     clock,
@@ -147,8 +163,10 @@ async function startBlobsProcess(): Promise<BlobsProcess> {
 async function startSpoolService(blobs: BlobsProcess, githubUrl: string, clock: Clock): Promise<SpoolService> {
   const runtime = createRuntime(configFor(githubUrl), { blobs: blobs.store(), clock }) as Runtime & { ok: true };
   await warmUp(blobs.store("warm-up"));
+  const invocations: number[] = [];
   // As the flush function does: a run out of budget with events waiting starts the next one.
   const flush = (budget: number) => {
+    invocations.push(clock.now());
     void runtime.spool!.flush(budget, async () => {
       setTimeout(() => flush(WOKEN_FLUSH_BUDGET_MS));
     });
@@ -156,8 +174,12 @@ async function startSpoolService(blobs: BlobsProcess, githubUrl: string, clock: 
   return {
     mode: "spool",
     runtime,
+    invocations,
     startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
-    flushOnSchedule: () => void runtime.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS),
+    flushOnSchedule: () => {
+      invocations.push(clock.now());
+      void runtime.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS);
+    },
   };
 }
 

@@ -118,6 +118,8 @@ export interface RequestRecord {
   /** API path below the root, percent-decoded, without the query. */
   path: string;
   status: number;
+  /** For a folder listing (contents or Git Trees API): how many entries it gave. */
+  entries?: number;
 }
 
 interface Branch {
@@ -161,6 +163,7 @@ export class FakeGitHub {
   private readonly branches = new Map<string, Branch>();
   private writes = 0;
   private injectedFailures = 0;
+  private revokedUntil = 0;
   private injectedStatus = 502;
   private secondaryLimitUntil = 0;
   /** `now` of each write admitted past the secondary limit within the last hour. */
@@ -210,7 +213,7 @@ export class FakeGitHub {
     const dropped = request.method === "PUT" && (await this.beforeWrite?.(path)) === "drop";
     const answer = dropped ? injectedFailure(502) : settle();
     if (request.method === "PUT" && answer.status < 300) await this.afterWrite?.(path);
-    this.requests.push({ method: request.method, path, status: answer.status });
+    this.requests.push({ method: request.method, path, status: answer.status, ...listingSize(answer) });
     return toResponse(answer, requestId);
   }
 
@@ -263,6 +266,11 @@ export class FakeGitHub {
   failNext(count: number, status = 502): void {
     this.injectedFailures = count;
     this.injectedStatus = status;
+  }
+
+  /** Every call answers 401 Bad credentials for the next `ms` of the `now` clock, as to a revoked token. */
+  revokeTokenFor(ms: number): void {
+    this.revokedUntil = this.now() + ms;
   }
 
   /** Every content write answers the secondary-limit 403 for the next `ms` of the `now` clock. */
@@ -366,6 +374,7 @@ export class FakeGitHub {
 
   private credential(authorization: string | null): "ok" | "bad" | "missing" {
     if (!authorization) return "missing";
+    if (this.now() < this.revokedUntil) return "bad";
     const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
     const known = value === this.token || this.appTokens?.holds(value) === true;
     return /^(bearer|token)$/i.test(scheme) && known ? "ok" : "bad";
@@ -509,6 +518,13 @@ export class FakeGitHub {
 
 function fixed(answer: Answer): Settle {
   return () => answer;
+}
+
+function listingSize(answer: Answer): { entries?: number } {
+  const { body } = answer;
+  if (Array.isArray(body)) return { entries: body.length };
+  const tree = isRecord(body) ? body.tree : undefined;
+  return Array.isArray(tree) ? { entries: tree.length } : {};
 }
 
 /** The folder (or "" for the root) whose git tree is `sha`, if any. */

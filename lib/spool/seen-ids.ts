@@ -1,63 +1,77 @@
-import type { BlobStore } from "./blob-store.ts";
 import { DAY_MS, type Clock } from "../clock.ts";
+import type { BlobStore } from "./blob-store.ts";
+import { mapLimit } from "./map-limit.ts";
 
-const PREFIX = "ids/";
+/** One marker blob per id stored, under its UTC day: `seen/<day>/<event_id>`. */
+const PREFIX = "seen/";
+/** Where the ids lived before, one blob a day rewritten whole: pruned like any past day. */
+const FORMER_PREFIX = "ids/";
+/** Blob calls in flight at once: markers are tiny, latency is what costs. */
+const CONCURRENCY = 16;
+/** Markers a prune deletes at most: the rest go on the next scheduled run. */
+const MAX_PRUNED = 5000;
 
 /**
  * The event ids clients gave (their `event_id`, or one made from an `Idempotency-Key`) that the
- * flusher stored today and yesterday, one blob per UTC day: an event sent again within that window
- * (at least 24 hours) is found here and not stored twice, even when its copy went into an earlier
- * part or day file than the one a commit reads. Only the lease holder writes it. Ids the server made
- * are never kept: they cannot come again.
+ * flusher stored today and yesterday: an event sent again within that window (at least 24 hours)
+ * is found here and not stored twice, even when its copy went into an earlier part or day than the
+ * one a commit reads. Ids the server made are never kept: they cannot come again.
+ *
+ * Each id is a marker blob of its own, written with `onlyIfNew`: a commit costs one small write
+ * per client id it stored and one or two small reads per id it checks, whatever the day already
+ * holds, and two flushers at once (an expired lease) cannot lose each other's ids.
  */
 export class SeenIds {
-  private loaded: Set<string> | undefined;
+  /** Ids known to be stored: found, or remembered by this instance. */
+  private readonly known = new Set<string>();
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
   ) {}
 
-  /** Which of `ids` were stored before. Reads the index once per instance run (two blobs). */
+  /** Which of `ids` were stored before. */
   async seen(ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const known = await this.load();
-    return new Set(ids.filter((id) => known.has(id)));
+    const days = [dayOf(this.clock.now()), dayOf(this.clock.now() - DAY_MS)];
+    const unknown = [...new Set(ids)].filter((id) => !this.known.has(id));
+    await mapLimit(unknown, CONCURRENCY, async (id) => {
+      for (const day of days) {
+        if ((await this.blobs.get(`${PREFIX}${day}/${id}`, { type: "json" })) !== null) {
+          this.known.add(id);
+          return;
+        }
+      }
+    });
+    return new Set(ids.filter((id) => this.known.has(id)));
   }
 
-  /** Adds ids just stored to today's blob. */
+  /** Marks ids just stored, under today. */
   async remember(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const known = await this.load();
-    const key = keyOf(this.clock.now());
-    const today = await this.read(key);
-    const stored = new Set(today);
-    const fresh = [...new Set(ids)].filter((id) => !stored.has(id));
-    for (const id of ids) known.add(id);
-    if (fresh.length > 0) await this.blobs.setJSON(key, { ids: [...today, ...fresh] });
+    const day = dayOf(this.clock.now());
+    const fresh = [...new Set(ids)].filter((id) => !this.known.has(id));
+    await mapLimit(fresh, CONCURRENCY, async (id) => {
+      await this.blobs.setJSON(`${PREFIX}${day}/${id}`, 1, { onlyIfNew: true });
+      this.known.add(id);
+    });
   }
 
-  /** Deletes the blobs of days before yesterday. */
+  /** Deletes the markers of days before yesterday (at most MAX_PRUNED a call), and the former day blobs. */
   async prune(): Promise<void> {
-    const keep = new Set([keyOf(this.clock.now()), keyOf(this.clock.now() - DAY_MS)]);
-    const { blobs } = await this.blobs.list({ prefix: PREFIX });
-    for (const { key } of blobs) if (!keep.has(key)) await this.blobs.delete(key);
-  }
-
-  private async load(): Promise<Set<string>> {
-    if (!this.loaded) {
-      const days = await Promise.all([this.read(keyOf(this.clock.now())), this.read(keyOf(this.clock.now() - DAY_MS))]);
-      this.loaded = new Set(days.flat());
+    const keep = new Set([dayOf(this.clock.now()), dayOf(this.clock.now() - DAY_MS)]);
+    const { directories = [] } = await this.blobs.list({ prefix: PREFIX, directories: true });
+    const past = directories
+      .map((name) => name.replace(/\/?$/, "/"))
+      .filter((folder) => !keep.has(folder.slice(PREFIX.length, -1)));
+    const keys: string[] = [];
+    for (const folder of past) {
+      if (keys.length >= MAX_PRUNED) break;
+      keys.push(...(await this.blobs.list({ prefix: folder })).blobs.map(({ key }) => key));
     }
-    return this.loaded;
-  }
-
-  private async read(key: string): Promise<string[]> {
-    const value = (await this.blobs.get(key, { type: "json" })) as { ids?: unknown } | null;
-    return Array.isArray(value?.ids) ? value.ids.filter((id): id is string => typeof id === "string") : [];
+    keys.push(...(await this.blobs.list({ prefix: FORMER_PREFIX })).blobs.map(({ key }) => key));
+    await mapLimit(keys.slice(0, MAX_PRUNED), CONCURRENCY, (key) => this.blobs.delete(key));
   }
 }
 
-function keyOf(at: number): string {
-  return `${PREFIX}${new Date(at).toISOString().slice(0, 10)}`;
+function dayOf(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "../events/stored-event.ts";
 import { issuesOf, type Issue } from "../issue.ts";
 import { log } from "../log.ts";
+import { mapLimit } from "./map-limit.ts";
 
 const PENDING_PREFIX = "pending/";
 /** The depth as last counted, shared by every instance (see recentDepth). */
@@ -196,17 +197,4 @@ function parseKey(key: string): SpoolEntry | undefined {
   const match = /^pending\/\d+\/(\d+)-(\d+)-[0-9a-f-]+$/.exec(key);
   if (!match) return undefined;
   return { key, at: Number(match[1]), count: Number(match[2]) };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DAY_MS, systemClock, type Clock } from "../lib/clock.ts";
+import type { BlobStore } from "../lib/spool/blob-store.ts";
+import { SeenIds } from "../lib/spool/seen-ids.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+
+let blobs: LocalBlobs;
+/** Bytes the ids' store was sent, and its calls. */
+let sent: number;
+let calls: number;
+
+beforeEach(async () => {
+  blobs = await startBlobs();
+  sent = 0;
+  calls = 0;
+});
+afterEach(() => blobs.close());
+
+function counted(): BlobStore {
+  const store: BlobStore = blobs.store();
+  return {
+    get: (key, options) => {
+      calls += 1;
+      return store.get(key, options);
+    },
+    setJSON: (key, value, options) => {
+      calls += 1;
+      sent += JSON.stringify(value).length;
+      return store.setJSON(key, value, options);
+    },
+    delete: (key) => store.delete(key),
+    list: (options) => store.list(options),
+  };
+}
+
+const ids = (count: number) => Array.from({ length: count }, () => crypto.randomUUID());
+const at = (ms: number): Clock => ({ ...systemClock, now: () => ms });
+
+describe("the client ids the flusher stored", () => {
+  it("are found by another flusher, today and tomorrow, and forgotten the day after", async () => {
+    const today = Date.parse("2026-11-22T12:00:00Z");
+    const stored = ids(3);
+    await new SeenIds(blobs.store(), at(today)).remember(stored);
+
+    const other = [crypto.randomUUID()];
+    expect(await new SeenIds(blobs.store(), at(today)).seen([...stored, ...other])).toEqual(new Set(stored));
+    expect(await new SeenIds(blobs.store(), at(today + DAY_MS)).seen(stored)).toEqual(new Set(stored));
+    await new SeenIds(blobs.store(), at(today + 2 * DAY_MS)).prune();
+    expect(await new SeenIds(blobs.store(), at(today + DAY_MS)).seen(stored)).toEqual(new Set());
+  });
+
+  it("cost a commit the same whatever the day already holds: a small write per id, nothing rewritten", async () => {
+    const seen = new SeenIds(counted(), systemClock);
+    await seen.remember(ids(2000));
+    sent = 0;
+    calls = 0;
+    await new SeenIds(counted(), systemClock).remember(ids(100));
+    expect(calls).toBe(100);
+    expect(sent).toBeLessThan(1000);
+  }, 60_000);
+
+  it("are not lost when two flushers remember at once (an expired lease)", async () => {
+    const [first, second] = [ids(50), ids(50)];
+    await Promise.all([
+      new SeenIds(blobs.store(), systemClock).remember(first),
+      new SeenIds(blobs.store(), systemClock).remember(second),
+    ]);
+    expect((await new SeenIds(blobs.store(), systemClock).seen([...first, ...second])).size).toBe(100);
+  });
+});

@@ -24,6 +24,8 @@ const MAX_PRUNED = 5000;
 export class SeenIds {
   /** Ids known to be stored: found, or remembered by this instance. */
   private readonly known = new Set<string>();
+  /** Ids already looked up: a run asks again for none (only the lease holder remembers ids). */
+  private readonly checked = new Set<string>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -33,8 +35,9 @@ export class SeenIds {
   /** Which of `ids` were stored before. */
   async seen(ids: readonly string[]): Promise<Set<string>> {
     const days = [dayOf(this.clock.now()), dayOf(this.clock.now() - DAY_MS)];
-    const unknown = [...new Set(ids)].filter((id) => !this.known.has(id));
+    const unknown = [...new Set(ids)].filter((id) => !this.known.has(id) && !this.checked.has(id));
     await mapLimit(unknown, CONCURRENCY, async (id) => {
+      this.checked.add(id);
       for (const day of days) {
         if ((await this.blobs.get(`${PREFIX}${day}/${id}`, { type: "json" })) !== null) {
           this.known.add(id);

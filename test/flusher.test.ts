@@ -197,6 +197,22 @@ describe("flushing the spool into GitHub", () => {
     expect(putCount()).toBe(writes);
   }, 30_000);
 
+  it("goes on with the search for a secret in the next run rather than begin it again", async () => {
+    await useGitHub({ empty: true, pushProtection: { example_secret: /SCAN-ME-[0-9]{6}/ } });
+    const events = Array.from({ length: 16 }, () => event());
+    events[15]!.metadata = { note: "SCAN-ME-654321" };
+    for (const one of events) await spool().add([one]);
+
+    // At the pace's burst spacing (a second a write), a run of this budget makes two or three writes.
+    await flush({ budgetMs: 5_000 });
+    const { suspect } = await new FlushLease(blobs.store(), systemClock, 30_000).read();
+    expect(suspect).not.toBeNull();
+    while ((await flush({ budgetMs: 5_000 })).outcome !== "idle");
+    expectEachOnce(events.slice(0, 15));
+    // Each step of the search is one write: the whole (refused), then halves down to the one entry.
+    expect(putCount()).toBeLessThanOrEqual(2 * Math.log2(16) + 2);
+  }, 60_000);
+
   it("stores each event once across every part of its day when a write lands after its writer gave up and handed over", async () => {
     const day = "2026-11-22T10:00:00.000Z";
     const cap = 16 * 1024;

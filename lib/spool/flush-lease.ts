@@ -60,6 +60,11 @@ const flushStateSchema = z.object({
   refused_credentials: z.string().nullable().catch(null),
   /** When GitHub began refusing writes (epoch ms); 0 while it takes them. */
   refused_since: epochMs,
+  /**
+   * The spool entries (a range of keys, oldest to newest) known to hold a secret GitHub's push
+   * protection refuses: the search for it goes on from here in the next run, one write a step.
+   */
+  suspect: z.object({ first: z.string(), last: z.string() }).nullable().catch(null),
   /** The entry at the head of the queue when a run last ran out of time in the middle of its commit. */
   timed_out_entry: z.string().nullable().catch(null),
   /** When the token expires, as GitHub last said (epoch ms); null when it does not, or has not said. */

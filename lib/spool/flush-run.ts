@@ -141,30 +141,71 @@ export class FlushRun {
     return groupByDay(loaded, (entry) => this.cache.get(entry.key)?.events[0]?.created_at ?? "");
   }
 
-  /** One commit per file; a day with more than its newest part can take goes on into the next part. */
+  /**
+   * One commit per file; a day with more than its newest part can take goes on into the next part.
+   * Entries known to hold a secret GitHub refuses are searched first, a step a write.
+   */
   private async commitDay(day: readonly SpoolEntry[]): Promise<void> {
     let waiting = day;
     while (waiting.length > 0) {
-      let result: CommitResult;
-      try {
-        result = await this.commit(await Promise.all(waiting.map((entry) => this.unseen(this.cache.get(entry.key)!))));
-      } catch (error) {
-        if (!(error instanceof PushProtectedError)) throw error;
-        // A secret somewhere in what waits: halve until it is found, storing each half that holds none.
-        if (waiting.length > 1) {
-          const half = Math.ceil(waiting.length / 2);
-          await this.commitDay(waiting.slice(0, half));
-          waiting = waiting.slice(half);
-          continue;
+      const suspects = this.suspectsIn(waiting);
+      if (suspects.length > 0) await this.narrow(suspects);
+      else {
+        try {
+          const result = await this.commit(await this.batchesOf(waiting));
+          await this.settle(waiting.slice(0, result.batches), result);
+        } catch (error) {
+          if (!(error instanceof PushProtectedError)) throw error;
+          await this.suspectOnly(waiting);
         }
-        await this.isolate(waiting[0]!, await this.unseen(this.cache.get(waiting[0]!.key)!), error);
-        await this.settle(waiting, undefined);
-        waiting = [];
-        continue;
       }
-      await this.settle(waiting.slice(0, result.batches), result);
-      waiting = waiting.slice(result.batches);
+      waiting = waiting.filter((entry) => this.cache.has(entry.key));
     }
+  }
+
+  /** The entries of `waiting` in the range known to hold a secret; the range is forgotten once none waits in it. */
+  private suspectsIn(waiting: readonly SpoolEntry[]): SpoolEntry[] {
+    const { suspect } = this.state;
+    if (!suspect) return [];
+    const inRange = waiting.filter((entry) => entry.key >= suspect.first && entry.key <= suspect.last);
+    if (inRange.length === 0 && !this.queue.some((entry) => entry.key >= suspect.first && entry.key <= suspect.last)) {
+      this.state = { ...this.state, suspect: null };
+    }
+    return inRange;
+  }
+
+  /**
+   * One step of the search for the secret among `suspects`: commit the older half; stored, the
+   * secret is in the other half, refused, in this one. A single entry left is searched event by
+   * event and its secret set aside. The range is saved at every step, so a run that ends mid-search
+   * leaves the next one to go on rather than begin again.
+   */
+  private async narrow(suspects: readonly SpoolEntry[]): Promise<void> {
+    if (suspects.length === 1) {
+      const [entry] = suspects as [SpoolEntry];
+      await this.isolate(entry, await this.unseen(this.cache.get(entry.key)!));
+      this.state = { ...this.state, suspect: null };
+      await this.settle(suspects, undefined);
+      return;
+    }
+    const older = suspects.slice(0, Math.ceil(suspects.length / 2));
+    try {
+      const result = await this.commit(await this.batchesOf(older));
+      await this.settle(older.slice(0, result.batches), result);
+      if (result.batches === older.length) await this.suspectOnly(suspects.slice(older.length));
+    } catch (error) {
+      if (!(error instanceof PushProtectedError)) throw error;
+      await this.suspectOnly(older);
+    }
+  }
+
+  private async suspectOnly(entries: readonly SpoolEntry[]): Promise<void> {
+    this.state = { ...this.state, suspect: { first: entries[0]!.key, last: entries.at(-1)!.key } };
+    await this.deps.lease.renew(this.state);
+  }
+
+  private batchesOf(entries: readonly SpoolEntry[]): Promise<StoredEvent[][]> {
+    return Promise.all(entries.map((entry) => this.unseen(this.cache.get(entry.key)!)));
   }
 
   private commit(batches: readonly (readonly StoredEvent[])[]): Promise<CommitResult> {
@@ -180,11 +221,18 @@ export class FlushRun {
    * without what is done after each step, so that a successor never stores an event twice nor
    * sends the secret again.
    */
-  private async isolate(entry: SpoolEntry, events: readonly StoredEvent[], refusal: PushProtectedError): Promise<void> {
+  private async isolate(entry: SpoolEntry, events: readonly StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
     if (events.length === 1) {
-      await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
-        { path: "body", message: refusal.message },
-      ]);
+      try {
+        this.count(await this.commit([events]));
+        return this.drop(entry, events);
+      } catch (error) {
+        if (!(error instanceof PushProtectedError)) throw error;
+        await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
+          { path: "body", message: error.message },
+        ]);
+      }
       this.cache.get(entry.key)!.quarantined += 1;
       return this.drop(entry, events);
     }
@@ -195,7 +243,7 @@ export class FlushRun {
         await this.drop(entry, part);
       } catch (error) {
         if (!(error instanceof PushProtectedError)) throw error;
-        await this.isolate(entry, part, error);
+        await this.isolate(entry, part);
       }
     }
   }

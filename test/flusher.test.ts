@@ -324,14 +324,23 @@ describe("flushing the spool into GitHub", () => {
     expect(state.blocked_until).toBeGreaterThan(Date.now() + 1000);
     expect(state.last_flush).toMatchObject({ events: 0, commits: 0 });
 
-    const calls = fake.requests.length;
-    expect(await flush()).toMatchObject({ outcome: "blocked", events: 0 });
-    expect(fake.requests.length).toBe(calls);
-
+    // A run that would outlast the stop waits it out, calling nothing, then writes.
     fake.secondaryLimitFor(0);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    expect(await flush()).toMatchObject({ outcome: "idle", events: 10, commits: 1 });
+    const calls = fake.requests.length;
+    const waited = flush();
+    await sleep(1_000);
+    expect(fake.requests.length).toBe(calls);
+    expect(await waited).toMatchObject({ outcome: "idle", events: 10, commits: 1 });
+    expect(Date.now()).toBeGreaterThanOrEqual(state.blocked_until);
     expectEachOnce(events);
+
+    // One that would not, stops at once.
+    fake.secondaryLimitFor(60_000);
+    await accept(1);
+    expect(await flush()).toMatchObject({ outcome: "blocked" });
+    const after = fake.requests.length;
+    expect(await flush({ budgetMs: 3_500 })).toMatchObject({ outcome: "blocked", events: 0 });
+    expect(fake.requests.length).toBe(after);
   });
 
   it("keeps the events through GitHub's 5xx and stores them once when it answers again", async () => {

@@ -120,15 +120,21 @@ export class FlushRun {
 
   /** Why no round can start now, if none can; an empty spool is found by the round itself. */
   private async stopBeforeRound(): Promise<FlushOutcome | undefined> {
-    const now = this.deps.clock.now();
+    const { clock } = this.deps;
+    const now = clock.now();
     if (this.state.refusals > 0 && this.state.refused_credentials !== this.deps.store.credentialsId()) {
       // Someone set new credentials: the back-off was the old ones'.
       this.state = { ...this.state, refusals: 0, blocked_until: 0, resume_at: 0, refused_credentials: null };
     }
+    // A stop that ends within the run is waited out here: a run woken just before its end (as
+    // ingestion wakes one) would otherwise end at once, and the next request wake another.
+    if (this.state.blocked_until > now && this.state.blocked_until <= this.deadline - WRITE_BUDGET_MS) {
+      await clock.sleep(this.state.blocked_until - now);
+    }
     // A refusal's back-off is no rate limit: nothing changes until someone acts, so no run hands over.
-    if (this.state.blocked_until > now) return this.state.refusals > 0 ? "refused" : "blocked";
+    if (this.state.blocked_until > clock.now()) return this.state.refusals > 0 ? "refused" : "blocked";
     // No write possible in this run: reading the spool and GitHub now would be wasted.
-    if (now > this.deadline - WRITE_BUDGET_MS || this.resumeAt() > this.deadline - LAST_WRITE_START_MS) {
+    if (clock.now() > this.deadline - WRITE_BUDGET_MS || this.resumeAt() > this.deadline - LAST_WRITE_START_MS) {
       return (await this.deps.spool.oldest(1)).length > 0 ? "paced" : "idle";
     }
     if (this.queue.length === 0) this.queue = await this.deps.spool.oldest(MAX_ENTRIES_PER_ROUND);

@@ -222,36 +222,29 @@ export class FlushRun {
   }
 
   /**
-   * One entry whose events hold a secret that GitHub refuses: its events are committed in halves,
-   * each half that holds none stored, each event that does set aside. The entry is rewritten
+   * The events of one entry suspected of holding a secret GitHub refuses: committed whole; refused,
+   * in halves, down to the single events that hold it, which are set aside. The entry is rewritten
    * without what is done after each step, so that a successor never stores an event twice nor
    * sends the secret again.
    */
   private async isolate(entry: SpoolEntry, events: readonly StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
-    if (events.length === 1) {
-      try {
-        this.count(await this.commit([events]));
-        return this.drop(entry, events);
-      } catch (error) {
-        if (!(error instanceof PushProtectedError)) throw error;
-        await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
-          { path: "body", message: error.message },
-        ]);
+    try {
+      this.count(await this.commit([events]));
+    } catch (error) {
+      if (!(error instanceof PushProtectedError)) throw error;
+      if (events.length > 1) {
+        const half = Math.ceil(events.length / 2);
+        await this.isolate(entry, events.slice(0, half));
+        await this.isolate(entry, events.slice(half));
+        return;
       }
+      await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
+        { path: "body", message: error.message },
+      ]);
       this.cache.get(entry.key)!.quarantined += 1;
-      return this.drop(entry, events);
     }
-    const half = Math.ceil(events.length / 2);
-    for (const part of [events.slice(0, half), events.slice(half)]) {
-      try {
-        this.count(await this.commit([part]));
-        await this.drop(entry, part);
-      } catch (error) {
-        if (!(error instanceof PushProtectedError)) throw error;
-        await this.isolate(entry, part);
-      }
-    }
+    await this.drop(entry, events);
   }
 
   /** Takes `events` out of the entry, in the spool too: they are stored or set aside. */

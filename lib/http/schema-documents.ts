@@ -8,6 +8,8 @@ import { telemetryEventSchema } from "../events/telemetry-event.ts";
 import { knownEvents } from "../events/known-events.ts";
 import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
 import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
+import { dayRollupSchema } from "../insights/day-rollup.ts";
+import { periodReportSchema } from "../insights/period-report.ts";
 
 /** Where the documents are served; also their `$id`s. */
 const SCHEMA_PATH = "/api/v1/schema";
@@ -104,6 +106,12 @@ export function requestJsonSchema() {
 export function storedEventJsonSchema() {
   return jsonSchemaOf(storedEventSchema.meta({ title: "Stored event (one NDJSON line)" }), "stored-event.json");
 }
+
+/** The read path's documents (a rollup, a report): written by us, so their parts are inlined, not shared. */
+const readPathSchema = (schema: z.ZodType, id: string) => ({
+  $id: `${SCHEMA_PATH}/${id}`,
+  ...z.toJSONSchema(schema, { ...JSON_SCHEMA_OPTIONS, io: "output", reused: "inline" }),
+});
 
 /** A component keeps its own `$id`, so that the `#/$defs/…` references inside it resolve within it. */
 const component = (schema: z.ZodType, name: string) => {
@@ -223,5 +231,7 @@ export function schemaDocuments(): Record<string, unknown> {
     "telemetry-request.json": requestJsonSchema(),
     "stored-event.json": storedEventJsonSchema(),
     "openapi.json": openApiDocument(),
+    "day-rollup.json": readPathSchema(dayRollupSchema, "day-rollup.json"),
+    "report.json": readPathSchema(periodReportSchema, "report.json"),
   };
 }

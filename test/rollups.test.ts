@@ -1,0 +1,220 @@
+import { describe, expect, it } from "vitest";
+import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
+import { EventTally } from "../lib/insights/event-tally.ts";
+import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
+import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
+import { tallyLines } from "../lib/insights/tally-lines.ts";
+import { generateDataset, OS_STRINGS, SAMPLING_RATE, VERSIONS } from "./support/insights-dataset.ts";
+
+const dataset = generateDataset();
+const DAYS = [...dataset.expected.days.keys()].sort();
+const FROM = DAYS[0]!;
+const TO = DAYS.at(-1)!;
+
+/** The dataset's days as NDJSON, tallied line by line as the rollups read their files. */
+function tallies(events: readonly StoredEvent[] = dataset.events): DayTally[] {
+  const byDay = new Map<string, EventTally>();
+  for (const event of events) {
+    const day = event.created_at.slice(0, 10);
+    const tally = byDay.get(day) ?? new EventTally();
+    byDay.set(day, tally);
+    tallyLines(tally, Buffer.from(`${JSON.stringify(event)}\n`), { path: `${day}.ndjson`, firstLine: 1 });
+  }
+  return [...byDay].map(([day, tally]) => ({ day, tally }));
+}
+
+/** Within `sigmas` standard errors of a HyperLogLog of 2^precision registers (1.04 / sqrt(m)). */
+function withinSketchBound(estimate: number, exact: number, precision: number, sigmas = 3): boolean {
+  return Math.abs(estimate - exact) <= Math.max(1, exact * sigmas * (1.04 / Math.sqrt(2 ** precision)));
+}
+
+describe("a period's report from daily tallies", () => {
+  const report = periodReport(tallies(), FROM, TO);
+  const { expected } = dataset;
+
+  it("counts events by name, received and sampling-weighted", () => {
+    for (const [name, figures] of expected.eventCounts) {
+      const row = report.events.find((e) => e.event_name === name);
+      expect(row, name).toMatchObject({ received: figures.received, count: Math.round(figures.estimated) });
+    }
+    const queries = report.events.find((e) => e.event_name === "query.executed")!;
+    // One install in ten sends its queries sampled at 0.25: each stands for four.
+    expect(queries.count).toBeGreaterThan(queries.received);
+    expect(queries.count - queries.received).toBe(
+      Math.round((expected.eventCounts.get("query.executed")!.estimated - queries.received) * 1),
+    );
+    expect(SAMPLING_RATE).toBe(0.25);
+  });
+
+  it("counts each day, and lists every day of the period", () => {
+    expect(report.days.map((d) => d.day)).toEqual(DAYS);
+    for (const day of report.days) {
+      const exact = expected.days.get(day.day)!;
+      expect(day.received).toBe(exact.received);
+      expect(day.launches).toBe(exact.launches);
+      expect(withinSketchBound(day.installs, exact.installs.size, INSTALLS_PRECISION)).toBe(true);
+    }
+    const padded = periodReport(tallies(), "2026-11-19", TO);
+    expect(padded.days[0]).toEqual({
+      day: "2026-11-19",
+      events: 0,
+      received: 0,
+      installs: 0,
+      launches: 0,
+      sessions: 0,
+    });
+  });
+
+  it("counts installs by version and OS family, versions newest first", () => {
+    expect(report.versions.map((v) => v.app_version)).toEqual([...VERSIONS].reverse());
+    for (const version of report.versions) {
+      expect(withinSketchBound(version.installs, expected.versionInstalls.get(version.app_version)!.size, 11)).toBe(
+        true,
+      );
+    }
+    const families = [...new Set(OS_STRINGS.map(([, family]) => family))];
+    expect(report.os.map((o) => o.os).sort()).toEqual(families.sort());
+    for (const os of report.os) {
+      expect(withinSketchBound(os.installs, expected.osFamilyInstalls.get(os.os)!.size, 11)).toBe(true);
+    }
+    const windows = report.os.find((o) => o.os === "Windows")!;
+    expect(windows.versions.map((v) => v.version).sort()).toEqual(["10", "11"]);
+    expect(report.os.find((o) => o.os === "macOS")!.versions).toEqual([expect.objectContaining({ version: "14" })]);
+  });
+
+  it("leaves test-client traffic out of every figure, and says how much there was", () => {
+    expect(report.client_types.map((c) => c.client_type)).toEqual(["vector-inspector"]);
+    expect(report.totals.received).toBe([...expected.days.values()].reduce((sum, d) => sum + d.received, 0));
+    expect(report.ingest.test_events).toBe(expected.testEvents);
+    expect(report.ingest.lines).toBe(dataset.events.length);
+  });
+
+  it("counts sessions and crash-free sessions, in total and by version", () => {
+    expect(report.totals.sessions).toBe(expected.sessions);
+    expect(report.totals.crashed_sessions).toBe(expected.crashed);
+    expect(report.totals.crash_free_sessions).toBeCloseTo(1 - expected.crashed / expected.sessions, 4);
+    for (const version of report.versions) expect(version.crash_free_sessions).toBeGreaterThan(0.8);
+  });
+
+  it("groups errors: one group per client hash, one per message differing only in numbers and paths", () => {
+    const hashed = report.errors.find((e) => e.fingerprint === "client-hash-1")!;
+    expect(hashed).toMatchObject({ exception_type: "RuntimeError", received: 12, count: 12 });
+    expect(hashed.versions).toEqual([...VERSIONS]);
+    const masked = report.errors.filter((e) => e.exception_type === "ValueError");
+    expect(masked).toHaveLength(1);
+    expect(masked[0]).toMatchObject({ received: 12, first_seen: expect.stringMatching(/^2026-11-22T/) });
+    expect(masked[0]!.traceback).toContain("sample_db.py");
+    expect(report.errors.find((e) => e.exception_type === "QtError")).toMatchObject({ received: 1 });
+    expect(report.errors).toHaveLength(3);
+    // Different exception types never share a group.
+    expect(new Set(report.errors.map((e) => e.fingerprint)).size).toBe(3);
+  });
+
+  it("builds the model registry with load and inference success rates", () => {
+    expect(report.models).toHaveLength(1);
+    const model = report.models[0]!;
+    const registered = Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 5 === 0);
+    expect(model).toMatchObject({
+      model_name: "all-MiniLM-L6-v2",
+      model_source: "sentence-transformers",
+      embedding_dimension: 384,
+      registrations: registered.length,
+      inference_success_rate: 1,
+      modalities: { text: registered.length },
+      device_types: {
+        cuda: registered.filter((i) => i % 10 === 0).length,
+        cpu: registered.filter((i) => i % 10 !== 0).length,
+      },
+    });
+    expect(model.load_success_rate).toBeCloseTo(registered.filter((i) => i % 25 !== 0).length / registered.length, 4);
+  });
+
+  it("gives percentiles within the sketch's 1% relative accuracy", () => {
+    const latency = report.performance.find((p) => p.event_name === "query.executed" && p.field === "latency_ms")!;
+    const sampledOut = periodReport(
+      tallies(dataset.events.filter((e) => e.metadata.sampling_rate === undefined)),
+      FROM,
+      TO,
+    ).performance.find((p) => p.event_name === "query.executed")!;
+    const sorted = [...dataset.expected.latencies].sort((a, b) => a - b);
+    for (const [q, key] of [
+      [0.5, "p50"],
+      [0.95, "p95"],
+      [0.99, "p99"],
+    ] as const) {
+      const exact = sorted[Math.floor(q * (sorted.length - 1))]!;
+      expect(Math.abs(sampledOut[key] - exact)).toBeLessThanOrEqual(exact * 0.01 + 1);
+    }
+    expect(latency.count).toBe(dataset.events.filter((e) => e.event_name === "query.executed").length);
+    expect(report.performance.find((p) => p.event_name === "session.end")).toMatchObject({ field: "duration_ms" });
+  });
+
+  it("names the database providers with their connection success rate", () => {
+    const attempts = Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 7 === 0);
+    expect(report.db_providers).toHaveLength(1);
+    expect(report.db_providers[0]!.db_provider).toBe("chroma");
+    expect(report.db_providers[0]!.success_rate).toBeGreaterThan(0);
+    expect(report.db_providers[0]!.success_rate).toBeLessThan(1);
+    expect(attempts.length).toBeGreaterThan(0);
+  });
+});
+
+describe("a rollup", () => {
+  it("gives back, read again, the figures it was written from, and merges like one pass over all the events", () => {
+    const [first] = tallies();
+    const rollup = first!.tally.toRollup({
+      day: first!.day,
+      updated_at: "2026-11-21T00:00:00.000Z",
+      complete: true,
+      source: null,
+      parts: [],
+    });
+    expect(dayRollupSchema.parse(JSON.parse(JSON.stringify(rollup)))).toEqual(rollup);
+    const again = EventTally.fromRollup(rollup);
+    expect(periodReport([{ day: first!.day, tally: again }], FROM, TO)).toEqual(periodReport([first!], FROM, TO));
+    // Half the events, written and read back, then the other half: the same as all at once.
+    const dayEvents = dataset.events.filter((e) => e.created_at.startsWith(first!.day));
+    const half = new EventTally();
+    for (const e of dayEvents.slice(0, 500)) half.add(e);
+    const resumed = EventTally.fromRollup(
+      half.toRollup({
+        day: first!.day,
+        updated_at: "2026-11-20T12:00:00.000Z",
+        complete: false,
+        source: null,
+        parts: [],
+      }),
+    );
+    for (const e of dayEvents.slice(500)) resumed.add(e);
+    expect(periodReport([{ day: first!.day, tally: resumed }], first!.day, first!.day)).toEqual(
+      periodReport([first!], first!.day, first!.day),
+    );
+  });
+
+  it("counts 100,000 installs within 2%, and a union of days as the installs of either", () => {
+    const monday = new HyperLogLog(INSTALLS_PRECISION);
+    const tuesday = new HyperLogLog(INSTALLS_PRECISION);
+    for (let i = 0; i < 100_000; i += 1) monday.add(installHash(`hwid-${i}`));
+    for (let i = 50_000; i < 150_000; i += 1) tuesday.add(installHash(`hwid-${i}`));
+    expect(Math.abs(monday.estimate() / 100_000 - 1)).toBeLessThan(0.02);
+    const week = HyperLogLog.decode(monday.encode());
+    week.merge(HyperLogLog.decode(tuesday.encode()));
+    expect(Math.abs(week.estimate() / 150_000 - 1)).toBeLessThan(0.02);
+  });
+
+  it("reports a malformed line by file and line number and counts the rest", () => {
+    const tally = new EventTally();
+    const good = JSON.stringify(dataset.events[0]);
+    const text = [good, "{not json", JSON.stringify({ ...dataset.events[0], hwid: 7 }), "", good, '{"half'].join("\n");
+    const result = tallyLines(tally, Buffer.from(text), { path: "telemetry/2026/11/20/0001.ndjson", firstLine: 10 });
+    expect(result.malformed).toEqual([
+      { path: "telemetry/2026/11/20/0001.ndjson", line: 11, message: "not JSON" },
+      { path: "telemetry/2026/11/20/0001.ndjson", line: 12, message: "hwid is missing or not a string" },
+    ]);
+    // The unfinished last line waits: the bytes taken end at the last newline.
+    expect(result.bytes).toBe(text.lastIndexOf("\n") + 1);
+    expect(tally.received).toBe(2);
+    expect(tally.ingest.malformed).toBe(2);
+  });
+});

@@ -5,6 +5,15 @@ import type { StoredEvent } from "../events/stored-event.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log, messageOf } from "../log.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
+import { gitBlobSha, toBuffer } from "./git-blob-sha.ts";
+import {
+  FALLBACK_RATE_LIMIT_SECONDS,
+  isOwnTimeout,
+  pushProtectionFindings,
+  rateLimitRetryAfter,
+  statusOf,
+  type HttpError,
+} from "./http-error.ts";
 import {
   DEFAULT_RETRY_AFTER_SECONDS,
   PushProtectedError,
@@ -15,8 +24,6 @@ import {
   type StoreDescription,
 } from "./event-store.ts";
 
-/** Seconds to stop writing after a rate limit that gave no `retry-after`, as Octokit assumes. */
-const FALLBACK_RATE_LIMIT_SECONDS = 60;
 /** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
 const MIN_CALL_BUDGET_MS = 300;
 const BACKOFF_BASE_MS = 100;
@@ -282,56 +289,4 @@ export class GitHubStore implements EventStore {
 
 class ConcurrentChangeError extends Error {
   override name = "ConcurrentChangeError";
-}
-
-/** The git blob id of `bytes`, which is what GitHub calls a file's sha. */
-function gitBlobSha(bytes: Uint8Array): string {
-  return createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
-}
-
-interface HttpError {
-  status?: number;
-  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
-}
-
-/** Whether `error` is this writer's own time limit cutting a call short (fetch's, or as Octokit wraps it). */
-function isOwnTimeout(error: unknown): boolean {
-  const names = [(error as Error | undefined)?.name, ((error as Error | undefined)?.cause as Error | undefined)?.name];
-  return names.some((name) => name === "TimeoutError" || name === "AbortError");
-}
-
-/** The token types of a push protection refusal (`metadata.secret_scanning.bypass_placeholders`), if it is one. */
-function pushProtectionFindings(error: unknown): string[] | undefined {
-  const data = (error as HttpError | undefined)?.response?.data as
-    { metadata?: { secret_scanning?: { bypass_placeholders?: { token_type?: unknown }[] } } } | undefined;
-  const placeholders = data?.metadata?.secret_scanning?.bypass_placeholders;
-  if (!Array.isArray(placeholders)) return undefined;
-  return placeholders.map((placeholder) => String(placeholder.token_type ?? "secret"));
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as HttpError | undefined)?.status;
-  return typeof status === "number" ? status : undefined;
-}
-
-/** Seconds to wait when `error` is one of GitHub's rate limits (secondary, or primary with its quota spent). */
-function rateLimitRetryAfter(error: unknown, now: number): number | undefined {
-  const status = statusOf(error);
-  if (status !== 403 && status !== 429) return undefined;
-  const headers = (error as HttpError).response?.headers ?? {};
-  const secondary = /secondary rate limit/i.test(messageOf(error));
-  const primary = String(headers["x-ratelimit-remaining"]) === "0";
-  if (!secondary && !primary && status !== 429) return undefined;
-  const retryAfter = Number(headers["retry-after"]);
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter;
-  const reset = Number(headers["x-ratelimit-reset"]);
-  if (primary && Number.isFinite(reset)) return Math.max(1, Math.ceil(reset - now / 1000));
-  return FALLBACK_RATE_LIMIT_SECONDS;
-}
-
-function toBuffer(data: unknown): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new Error("unexpected raw content");
 }

@@ -1,6 +1,7 @@
 /**
  * The answers the fake gives, shaped as GitHub's: error bodies and their messages, the two rate-limit answers,
- * files and directory entries with their links, commits, and the `Response` an answer becomes.
+ * files and directory entries with their links, commits, the Git Data API's refs, blobs and trees, the
+ * repository, and the `Response` an answer becomes.
  */
 import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
@@ -20,6 +21,16 @@ export const DOCS = {
   rest: "https://docs.github.com/rest",
   getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
   putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
+  getRepository: "https://docs.github.com/rest/repos/repos#get-a-repository",
+  getRef: "https://docs.github.com/rest/git/refs#get-a-reference",
+  createRef: "https://docs.github.com/rest/git/refs#create-a-reference",
+  updateRef: "https://docs.github.com/rest/git/refs#update-a-reference",
+  getCommit: "https://docs.github.com/rest/git/commits#get-a-commit-object",
+  createCommit: "https://docs.github.com/rest/git/commits#create-a-commit",
+  getBlob: "https://docs.github.com/rest/git/blobs#get-a-blob",
+  createBlob: "https://docs.github.com/rest/git/blobs#create-a-blob",
+  getTree: "https://docs.github.com/rest/git/trees#get-a-tree",
+  createTree: "https://docs.github.com/rest/git/trees#create-a-tree",
   pushProtection:
     "https://docs.github.com/code-security/secret-scanning/working-with-secret-scanning-and-push-protection/working-with-push-protection-from-the-rest-api",
   primaryLimit: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limits",
@@ -48,8 +59,15 @@ export interface Roots {
   raw: string;
 }
 
+/** Decides an answer at completion, from the state of the repository then. */
+export type Settle = () => Answer;
+
 export function json(status: number, body: JsonBody, headers: Record<string, string> = {}): Answer {
   return { status, body, headers };
+}
+
+export function fixed(answer: Answer): Settle {
+  return () => answer;
 }
 
 /** GitHub's error shape; `status` has been part of it, as a string, since 2024. */
@@ -179,7 +197,7 @@ export function contentEntry(entry: Entry, branch: string, roots: Roots): Record
 }
 
 /** A Git Trees API answer: `entries` relative to the tree, cut where GitHub cuts a recursive listing. */
-export function treeAnswer(sha: string, entries: readonly Entry[], dir: string, roots: Roots): Answer {
+export function treeAnswer(sha: string, entries: readonly Entry[], dir: string, roots: Roots, status = 200): Answer {
   const prefix = dir === "" ? "" : `${dir}/`;
   const tree: Record<string, unknown>[] = [];
   let bytes = 0;
@@ -200,7 +218,7 @@ export function treeAnswer(sha: string, entries: readonly Entry[], dir: string, 
     }
     tree.push(item);
   }
-  return json(200, { sha, url: `${roots.api}/git/trees/${sha}`, tree, truncated });
+  return json(status, { sha, url: `${roots.api}/git/trees/${sha}`, tree, truncated });
 }
 
 export function commitAnswer(commit: CommitDetails, roots: Roots): Record<string, unknown> {
@@ -217,17 +235,73 @@ export function commitAnswer(commit: CommitDetails, roots: Roots): Record<string
     committer: signature,
     tree: { sha: commit.tree, url: `${roots.api}/git/trees/${commit.tree}` },
     message: commit.message,
-    parents: commit.parent
-      ? [
-          {
-            url: `${roots.api}/git/commits/${commit.parent}`,
-            html_url: `${roots.web}/commit/${commit.parent}`,
-            sha: commit.parent,
-          },
-        ]
-      : [],
+    parents: commit.parents.map((parent) => ({
+      url: `${roots.api}/git/commits/${parent}`,
+      html_url: `${roots.web}/commit/${parent}`,
+      sha: parent,
+    })),
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
+}
+
+/** The Git Database API's answer to any call on a repository without a commit. */
+export function gitRepositoryEmpty(documentationUrl: string): Answer {
+  return githubError(409, "Git Repository is empty.", documentationUrl);
+}
+
+/** A branch as the Git References API describes it. */
+export function refAnswer(status: number, branch: string, sha: string, roots: Roots): Answer {
+  const body = refObject(branch, sha, roots);
+  return json(status, body, status === 201 ? { location: String(body.url) } : {});
+}
+
+export function refObject(branch: string, sha: string, roots: Roots): Record<string, unknown> {
+  const ref = `refs/heads/${branch}`;
+  return {
+    ref,
+    node_id: `REF_${Buffer.from(`${roots.api}:${ref}`).toString("base64url")}`,
+    url: `${roots.api}/git/${ref}`,
+    object: { sha, type: "commit", url: `${roots.api}/git/commits/${sha}` },
+  };
+}
+
+export function blobCreatedAnswer(sha: string, roots: Roots): Answer {
+  const url = `${roots.api}/git/blobs/${sha}`;
+  return json(201, { sha, url }, { location: url });
+}
+
+/** A blob as "Get a blob" gives it: base64 as the contents API wraps it, or the bytes for the raw media type. */
+export function blobAnswer(file: StoredFile, accept: string | null, roots: Roots): Answer {
+  const raw = accept?.match(RAW_ACCEPT);
+  if (raw)
+    return { status: 200, body: file.bytes, headers: { "content-type": `${raw[0].toLowerCase()}; charset=utf-8` } };
+  return json(200, {
+    sha: file.sha,
+    node_id: `B_${Buffer.from(file.sha, "hex").toString("base64url")}`,
+    size: file.bytes.byteLength,
+    url: `${roots.api}/git/blobs/${file.sha}`,
+    content: wrapBase64(Buffer.from(file.bytes).toString("base64")),
+    encoding: "base64",
+  });
+}
+
+/** The part of "Get a repository" that a client of the contents and Git Data APIs reads. */
+export function repositoryAnswer(owner: string, repo: string, defaultBranch: string, roots: Roots): Answer {
+  return json(200, {
+    id: 1,
+    node_id: `R_${Buffer.from(`${owner}/${repo}`).toString("base64url")}`,
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    private: true,
+    owner: { login: owner, id: 1, type: "Organization" },
+    html_url: roots.web,
+    description: null,
+    fork: false,
+    url: roots.api,
+    default_branch: defaultBranch,
+    visibility: "private",
+    permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
+  });
 }
 
 export function toResponse(answer: Answer, requestId: string): Response {

@@ -1,34 +1,37 @@
 /**
  * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
+ * its Git Database API (`/repos/{owner}/{repo}/git/…`, in git-data-api.ts) and `GET /repos/{owner}/{repo}`,
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
  * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
- * commits to one branch conflict. Use it as msw handlers (`githubHandlers`) or as a loopback HTTP server
- * (`serveFakeGitHub`) that another process reaches through a base URL.
+ * commits to one branch conflict, whichever API makes them. Use it as msw handlers (`githubHandlers`) or as
+ * a loopback HTTP server (`serveFakeGitHub`) that another process reaches through a base URL.
  */
 import {
   commitAnswer,
   contentEntry,
   DOCS,
   fileAnswer,
+  fixed,
   githubError,
   injectedFailure,
   json,
   newRequestId,
   primaryLimitError,
   pushProtectionError,
+  repositoryAnswer,
   secondaryLimitError,
   toResponse,
-  treeAnswer,
   type Answer,
   type Roots,
+  type Settle,
 } from "./answers.ts";
+import { GitDatabase, type Files } from "./git-database.ts";
+import { GitDataApi, type Branch } from "./git-data-api.ts";
 import {
   commitSha,
   directoryEntries,
-  gitObjectSha,
   treeSha,
   type CommitDetails,
-  type Entry,
   type Person,
   type StoredFile,
 } from "./git-objects.ts";
@@ -57,7 +60,10 @@ const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.gith
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
 const ACCESS_TOKENS_ROUTE = /^\/app\/installations\/(\d+)\/access_tokens$/;
-const TREES_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/git\/trees\/([^/]+)$/;
+/** The repository itself, or one of its Git Database routes (the rest still percent-encoded). */
+const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/git\/(.+))?$/;
+/** Writes that move a branch, which the write hooks see: a contents PUT, a ref update or creation. */
+const REF_WRITE_ROUTE = /^\/repos\/[^/]+\/[^/]+\/git\/refs(?:\/|$)/;
 /** GitHub's contents API lists the first 1,000 entries of a directory, and no more (the Git Trees API lists the rest). */
 const DIRECTORY_LISTING_LIMIT = 1000;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -84,13 +90,14 @@ export interface FakeGitHubOptions {
   /** Share of API calls (0 to 1) answered 502 at random, changing nothing. */
   failureRate?: number;
   /**
-   * Called when a content write arrives, before it is applied; answering "drop" discards it (the
-   * caller gets a 502). A test kills the writer here to show what a death before the write leaves.
+   * Called when a write that moves a branch (a contents PUT, a Git Data ref update or creation) arrives,
+   * before it is applied; answering "drop" discards it (the caller gets a 502). A test kills the writer
+   * here to show what a death before the write leaves.
    */
   beforeWrite?: (path: string) => Promise<"drop" | void> | "drop" | void;
   /** Called when a request arrives, before the fake looks at it: where a test holds a request back on its way. */
   onArrival?: (method: string, path: string) => Promise<void> | void;
-  /** Called once a content write is committed, before it is answered: where a test kills the writer after its write. */
+  /** Called once a write that moves a branch is applied, before it is answered: where a test kills the writer then. */
   afterWrite?: (path: string) => Promise<void> | void;
   /**
    * When the token expires: GitHub then says so on every answer to it, in
@@ -106,10 +113,14 @@ export interface FakeGitHubOptions {
   app?: FakeApp;
 }
 
+/** A commit that a write put on a branch: one per contents PUT, one per Git Data ref update or creation. */
 export interface CommitRecord {
   sha: string;
   message: string;
+  /** The file written; for a ref moved through the Git Data API, the first of `paths` ("" when none changed). */
   path: string;
+  /** For a ref moved through the Git Data API: every path whose file it added, changed or removed. */
+  paths?: string[];
   branch: string;
 }
 
@@ -121,14 +132,6 @@ export interface RequestRecord {
   /** For a folder listing (contents or Git Trees API): how many entries it gave. */
   entries?: number;
 }
-
-interface Branch {
-  head: string;
-  files: Map<string, StoredFile>;
-}
-
-/** Decides an answer at completion, from the state of the repository then. */
-type Settle = () => Answer;
 
 interface RepoPath {
   owner: string;
@@ -161,6 +164,16 @@ export class FakeGitHub {
   private readonly afterWrite: FakeGitHubOptions["afterWrite"];
 
   private readonly branches = new Map<string, Branch>();
+  private readonly database = new GitDatabase(() => [...this.branches.values()].map((branch) => branch.files));
+  private readonly gitData = new GitDataApi({
+    branches: this.branches,
+    database: this.database,
+    tokenUser: TOKEN_USER,
+    now: () => this.now(),
+    secretIn: (text) => this.secretIn(text),
+    countWrite: () => void (this.writes += 1),
+    moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
+  });
   private writes = 0;
   private injectedFailures = 0;
   private revokedUntil = 0;
@@ -194,10 +207,7 @@ export class FakeGitHub {
     if (!options.empty) {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
-      this.branches.set(this.defaultBranch, {
-        head: commitSha(treeSha(files), undefined, TOKEN_USER, "Initial commit", new Date(this.now())),
-        files,
-      });
+      this.branches.set(this.defaultBranch, { head: this.record(files, [], TOKEN_USER, "Initial commit"), files });
     }
   }
 
@@ -210,9 +220,10 @@ export class FakeGitHub {
     const settle = await this.arrive(request, url, basePath, apiPath, requestId);
     await this.latency();
     const path = safeDecode(apiPath ?? url.pathname) ?? url.pathname;
-    const dropped = request.method === "PUT" && (await this.beforeWrite?.(path)) === "drop";
+    const movesBranch = request.method === "PUT" || (request.method !== "GET" && REF_WRITE_ROUTE.test(path));
+    const dropped = movesBranch && (await this.beforeWrite?.(path)) === "drop";
     const answer = dropped ? injectedFailure(502) : settle();
-    if (request.method === "PUT" && answer.status < 300) await this.afterWrite?.(path);
+    if (movesBranch && answer.status < 300) await this.afterWrite?.(path);
     this.requests.push({ method: request.method, path, status: answer.status, ...listingSize(answer) });
     return toResponse(answer, requestId);
   }
@@ -226,7 +237,7 @@ export class FakeGitHub {
     return [...(this.branches.get(branch)?.files.keys() ?? [])].sort();
   }
 
-  /** Successful content writes through the API (seeds excluded). */
+  /** Successful content-creating requests (contents PUTs; Git Data blobs, trees, commits, ref writes), seeds excluded. */
   writeCount(): number {
     return this.writes;
   }
@@ -240,14 +251,9 @@ export class FakeGitHub {
   seedAll(contents: Iterable<[path: string, content: string]>): void {
     const branch = this.branches.get(this.defaultBranch);
     const files = new Map(branch?.files);
-    for (const [path, content] of contents) {
-      const bytes = new TextEncoder().encode(content);
-      files.set(path, { bytes, sha: gitObjectSha("blob", bytes) });
-    }
-    const tree = treeSha(files);
-    const parent = branch && branch.head !== NULL_SHA ? branch.head : undefined;
-    const sha = commitSha(tree, parent, TOKEN_USER, "Seed", new Date(this.now()));
-    this.branches.set(this.defaultBranch, { head: sha, files });
+    for (const [path, content] of contents) files.set(path, this.database.addBlob(new TextEncoder().encode(content)));
+    const parents = branch && branch.head !== NULL_SHA ? [branch.head] : [];
+    this.branches.set(this.defaultBranch, { head: this.record(files, parents, TOKEN_USER, "Seed"), files });
   }
 
   /** Commits `content` at `path` directly, as a push would: a commit on `branch`, but no API request. */
@@ -314,10 +320,14 @@ export class FakeGitHub {
       this.admittedWrites.push(now);
     }
 
-    const trees = apiPath === undefined ? null : TREES_ROUTE.exec(apiPath);
-    if (trees && request.method === "GET" && trees[1] === this.owner && trees[2] === this.repo) {
+    const repository = apiPath === undefined ? null : REPOSITORY_ROUTE.exec(apiPath);
+    if (repository && this.isOurRepository({ owner: repository[1]!, repo: repository[2]!, path: "" })) {
       const roots = linkRoots(url, basePath, this.owner, this.repo);
-      return withRate(this.getTree(decodeURIComponent(trees[3]!), url.searchParams.has("recursive"), roots));
+      const route = repository[3] === undefined ? undefined : safeDecode(repository[3]);
+      if (repository[3] === undefined && request.method === "GET")
+        return withRate(fixed(repositoryAnswer(this.owner, this.repo, this.defaultBranch, roots)));
+      const settle = route === undefined ? undefined : await this.gitData.handle(request.method, route, request, roots);
+      return withRate(settle ?? fixed(githubError(404, "Not Found", DOCS.rest)));
     }
     const target = apiPath === undefined ? undefined : contentsTarget(apiPath);
     if (!target || !this.isOurRepository(target)) return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
@@ -332,19 +342,6 @@ export class FakeGitHub {
       default:
         return withRate(fixed(githubError(404, "Not Found", DOCS.rest)));
     }
-  }
-
-  /** The Git Trees API: the tree `sha` names (any folder of any branch's head), or everything under it. */
-  private getTree(sha: string, recursive: boolean, roots: Roots): Settle {
-    return () => {
-      for (const branch of this.branches.values()) {
-        const dir = folderWithTree(branch.files, sha);
-        if (dir === undefined) continue;
-        const entries = recursive ? entriesUnder(branch.files, dir) : directoryEntries(branch.files, dir);
-        return treeAnswer(sha, entries, dir, roots);
-      }
-      return githubError(404, "Not Found", "https://docs.github.com/rest/git/trees#get-a-tree");
-    };
   }
 
   private mintInstallationToken(installationId: number, request: Request): Answer {
@@ -494,18 +491,37 @@ export class FakeGitHub {
     bytes: Uint8Array<ArrayBuffer>,
     message: string,
     committer: Person,
-  ): CommitDetails {
+  ): CommitDetails & { blobSha: string } {
     const parent = this.branches.get(branchName);
     const files = new Map(parent?.files);
-    const blobSha = gitObjectSha("blob", bytes);
-    files.set(path, { bytes, sha: blobSha });
-    const tree = treeSha(files);
-    const parentSha = parent && parent.head !== NULL_SHA ? parent.head : undefined;
-    const date = new Date(this.now());
-    const sha = commitSha(tree, parentSha, committer, message, date);
+    const file = this.database.addBlob(bytes);
+    files.set(path, file);
+    const parents = parent && parent.head !== NULL_SHA ? [parent.head] : [];
+    const sha = this.record(files, parents, committer, message);
     this.branches.set(branchName, { head: sha, files });
     this.commits.push({ sha, message, path, branch: branchName });
-    return { sha, tree, parent: parentSha, message, committer, date, blobSha };
+    return { ...this.database.commit(sha)!, blobSha: file.sha };
+  }
+
+  /** Stores a commit of `files` on `parents` (and its tree) without moving any branch; returns its sha. */
+  private record(files: Files, parents: string[], committer: Person, message: string): string {
+    const tree = this.database.addTree(files);
+    const date = new Date(this.now());
+    const sha = commitSha(tree, parents, committer, message, date);
+    this.database.addCommit({ sha, tree, parents, message, committer, date });
+    return sha;
+  }
+
+  /** A ref moved through the Git Data API: the branch now holds commit `sha`'s files. */
+  private moveBranch(branchName: string, sha: string, files: Files): void {
+    const before = this.branches.get(branchName);
+    if (before?.head === sha) return;
+    const paths = [...new Set([...(before?.files.keys() ?? []), ...files.keys()])]
+      .filter((path) => before?.files.get(path)?.sha !== files.get(path)?.sha)
+      .sort();
+    this.branches.set(branchName, { head: sha, files });
+    const message = this.database.commit(sha)?.message ?? "";
+    this.commits.push({ sha, message, path: paths[0] ?? "", paths, branch: branchName });
   }
 
   private async latency(): Promise<void> {
@@ -516,32 +532,11 @@ export class FakeGitHub {
   }
 }
 
-function fixed(answer: Answer): Settle {
-  return () => answer;
-}
-
 function listingSize(answer: Answer): { entries?: number } {
   const { body } = answer;
   if (Array.isArray(body)) return { entries: body.length };
   const tree = isRecord(body) ? body.tree : undefined;
   return Array.isArray(tree) ? { entries: tree.length } : {};
-}
-
-/** The folder (or "" for the root) whose git tree is `sha`, if any. */
-function folderWithTree(files: Map<string, StoredFile>, sha: string): string | undefined {
-  const folders = new Set([""]);
-  for (const path of files.keys()) {
-    for (let slash = path.indexOf("/"); slash !== -1; slash = path.indexOf("/", slash + 1))
-      folders.add(path.slice(0, slash));
-  }
-  return [...folders].find((folder) => treeSha(files, folder) === sha);
-}
-
-/** Every file and folder under `dir`, as a recursive tree listing gives them: each folder before what it holds. */
-function entriesUnder(files: Map<string, StoredFile>, dir: string): Entry[] {
-  return directoryEntries(files, dir).flatMap((entry) =>
-    entry.type === "dir" ? [entry, ...entriesUnder(files, entry.path)] : [entry],
-  );
 }
 
 function contentsTarget(apiPath: string): RepoPath | undefined {

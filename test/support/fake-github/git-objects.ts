@@ -20,11 +20,11 @@ export interface Person {
 export interface CommitDetails {
   sha: string;
   tree: string;
-  parent: string | undefined;
+  /** None for a root commit, two or more for a merge. */
+  parents: string[];
   message: string;
   committer: Person;
   date: Date;
-  blobSha: string;
 }
 
 export interface Entry {
@@ -34,8 +34,11 @@ export interface Entry {
   size: number;
 }
 
+/** Every folder's tree id, by folder, per map of files: a map is never changed once it has been hashed. */
+const folderIds = new WeakMap<ReadonlyMap<string, StoredFile>, Map<string, string>>();
+
 /** The files and (implicit) folders directly inside `dir`, in git's tree order. */
-export function directoryEntries(files: Map<string, StoredFile>, dir: string): Entry[] {
+export function directoryEntries(files: ReadonlyMap<string, StoredFile>, dir: string): Entry[] {
   const prefix = dir === "" ? "" : `${dir}/`;
   const children = new Map<string, Entry>();
   for (const [path, file] of files) {
@@ -64,24 +67,60 @@ function gitTreeOrder(a: string, left: Entry, b: string, right: Entry): number {
 }
 
 /** The git tree id of `dir`, so that folder shas and commit trees are what git would compute. */
-export function treeSha(files: Map<string, StoredFile>, dir = ""): string {
-  const parts = directoryEntries(files, dir).map((entry) =>
-    Buffer.concat([
-      Buffer.from(
-        `${entry.type === "file" ? FILE_MODE : TREE_MODE} ${entry.path.slice(entry.path.lastIndexOf("/") + 1)}\0`,
+export function treeSha(files: ReadonlyMap<string, StoredFile>, dir = ""): string {
+  return folderShas(files).get(dir) ?? gitObjectSha("tree", new Uint8Array());
+}
+
+/** The tree id of every folder of `files` ("" for the root), by folder: computed once for each map. */
+export function folderShas(files: ReadonlyMap<string, StoredFile>): ReadonlyMap<string, string> {
+  const known = folderIds.get(files);
+  if (known) return known;
+  interface Folder {
+    files: [name: string, sha: string][];
+    folders: Map<string, Folder>;
+  }
+  const root: Folder = { files: [], folders: new Map() };
+  for (const [path, file] of files) {
+    const names = path.split("/");
+    let folder = root;
+    for (const name of names.slice(0, -1)) {
+      let next = folder.folders.get(name);
+      if (!next) folder.folders.set(name, (next = { files: [], folders: new Map() }));
+      folder = next;
+    }
+    folder.files.push([names.at(-1)!, file.sha]);
+  }
+  const ids = new Map<string, string>();
+  const hash = (folder: Folder, dir: string): string => {
+    const entries = [
+      ...folder.files.map(([name, sha]) => ({ name, key: Buffer.from(name), mode: FILE_MODE, sha })),
+      ...[...folder.folders].map(([name, inner]) => ({
+        name,
+        key: Buffer.from(`${name}/`),
+        mode: TREE_MODE,
+        sha: hash(inner, dir === "" ? name : `${dir}/${name}`),
+      })),
+    ].sort((left, right) => Buffer.compare(left.key, right.key));
+    const sha = gitObjectSha(
+      "tree",
+      Buffer.concat(
+        entries.flatMap((entry) => [Buffer.from(`${entry.mode} ${entry.name}\0`), Buffer.from(entry.sha, "hex")]),
       ),
-      Buffer.from(entry.sha, "hex"),
-    ]),
-  );
-  return gitObjectSha("tree", Buffer.concat(parts));
+    );
+    ids.set(dir, sha);
+    return sha;
+  };
+  hash(root, "");
+  folderIds.set(files, ids);
+  return ids;
 }
 
 /** The id git gives a commit object, so that commit shas look and behave like GitHub's. */
-export function commitSha(tree: string, parent: string | undefined, who: Person, message: string, date: Date): string {
+export function commitSha(tree: string, parents: readonly string[], who: Person, message: string, date: Date): string {
   const signature = `${who.name} <${who.email}> ${Math.floor(date.getTime() / 1000)} +0000`;
   const lines = [
     `tree ${tree}`,
-    ...(parent ? [`parent ${parent}`] : []),
+    ...parents.map((parent) => `parent ${parent}`),
     `author ${signature}`,
     `committer ${signature}`,
   ];

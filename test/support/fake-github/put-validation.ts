@@ -22,7 +22,7 @@ export function putValidationError(body: Record<string, unknown>): string | unde
 }
 
 /** How GitHub's (Ruby) validator prints a JSON value in its messages. */
-function rubyInspect(value: unknown): string {
+export function rubyInspect(value: unknown): string {
   return value === null ? "nil" : JSON.stringify(value);
 }
 

@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import type {
+  CommitFilesOptions,
+  CommitFilesResult,
+  FileChange,
+  FilesCallOptions,
+  RepositoryEntry,
+  RepositoryFiles,
+} from "./repository-files.ts";
+
+/** Random bytes naming a commit (in hex), which only tell one commit from another in messages. */
+const COMMIT_ID_BYTES = 6;
+const TEMP_SUFFIX_BYTES = 6;
+/** A file's new bytes, written beside it before they replace it: never listed. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** Git's own folder, when the folder is a clone: GitHub never lists it. */
+const GIT_DIR = ".git";
+/** Errors that mean a path (or a folder on the way to it) is not there. */
+const MISSING = new Set(["ENOENT", "ENOTDIR"]);
+
+/**
+ * The repository's tree in a local folder, for `netlify dev` without a token. Each file is replaced whole and
+ * atomically (written beside it, then renamed over it), so that a reader sees the old bytes or the new, never
+ * part of them. There is no history: a commit is the changes made, and its id only names it in messages.
+ * Nothing waits on a remote, so deadlines and write pacing do not apply.
+ * Shas are "" (unknown): git's ids would take reading every file (a listing of a day would read 330 MB),
+ * and a caller that compares shas takes "" as changed.
+ */
+export class LocalFiles implements RepositoryFiles {
+  constructor(private readonly dir: string) {}
+
+  describe(): string {
+    return this.dir;
+  }
+
+  async list(dir: string, _options?: FilesCallOptions): Promise<RepositoryEntry[]> {
+    const prefix = dir.replace(/^\/+|\/+$/g, "");
+    const folder = this.resolve(prefix);
+    const found = await readdir(folder, { withFileTypes: true }).catch(orWhenMissing([]));
+    const entries: RepositoryEntry[] = [];
+    for (const dirent of found) {
+      const { name } = dirent;
+      if ((prefix === "" && name === GIT_DIR) || TEMP_FILE.test(name)) continue;
+      const path = prefix === "" ? name : `${prefix}/${name}`;
+      if (dirent.isFile()) {
+        // Removed since the folder was read: not listed.
+        const info = await stat(join(folder, name)).catch(orWhenMissing(undefined));
+        if (info) entries.push({ path, name, type: "file", sha: "", size: info.size });
+      } else if (dirent.isDirectory() && (await holdsFiles(join(folder, name)))) {
+        // Git keeps no empty folders, so GitHub lists none.
+        entries.push({ path, name, type: "dir", sha: "", size: 0 });
+      }
+    }
+    // Git's order, in which GitHub lists a folder: bytewise, a folder's name as if it ended in "/".
+    const key = (entry: RepositoryEntry) => Buffer.from(entry.type === "dir" ? `${entry.name}/` : entry.name);
+    return entries.sort((left, right) => Buffer.compare(key(left), key(right)));
+  }
+
+  async read(path: string, _options?: FilesCallOptions): Promise<Buffer | undefined> {
+    return readFile(this.resolve(path)).catch(orWhenMissing(undefined));
+  }
+
+  async commitFiles(
+    changes: readonly FileChange[],
+    _message?: string,
+    _options?: CommitFilesOptions,
+  ): Promise<CommitFilesResult> {
+    let changed = false;
+    // The last change to a path is the one that counts.
+    for (const { path, content } of new Map(changes.map((change) => [change.path, change])).values()) {
+      const file = this.resolve(path);
+      if (file === resolve(this.dir)) throw new Error(`"${path}" names no file`);
+      if (content === null) {
+        changed = (await removeFile(file)) || changed;
+        await this.removeEmptyFolders(dirname(file));
+        continue;
+      }
+      const bytes = Buffer.from(content, "utf8");
+      const current = await readFile(file).catch(orWhenMissing(undefined));
+      if (current?.equals(bytes)) continue;
+      await writeAtomically(file, bytes);
+      changed = true;
+    }
+    return { commit: changed ? randomBytes(COMMIT_ID_BYTES).toString("hex") : undefined, writes: 0 };
+  }
+
+  /** `path` within the folder; a path that leads out of it is refused. */
+  private resolve(path: string): string {
+    const root = resolve(this.dir);
+    const full = resolve(root, path);
+    const inside = relative(root, full);
+    if (inside.startsWith("..") || isAbsolute(inside)) throw new Error(`${path} is outside ${this.dir}`);
+    return full;
+  }
+
+  /** Removes `folder` and the folders above it that a removal left empty, up to (not including) the root. */
+  private async removeEmptyFolders(folder: string): Promise<void> {
+    const root = resolve(this.dir);
+    for (let current = folder; current !== root && current.startsWith(root); current = dirname(current)) {
+      try {
+        await rmdir(current);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (!MISSING.has(code)) return; // ENOTEMPTY, or EEXIST on some systems: it still holds something.
+      }
+    }
+  }
+}
+
+/** Whether `folder`, or a folder in it, holds a file. */
+async function holdsFiles(folder: string): Promise<boolean> {
+  const found = await readdir(folder, { withFileTypes: true }).catch(orWhenMissing([]));
+  for (const dirent of found) {
+    if (TEMP_FILE.test(dirent.name)) continue;
+    if (dirent.isFile()) return true;
+    if (dirent.isDirectory() && (await holdsFiles(join(folder, dirent.name)))) return true;
+  }
+  return false;
+}
+
+/** Whether there was a file to remove. */
+async function removeFile(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (error) {
+    if (MISSING.has((error as NodeJS.ErrnoException).code ?? "")) return false;
+    throw error;
+  }
+}
+
+async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(TEMP_SUFFIX_BYTES).toString("hex")}.tmp`);
+  try {
+    await writeFile(temp, bytes);
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** A missing file or folder reads as `fallback`; any other failure stands. */
+function orWhenMissing<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (MISSING.has((error as NodeJS.ErrnoException).code ?? "")) return fallback;
+    throw error;
+  };
+}

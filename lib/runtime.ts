@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
+import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
 import { log } from "./log.ts";
 import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
@@ -10,9 +11,12 @@ import { FlushWaker } from "./spool/flush-waker.ts";
 import { Flusher, WOKEN_FLUSH_BUDGET_MS, WOKEN_FLUSH_LEAD_MS, type FlushReport } from "./spool/flusher.ts";
 import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
+import { GitHubFiles } from "./storage/github-files.ts";
 import { GitHubStore } from "./storage/github-store.ts";
+import { LocalFiles } from "./storage/local-files.ts";
 import { LocalStore } from "./storage/local-store.ts";
 import type { EventStore } from "./storage/event-store.ts";
+import type { RepositoryFiles } from "./storage/repository-files.ts";
 
 export interface SpoolRuntime {
   spool: Spool;
@@ -44,6 +48,8 @@ export type Runtime =
       health: HealthConfig;
       store: EventStore;
       spool: SpoolRuntime | undefined;
+      /** The hourly job, once: rollups and dashboard brought up to date within `budgetMs` (see publishInsights). */
+      publish(budgetMs: number): Promise<PublishReport>;
     }
   | { ok: false; error: ConfigError };
 
@@ -62,6 +68,13 @@ export function createStore(config: Config, clock: Clock = systemClock): EventSt
     : new LocalStore(resolve(storage.dir), pathPrefix, maxFileBytes);
 }
 
+/** The data repository (or local folder) as the read path uses it. */
+function createFiles(config: Config, clock: Clock = systemClock): RepositoryFiles {
+  return config.storage.kind === "github"
+    ? new GitHubFiles(config.storage.github, { clock })
+    : new LocalFiles(resolve(config.storage.dir));
+}
+
 export function createRuntime(
   config: Config,
   {
@@ -72,7 +85,22 @@ export function createRuntime(
 ): Runtime {
   const store = createStore(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
-  if (!config.spool.enabled) return { ok: true, ingest, netlifyDev, clock, flushKey, health, store, spool: undefined };
+  const files = createFiles(config, clock);
+  const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
+    publishInsights({ files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits }, budgetMs);
+  if (!config.spool.enabled) {
+    return {
+      ok: true,
+      ingest,
+      netlifyDev,
+      clock,
+      flushKey,
+      health,
+      store,
+      spool: undefined,
+      publish: publishWith(undefined),
+    };
+  }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
@@ -85,6 +113,7 @@ export function createRuntime(
     flushKey,
     health,
     store,
+    publish: publishWith(lease),
     spool: {
       spool,
       lease,

@@ -226,6 +226,7 @@ describe("GET /api/v1/health", () => {
       health: { maxWaitMs: 15 * 60_000 },
       store: createStore(config),
       spool: undefined,
+      publish: () => Promise.reject(new Error("publishing is not part of this test")),
     });
 
   it("names the GitHub target, without the token, to a caller with the shared secret", async () => {

@@ -288,6 +288,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
           health: { maxWaitMs: 15 * 60_000 },
           store,
           spool: undefined,
+          publish: () => Promise.reject(new Error("publishing is not part of this test")),
         },
       },
     );

@@ -10,7 +10,7 @@ import {
   INSTALLS_PRECISION,
   type InstallHash,
 } from "./hyper-log-log.ts";
-import { normalizeOs } from "./normalize-os.ts";
+import { normalizeOs, type OperatingSystem } from "./normalize-os.ts";
 
 /** Client types of test runs: stored when not dropped at ingest, left out of every figure. */
 const TEST_CLIENT_TYPES = new Set(["unit-tests"]);
@@ -113,6 +113,8 @@ export class EventTally {
   private readonly models = new Map<string, ModelFigures>();
   private readonly dbProviders = new Map<string, Outcomes>();
   private readonly performance = new Map<string, PerformanceFigures>();
+  /** What each OS string a client sent stands for: a few strings, sent a million times a day. */
+  private readonly osNames = new Map<string, OperatingSystem>();
 
   /** Counts one stored line (the reader checked its shape). */
   add(event: StoredEvent): void {
@@ -367,7 +369,12 @@ export class EventTally {
   }
 
   private countOs(reported: string, hash: InstallHash): void {
-    const { family, version } = normalizeOs(reported);
+    let os = this.osNames.get(reported);
+    if (!os) {
+      os = normalizeOs(reported);
+      this.osNames.set(reported, os);
+    }
+    const { family, version } = os;
     const key = osKey(family, version);
     let figures = this.os.get(key);
     if (!figures) {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 
 /** Active installs: 2^14 registers, a standard error of 0.8% (within 2% of exact at 100,000 installs, 2.5 sigma). */
@@ -13,8 +12,6 @@ const SPARSE = 0;
 const DENSE = 1;
 const HEADER_BYTES = 2;
 const SPARSE_PAIR_BYTES = 3;
-/** Hashes of install ids seen lately, so that an install counted in many sketches is hashed once. */
-const HASH_CACHE_SIZE = 500_000;
 const ALPHA_INFINITY = 1 / (2 * Math.LN2);
 
 /** An install id's 64-bit hash, as two 32-bit halves. */
@@ -23,17 +20,28 @@ export interface InstallHash {
   lo: number;
 }
 
-const hashes = new Map<string, InstallHash>();
-
-/** The hash every sketch counts an install id by (SHA-1's first 64 bits: the same on every machine and run). */
+/**
+ * The hash every sketch counts an install id by: two FNV-1a passes over its UTF-16 code units, each
+ * finished with MurmurHash3's mixer so that every output bit depends on every input bit (the
+ * register index and the run of zeros must both look random). The same on every machine and run;
+ * computed once per event and shared by all the sketches the event counts in.
+ */
 export function installHash(hwid: string): InstallHash {
-  let hash = hashes.get(hwid);
-  if (hash) return hash;
-  const digest = createHash("sha1").update(hwid).digest();
-  hash = { hi: digest.readUInt32BE(0), lo: digest.readUInt32BE(4) };
-  if (hashes.size >= HASH_CACHE_SIZE) hashes.clear();
-  hashes.set(hwid, hash);
-  return hash;
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < hwid.length; i += 1) {
+    const unit = hwid.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x5bd1e995);
+  }
+  return { hi: mix(a ^ hwid.length), lo: mix(b + a) };
+}
+
+/** MurmurHash3's 32-bit finaliser. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**

@@ -1,5 +1,5 @@
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { ViewOptions } from "vega";
+import type { TopLevelSpec } from "vega-lite";
 import { DAY_MS } from "../clock.ts";
 import { log } from "../log.ts";
 
@@ -66,11 +66,22 @@ type Row = { day: number; series: string; rank: number; y: number };
 /** What Vega asks of a text mark to measure it. */
 type TextItem = { fontSize?: number; fontWeight?: string | number; limit?: number };
 
-// Text is measured by an estimate, never with a canvas and the system's fonts, so that every machine
-// lays a chart out alike. Vega's own estimate (0.8 em a character) leaves a third of the room that
-// axis labels take empty; this one is near the widest common sans-serif (DejaVu Sans) instead.
-(vega as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } }).textMetrics.width =
-  textWidth;
+let engines: Promise<{ vega: typeof import("vega"); compile: typeof import("vega-lite").compile }> | undefined;
+
+/**
+ * Vega and Vega-Lite, imported on first use as ES modules: vega's canvas probe awaits at its top
+ * level, which the functions' CommonJS bundle cannot hold, so netlify.toml leaves them out of it.
+ */
+function loadEngines() {
+  return (engines ??= Promise.all([import("vega"), import("vega-lite")]).then(([vega, vegaLite]) => {
+    // Text is measured by an estimate, never with a canvas and the system's fonts, so that every machine
+    // lays a chart out alike. Vega's own estimate (0.8 em a character) leaves a third of the room that
+    // axis labels take empty; this one is near the widest common sans-serif (DejaVu Sans) instead.
+    (vega as unknown as { textMetrics: { width: (item: TextItem, text: unknown) => number } }).textMetrics.width =
+      textWidth;
+    return { vega, compile: vegaLite.compile };
+  }));
+}
 
 /** Renders run one at a time: the ids of the SVG's clip paths come from a counter shared by all views. */
 let queue: Promise<unknown> = Promise.resolve();
@@ -87,6 +98,7 @@ export async function renderChart(spec: ChartSpec): Promise<string> {
 }
 
 async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await loadEngines();
   const logger = chartLogger();
   const view = new vega.View(vega.parse(compile(spec, { logger }).spec), { renderer: "none", logger });
   try {
@@ -98,7 +110,7 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Vega only logs what fails while it runs a view; this makes the render fail instead, and keeps warnings in the log. */
-function chartLogger(): NonNullable<vega.ViewOptions["logger"]> {
+function chartLogger(): NonNullable<ViewOptions["logger"]> {
   let level = WARN_LEVEL;
   const logger = {
     level(next?: number) {

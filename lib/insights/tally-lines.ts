@@ -4,6 +4,8 @@ import type { EventTally } from "./event-tally.ts";
 const NEWLINE = 0x0a;
 /** The envelope fields every figure reads, and their JSON types: a line without them is not a stored event. */
 const REQUIRED_TEXT = ["created_at", "hwid", "event_name", "app_version", "client_type"] as const;
+/** `created_at` as the service writes it; a rollup keeps first and last times, which must stay comparable as text. */
+const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A line that is not a stored event: where it is and what is wrong with it. */
 export interface MalformedLine {
@@ -69,6 +71,8 @@ function problemOf(line: string): StoredEvent | string {
   for (const field of REQUIRED_TEXT) {
     if (typeof record[field] !== "string") return `${field} is missing or not a string`;
   }
+  if (!CREATED_AT.test(record.created_at as string))
+    return "created_at is not a UTC timestamp (YYYY-MM-DDTHH:MM:SS.sssZ)";
   const metadata = record.metadata;
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return "metadata is not an object";
   return record as StoredEvent;

@@ -52,6 +52,11 @@ export class WritePacer {
     return nextWriteAt(this.log, this.clock.now(), this.limits);
   }
 
+  /** Logs a write made now without waiting: a request that belongs to a write already paced (a commit's tree, then its ref). */
+  record(): void {
+    this.log.push(this.clock.now());
+  }
+
   async wait(deadline: number): Promise<void> {
     const at = this.nextAt();
     if (at > deadline) {

@@ -130,17 +130,19 @@ export function generateDataset({ installs = 300, days = ["2026-11-20", "2026-11
   }
   // Error groups: one by the client's hash, one by fingerprint of messages that differ only in numbers and paths.
   for (let i = 0; i < 12; i += 1) {
-    emit(days[1]!, `install-${i}`, VERSIONS[i % 3]!, "UncaughtException", {
+    emit(days[1] ?? days[0]!, `install-${i}`, VERSIONS[i % 3]!, "UncaughtException", {
       message: `boom ${i}`,
       error_hash: "client-hash-1",
       exception_type: "RuntimeError",
     });
-    emit(days[2]!, `install-${i}`, VERSIONS[i % 3]!, "sample_db.create_failed", {
+    emit(days.at(-1)!, `install-${i}`, VERSIONS[i % 3]!, "sample_db.create_failed", {
       message: `ValueError: could not read '/home/u${i}/data/db-${i}.sqlite' after ${i * 3} tries`,
       traceback: `Traceback (most recent call last):\n  File "/app/vector_inspector/sample_db.py", line ${100 + i}, in create\n    open(p)\nValueError: could not read '/home/u${i}/data/db-${i}.sqlite' after ${i * 3} tries`,
     });
   }
-  emit(days[2]!, "install-1", "1.3.0", "QtError", { message: "QPainter::begin: Paint device returned engine == 0" });
+  emit(days.at(-1)!, "install-1", "1.3.0", "QtError", {
+    message: "QPainter::begin: Paint device returned engine == 0",
+  });
   return { events, expected };
 }
 

@@ -1,0 +1,285 @@
+import { z } from "zod";
+import type { Clock } from "../clock.ts";
+import type { WriteLimits } from "../config.ts";
+import { log, messageOf } from "../log.ts";
+import type { FlushLease, FlushState } from "../spool/flush-lease.ts";
+import { mapLimit } from "../spool/map-limit.ts";
+import { WritePacer } from "../spool/write-pacer.ts";
+import { StoreUnavailableError } from "../storage/event-store.ts";
+import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
+import { dayRollupSchema, ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
+import { EventTally } from "./event-tally.ts";
+import type { DayTally } from "./period-report.ts";
+import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, shiftDay, type IngestStatus } from "./render-dashboard.ts";
+import { daySources, rollUpDay, sourceSignature, type DaySource } from "./roll-up-day.ts";
+
+/** Where the rollups, their index and the dashboard live in the data repository. */
+export const ROLLUPS_DIR = "rollups";
+const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;
+const DASHBOARD_DIR = "dashboard";
+/** GitHub shows the root README on the repository's page: written only when there is none, or it is ours. */
+const ROOT_README = "README.md";
+/** A scheduled run has 30 s; a called one a synchronous function's 10 s (26 s at most): `telemetry publish` calls again while days are pending. */
+export const PUBLISH_SCHEDULED_BUDGET_MS = 25_000;
+export const PUBLISH_CALLED_BUDGET_MS = 8_000;
+/** What a run keeps for itself after reading: the lease, the render, the commit. */
+const COMMIT_RESERVE_MS = 8_000;
+/** How often a run looks for the flusher's lease to come free, and how long it may look. */
+const LEASE_POLL_MS = 200;
+const READ_CONCURRENCY = 8;
+const FOUR_DIGITS = /^\d{4}$/;
+const TWO_DIGITS = /^\d{2}$/;
+
+/** What the last run knew of each day and month: a day whose files are unchanged is not read again. */
+const rollupIndexSchema = z.object({
+  version: z.literal(ROLLUP_VERSION),
+  /** Month folders' git ids (`YYYY-MM` → tree sha): a month that did not change is not listed. */
+  months: z.record(z.string(), z.string()),
+  days: z.record(z.string(), z.object({ source: z.string().nullable(), complete: z.boolean() })),
+});
+type RollupIndex = z.output<typeof rollupIndexSchema>;
+
+export interface PublishDeps {
+  files: RepositoryFiles;
+  clock: Clock;
+  /** The folder of the raw NDJSON tree ("" for the root). */
+  prefix: string;
+  /** The flusher's lease and write pace, shared so that a publish never races a flush nor spends GitHub's limits twice; none without a spool. */
+  lease: FlushLease | undefined;
+  limits: WriteLimits;
+}
+
+export interface PublishReport {
+  outcome: "published" | "unchanged" | "busy" | "paced" | "failed";
+  /** Days read this run, with what was read. */
+  days: { day: string; bytes_read: number; files_read: number; caught_up: boolean; malformed: number }[];
+  /** Days still to read (a backlog, or a day too big for one run): the next run goes on. */
+  pending: number;
+  commit: string | null;
+  files_written: number;
+  duration_ms: number;
+  error: string | null;
+}
+
+/**
+ * The hourly job: brings the rollups of the days whose files changed up to date (today and
+ * yesterday first, then any day with files and no rollup, oldest first), reading only what was
+ * appended since the last run, renders the dashboard from the rollups, and commits it all in one
+ * commit, holding the flusher's lease and within its write pace. Whatever the budget leaves
+ * unread is read by the next run.
+ */
+export async function publishInsights(deps: PublishDeps, budgetMs: number): Promise<PublishReport> {
+  const { files, clock, prefix } = deps;
+  const started = clock.now();
+  const deadline = started + budgetMs;
+  const readUntil = deadline - Math.min(COMMIT_RESERVE_MS, budgetMs / 2);
+  const today = new Date(started).toISOString().slice(0, 10);
+  const report = (fields: Partial<PublishReport> & Pick<PublishReport, "outcome">): PublishReport => {
+    const result = {
+      days: [],
+      pending: 0,
+      commit: null,
+      files_written: 0,
+      error: null,
+      ...fields,
+      duration_ms: clock.now() - started,
+    };
+    log(result.error ? "warn" : "info", "insights_published", { ...result, days: result.days.length });
+    return result;
+  };
+
+  try {
+    const index = await readIndex(files, deadline);
+    const { sources, months } = await listDays(files, prefix, index, deadline);
+    const due = [...sources.values()]
+      .filter((source) => isDue(source, index.days[source.day], today))
+      .sort((a, b) => priority(a.day, today) - priority(b.day, today) || (a.day < b.day ? -1 : 1));
+    if (due.length === 0) return report({ outcome: "unchanged" });
+
+    const read = new Map<string, DayTally>();
+    const days: PublishReport["days"] = [];
+    const changes: FileChange[] = [];
+    for (const source of due) {
+      if (clock.now() >= readUntil) break;
+      const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
+      const result = await rollUpDay(files, source, previous, { deadline: readUntil, clock });
+      for (const line of result.malformed.slice(0, 10)) log("warn", "malformed_line", { ...line });
+      read.set(source.day, { day: source.day, tally: result.tally });
+      days.push({
+        day: source.day,
+        bytes_read: result.bytesRead,
+        files_read: result.filesRead,
+        caught_up: result.caughtUp,
+        malformed: result.malformed.length,
+      });
+      changes.push({ path: rollupPath(source.day), content: `${JSON.stringify(result.rollup)}\n` });
+      index.days[source.day] = { source: result.rollup.source, complete: result.rollup.complete };
+    }
+    // Months are remembered only once every day of theirs is read: a month left half-read is listed again.
+    for (const [month, sha] of months) {
+      if (
+        [...sources.values()].every((s) => !s.day.startsWith(month) || index.days[s.day]?.source === sourceSignature(s))
+      ) {
+        index.months[month] = sha;
+      }
+    }
+    const pending = due.length - days.filter((d) => d.caught_up).length;
+
+    const state = deps.lease ? await deps.lease.read() : undefined;
+    const window = await windowTallies(files, index, read, today, deadline);
+    const updatedAt = new Date(clock.now()).toISOString();
+    const status = state && statusOf(state);
+    const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
+    for (const file of dashboard) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
+    const rootReadme = await files.read(ROOT_README, { deadline });
+    if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
+      const [readme] = await renderDashboard(window, {
+        today,
+        updatedAt,
+        linkBase: `${DASHBOARD_DIR}/`,
+        ...(status ? { status } : {}),
+      });
+      changes.push({ path: ROOT_README, content: readme!.content });
+    }
+    changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
+
+    const message = `Roll up telemetry: ${days.map((d) => d.day).join(", ")}`;
+    const committed = await commitUnderLease(deps, changes, message, deadline);
+    if (committed === "busy" || committed === "paced") return report({ outcome: committed, days, pending: due.length });
+    return report({ outcome: "published", days, pending, commit: committed ?? null, files_written: changes.length });
+  } catch (error) {
+    return report({ outcome: "failed", error: messageOf(error) });
+  }
+}
+
+/** Commits `changes` holding the flusher's lease (looked for until the deadline), paced by its shared write log. */
+async function commitUnderLease(
+  { files, clock, lease, limits }: PublishDeps,
+  changes: readonly FileChange[],
+  message: string,
+  deadline: number,
+): Promise<string | undefined | "busy" | "paced"> {
+  if (!lease) return (await files.commitFiles(changes, message, { deadline })).commit;
+  let state: FlushState | undefined;
+  while (!(state = await lease.acquire())) {
+    if (clock.now() + LEASE_POLL_MS > deadline - COMMIT_RESERVE_MS / 2) return "busy";
+    await clock.sleep(LEASE_POLL_MS);
+  }
+  const pacer = new WritePacer(state.writes, limits, clock);
+  let after = state;
+  try {
+    if (state.blocked_until > clock.now()) return "paced";
+    let first = true;
+    const result = await files.commitFiles(changes, message, {
+      deadline,
+      // One turn of the pace for the commit, then its other requests count against the same limits at once.
+      beforeWrite: async () => {
+        if (first) await pacer.wait(deadline);
+        else pacer.record();
+        first = false;
+      },
+    });
+    return result.commit;
+  } catch (error) {
+    if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
+      if (error.reason === "rate_limited")
+        after = { ...state, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+      return "paced";
+    }
+    throw error;
+  } finally {
+    await lease
+      .release({ ...after, writes: pacer.writes() })
+      .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
+  }
+}
+
+async function readIndex(files: RepositoryFiles, deadline: number): Promise<RollupIndex> {
+  const bytes = await files.read(INDEX_PATH, { deadline });
+  const parsed = bytes && rollupIndexSchema.safeParse(parseJson(bytes));
+  return parsed?.success ? parsed.data : { version: ROLLUP_VERSION, months: {}, days: {} };
+}
+
+/** The days that have files, from the listings of the months that changed since the index was written. */
+async function listDays(
+  files: RepositoryFiles,
+  prefix: string,
+  index: RollupIndex,
+  deadline: number,
+): Promise<{ sources: Map<string, DaySource>; months: Map<string, string> }> {
+  const root = await files.list(prefix, { deadline });
+  const years = root.filter((entry) => entry.type === "dir" && FOUR_DIGITS.test(entry.name));
+  const monthEntries = (await mapLimit(years, READ_CONCURRENCY, (year) => files.list(year.path, { deadline }))).flatMap(
+    (entries, i) =>
+      entries
+        .filter((entry) => entry.type === "dir" && TWO_DIGITS.test(entry.name))
+        .map((entry): [string, RepositoryEntry] => [`${years[i]!.name}-${entry.name}`, entry]),
+  );
+  const changed = monthEntries.filter(([month, entry]) => entry.sha === "" || index.months[month] !== entry.sha);
+  const listings = await mapLimit(changed, READ_CONCURRENCY, ([, entry]) => files.list(entry.path, { deadline }));
+  const sources = new Map<string, DaySource>();
+  changed.forEach(([month], i) => daySources(month, listings[i]!).forEach((source, day) => sources.set(day, source)));
+  return { sources, months: new Map(changed.map(([month, entry]) => [month, entry.sha])) };
+}
+
+/** A day is read again when its files changed since its rollup, or (without git ids to tell) until it is closed. */
+function isDue(source: DaySource, known: RollupIndex["days"][string] | undefined, today: string): boolean {
+  if (source.day > today) return false;
+  if (!known) return true;
+  const signature = sourceSignature(source);
+  return signature === undefined ? !known.complete : known.source !== signature;
+}
+
+/** Today and yesterday first: the dashboard's freshest figures; then the backlog, oldest first. */
+function priority(day: string, today: string): number {
+  return day >= shiftDay(today, -1) ? 0 : 1;
+}
+
+/** The tallies of the dashboard's two periods: those read this run, the others from their rollups. */
+async function windowTallies(
+  files: RepositoryFiles,
+  index: RollupIndex,
+  read: Map<string, DayTally>,
+  today: string,
+  deadline: number,
+): Promise<DayTally[]> {
+  const first = shiftDay(today, -(2 * PERIOD_DAYS - 1));
+  const others = Object.keys(index.days).filter((day) => day >= first && day <= today && !read.has(day));
+  const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => readRollup(files, day, deadline));
+  return [
+    ...read.values(),
+    ...rollups.flatMap((rollup) => (rollup ? [{ day: rollup.day, tally: EventTally.fromRollup(rollup) }] : [])),
+  ];
+}
+
+async function readRollup(files: RepositoryFiles, day: string, deadline: number): Promise<DayRollup | undefined> {
+  const bytes = await files.read(rollupPath(day), { deadline });
+  const parsed = bytes && dayRollupSchema.safeParse(parseJson(bytes));
+  // A rollup of another version, or one that does not parse, is rebuilt from the day's files.
+  return parsed?.success ? parsed.data : undefined;
+}
+
+export function rollupPath(day: string): string {
+  return `${ROLLUPS_DIR}/${day.slice(0, 4)}/${day}.json`;
+}
+
+function statusOf(state: FlushState): IngestStatus {
+  return {
+    dropped: state.dropped,
+    quarantined: state.quarantined,
+    lastFlush: state.last_flush && {
+      at: state.last_flush.at,
+      events: state.last_flush.events,
+      error: state.last_flush.error,
+    },
+    tokenExpiresAt: state.token_expires_at === null ? null : new Date(state.token_expires_at).toISOString(),
+  };
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,180 @@
+import { XMLValidator } from "fast-xml-parser";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { systemClock } from "../lib/clock.ts";
+import { loadConfig } from "../lib/config.ts";
+import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
+import { EventTally } from "../lib/insights/event-tally.ts";
+import { periodReport } from "../lib/insights/period-report.ts";
+import { PUBLISH_SCHEDULED_BUDGET_MS, rollupPath } from "../lib/insights/publish-insights.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
+import { FlushLease, LEASE_TTL_MS } from "../lib/spool/flush-lease.ts";
+import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import { dayFiles, lines } from "./support/data-folder.ts";
+import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import { generateDataset } from "./support/insights-dataset.ts";
+
+const TOKEN = "publish-token";
+const DAY_MS = 86_400_000;
+const today = new Date().toISOString().slice(0, 10);
+const dayBefore = (n: number) => new Date(Date.parse(`${today}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
+const DAYS = [dayBefore(2), dayBefore(1), today];
+const dataset = generateDataset({ installs: 120, days: DAYS });
+
+let blobs: LocalBlobs;
+let github: FakeGitHub;
+let server: { url: string; close(): Promise<void> };
+let runtime: Runtime & { ok: true };
+/** The Blobs store the service's spool and lease live in. */
+let spoolStore: ReturnType<LocalBlobs["store"]>;
+
+beforeAll(async () => {
+  blobs = await startBlobs();
+});
+afterAll(async () => {
+  await blobs.close();
+});
+beforeEach(async () => {
+  github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
+  server = await serveFakeGitHub(github);
+  spoolStore = blobs.store(`publish-${Math.random()}`);
+  const made = createRuntime(
+    loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: server.url }),
+    { blobs: spoolStore },
+  );
+  if (!made.ok) throw new Error("not configured");
+  runtime = made;
+});
+afterEach(async () => {
+  await server.close();
+});
+
+function rollupOf(day: string) {
+  return dayRollupSchema.parse(JSON.parse(github.file(rollupPath(day))!));
+}
+
+/** The figures one pass over `events` gives, to hold a rollup against (what the files weigh aside). */
+function reportOf(events: readonly StoredEvent[], day: string) {
+  const tally = new EventTally();
+  for (const event of events.filter((e) => e.created_at.startsWith(day))) tally.add(event);
+  return withoutFileSizes(periodReport([{ day, tally }], day, day));
+}
+
+function rolledUp(day: string) {
+  return withoutFileSizes(periodReport([{ day, tally: EventTally.fromRollup(rollupOf(day)) }], day, day));
+}
+
+function withoutFileSizes(report: ReturnType<typeof periodReport>) {
+  return { ...report, ingest: { ...report.ingest, bytes: 0, parts: 0 } };
+}
+
+describe("the hourly job", () => {
+  it("rolls up every day with files, and commits rollups, index and dashboard in one commit", async () => {
+    github.seedAll(dayFiles(dataset.events, { parts: 3 }));
+    const commits = github.commits.length;
+    const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(report).toMatchObject({ outcome: "published", pending: 0, error: null });
+    // Today and yesterday first, then the rest oldest first.
+    expect(report.days.map((d) => d.day)).toEqual([DAYS[1], DAYS[2], DAYS[0]]);
+    expect(github.commits.length).toBe(commits + 1);
+    const paths = github.commits.at(-1)!.paths!;
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ...DAYS.map(rollupPath),
+        "rollups/index.json",
+        "dashboard/README.md",
+        "dashboard/versions.svg",
+        "dashboard/model-registry.json",
+        "README.md",
+      ]),
+    );
+    for (const day of DAYS) expect(rolledUp(day)).toEqual(reportOf(dataset.events, day));
+    expect(rollupOf(today).ingest.parts).toBe(3);
+  });
+
+  it("reads only what was appended since its last run, and counts each line once", async () => {
+    const files = dayFiles(dataset.events, { parts: 2 });
+    github.seedAll(files);
+    await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+
+    const [todayParts] = [[...files.keys()].filter((path) => path.includes(today.replaceAll("-", "/"))).sort()];
+    const lastPart = todayParts!.at(-1)!;
+    const extra = generateDataset({ installs: 30, days: [today] }).events.map((e, i) => ({
+      ...e,
+      event_id: `10000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    }));
+    github.seed(lastPart, files.get(lastPart)! + lines(extra.slice(0, 50)));
+    const newPart = lastPart.replace(
+      /\d{4}\.ndjson$/,
+      (name) => `${String(Number(name.slice(0, 4)) + 1).padStart(4, "0")}.ndjson`,
+    );
+    github.seed(newPart, lines(extra.slice(50)));
+
+    const before = github.requests.length;
+    const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(report.outcome).toBe("published");
+    expect(report.days.map((d) => d.day)).toEqual([today]);
+    const reads = github.requests.slice(before).filter((r) => r.method === "GET" && r.path.endsWith(".ndjson"));
+    // The grown part and the new one; never the parts read to their end, nor the other days.
+    expect(reads.map((r) => r.path.split("/contents/")[1]).sort()).toEqual([lastPart, newPart].sort());
+    expect(rolledUp(today)).toEqual(reportOf([...dataset.events, ...extra], today));
+
+    const idle = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(idle.outcome).toBe("unchanged");
+  });
+
+  it("waits for the flusher's lease, commits nothing without it, and spends the shared write pace", async () => {
+    github.seedAll(dayFiles(dataset.events));
+    const flusher = new FlushLease(spoolStore, systemClock, LEASE_TTL_MS);
+    const held = await flusher.acquire();
+    expect(held).toBeDefined();
+    const commits = github.commits.length;
+    const busy = await runtime.publish(3_000);
+    expect(busy.outcome).toBe("busy");
+    expect(github.commits.length).toBe(commits);
+    await flusher.release(held!);
+
+    const published = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(published.outcome).toBe("published");
+    const state = await runtime.spool!.lease.read();
+    // One paced turn for the commit, and its tree, commit and ref requests counted against the same limits.
+    expect(state.writes.length).toBe(3);
+    expect(state.holder).toBeNull();
+  });
+
+  it("waits its turn in the write pace: with the minute's writes spent by flushes, it commits nothing", async () => {
+    github.seedAll(dayFiles(dataset.events));
+    const flusher = new FlushLease(spoolStore, systemClock, LEASE_TTL_MS);
+    const state = await flusher.acquire();
+    const now = Date.now();
+    await flusher.release({ ...state!, writes: Array.from({ length: 60 }, (_, i) => now - i * 100) });
+    const commits = github.commits.length;
+    const paced = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(paced.outcome).toBe("paced");
+    expect(github.commits.length).toBe(commits);
+    expect((await runtime.spool!.lease.read()).writes.length).toBe(60);
+  });
+
+  it("never writes over a maintainer's own README", async () => {
+    github.seedAll([...dayFiles(dataset.events), ["README.md", "# Our data\n"]]);
+    await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(github.file("README.md")).toBe("# Our data\n");
+    expect(github.file("dashboard/README.md")).toContain("# Telemetry dashboard");
+  });
+
+  it("links only to files that exist, and commits valid SVG", async () => {
+    github.seedAll(dayFiles(dataset.events));
+    await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    for (const [readme, base] of [
+      ["README.md", ""],
+      ["dashboard/README.md", "dashboard/"],
+    ] as const) {
+      const links = [...github.file(readme)!.matchAll(/\]\(([^)]+)\)/g)].map((m) => `${base}${m[1]}`);
+      expect(links.length).toBeGreaterThanOrEqual(6);
+      for (const link of links) expect(github.file(link), link).toBeDefined();
+    }
+    const svgs = github.paths().filter((path) => path.endsWith(".svg"));
+    expect(svgs.length).toBe(5);
+    for (const svg of svgs) expect(XMLValidator.validate(github.file(svg)!), svg).toBe(true);
+  });
+});

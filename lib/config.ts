@@ -299,6 +299,15 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
 }
 
+/**
+ * The command-line tool's configuration: the service's own variables (credentials, API URL, path
+ * prefix, the flush key), outside any deploy; `repository` (`owner/name`) names the data repository
+ * instead of GITHUB_REPOSITORY.
+ */
+export function loadCliConfig({ repository }: { repository?: string } = {}, env: Env = process.env): Config {
+  return loadConfig(repository ? { ...env, GITHUB_REPOSITORY: repository } : env, undefined);
+}
+
 /** The shared secret, else a key only a holder of the GitHub credential can make, from which it cannot be recovered. */
 function flushKeyOf(secret: string | undefined, credential: string | undefined): string | undefined {
   if (secret !== undefined) return secret;

@@ -3,6 +3,7 @@ import { gzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./support/run-cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, type StoredEvent } from "../lib/events/stored-event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
@@ -108,6 +109,20 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(health.spool.waiting_events).toBe(0);
     expect((await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean)).toHaveLength(1);
   }, 20_000);
+
+  it("runs the hourly job on `telemetry publish`: rollups and the dashboard land in the local folder", async () => {
+    const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], { TELEMETRY_LOCAL_DIR: dir });
+    expect(code, stderr).toBe(0);
+    const [run] = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(run).toMatchObject({ outcome: "published", pending: 0, error: null });
+    const day = new Date().toISOString().slice(0, 10);
+    const rollup = JSON.parse(await readFile(join(dir, "rollups", day.slice(0, 4), `${day}.json`), "utf8"));
+    expect(rollup).toMatchObject({ day, received: 1 });
+    expect(await readFile(join(dir, "dashboard", "README.md"), "utf8")).toContain("# Telemetry dashboard");
+  }, 60_000);
 });
 
 describe("netlify dev with a GitHub token that GitHub refuses", () => {
@@ -201,6 +216,7 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
   const storedLines = () =>
     fake
       .paths()
+      .filter((path) => path.endsWith(".ndjson"))
       .flatMap((path) => (fake.file(path) ?? "").split("\n").filter(Boolean))
       .map((line) => storedEventSchema.parse(JSON.parse(line)));
 
@@ -289,6 +305,23 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     expect(fake.requests.filter((request) => request.status === 403 || request.status === 429)).toEqual([]);
     console.log(`landed within ${((Date.now() - started) / 1000).toFixed(1)} s in ${fake.writeCount()} commits`);
   }, 300_000);
+
+  it("publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once", async () => {
+    const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
+    expect(refused.status).toBe(401);
+    const commits = fake.commits.length;
+    const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
+      GITHUB_TOKEN: "dev-token",
+      GITHUB_REPOSITORY: "acme/data",
+      GITHUB_API_URL: github.url,
+    });
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout.trim().split("\n")[0]!)).toMatchObject({ outcome: "published", error: null });
+    expect(fake.commits.length).toBe(commits + 1);
+    expect(fake.commits.at(-1)!.paths).toEqual(expect.arrayContaining(["dashboard/README.md", "rollups/index.json"]));
+    const day = new Date().toISOString().slice(0, 10);
+    expect(JSON.parse(fake.file(`rollups/${day.slice(0, 4)}/${day}.json`)!).received).toBe(storedLines().length);
+  }, 60_000);
 });
 
 /** Every line of every NDJSON file under `dir`, parsed (and so checked) as a stored record. */

@@ -1,0 +1,69 @@
+import { existsSync, statSync } from "node:fs";
+import { InvalidArgumentError, Option, type Command } from "commander";
+import { DAY_MS } from "../lib/clock.ts";
+import { loadCliConfig, type Config } from "../lib/config.ts";
+import { GitHubFiles } from "../lib/storage/github-files.ts";
+import { LocalFiles } from "../lib/storage/local-files.ts";
+import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
+import { EXIT_USAGE } from "./fail.ts";
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+/** The default period: the last 30 days, today included. */
+const DEFAULT_DAYS = 30;
+/** The local store's folder by default, which `telemetry pull` fills too. */
+export const DEFAULT_DATA_DIR = ".telemetry-data";
+
+export function day(value: string): string {
+  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new InvalidArgumentError("expected a day as YYYY-MM-DD");
+  }
+  return value;
+}
+
+export function repository(value: string): string {
+  if (!REPOSITORY.test(value)) throw new InvalidArgumentError("expected OWNER/REPO");
+  return value;
+}
+
+export const dataOption = () =>
+  new Option("--data <dir>", "a local copy of the data repository (telemetry pull), or the local store's folder");
+export const githubOption = () =>
+  new Option(
+    "--github <owner/repo>",
+    "read the data repository on GitHub directly (GITHUB_TOKEN or the GitHub App settings)",
+  )
+    .argParser(repository)
+    .conflicts("data");
+
+/** The files a command reads: `--github`, else `--data`, else the local store's folder. */
+export function openFiles(
+  command: Command,
+  { data, github }: { data?: string; github?: string },
+): { files: RepositoryFiles; config: Config } {
+  const config = loadCliConfig(github ? { repository: github } : {});
+  if (github) {
+    if (config.storage.kind !== "github")
+      command.error("error: --github needs GITHUB_TOKEN or the GitHub App settings", { exitCode: EXIT_USAGE });
+    return { files: new GitHubFiles(config.storage.github), config };
+  }
+  return { files: new LocalFiles(dataDir(config, data)), config };
+}
+
+/** `--data`, else the local store's folder (where `npm start` and `telemetry pull` put the files); it must exist. */
+export function dataDir(config: Config, data: string | undefined): string {
+  const dir = data ?? (config.storage.kind === "local" ? config.storage.dir : DEFAULT_DATA_DIR);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new Error(`no such folder: ${dir} (run telemetry pull first, or name one with --data)`);
+  }
+  return dir;
+}
+
+/** `--from` and `--to`, defaulting to the last 30 days (today, UTC, included). */
+export function period(command: Command, { from, to }: { from?: string; to?: string }): { from: string; to: string } {
+  const end = to ?? new Date().toISOString().slice(0, 10);
+  const start =
+    from ?? new Date(Date.parse(`${end}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+  if (start > end) command.error(`error: --from ${start} is after --to ${end}`, { exitCode: EXIT_USAGE });
+  return { from: start, to: end };
+}

@@ -1,0 +1,90 @@
+import type { Clock } from "../clock.ts";
+import type { RepositoryFiles } from "../storage/repository-files.ts";
+import { dayRollupSchema } from "./day-rollup.ts";
+import { EventTally } from "./event-tally.ts";
+import type { DayTally } from "./period-report.ts";
+import { daySources, rollUpDay } from "./roll-up-day.ts";
+import type { MalformedLine } from "./tally-lines.ts";
+
+const FOUR_DIGITS = /^\d{4}$/;
+const TWO_DIGITS = /^\d{2}$/;
+const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;
+/** A command's reads have no time limit of their own; this one only keeps timers finite (a year of data at GitHub's pace). */
+export const LONGEST_READ_MS = 6 * 60 * 60 * 1000;
+
+export interface TalliedDays {
+  days: DayTally[];
+  malformed: MalformedLine[];
+  bytesRead: number;
+  filesRead: number;
+  /** Days whose raw files are gone (retention), taken from their rollups. */
+  fromRollups: string[];
+}
+
+/**
+ * The tallies of the days from `from` to `to`, read from their files with the rollups' own code
+ * (a report and a rollup cannot disagree); a day with no files left is taken from its rollup. Each
+ * file is read whole, one at a time: memory holds one part (at most the size cap) and the tallies.
+ */
+export async function tallyDays(
+  files: RepositoryFiles,
+  {
+    prefix,
+    rollupsDir,
+    from,
+    to,
+    clock,
+  }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock },
+): Promise<TalliedDays> {
+  const options = { deadline: clock.now() + LONGEST_READ_MS };
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
+  const inRange = (day: string) => day >= from && day <= to;
+  const years = (await files.list(prefix, options)).filter(
+    (entry) =>
+      entry.type === "dir" &&
+      FOUR_DIGITS.test(entry.name) &&
+      entry.name >= from.slice(0, 4) &&
+      entry.name <= to.slice(0, 4),
+  );
+  for (const year of years) {
+    const months = (await files.list(year.path, options)).filter(
+      (entry) => entry.type === "dir" && TWO_DIGITS.test(entry.name),
+    );
+    for (const month of months) {
+      const key = `${year.name}-${month.name}`;
+      if (key < from.slice(0, 7) || key > to.slice(0, 7)) continue;
+      const sources = [...daySources(key, await files.list(month.path, options)).values()].filter((s) =>
+        inRange(s.day),
+      );
+      for (const source of sources.sort((a, b) => (a.day < b.day ? -1 : 1))) {
+        const read = await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
+        result.days.push({ day: source.day, tally: read.tally });
+        result.malformed.push(...read.malformed);
+        result.bytesRead += read.bytesRead;
+        result.filesRead += read.filesRead;
+      }
+    }
+  }
+  const counted = new Set(result.days.map((d) => d.day));
+  for (let year = Number(from.slice(0, 4)); year <= Number(to.slice(0, 4)); year += 1) {
+    for (const entry of await files.list(`${rollupsDir}/${year}`, options)) {
+      const day = ROLLUP_NAME.exec(entry.name)?.[1];
+      if (!day || !inRange(day) || counted.has(day)) continue;
+      const bytes = await files.read(entry.path, options);
+      const parsed = bytes && dayRollupSchema.safeParse(jsonOf(bytes));
+      if (!parsed?.success) throw new Error(`${entry.path} is not a rollup of this version: rebuild it from its files`);
+      result.days.push({ day, tally: EventTally.fromRollup(parsed.data) });
+      result.fromRollups.push(day);
+    }
+  }
+  result.days.sort((a, b) => (a.day < b.day ? -1 : 1));
+  return result;
+}
+
+function jsonOf(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,6 @@ import { existsSync, statSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { DAY_MS } from "../lib/clock.ts";
 import { loadCliConfig, type Config } from "../lib/config.ts";
-import { GitHubFiles } from "../lib/storage/github-files.ts";
 import { LocalFiles } from "../lib/storage/local-files.ts";
 import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { EXIT_USAGE } from "./fail.ts";
@@ -37,17 +36,20 @@ export const githubOption = () =>
     .conflicts("data");
 
 /** The files a command reads: `--github`, else `--data`, else the local store's folder. */
-export function openFiles(
+export async function openFiles(
   command: Command,
   { data, github }: { data?: string; github?: string },
-): { files: RepositoryFiles; config: Config } {
+): Promise<{ files: RepositoryFiles; config: Config; dir?: string }> {
   const config = loadCliConfig(github ? { repository: github } : {});
   if (github) {
     if (config.storage.kind !== "github")
       command.error("error: --github needs GITHUB_TOKEN or the GitHub App settings", { exitCode: EXIT_USAGE });
+    // Octokit loads only for the commands that reach GitHub.
+    const { GitHubFiles } = await import("../lib/storage/github-files.ts");
     return { files: new GitHubFiles(config.storage.github), config };
   }
-  return { files: new LocalFiles(dataDir(config, data)), config };
+  const dir = dataDir(config, data);
+  return { files: new LocalFiles(dir), config, dir };
 }
 
 /** `--data`, else the local store's folder (where `npm start` and `telemetry pull` put the files); it must exist. */

@@ -1,12 +1,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { systemClock } from "../../lib/clock.ts";
 import { PERIOD_DAYS, renderDashboard, shiftDay } from "../../lib/insights/render-dashboard.ts";
-import { ROLLUPS_DIR } from "../../lib/insights/publish-insights.ts";
-import { tallyDays } from "../../lib/insights/tally-days.ts";
 import { reportMalformed } from "../malformed.ts";
-import { dataOption, day, githubOption, openFiles } from "../options.ts";
+import { dataOption, day, githubOption } from "../options.ts";
+import { readDays } from "../read-days.ts";
+
+interface DashboardOptions {
+  out: string;
+  data?: string;
+  github?: string;
+  to?: string;
+}
 
 export function registerDashboard(program: Command): Command {
   return program
@@ -16,17 +21,9 @@ export function registerDashboard(program: Command): Command {
     .addOption(dataOption())
     .addOption(githubOption())
     .option("--to <day>", "the last day shown, YYYY-MM-DD (default: today, UTC)", day)
-    .action(async (options: { out: string; data?: string; github?: string; to?: string }, command: Command) => {
+    .action(async (options: DashboardOptions, command: Command) => {
       const today = options.to ?? new Date().toISOString().slice(0, 10);
-      const { files, config } = openFiles(command, options);
-      const from = shiftDay(today, -(2 * PERIOD_DAYS - 1));
-      const read = await tallyDays(files, {
-        prefix: config.pathPrefix,
-        rollupsDir: ROLLUPS_DIR,
-        from,
-        to: today,
-        clock: systemClock,
-      });
+      const read = await readDays(command, options, shiftDay(today, -(2 * PERIOD_DAYS - 1)), today);
       const rendered = await renderDashboard(read.days, { today, updatedAt: new Date().toISOString() });
       await mkdir(options.out, { recursive: true });
       for (const file of rendered) await writeFile(join(options.out, file.name), file.content);

@@ -1,11 +1,17 @@
 import { Option, type Command } from "commander";
-import { systemClock } from "../../lib/clock.ts";
 import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/insights/format-report.ts";
 import { periodReport } from "../../lib/insights/period-report.ts";
-import { ROLLUPS_DIR } from "../../lib/insights/publish-insights.ts";
-import { tallyDays } from "../../lib/insights/tally-days.ts";
 import { reportMalformed } from "../malformed.ts";
-import { dataOption, day, githubOption, openFiles, period } from "../options.ts";
+import { dataOption, day, githubOption, period } from "../options.ts";
+import { readDays } from "../read-days.ts";
+
+interface ReportOptions {
+  data?: string;
+  github?: string;
+  from?: string;
+  to?: string;
+  format: ReportFormat;
+}
 
 export function registerReport(program: Command): Command {
   return program
@@ -16,22 +22,10 @@ export function registerReport(program: Command): Command {
     .option("--from <day>", "first day, YYYY-MM-DD (default: 29 days before --to)", day)
     .option("--to <day>", "last day, YYYY-MM-DD (default: today, UTC)", day)
     .addOption(new Option("--format <format>", "output format").choices(REPORT_FORMATS).default("table"))
-    .action(
-      async (
-        options: { data?: string; github?: string; from?: string; to?: string; format: ReportFormat },
-        command: Command,
-      ) => {
-        const { from, to } = period(command, options);
-        const { files, config } = openFiles(command, options);
-        const read = await tallyDays(files, {
-          prefix: config.pathPrefix,
-          rollupsDir: ROLLUPS_DIR,
-          from,
-          to,
-          clock: systemClock,
-        });
-        process.stdout.write(formatReport(periodReport(read.days, from, to), options.format));
-        reportMalformed(read.malformed);
-      },
-    );
+    .action(async (options: ReportOptions, command: Command) => {
+      const { from, to } = period(command, options);
+      const read = await readDays(command, options, from, to);
+      process.stdout.write(formatReport(periodReport(read.days, from, to), options.format));
+      reportMalformed(read.malformed);
+    });
 }

@@ -1,6 +1,4 @@
 import { Option, type Command } from "commander";
-import { formatRows } from "../../lib/insights/format-rows.ts";
-import { queryEvents } from "../../lib/insights/query-events.ts";
 import { reportMalformed } from "../malformed.ts";
 import { loadCliConfig } from "../../lib/config.ts";
 import { dataDir, dataOption } from "../options.ts";
@@ -13,6 +11,11 @@ export function registerSql(program: Command): Command {
     .addOption(dataOption())
     .addOption(new Option("--format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
     .action(async (sql: string, options: { data?: string; format: "table" | "json" | "csv" }, command: Command) => {
+      // DuckDB loads only for this command.
+      const [{ queryEvents }, { formatRows }] = await Promise.all([
+        import("../../lib/insights/query-events.ts"),
+        import("../../lib/insights/format-rows.ts"),
+      ]);
       const config = loadCliConfig();
       const result = await queryEvents({ dataDir: dataDir(config, options.data), prefix: config.pathPrefix, sql });
       process.stdout.write(formatRows(result, options.format));

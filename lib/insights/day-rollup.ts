@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** Where the rollups (and their index) live in the data repository: `rollups/YYYY/YYYY-MM-DD.json`. */
+export const ROLLUPS_DIR = "rollups";
+
 /** The rollup format's version: a reader meeting another rebuilds the day from its files. */
 export const ROLLUP_VERSION = 1;
 

@@ -7,14 +7,13 @@ import { mapLimit } from "../spool/map-limit.ts";
 import { WritePacer } from "../spool/write-pacer.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema, ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
+import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import type { DayTally } from "./period-report.ts";
 import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, shiftDay, type IngestStatus } from "./render-dashboard.ts";
 import { daySources, rollUpDay, sourceSignature, type DaySource } from "./roll-up-day.ts";
 
-/** Where the rollups, their index and the dashboard live in the data repository. */
-export const ROLLUPS_DIR = "rollups";
+/** Where the dashboard lives in the data repository, beside the rollups. */
 const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;
 const DASHBOARD_DIR = "dashboard";
 /** GitHub shows the root README on the repository's page: written only when there is none, or it is ours. */

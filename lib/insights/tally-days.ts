@@ -3,7 +3,7 @@ import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import type { DayTally } from "./period-report.ts";
-import { daySources, rollUpDay } from "./roll-up-day.ts";
+import { dayParts, daySources, isClosed, rollUpDay, type DayPart } from "./roll-up-day.ts";
 import type { MalformedLine } from "./tally-lines.ts";
 
 const FOUR_DIGITS = /^\d{4}$/;
@@ -11,6 +11,17 @@ const TWO_DIGITS = /^\d{2}$/;
 const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;
 /** A command's reads have no time limit of their own; this one only keeps timers finite (a year of data at GitHub's pace). */
 export const LONGEST_READ_MS = 6 * 60 * 60 * 1000;
+
+/** What counting a day's parts gives. */
+export interface PartsTally {
+  tally: EventTally;
+  malformed: MalformedLine[];
+  bytesRead: number;
+  filesRead: number;
+}
+
+/** Counts a day's parts some other way than one at a time here (in worker threads, say); `final`: the day is closed. */
+export type CountParts = (parts: readonly DayPart[], final: boolean) => Promise<PartsTally>;
 
 export interface TalliedDays {
   days: DayTally[];
@@ -34,7 +45,8 @@ export async function tallyDays(
     from,
     to,
     clock,
-  }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock },
+    countParts,
+  }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock; countParts?: CountParts },
 ): Promise<TalliedDays> {
   const options = { deadline: clock.now() + LONGEST_READ_MS };
   const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
@@ -57,7 +69,9 @@ export async function tallyDays(
         inRange(s.day),
       );
       for (const source of sources.sort((a, b) => (a.day < b.day ? -1 : 1))) {
-        const read = await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
+        const read = countParts
+          ? await countParts(await dayParts(files, source, options.deadline), isClosed(source.day, clock.now()))
+          : await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
         result.days.push({ day: source.day, tally: read.tally });
         result.malformed.push(...read.malformed);
         result.bytesRead += read.bytesRead;

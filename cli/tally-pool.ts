@@ -1,0 +1,55 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { DayRollup } from "../lib/insights/day-rollup.ts";
+import { EventTally } from "../lib/insights/event-tally.ts";
+import type { CountParts, PartsTally } from "../lib/insights/tally-days.ts";
+import type { MalformedLine } from "../lib/insights/tally-lines.ts";
+import type { TallyJob } from "./tally-worker.ts";
+
+const WORKER = new URL("./tally-worker.ts", import.meta.url);
+/** A worker holds a part (10 MiB at most) and a tally: a small young generation collects its garbage often, keeping the peak low. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128 };
+
+/**
+ * Worker threads, one a core, that count a local folder's parts in parallel: parsing JSON is the
+ * cost of a report, and a tally merges without loss, so each worker counts every n-th part and
+ * the tallies are merged in the order of the parts' days.
+ */
+export function tallyPool(
+  dir: string,
+  size = availableParallelism(),
+): { countParts: CountParts; close(): Promise<void> } {
+  const workers = Array.from(
+    { length: Math.max(1, size) },
+    () => new Worker(WORKER, { resourceLimits: WORKER_LIMITS }),
+  );
+  const run = (worker: Worker, job: TallyJob) =>
+    new Promise<{ rollup: DayRollup } & Omit<PartsTally, "tally">>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.postMessage(job);
+    });
+  return {
+    countParts: async (parts, final) => {
+      const shares = workers.map((_, w) => parts.filter((_, i) => i % workers.length === w).map((part) => part.path));
+      const results = await Promise.all(workers.map((worker, w) => run(worker, { dir, paths: shares[w]!, final })));
+      const tally = new EventTally();
+      const malformed: MalformedLine[] = [];
+      for (const result of results) {
+        tally.merge(EventTally.fromRollup(result.rollup));
+        malformed.push(...result.malformed);
+      }
+      tally.ingest.parts = parts.length;
+      malformed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line));
+      return {
+        tally,
+        malformed,
+        bytesRead: results.reduce((sum, r) => sum + r.bytesRead, 0),
+        filesRead: parts.length,
+      };
+    },
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}

@@ -9,6 +9,7 @@ import { FAULT_SCENARIOS, HOUR, SCENARIOS, type Mode, type Scenario } from "./sc
 import { sendEvents, type Acknowledgements } from "./send-events.ts";
 import { setUp, type Bench } from "./set-up.ts";
 import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
+import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
 
 const DRAIN_LIMIT_MS = 3 * HOUR;
 
@@ -107,6 +108,42 @@ function printYear(year: YearFigures): void {
   for (const [label, value] of rows) console.log(`    ${label.padEnd(50)} ${value}`);
 }
 
+function printReport(figures: ReportFigures): void {
+  const run = (r: { seconds: number; peakMb: number }) =>
+    `${r.seconds.toFixed(2)} s, ${(figures.megabytes / r.seconds).toFixed(0)} MB/s, peak ${r.peakMb.toFixed(0)} MB`;
+  const rows: [string, string][] = [
+    [
+      "data",
+      `${figures.events.toLocaleString("en")} events, ${figures.megabytes.toFixed(0)} MB in ${figures.parts} parts`,
+    ],
+    ["telemetry report (every figure)", run(figures.report)],
+    ["DuckDB alone (totals by day and event)", run(figures.duckdb)],
+    ["telemetry sql (the same totals, bad lines checked)", run(figures.sql)],
+    [
+      "report time / DuckDB time",
+      `${(figures.report.seconds / figures.duckdb.seconds).toFixed(2)}x  (goal: within 2x)`,
+    ],
+    ["report's installs against DuckDB's exact count", `${(figures.installsError * 100).toFixed(2)}%`],
+  ];
+  for (const [label, value] of rows) console.log(`    ${label.padEnd(52)} ${value}`);
+}
+
+function printPublish(figures: PublishFigures): void {
+  const rows: [string, string][] = [
+    ["new events since the last run", figures.newEvents.toLocaleString("en")],
+    ["time", `${figures.seconds.toFixed(1)} s  (a scheduled function has 30 s)`],
+    [
+      "GitHub requests",
+      `${figures.requests}: ${Object.entries(figures.requestsByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ")}`,
+    ],
+    ["MB downloaded", figures.megabytesRead.toFixed(1)],
+    ["outcome, commits", `${figures.outcome}, ${figures.commits}`],
+  ];
+  for (const [label, value] of rows) console.log(`    ${label.padEnd(52)} ${value}`);
+}
+
 const only = process.argv.slice(2);
 const year =
   only.length === 0 || only.includes("year")
@@ -114,6 +151,24 @@ const year =
         console.log("\nyear: a million events a day for 365 days, every day's parts at the default cap");
         const figures = await yearOfParts();
         printYear(figures);
+        return figures;
+      })()
+    : undefined;
+const readPath =
+  only.length === 0 || only.includes("report")
+    ? await (async () => {
+        console.log("\nreport: telemetry report over a day of a million events, beside DuckDB over the same files");
+        const figures = await reportAgainstDuckDb();
+        printReport(figures);
+        return figures;
+      })()
+    : undefined;
+const publish =
+  only.length === 0 || only.includes("publish")
+    ? await (async () => {
+        console.log("\npublish: the hourly job over an hour of a million-a-day (GitHub 100-300 ms a call)");
+        const figures = await hourlyPublish();
+        printPublish(figures);
         return figures;
       })()
     : undefined;
@@ -158,6 +213,14 @@ const checks: [string, boolean][] = [
   [
     "year: no folder and no listing of the writer's past 1,000 entries",
     year === undefined || (year.mostInFolder <= 1000 && year.mostInListing < 1000 && year.truncatedListings === 0),
+  ],
+  [
+    "report: within 2x of DuckDB's time, peak memory under 300 MB",
+    readPath === undefined || (readPath.report.seconds <= 2 * readPath.duckdb.seconds && readPath.report.peakMb < 300),
+  ],
+  [
+    "publish: an hour of a million-a-day in one commit, well inside 30 s",
+    publish === undefined || (publish.outcome === "published" && publish.commits === 1 && publish.seconds < 20),
   ],
   [
     "steady: 100 or more events per commit",

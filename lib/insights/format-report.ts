@@ -79,7 +79,8 @@ export function formatReport(report: PeriodReport, format: ReportFormat): string
       rows.length === 0 ? "(none)\n" : formatRows({ columns, rows: rows.map(texts), malformed: [] }, "table");
     return `${title}\n${body}`;
   });
-  return `${[heading, ...blocks].join("\n\n")}\n`;
+  // A table block ends with its own newline; a Markdown one does not.
+  return format === "md" ? `${[heading, ...blocks].join("\n\n")}\n` : `${[`${heading}\n`, ...blocks].join("\n")}`;
 }
 
 function markdownTable(columns: string[], rows: Row[]): string[] {

@@ -5,6 +5,10 @@ import { EventTally } from "../lib/insights/event-tally.ts";
 import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
 import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
 import { tallyLines } from "../lib/insights/tally-lines.ts";
+import { daySources, rollUpDay } from "../lib/insights/roll-up-day.ts";
+import { LocalFiles } from "../lib/storage/local-files.ts";
+import { rm } from "node:fs/promises";
+import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { generateDataset, OS_STRINGS, SAMPLING_RATE, VERSIONS } from "./support/insights-dataset.ts";
 
 const dataset = generateDataset();
@@ -216,5 +220,51 @@ describe("a rollup", () => {
     expect(result.bytes).toBe(text.lastIndexOf("\n") + 1);
     expect(tally.received).toBe(2);
     expect(tally.ingest.malformed).toBe(2);
+  });
+});
+
+describe("a day's rollup, read from its files", () => {
+  it("goes on where the deadline stopped it, and ends with the figures of one pass over the day", async () => {
+    const day = FROM;
+    const dayEvents = dataset.events.filter((e) => e.created_at.startsWith(day));
+    const dir = await dataFolder(dayFiles(dayEvents, { parts: 6 }));
+    try {
+      const files = new LocalFiles(dir);
+      const source = daySources("2026-11", await files.list("telemetry/2026/11", { deadline: Infinity })).get(day)!;
+      // A clock on which every look at the time costs a second: the run's budget ends after a few parts.
+      let now = Date.parse("2026-12-01T00:00:00Z");
+      const clock = { now: () => (now += 1000), sleep: async () => {}, timeout: () => new AbortController().signal };
+      const first = await rollUpDay(files, source, undefined, { deadline: now + 4000, clock });
+      expect(first.caughtUp).toBe(false);
+      expect(first.filesRead).toBeGreaterThan(0);
+      expect(first.filesRead).toBeLessThan(6);
+      expect(first.rollup.source).toBeNull();
+      let previous = first.rollup;
+      let runs = 1;
+      for (let read = first; !read.caughtUp; runs += 1) {
+        read = await rollUpDay(files, source, previous, { deadline: now + 4000, clock });
+        previous = read.rollup;
+      }
+      expect(runs).toBeGreaterThan(1);
+      expect(previous.parts.map((p) => p.name)).toEqual([
+        "20/0001.ndjson",
+        "20/0002.ndjson",
+        "20/0003.ndjson",
+        "20/0004.ndjson",
+        "20/0005.ndjson",
+        "20/0006.ndjson",
+      ]);
+      const whole = new EventTally();
+      for (const event of dayEvents) whole.add(event);
+      const report = periodReport([{ day, tally: EventTally.fromRollup(previous) }], day, day);
+      expect({ ...report, ingest: { ...report.ingest, bytes: 0, parts: 0 } }).toEqual(
+        (({ ingest, ...rest }) => ({ ...rest, ingest: { ...ingest, bytes: 0, parts: 0 } }))(
+          periodReport([{ day, tally: whole }], day, day),
+        ),
+      );
+      expect(previous.complete).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -88,31 +88,14 @@ export function createRuntime(
   const files = createFiles(config, clock);
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
     publishInsights({ files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits }, budgetMs);
-  if (!config.spool.enabled) {
-    return {
-      ok: true,
-      ingest,
-      netlifyDev,
-      clock,
-      flushKey,
-      health,
-      store,
-      spool: undefined,
-      publish: publishWith(undefined),
-    };
-  }
+  const instance = { ok: true as const, ingest, netlifyDev, clock, flushKey, health, store };
+  if (!config.spool.enabled) return { ...instance, spool: undefined, publish: publishWith(undefined) };
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   return {
-    ok: true,
-    ingest,
-    netlifyDev,
-    clock,
-    flushKey,
-    health,
-    store,
+    ...instance,
     publish: publishWith(lease),
     spool: {
       spool,

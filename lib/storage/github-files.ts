@@ -3,6 +3,7 @@ import type { GitHubConfig } from "../config.ts";
 import { log, messageOf } from "../log.ts";
 import { DEFAULT_RETRY_AFTER_SECONDS, PushProtectedError, StoreUnavailableError } from "./event-store.ts";
 import { gitBlobSha, toBuffer } from "./git-blob-sha.ts";
+import { CallGate, MIN_CALL_BUDGET_MS } from "./call-gate.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import {
   FALLBACK_RATE_LIMIT_SECONDS,
@@ -23,8 +24,6 @@ import type {
 
 /** The contents API lists at most this many entries of a folder. */
 const CONTENTS_LISTING_LIMIT = 1000;
-/** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
-const MIN_CALL_BUDGET_MS = 300;
 /** Commits started again from the branch's new head when it moved meanwhile, or when GitHub failed. */
 const MAX_COMMIT_ATTEMPTS = 5;
 /** Raw reads of a file over 1 MB whose bytes did not match its sha, which means it changed between the two requests. */
@@ -58,8 +57,7 @@ interface CommitState {
 export class GitHubFiles implements RepositoryFiles {
   private readonly client: GitHubClient;
   private readonly clock: Clock;
-  /** While GitHub's rate limit holds, fail at once instead of adding to it. */
-  private blockedUntil = 0;
+  private readonly gate: CallGate;
   private defaultBranch: Promise<string> | undefined;
 
   constructor(
@@ -67,6 +65,7 @@ export class GitHubFiles implements RepositoryFiles {
     { clock = systemClock }: { clock?: Clock } = {},
   ) {
     this.clock = clock;
+    this.gate = new CallGate(clock);
     this.client = createGitHubClient(config, { clock, waitOnRateLimit: false });
   }
 
@@ -91,7 +90,7 @@ export class GitHubFiles implements RepositoryFiles {
     let writes = 0;
     const write: Write = async (send) => {
       await beforeWrite?.();
-      const request = { ...this.callOptions(deadline), retries: 0 };
+      const request = { ...this.gate.options(deadline), retries: 0 };
       writes += 1;
       // Never sent again by Octokit: each attempt is planned afresh, and paced, here.
       return send(request);
@@ -280,7 +279,7 @@ export class GitHubFiles implements RepositoryFiles {
       ({ data } = await this.client.rest.repos.getContent({
         ...this.contentsRef(),
         path: dir,
-        request: this.callOptions(deadline),
+        request: this.gate.options(deadline),
       }));
     } catch (error) {
       // A missing folder and an empty repository (no commit yet) both answer 404.
@@ -323,7 +322,7 @@ export class GitHubFiles implements RepositoryFiles {
     const { data } = await this.client.rest.git.getTree({
       ...this.repository(),
       tree_sha: sha,
-      request: this.callOptions(deadline),
+      request: this.gate.options(deadline),
     });
     if (data.truncated)
       throw new Error(`GitHub cut the listing of ${dir || "the root"} short: too many entries to list`);
@@ -342,7 +341,7 @@ export class GitHubFiles implements RepositoryFiles {
         ({ data } = await this.client.rest.repos.getContent({
           ...this.contentsRef(),
           path,
-          request: this.callOptions(deadline),
+          request: this.gate.options(deadline),
         }));
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -356,7 +355,7 @@ export class GitHubFiles implements RepositoryFiles {
         ...this.contentsRef(),
         path,
         mediaType: { format: "raw" },
-        request: this.callOptions(deadline),
+        request: this.gate.options(deadline),
       });
       const bytes = toBuffer(raw.data as unknown);
       if (gitBlobSha(bytes) === data.sha) return bytes;
@@ -371,7 +370,7 @@ export class GitHubFiles implements RepositoryFiles {
       const { data } = await this.client.rest.git.getRef({
         ...this.repository(),
         ref: `heads/${branch}`,
-        request: this.callOptions(deadline),
+        request: this.gate.options(deadline),
       });
       sha = data.object.sha;
     } catch (error) {
@@ -383,7 +382,7 @@ export class GitHubFiles implements RepositoryFiles {
     const { data } = await this.client.rest.git.getCommit({
       ...this.repository(),
       commit_sha: sha,
-      request: this.callOptions(deadline),
+      request: this.gate.options(deadline),
     });
     return { sha, tree: data.tree.sha };
   }
@@ -392,7 +391,7 @@ export class GitHubFiles implements RepositoryFiles {
   private async branch(deadline: number): Promise<string> {
     if (this.config.branch) return this.config.branch;
     this.defaultBranch ??= this.client.rest.repos
-      .get({ ...this.repository(), request: this.callOptions(deadline) })
+      .get({ ...this.repository(), request: this.gate.options(deadline) })
       .then(({ data }) => data.default_branch);
     try {
       return await this.defaultBranch;
@@ -408,21 +407,6 @@ export class GitHubFiles implements RepositoryFiles {
 
   private contentsRef() {
     return { ...this.repository(), ...(this.config.branch ? { ref: this.config.branch } : {}) };
-  }
-
-  private callOptions(deadline: number) {
-    const now = this.clock.now();
-    if (now < this.blockedUntil) {
-      throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000), {
-        reason: "rate_limited",
-      });
-    }
-    if (deadline - now < MIN_CALL_BUDGET_MS) {
-      throw new StoreUnavailableError("Out of time to call GitHub", DEFAULT_RETRY_AFTER_SECONDS, {
-        reason: "out_of_time",
-      });
-    }
-    return { signal: this.clock.timeout(deadline - now), deadline };
   }
 
   private async backOff(attempt: number, deadline: number, error: unknown): Promise<void> {
@@ -451,7 +435,7 @@ export class GitHubFiles implements RepositoryFiles {
     }
     const retryAfter = rateLimitRetryAfter(error, this.clock.now());
     if (retryAfter !== undefined) {
-      this.blockedUntil = this.clock.now() + retryAfter * 1000;
+      this.gate.block(retryAfter);
       log("warn", "github_rate_limited", { retry_after_s: retryAfter });
       return new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, {
         cause: error,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
+import { CallGate, MIN_CALL_BUDGET_MS } from "./call-gate.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log, messageOf } from "../log.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
@@ -24,8 +25,6 @@ import {
   type StoreDescription,
 } from "./event-store.ts";
 
-/** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
-const MIN_CALL_BUDGET_MS = 300;
 const BACKOFF_BASE_MS = 100;
 /** Hex characters of a digest that tell one set of credentials from another, and nothing of them. */
 const CREDENTIALS_ID_CHARS = 12;
@@ -50,9 +49,8 @@ interface FileState {
 export class GitHubStore implements EventStore {
   private readonly client: GitHubClient;
   private readonly clock: Clock;
+  private readonly gate: CallGate;
   private expiresAt: number | null = null;
-  /** While GitHub's rate limit holds, fail at once instead of adding to it. */
-  private blockedUntil = 0;
 
   constructor(
     private readonly config: GitHubConfig,
@@ -61,6 +59,7 @@ export class GitHubStore implements EventStore {
     { clock = systemClock, waitOnRateLimit = true }: { clock?: Clock; waitOnRateLimit?: boolean } = {},
   ) {
     this.clock = clock;
+    this.gate = new CallGate(clock);
     this.client = createGitHubClient(config, { clock, waitOnRateLimit });
     // GitHub says when a personal access token expires on every answer to it, errors included.
     this.client.hook.after("request", (response) => this.noteExpiry(response.headers));
@@ -153,7 +152,7 @@ export class GitHubStore implements EventStore {
       const { data } = await this.client.rest.repos.getContent({
         ...this.repoRef(),
         path: dir,
-        request: this.callOptions(deadline),
+        request: this.gate.options(deadline),
       });
       if (!Array.isArray(data)) return [];
       if (data.length >= CONTENTS_LISTING_LIMIT) return await this.listTree(dir, deadline);
@@ -170,7 +169,7 @@ export class GitHubStore implements EventStore {
     const { data: parent } = await this.client.rest.repos.getContent({
       ...this.repoRef(),
       path: slash === -1 ? "" : dir.slice(0, slash),
-      request: this.callOptions(deadline),
+      request: this.gate.options(deadline),
     });
     const folder = Array.isArray(parent)
       ? parent.find((entry) => entry.path === dir && entry.type === "dir")
@@ -180,7 +179,7 @@ export class GitHubStore implements EventStore {
       owner: this.config.owner,
       repo: this.config.repo,
       tree_sha: folder.sha,
-      request: this.callOptions(deadline),
+      request: this.gate.options(deadline),
     });
     if (data.truncated) throw new Error(`GitHub cut the listing of ${dir} short: a folder too large to write to`);
     return data.tree.filter((entry) => entry.type === "blob").map((entry) => entry.path ?? "");
@@ -192,7 +191,7 @@ export class GitHubStore implements EventStore {
       ({ data } = await this.client.rest.repos.getContent({
         ...this.repoRef(),
         path,
-        request: this.callOptions(deadline),
+        request: this.gate.options(deadline),
       }));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -206,7 +205,7 @@ export class GitHubStore implements EventStore {
       ...this.repoRef(),
       path,
       mediaType: { format: "raw" },
-      request: this.callOptions(deadline),
+      request: this.gate.options(deadline),
     });
     const bytes = toBuffer(raw.data as unknown);
     if (gitBlobSha(bytes) !== data.sha) throw new ConcurrentChangeError(`${path} changed while it was read`);
@@ -228,7 +227,7 @@ export class GitHubStore implements EventStore {
       content: Buffer.from(text, "utf8").toString("base64"),
       ...(sha ? { sha } : {}),
       // Never sent again by Octokit: each attempt is planned afresh, and paced, by commit().
-      request: { ...this.callOptions(deadline), retries: 0 },
+      request: { ...this.gate.options(deadline), retries: 0 },
     });
   }
 
@@ -238,21 +237,6 @@ export class GitHubStore implements EventStore {
       repo: this.config.repo,
       ...(this.config.branch ? { ref: this.config.branch } : {}),
     };
-  }
-
-  private callOptions(deadline: number) {
-    const now = this.clock.now();
-    if (now < this.blockedUntil) {
-      throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000), {
-        reason: "rate_limited",
-      });
-    }
-    if (deadline - now < MIN_CALL_BUDGET_MS) {
-      throw new StoreUnavailableError("Out of time to write to GitHub", DEFAULT_RETRY_AFTER_SECONDS, {
-        reason: "out_of_time",
-      });
-    }
-    return { signal: this.clock.timeout(deadline - now), deadline };
   }
 
   /** Returns when `error` is worth another attempt (a lost race, a 5xx, a timeout); throws the error to answer otherwise. */
@@ -271,7 +255,7 @@ export class GitHubStore implements EventStore {
 
     const retryAfter = rateLimitRetryAfter(error, this.clock.now());
     if (retryAfter !== undefined) {
-      this.blockedUntil = this.clock.now() + retryAfter * 1000;
+      this.gate.block(retryAfter);
       log("warn", "github_rate_limited", { retry_after_s: retryAfter });
       throw new StoreUnavailableError("GitHub's rate limit was reached", retryAfter, {
         cause: error,

@@ -27,6 +27,10 @@ const GITHUB_WRITES_PER_HOUR = 500;
 /** Hosts a plain-http API URL may name: only this machine (a stand-in), never a network a token would cross in clear. */
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
+/** How the install id is kept: see pseudonymizeHwid. */
+const HWID_MODES = ["full", "hash"] as const;
+export type HwidMode = (typeof HWID_MODES)[number];
+
 /** How the client address is kept: see anonymizeIp. */
 const IP_MODES = ["full", "truncate", "hash", "off"] as const;
 export type IpMode = (typeof IP_MODES)[number];
@@ -75,6 +79,8 @@ export interface IngestConfig {
   schemaMode: SchemaMode;
   ipMode: IpMode;
   ipSalt: string | undefined;
+  hwidMode: HwidMode;
+  hwidSalt: string | undefined;
   /** Redact secrets, e-mail addresses and home-directory user names in metadata. */
   scrub: boolean;
 }
@@ -198,6 +204,10 @@ const envSchema = z.object({
   TELEMETRY_IP_SALT: optional.pipe(
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
+  TELEMETRY_HWID_MODE: optional.pipe(z.enum(HWID_MODES).optional()),
+  TELEMETRY_HWID_SALT: optional.pipe(
+    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
   TELEMETRY_HEALTH_MAX_WAIT_MINUTES: optional.pipe(
     z.coerce
@@ -235,6 +245,12 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
   if (ipMode === "hash" && !vars.TELEMETRY_IP_SALT) {
     throw new ConfigError("TELEMETRY_IP_MODE=hash needs TELEMETRY_IP_SALT (a random secret of at least 16 characters)");
   }
+  const hwidMode = vars.TELEMETRY_HWID_MODE ?? "full";
+  if (hwidMode === "hash" && !vars.TELEMETRY_HWID_SALT) {
+    throw new ConfigError(
+      "TELEMETRY_HWID_MODE=hash needs TELEMETRY_HWID_SALT (a random secret of at least 16 characters, kept for good: a new one makes every install new)",
+    );
+  }
   const common = {
     deployContext,
     netlifyDev: deployContext === "dev" || deployContext === "",
@@ -245,6 +261,8 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       schemaMode: vars.TELEMETRY_SCHEMA_MODE ?? "lenient",
       ipMode,
       ipSalt: vars.TELEMETRY_IP_SALT,
+      hwidMode,
+      hwidSalt: vars.TELEMETRY_HWID_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },

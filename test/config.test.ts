@@ -26,6 +26,8 @@ describe("configuration", () => {
           schemaMode: "lenient",
           ipMode: "full",
           ipSalt: undefined,
+          hwidMode: "full",
+          hwidSalt: undefined,
           scrub: true,
         },
       });

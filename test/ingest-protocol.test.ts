@@ -1,3 +1,4 @@
+import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -760,6 +761,30 @@ describe("typed known events", () => {
     const [record] = await stored();
     expect(record!.metadata).toEqual(metadata);
     expect(record!.schema_violations).toBeUndefined();
+  });
+});
+
+describe("install ids (TELEMETRY_HWID_MODE)", () => {
+  const SALT = "hwid-salt-0123456789";
+
+  it("full (the default) stores the id as sent", async () => {
+    expect((await post(event({ hwid: "install-1" }))).status).toBe(201);
+    expect((await stored()).at(-1)!.hwid).toBe("install-1");
+  });
+
+  it("hash stores a keyed hash: the same for one id and salt, never the id, and none without a salt", async () => {
+    await use({ TELEMETRY_HWID_MODE: "hash", TELEMETRY_HWID_SALT: SALT });
+    for (const hwid of ["install-1", "install-1", "install-2"]) expect((await post(event({ hwid }))).status).toBe(201);
+    const ids = (await stored()).map((record) => record.hwid);
+    expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(ids[0]).toBe(pseudonymizeHwid("install-1", "hash", SALT));
+    expect((await storedLines()).join("\n")).not.toContain("install-");
+    expect(() => loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_HWID_MODE: "hash" })).toThrow(/TELEMETRY_HWID_SALT/);
+    expect(() => loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_HWID_MODE: "hashed" })).toThrow(
+      /TELEMETRY_HWID_MODE/,
+    );
   });
 });
 

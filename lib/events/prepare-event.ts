@@ -6,6 +6,7 @@ import { DEFAULT_CLIENT_TYPE, ENVELOPE_KEYS, telemetryEventSchema, type Telemetr
 import { metadataViolations } from "./known-events.ts";
 import { checkShape, SHAPE_LIMITS } from "./check-shape.ts";
 import { credentialIn, scrubMetadata } from "./scrub-metadata.ts";
+import { pseudonymizeHwid } from "./pseudonymize-hwid.ts";
 
 /** The envelope's free text: what scrubbing cannot mend (an install id or a version is kept whole, or not at all). */
 const ENVELOPE_TEXT_FIELDS = ["hwid", "event_name", "app_version", "client_type"] as const;
@@ -90,14 +91,18 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
     (context.idempotencyKey
       ? uuidv5(Buffer.from(`${event.hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE)
       : undefined);
-  const record = toStoredEvent(event, {
-    eventId: clientId ?? uuidv7(),
-    createdAt: context.receivedAt,
-    ip: context.ip,
-    metadata: scrubbed.metadata,
-    violations,
-    redactions: scrubbed.redactions,
-  });
+  const hwid = pseudonymizeHwid(event.hwid, context.ingest.hwidMode, context.ingest.hwidSalt);
+  const record = toStoredEvent(
+    { ...event, hwid },
+    {
+      eventId: clientId ?? uuidv7(),
+      createdAt: context.receivedAt,
+      ip: context.ip,
+      metadata: scrubbed.metadata,
+      violations,
+      redactions: scrubbed.redactions,
+    },
+  );
   // An offset can carry a timestamp of the year 0000 or 9999 out of the years a record can hold:
   // such a record would break the stored format, and stop the flusher when it reads it back.
   if (

@@ -2,9 +2,11 @@
 // The maintainers' command-line tool: `npx telemetry <command>`; each command is an adapter of a few lines over lib/.
 import { Command, CommanderError } from "commander";
 import { registerDashboard } from "./commands/dashboard.ts";
+import { registerExport } from "./commands/export.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerPull } from "./commands/pull.ts";
 import { registerReport } from "./commands/report.ts";
+import { registerRetention } from "./commands/retention.ts";
 import { registerSql } from "./commands/sql.ts";
 import { setLogSink } from "../lib/log.ts";
 import { EXIT_USAGE, failWith } from "./fail.ts";
@@ -20,7 +22,15 @@ program.hook("preAction", () => {
   setLogSink(program.opts().verbose ? (_level, line) => process.stderr.write(`${line}\n`) : () => {});
 });
 
-for (const register of [registerPull, registerReport, registerSql, registerDashboard, registerPublish]) {
+for (const register of [
+  registerPull,
+  registerReport,
+  registerSql,
+  registerDashboard,
+  registerPublish,
+  registerExport,
+  registerRetention,
+]) {
   const command = register(program);
   command.showHelpAfterError(`Usage: telemetry ${command.name()} ${command.usage()}`);
 }

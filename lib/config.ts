@@ -24,6 +24,8 @@ const MAX_MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** GitHub's own limits on content writes: a pace above them is refused by GitHub, write after write. */
 const GITHUB_WRITES_PER_MINUTE = 80;
 const GITHUB_WRITES_PER_HOUR = 500;
+/** A hundred years: past that, a retention period is a typo. */
+const MAX_RETENTION_DAYS = 36_500;
 /** Hosts a plain-http API URL may name: only this machine (a stand-in), never a network a token would cross in clear. */
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
@@ -111,6 +113,8 @@ export interface Config {
   flushKey: string | undefined;
   /** The deploy's own URL (Netlify's DEPLOY_URL, else URL), where the flush function is called; never a client's Host. */
   siteUrl: string | undefined;
+  /** Days of raw files kept (today included); undefined: every day is kept. Rollups are always kept. */
+  retentionDays: number | undefined;
 }
 
 /** Thrown when the environment cannot give a usable configuration; the message names what to set, never a value. */
@@ -217,6 +221,7 @@ const envSchema = z.object({
       .max(24 * 60)
       .optional(),
   ),
+  TELEMETRY_RETENTION_DAYS: optional.pipe(z.coerce.number<string>().int().min(1).max(MAX_RETENTION_DAYS).optional()),
   DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
@@ -268,6 +273,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },
     flushKey: flushKeyOf(vars.TELEMETRY_SECRET, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
+    retentionDays: vars.TELEMETRY_RETENTION_DAYS,
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
     spool: {

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
+import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
 import { log } from "./log.ts";
 import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
@@ -50,6 +51,8 @@ export type Runtime =
       spool: SpoolRuntime | undefined;
       /** The hourly job, once: rollups and dashboard brought up to date within `budgetMs` (see publishInsights). */
       publish(budgetMs: number): Promise<PublishReport>;
+      /** The daily job, once: raw files past TELEMETRY_RETENTION_DAYS removed (see applyRetention); undefined when every day is kept. */
+      retain(budgetMs: number): Promise<RetentionReport | undefined>;
     }
   | { ok: false; error: ConfigError };
 
@@ -88,8 +91,17 @@ export function createRuntime(
   const files = createFiles(config, clock);
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
     publishInsights({ files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits }, budgetMs);
+  const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>
+    config.retentionDays === undefined
+      ? undefined
+      : applyRetention(
+          { files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits },
+          { keepDays: config.retentionDays, budgetMs },
+        );
   const instance = { ok: true as const, ingest, netlifyDev, clock, flushKey, health, store };
-  if (!config.spool.enabled) return { ...instance, spool: undefined, publish: publishWith(undefined) };
+  if (!config.spool.enabled) {
+    return { ...instance, spool: undefined, publish: publishWith(undefined), retain: retainWith(undefined) };
+  }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
@@ -97,6 +109,7 @@ export function createRuntime(
   return {
     ...instance,
     publish: publishWith(lease),
+    retain: retainWith(lease),
     spool: {
       spool,
       lease,

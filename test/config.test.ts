@@ -19,6 +19,7 @@ describe("configuration", () => {
         health: { maxWaitMs: 15 * 60_000 },
         flushKey: undefined,
         siteUrl: undefined,
+        retentionDays: undefined,
         ingest: {
           secret: undefined,
           allowedOrigins: [],
@@ -229,6 +230,7 @@ describe("GET /api/v1/health", () => {
       store: createStore(config),
       spool: undefined,
       publish: () => Promise.reject(new Error("publishing is not part of this test")),
+      retain: () => Promise.reject(new Error("retention is not part of this test")),
     });
 
   it("names the GitHub target, without the token, to a caller with the shared secret", async () => {

@@ -16,7 +16,7 @@ const BASE = new Set(["lib/config.ts", "lib/clock.ts", "lib/log.ts", "lib/issue.
 /** What each part of lib/ may import, besides itself and the base; the pipeline reads left to right. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   base: [],
-  runtime: ["spool", "storage", "platform", "insights"],
+  runtime: ["spool", "storage", "platform", "insights", "lifecycle"],
   http: ["runtime", "events", "spool", "storage", "insights"],
   events: [],
   spool: ["storage", "events"],
@@ -24,6 +24,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   platform: ["spool"],
   // The read path: what the files say, for the maintainers.
   insights: ["events", "storage", "spool"],
+  // The data's life: erasure, export, retention.
+  lifecycle: ["events", "storage", "spool", "insights"],
 };
 
 interface Module {

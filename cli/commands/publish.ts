@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadCliConfig } from "../../lib/config.ts";
-import { callPublish } from "../../lib/insights/call-publish.ts";
+import { callJob } from "../../lib/lifecycle/call-job.ts";
 
 const DEFAULT_SITE = "http://localhost:8888";
 
@@ -14,7 +14,7 @@ export function registerPublish(program: Command): Command {
     .action(async (options: { url?: string }) => {
       const config = loadCliConfig();
       const site = options.url ?? config.siteUrl ?? DEFAULT_SITE;
-      for await (const run of callPublish(site, config.flushKey)) {
+      for await (const run of callJob(site, config.flushKey, "publish")) {
         process.stdout.write(`${JSON.stringify(run)}\n`);
       }
     });

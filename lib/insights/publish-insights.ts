@@ -1,11 +1,8 @@
 import { z } from "zod";
-import type { Clock } from "../clock.ts";
-import type { WriteLimits } from "../config.ts";
 import { log, messageOf } from "../log.ts";
-import type { FlushLease, FlushState } from "../spool/flush-lease.ts";
+import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
 import { mapLimit } from "../spool/map-limit.ts";
-import { WritePacer } from "../spool/write-pacer.ts";
-import { StoreUnavailableError } from "../storage/event-store.ts";
+import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
@@ -23,8 +20,6 @@ export const PUBLISH_SCHEDULED_BUDGET_MS = 25_000;
 export const PUBLISH_CALLED_BUDGET_MS = 8_000;
 /** What a run keeps for itself after reading: the lease, the render, the commit. */
 const COMMIT_RESERVE_MS = 8_000;
-/** How often a run looks for the flusher's lease to come free, and how long it may look. */
-const LEASE_POLL_MS = 200;
 const READ_CONCURRENCY = 8;
 const FOUR_DIGITS = /^\d{4}$/;
 const TWO_DIGITS = /^\d{2}$/;
@@ -38,14 +33,10 @@ const rollupIndexSchema = z.object({
 });
 type RollupIndex = z.output<typeof rollupIndexSchema>;
 
-export interface PublishDeps {
-  files: RepositoryFiles;
-  clock: Clock;
+/** The files, and the flusher's lease and pace (a publish never races a flush nor spends GitHub's limits twice). */
+export interface PublishDeps extends LeasedFiles {
   /** The folder of the raw NDJSON tree ("" for the root). */
   prefix: string;
-  /** The flusher's lease and write pace, shared so that a publish never races a flush nor spends GitHub's limits twice; none without a spool. */
-  lease: FlushLease | undefined;
-  limits: WriteLimits;
 }
 
 export interface PublishReport {
@@ -143,53 +134,14 @@ export async function publishInsights(deps: PublishDeps, budgetMs: number): Prom
     changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
 
     const message = `Roll up telemetry: ${days.map((d) => d.day).join(", ")}`;
-    const committed = await commitUnderLease(deps, changes, message, deadline);
+    const committed = await commitUnderLease(deps, changes, message, {
+      deadline,
+      leaseBy: deadline - COMMIT_RESERVE_MS / 2,
+    });
     if (committed === "busy" || committed === "paced") return report({ outcome: committed, days, pending: due.length });
     return report({ outcome: "published", days, pending, commit: committed ?? null, files_written: changes.length });
   } catch (error) {
     return report({ outcome: "failed", error: messageOf(error) });
-  }
-}
-
-/** Commits `changes` holding the flusher's lease (looked for until the deadline), paced by its shared write log. */
-async function commitUnderLease(
-  { files, clock, lease, limits }: PublishDeps,
-  changes: readonly FileChange[],
-  message: string,
-  deadline: number,
-): Promise<string | undefined | "busy" | "paced"> {
-  if (!lease) return (await files.commitFiles(changes, message, { deadline })).commit;
-  let state: FlushState | undefined;
-  while (!(state = await lease.acquire())) {
-    if (clock.now() + LEASE_POLL_MS > deadline - COMMIT_RESERVE_MS / 2) return "busy";
-    await clock.sleep(LEASE_POLL_MS);
-  }
-  const pacer = new WritePacer(state.writes, limits, clock);
-  let after = state;
-  try {
-    if (state.blocked_until > clock.now()) return "paced";
-    let first = true;
-    const result = await files.commitFiles(changes, message, {
-      deadline,
-      // One turn of the pace for the commit, then its other requests count against the same limits at once.
-      beforeWrite: async () => {
-        if (first) await pacer.wait(deadline);
-        else pacer.record();
-        first = false;
-      },
-    });
-    return result.commit;
-  } catch (error) {
-    if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
-      if (error.reason === "rate_limited")
-        after = { ...state, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
-      return "paced";
-    }
-    throw error;
-  } finally {
-    await lease
-      .release({ ...after, writes: pacer.writes() })
-      .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
   }
 }
 

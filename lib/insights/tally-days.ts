@@ -3,11 +3,10 @@ import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import type { DayTally } from "./period-report.ts";
-import { dayParts, daySources, isClosed, rollUpDay, type DayPart } from "./roll-up-day.ts";
+import { listDaySources } from "./list-day-sources.ts";
+import { dayParts, isClosed, rollUpDay, type DayPart } from "./roll-up-day.ts";
 import type { MalformedLine } from "./tally-lines.ts";
 
-const FOUR_DIGITS = /^\d{4}$/;
-const TWO_DIGITS = /^\d{2}$/;
 const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;
 /** A command's reads have no time limit of their own; this one only keeps timers finite (a year of data at GitHub's pace). */
 export const LONGEST_READ_MS = 6 * 60 * 60 * 1000;
@@ -51,33 +50,14 @@ export async function tallyDays(
   const options = { deadline: clock.now() + LONGEST_READ_MS };
   const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
   const inRange = (day: string) => day >= from && day <= to;
-  const years = (await files.list(prefix, options)).filter(
-    (entry) =>
-      entry.type === "dir" &&
-      FOUR_DIGITS.test(entry.name) &&
-      entry.name >= from.slice(0, 4) &&
-      entry.name <= to.slice(0, 4),
-  );
-  for (const year of years) {
-    const months = (await files.list(year.path, options)).filter(
-      (entry) => entry.type === "dir" && TWO_DIGITS.test(entry.name),
-    );
-    for (const month of months) {
-      const key = `${year.name}-${month.name}`;
-      if (key < from.slice(0, 7) || key > to.slice(0, 7)) continue;
-      const sources = [...daySources(key, await files.list(month.path, options)).values()].filter((s) =>
-        inRange(s.day),
-      );
-      for (const source of sources.sort((a, b) => (a.day < b.day ? -1 : 1))) {
-        const read = countParts
-          ? await countParts(await dayParts(files, source, options.deadline), isClosed(source.day, clock.now()))
-          : await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
-        result.days.push({ day: source.day, tally: read.tally });
-        result.malformed.push(...read.malformed);
-        result.bytesRead += read.bytesRead;
-        result.filesRead += read.filesRead;
-      }
-    }
+  for (const source of await listDaySources(files, { prefix, from, to, deadline: options.deadline })) {
+    const read = countParts
+      ? await countParts(await dayParts(files, source, options.deadline), isClosed(source.day, clock.now()))
+      : await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
+    result.days.push({ day: source.day, tally: read.tally });
+    result.malformed.push(...read.malformed);
+    result.bytesRead += read.bytesRead;
+    result.filesRead += read.filesRead;
   }
   const counted = new Set(result.days.map((d) => d.day));
   for (let year = Number(from.slice(0, 4)); year <= Number(to.slice(0, 4)); year += 1) {

@@ -1,5 +1,6 @@
 import type { Context } from "@netlify/functions";
-import { checkSecret, unauthorized } from "../../lib/http/check-secret.ts";
+import { unauthorized } from "../../lib/http/check-secret.ts";
+import { mayStartJob } from "../../lib/http/may-start-job.ts";
 import { PUBLISH_CALLED_BUDGET_MS } from "../../lib/insights/publish-insights.ts";
 import { jsonResponse, methodNotAllowed } from "../../lib/http/json-response.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
@@ -15,7 +16,6 @@ export default async function publish(request: Request, context: Context): Promi
   if (request.method !== "POST") return methodNotAllowed(["POST"]);
   runtime ??= loadRuntime(context.deploy);
   if (!runtime.ok) return jsonResponse(503, { status: "not_configured", message: runtime.error.message });
-  const open = runtime.flushKey === undefined && runtime.netlifyDev;
-  if (!open && (runtime.flushKey === undefined || !checkSecret(request, runtime.flushKey))) return unauthorized();
+  if (!mayStartJob(request, runtime)) return unauthorized();
   return jsonResponse(200, { status: "ok", publish: await runtime.publish(PUBLISH_CALLED_BUDGET_MS) });
 }

@@ -1,0 +1,110 @@
+import { DAY_MS, type Clock } from "../clock.ts";
+import { log, messageOf } from "../log.ts";
+import { listDaySources } from "../insights/list-day-sources.ts";
+import { dayParts } from "../insights/roll-up-day.ts";
+import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
+import type { RepositoryFiles } from "../storage/repository-files.ts";
+
+/** Files one commit removes at most: a tree request names each, and a year's backlog is ~100,000 parts. */
+const MAX_FILES_PER_RUN = 5_000;
+/** A scheduled run has 30 s, a called one a synchronous function's 10 s. */
+export const RETENTION_BUDGET_MS = 25_000;
+export const RETENTION_CALLED_BUDGET_MS = 8_000;
+/** What a run keeps for itself after planning: the lease and the commit. */
+const COMMIT_RESERVE_MS = 8_000;
+
+export interface RetentionPlan {
+  /** The first day kept: every day before it goes. */
+  keepFrom: string;
+  /** The days whose files go this run, oldest first, with their files and bytes. */
+  days: { day: string; files: string[]; bytes: number }[];
+  /** More days are past the period than one run removes: the next run goes on. */
+  pending: boolean;
+}
+
+export interface RetentionReport extends RetentionPlan {
+  outcome: "removed" | "nothing" | "busy" | "paced" | "failed";
+  commit: string | null;
+  error: string | null;
+}
+
+/**
+ * The raw files a retention of `keepDays` days removes now: every file of every day before the
+ * last `keepDays` (today, UTC, included), oldest first, up to one commit's worth. Rollups are not
+ * raw files: they stay, and the dashboard keeps its history.
+ */
+export async function planRetention(
+  files: RepositoryFiles,
+  {
+    prefix,
+    keepDays,
+    clock,
+    deadline,
+    planUntil = deadline,
+  }: { prefix: string; keepDays: number; clock: Clock; deadline: number; planUntil?: number },
+): Promise<RetentionPlan> {
+  const today = Date.parse(`${new Date(clock.now()).toISOString().slice(0, 10)}T00:00:00Z`);
+  const keepFrom = new Date(today - (keepDays - 1) * DAY_MS).toISOString().slice(0, 10);
+  const expired = await listDaySources(files, {
+    prefix,
+    to: new Date(Date.parse(`${keepFrom}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10),
+    deadline,
+  });
+  const days: RetentionPlan["days"] = [];
+  let count = 0;
+  for (const source of expired) {
+    if (clock.now() >= planUntil && days.length > 0) return { keepFrom, days, pending: true };
+    const parts = await dayParts(files, source, deadline);
+    if (count + parts.length > MAX_FILES_PER_RUN && days.length > 0) return { keepFrom, days, pending: true };
+    days.push({
+      day: source.day,
+      files: parts.map((part) => part.path),
+      bytes: parts.reduce((sum, part) => sum + part.size, 0),
+    });
+    count += parts.length;
+  }
+  return { keepFrom, days, pending: false };
+}
+
+/** The daily job: removes the raw files past the retention period in one commit, under the flusher's lease and within its pace. */
+export async function applyRetention(
+  deps: LeasedFiles & { prefix: string },
+  { keepDays, budgetMs }: { keepDays: number; budgetMs: number },
+): Promise<RetentionReport> {
+  const deadline = deps.clock.now() + budgetMs;
+  let plan: RetentionPlan = { keepFrom: "", days: [], pending: false };
+  const report = (fields: Pick<RetentionReport, "outcome"> & Partial<RetentionReport>): RetentionReport => {
+    const result = { ...plan, commit: null, error: null, ...fields };
+    log(result.error ? "warn" : "info", "retention_applied", {
+      outcome: result.outcome,
+      keep_from: result.keepFrom,
+      days: result.days.length,
+      files: result.days.reduce((sum, d) => sum + d.files.length, 0),
+      pending: result.pending,
+      error: result.error,
+    });
+    return result;
+  };
+  try {
+    plan = await planRetention(deps.files, {
+      prefix: deps.prefix,
+      keepDays,
+      clock: deps.clock,
+      deadline,
+      planUntil: deadline - COMMIT_RESERVE_MS,
+    });
+    if (plan.days.length === 0) return report({ outcome: "nothing" });
+    const changes = plan.days.flatMap((day) => day.files.map((path) => ({ path, content: null })));
+    const first = plan.days[0]!.day;
+    const last = plan.days.at(-1)!.day;
+    const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
+    const committed = await commitUnderLease(deps, changes, message, {
+      deadline,
+      leaseBy: deadline - COMMIT_RESERVE_MS / 2,
+    });
+    if (committed === "busy" || committed === "paced") return report({ outcome: committed });
+    return report({ outcome: "removed", commit: committed ?? null });
+  } catch (error) {
+    return report({ outcome: "failed", error: messageOf(error) });
+  }
+}

@@ -1,0 +1,54 @@
+import type { PublishReport } from "../insights/publish-insights.ts";
+import type { RetentionReport } from "./apply-retention.ts";
+
+/** A called run has 8 s of work and a synchronous function's 10 s: longer is a failure. */
+const CALL_TIMEOUT_MS = 30_000;
+/** Runs in a row while work is pending: a backlog of a year of days is read in a few dozen. */
+const MAX_RUNS = 200;
+
+/** The jobs a site runs on demand: its function, and whether a run's report says to call again. */
+const JOBS = {
+  publish: {
+    path: "/.netlify/functions/publish",
+    again: (run: PublishReport) => run.outcome === "published" && run.pending > 0 && run.days.length > 0,
+  },
+  retention: {
+    path: "/.netlify/functions/retention",
+    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending,
+  },
+};
+
+type Reports = { publish: PublishReport; retention: RetentionReport | null };
+
+/**
+ * Calls one of the site's jobs (with the flush key, when the site has one) until it says nothing
+ * is pending or a run makes no progress; yields each run's report.
+ */
+export async function* callJob<Job extends keyof typeof JOBS>(
+  site: string,
+  key: string | undefined,
+  job: Job,
+): AsyncGenerator<Reports[Job]> {
+  const url = new URL(JOBS[job].path, site);
+  for (let run = 0; run < MAX_RUNS; run += 1) {
+    let answer: Response;
+    try {
+      answer = await fetch(url, {
+        method: "POST",
+        headers: key ? { "x-telemetry-key": key } : {},
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new Error(`cannot reach ${url.origin} (is the site running? npm start serves it locally)`, {
+        cause: error,
+      });
+    }
+    const body = (await answer.json().catch(() => ({}))) as Partial<Reports> & { message?: string };
+    if (!answer.ok || !(job in body)) {
+      throw new Error(`${url.origin} answered ${answer.status}${body.message ? `: ${body.message}` : ""}`);
+    }
+    const report = body[job] as Reports[Job];
+    yield report;
+    if (!(JOBS[job].again as (run: Reports[Job]) => boolean)(report)) return;
+  }
+}

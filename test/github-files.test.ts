@@ -5,8 +5,8 @@ import type { GitHubConfig } from "../lib/config.ts";
 import { PushProtectedError, StoreUnavailableError } from "../lib/storage/event-store.ts";
 import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
 import { GitHubFiles } from "../lib/storage/github-files.ts";
-import type { FileChange } from "../lib/storage/repository-files.ts";
-import { FakeGitHub, githubHandlers, type FakeGitHubOptions } from "./support/fake-github/index.ts";
+import { HeadMovedError, type FileChange } from "../lib/storage/repository-files.ts";
+import { FakeGitHub, githubHandlers, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
 
 const API = "https://api.github.com";
 const TOKEN = "test-token-do-not-leak";
@@ -375,5 +375,281 @@ describe("GitHubFiles.list and read", () => {
     expect(fake.paths("main")).toEqual(["README.md"]);
     expect(files.describe()).toBe("acme/data@events");
     expect(newFiles().describe()).toBe("acme/data");
+  });
+});
+
+describe("GitHubFiles.readTree", () => {
+  /** Every file readTree gives under `dir`, by path, as text, and the head it says it read. */
+  async function readAll(files: GitHubFiles, dir: string) {
+    const seen: [string, Buffer][] = [];
+    const { head } = await files.readTree(dir, (path, bytes) => void seen.push([path, bytes]), soon());
+    return { head, seen };
+  }
+
+  it("gives every file under the folder with its bytes, a file over 1 MB and nested folders too, and the head read", async () => {
+    useFake();
+    const big = Buffer.from(`${JSON.stringify({ filler: "z".repeat(1_200_000) })}\n`);
+    const binary = Buffer.from([0, 255, 10, 13, 128, 0]);
+    fake.seedAll([
+      ["README.md", "data\n"],
+      ["telemetry2/elsewhere.ndjson", "{}\n"],
+      [`${DAY}/0002.ndjson`, '{"n":2}\n'],
+      ["telemetry/2026/11/23/0001.ndjson", '{"n":3}\n'],
+    ]);
+    fake.seed(`${DAY}/0001.ndjson`, big);
+    fake.seed(`${DAY}/raw.bin`, binary);
+    const head = fake.commits.at(-1)!.sha;
+
+    const files = newFiles();
+    const { head: read, seen } = await readAll(files, "telemetry/");
+    expect(read).toBe(head);
+    expect(seen.map(([path]) => path)).toEqual([
+      `${DAY}/0001.ndjson`,
+      `${DAY}/0002.ndjson`,
+      `${DAY}/raw.bin`,
+      "telemetry/2026/11/23/0001.ndjson",
+    ]);
+    expect(seen[0]![1].equals(big)).toBe(true);
+    expect(seen[1]![1].toString()).toBe('{"n":2}\n');
+    expect(seen[2]![1].equals(binary)).toBe(true);
+    expect(calls()).toEqual([
+      "GET /",
+      "GET /git/ref/heads/main",
+      `GET /tarball/${head}`,
+      `GET /_codeload/acme/data/legacy.tar.gz/${head}`,
+    ]);
+
+    const all = await readAll(files, "");
+    expect(all.seen.map(([path]) => path)).toEqual([
+      "README.md",
+      ...seen.map(([path]) => path),
+      "telemetry2/elsewhere.ndjson",
+    ]);
+    expect((await readAll(files, "telemetry/1999")).seen).toEqual([]);
+  });
+
+  it("costs the same few requests however many files there are", async () => {
+    const requestsFor = async (count: number) => {
+      useFake();
+      fake.seedAll(Array.from({ length: count }, (_, n): [string, string] => [`${DAY}/${n}/${n}.ndjson`, `${n}\n`]));
+      const { seen } = await readAll(newFiles({ branch: "main" }), "telemetry");
+      expect(seen).toHaveLength(count);
+      expect(seen.find(([path]) => path === `${DAY}/7/7.ndjson`)?.[1].toString()).toBe("7\n");
+      return fake.requests.length;
+    };
+    const few = await requestsFor(10);
+    expect(few).toBe(3);
+    expect(await requestsFor(2_000)).toBe(few);
+  });
+
+  it("streams the archive over HTTP, following the redirect as fetch does, handing over one file at a time", async () => {
+    const github = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN });
+    github.seedAll(Array.from({ length: 50 }, (_, n): [string, string] => [`${DAY}/${n}.ndjson`, `${n}\n`]));
+    const served = await serveFakeGitHub(github);
+    server.close(); // let requests reach the network instead of msw
+    try {
+      let visiting = 0;
+      let most = 0;
+      const seen: string[] = [];
+      const { head } = await newFiles({ apiUrl: served.url }).readTree(
+        DAY,
+        async (path, bytes) => {
+          most = Math.max(most, (visiting += 1));
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          seen.push(`${path} ${bytes.toString().trim()}`);
+          visiting -= 1;
+        },
+        soon(),
+      );
+      expect(head).toMatch(SHA);
+      expect(seen).toHaveLength(50);
+      expect(seen).toContain(`${DAY}/49.ndjson 49`);
+      expect(most).toBe(1);
+      expect(github.requests.map((request) => request.status)).toEqual([200, 200, 302, 200]);
+    } finally {
+      await served.close();
+      server.listen({ onUnhandledRequest: "error" });
+    }
+  });
+
+  it("reads one snapshot: a commit landing while the archive is asked for is not in it", async () => {
+    let flushed = false;
+    useFake({
+      onArrival: async (_method, path) => {
+        if (!path.includes("/tarball/") || flushed) return;
+        flushed = true;
+        await flushWrite(`${DAY}/0002.ndjson`, '{"event":2}\n');
+      },
+    });
+    fake.seed(`${DAY}/0001.ndjson`, '{"event":1}\n');
+    const before = fake.commits.at(-1)!.sha;
+    const { head, seen } = await readAll(newFiles(), DAY);
+    expect(head).toBe(before);
+    expect(seen.map(([path]) => path)).toEqual([`${DAY}/0001.ndjson`]);
+    expect(fake.paths()).toEqual([`${DAY}/0001.ndjson`, `${DAY}/0002.ndjson`]);
+  });
+
+  it("gives no head and no files for an empty repository or a branch not made yet", async () => {
+    useFake({ empty: true });
+    expect(await readAll(newFiles(), "")).toEqual({ head: undefined, seen: [] });
+    expect(calls()).toEqual(["GET /", "GET /git/ref/heads/main"]);
+
+    useFake();
+    fake.seed("README.md", "data\n");
+    expect(await readAll(newFiles({ branch: "insights" }), "")).toEqual({ head: undefined, seen: [] });
+  });
+
+  it("hands back the visitor's own failure as it is, and tells GitHub's as the other reads do", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    useFake();
+    fake.seedAll([
+      ["a.json", "1\n"],
+      ["b.json", "2\n"],
+    ]);
+    const mine = Object.assign(new Error("visitor failed"), { status: 500 });
+    const visited: string[] = [];
+    const failed = newFiles().readTree(
+      "",
+      (path) => {
+        visited.push(path);
+        throw mine;
+      },
+      soon(),
+    );
+    await expect(failed).rejects.toBe(mine);
+    expect(visited).toEqual(["a.json"]);
+
+    const wrong = newFiles({ credentials: { kind: "token", token: "wrong-token-also-secret" } });
+    await expect(wrong.readTree("", () => {}, soon())).rejects.toMatchObject({
+      name: "StoreUnavailableError",
+      reason: "refused",
+    });
+
+    // The download itself failing, twice (Octokit tries a 5xx once more): GitHub is busy.
+    server.use(http.get(`${API}/_codeload/*`, () => HttpResponse.json({ message: "Server Error" }, { status: 502 })));
+    await expect(newFiles().readTree("", () => {}, soon())).rejects.toMatchObject({
+      name: "StoreUnavailableError",
+      reason: "busy",
+    });
+  });
+});
+
+describe("GitHubFiles.commitFiles with expectedHead", () => {
+  it("refuses to commit once another writer's contents-API PUT moved the branch, leaving that file intact", async () => {
+    useFake();
+    fake.seed(`${DAY}/0001.ndjson`, '{"event":1}\n');
+    const files = newFiles();
+    const { head } = await files.readTree(DAY, () => {}, soon());
+    await flushWrite(`${DAY}/0002.ndjson`, '{"event":2}\n');
+    const commitsBefore = fake.commits.length;
+
+    const error = await files
+      .commitFiles([remove(`${DAY}/0001.ndjson`), write(`${DAY}/rollup.json`, "{}\n")], "Compact", {
+        ...soon(),
+        expectedHead: head,
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HeadMovedError);
+    expect(fake.commits).toHaveLength(commitsBefore);
+    expect(fake.file(`${DAY}/0002.ndjson`)).toBe('{"event":2}\n');
+    expect(fake.paths()).toEqual([`${DAY}/0001.ndjson`, `${DAY}/0002.ndjson`]);
+    expect(fake.writeCount()).toBe(1);
+  });
+
+  it("refuses, without trying again, when the PUT lands between its read of the head and its ref update", async () => {
+    let flushed = false;
+    useFake({
+      onArrival: async (method) => {
+        if (method !== "PATCH" || flushed) return;
+        flushed = true;
+        await flushWrite(`${DAY}/0002.ndjson`, '{"event":2}\n');
+      },
+    });
+    fake.seed(`${DAY}/0001.ndjson`, '{"event":1}\n');
+    const files = newFiles();
+    const { head } = await files.readTree("", () => {}, soon());
+    await expect(
+      files.commitFiles([remove(`${DAY}/0001.ndjson`)], "Compact", { ...soon(), expectedHead: head }),
+    ).rejects.toBeInstanceOf(HeadMovedError);
+    expect(fake.requests.filter((request) => request.method === "PATCH").map((request) => request.status)).toEqual([
+      422,
+    ]);
+    expect(fake.paths()).toEqual([`${DAY}/0001.ndjson`, `${DAY}/0002.ndjson`]);
+    expect(fake.commits.at(-1)!.message).toBe("Append 1 telemetry event");
+  });
+
+  it("commits on top of the expected head, even when the answer to its ref update was lost", async () => {
+    useFake();
+    fake.seed(`${DAY}/0001.ndjson`, '{"event":1}\n');
+    const files = newFiles();
+    const { head } = await files.readTree("", () => {}, soon());
+    const result = await files.commitFiles([write(`${DAY}/rollup.json`, "{}\n")], "Roll up", {
+      ...soon(),
+      expectedHead: head,
+    });
+    expect(result.commit).toMatch(SHA);
+    expect(fake.commits.at(-1)).toMatchObject({ sha: result.commit, message: "Roll up" });
+    expect(fake.paths()).toEqual([`${DAY}/0001.ndjson`, `${DAY}/rollup.json`]);
+
+    let lost = 0;
+    server.use(
+      http.patch(`${API}/repos/acme/data/git/refs/*`, async ({ request }) => {
+        if (lost > 0) return undefined;
+        lost += 1;
+        await fake.handle(request.clone());
+        return HttpResponse.json({ message: "Server Error" }, { status: 502 });
+      }),
+    );
+    const again = await files.commitFiles([write("b.json", "{}\n")], "Once", {
+      ...soon(),
+      expectedHead: result.commit,
+    });
+    expect(lost).toBe(1);
+    expect(fake.commits.at(-1)).toMatchObject({ sha: again.commit, message: "Once" });
+    expect(fake.commits.filter((commit) => commit.message === "Once")).toHaveLength(1);
+  });
+
+  it("reports its own commit when its ref update landed unanswered and a PUT went on top before it looked again", async () => {
+    useFake();
+    fake.seed(`${DAY}/0001.ndjson`, '{"event":1}\n');
+    const files = newFiles();
+    const { head } = await files.readTree("", () => {}, soon());
+    let lost = 0;
+    server.use(
+      http.patch(`${API}/repos/acme/data/git/refs/*`, async ({ request }) => {
+        if (lost > 0) return undefined;
+        lost += 1;
+        await fake.handle(request.clone());
+        await flushWrite(`${DAY}/0002.ndjson`, '{"event":2}\n');
+        return HttpResponse.json({ message: "Server Error" }, { status: 502 });
+      }),
+    );
+    const result = await files.commitFiles([write(`${DAY}/rollup.json`, "{}\n")], "Roll up", {
+      ...soon(),
+      expectedHead: head,
+    });
+    expect(fake.commits.map((commit) => commit.message)).toEqual([
+      `Seed ${DAY}/0001.ndjson`,
+      "Roll up",
+      "Append 1 telemetry event",
+    ]);
+    expect(result.commit).toBe(fake.commits[1]!.sha);
+    expect(fake.paths()).toEqual([`${DAY}/0001.ndjson`, `${DAY}/0002.ndjson`, `${DAY}/rollup.json`]);
+  });
+
+  it("takes an empty repository or a missing branch as moved, and commits nothing", async () => {
+    useFake({ empty: true });
+    const expectedHead = "a".repeat(40);
+    await expect(
+      newFiles().commitFiles([write("a.json", "{}\n")], "First", { ...soon(), expectedHead }),
+    ).rejects.toBeInstanceOf(HeadMovedError);
+    expect(fake.commits).toEqual([]);
+
+    useFake();
+    await expect(
+      newFiles({ branch: "insights" }).commitFiles([write("a.json", "{}\n")], "First", { ...soon(), expectedHead }),
+    ).rejects.toBeInstanceOf(HeadMovedError);
+    expect(fake.paths("insights")).toEqual([]);
+    expect(fake.writeCount()).toBe(0);
   });
 });

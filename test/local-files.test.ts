@@ -135,4 +135,52 @@ describe("LocalFiles", () => {
     await expect(files.read("../../etc/passwd", OPTIONS)).rejects.toThrow(/outside/);
     await expect(files.list("..", OPTIONS)).rejects.toThrow(/outside/);
   });
+
+  it("reads every file under a folder with its bytes, nested and over 1 MB, in path order, with no head", async () => {
+    const big = Buffer.alloc(1_500_000, 0xab);
+    await mkdir(join(dir, "telemetry/2026/11/22"), { recursive: true });
+    await mkdir(join(dir, "telemetry/2026/11/23"), { recursive: true });
+    await mkdir(join(dir, "telemetry2"), { recursive: true });
+    await writeFile(join(dir, "telemetry/2026/11/22/0002.ndjson"), "2\n");
+    await writeFile(join(dir, "telemetry/2026/11/22/0001.ndjson"), big);
+    await writeFile(join(dir, "telemetry/2026/11/22/.0003.ndjson.0123456789ab.tmp"), "half");
+    await writeFile(join(dir, "telemetry/2026/11/23/0001.ndjson"), "3\n");
+    await writeFile(join(dir, "telemetry/2026.json"), "{}\n");
+    await writeFile(join(dir, "telemetry2/elsewhere.ndjson"), "x\n");
+    await mkdir(join(dir, ".git"), { recursive: true });
+    await writeFile(join(dir, ".git/HEAD"), "ref: refs/heads/main\n");
+    await writeFile(join(dir, "README.md"), "data\n");
+
+    const seen: [string, Buffer][] = [];
+    const result = await files.readTree("/telemetry/", (path, bytes) => void seen.push([path, bytes]), OPTIONS);
+    expect(result).toEqual({ head: undefined });
+    // Bytewise, as git orders paths: "2026.json" before the folder "2026".
+    expect(seen.map(([path]) => path)).toEqual([
+      "telemetry/2026.json",
+      "telemetry/2026/11/22/0001.ndjson",
+      "telemetry/2026/11/22/0002.ndjson",
+      "telemetry/2026/11/23/0001.ndjson",
+    ]);
+    expect(seen[1]![1].equals(big)).toBe(true);
+    expect(seen[2]![1].toString()).toBe("2\n");
+
+    const all: string[] = [];
+    await files.readTree("", async (path) => void all.push(path), OPTIONS);
+    expect(all).toEqual(["README.md", ...seen.map(([path]) => path), "telemetry2/elsewhere.ndjson"]);
+    const none: string[] = [];
+    await files.readTree("nope", (path) => void none.push(path), OPTIONS);
+    expect(none).toEqual([]);
+    await expect(files.readTree("..", () => {}, OPTIONS)).rejects.toThrow(/outside/);
+  });
+
+  it("commits whatever head it is told to expect: a folder has no commits to have moved", async () => {
+    const { head } = await files.readTree("", () => {}, OPTIONS);
+    await writeFile(join(dir, "other.json"), "{}\n");
+    const result = await files.commitFiles([{ path: "a.json", content: "1\n" }], "Write", {
+      ...OPTIONS,
+      expectedHead: head ?? "0".repeat(40),
+    });
+    expect(result.commit).toBeDefined();
+    expect(await tree()).toEqual(["a.json", "other.json"]);
+  });
 });

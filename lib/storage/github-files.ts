@@ -1,3 +1,8 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { createGunzip } from "node:zlib";
+import { extract } from "tar-stream";
 import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
 import { log, messageOf } from "../log.ts";
@@ -13,13 +18,14 @@ import {
   statusOf,
   type HttpError,
 } from "./http-error.ts";
-import type {
-  CommitFilesOptions,
-  CommitFilesResult,
-  FileChange,
-  FilesCallOptions,
-  RepositoryEntry,
-  RepositoryFiles,
+import {
+  HeadMovedError,
+  type CommitFilesOptions,
+  type CommitFilesResult,
+  type FileChange,
+  type FilesCallOptions,
+  type RepositoryEntry,
+  type RepositoryFiles,
 } from "./repository-files.ts";
 
 /** The contents API lists at most this many entries of a folder. */
@@ -34,7 +40,10 @@ const FILE_MODE = "100644" as const;
 /** An attempt that made the repository's first commit, through the contents API: the rest goes on top of it. */
 const AGAIN = Symbol("again");
 
-type Head = { sha: string; tree: string } | "empty" | "missing";
+/** Tar entry types that hold a file's bytes (git archive writes every file as the first). */
+const FILE_ENTRY_TYPES = new Set(["file", "contiguous-file"]);
+
+type Head = { sha: string; tree: string; parents: string[] } | "empty" | "missing";
 
 /** What one content-creating request is given, and how it is counted and paced. */
 type Write = <T>(send: (request: WriteRequestOptions) => Promise<T>) => Promise<T>;
@@ -52,7 +61,8 @@ interface CommitState {
  * folder of 1,000 entries or more from the Git Trees API, which lists it whole). A commit goes through the
  * Git Database API: a tree on the head's tree, a commit on the head, and the branch moved to it only as a
  * fast forward, so that a commit landing meanwhile (a flush's, through the contents API) is never undone:
- * the commit is made again on the new head.
+ * the commit is made again on the new head (or, given the head the changes were computed from, refused).
+ * A whole tree comes from one archive download, the branch's head as a gzipped tarball.
  */
 export class GitHubFiles implements RepositoryFiles {
   private readonly client: GitHubClient;
@@ -82,10 +92,33 @@ export class GitHubFiles implements RepositoryFiles {
     return this.answering(() => this.readFile(path, deadline));
   }
 
+  async readTree(
+    dir: string,
+    visit: (path: string, bytes: Buffer) => Promise<void> | void,
+    { deadline }: FilesCallOptions,
+  ): Promise<{ head: string | undefined }> {
+    const refused: unknown[] = [];
+    const guarded = async (path: string, bytes: Buffer) => {
+      try {
+        await visit(path, bytes);
+      } catch (error) {
+        refused.push(error);
+        throw error;
+      }
+    };
+    try {
+      return await this.readArchive(dir.replace(/^\/+|\/+$/g, ""), guarded, deadline);
+    } catch (error) {
+      // The caller's own failure stands as it is; GitHub's are told as the other reads tell them.
+      if (refused.length > 0) throw refused[0];
+      throw this.failure(error);
+    }
+  }
+
   async commitFiles(
     changes: readonly FileChange[],
     message: string,
-    { deadline, beforeWrite }: CommitFilesOptions,
+    { deadline, beforeWrite, expectedHead }: CommitFilesOptions,
   ): Promise<CommitFilesResult> {
     let writes = 0;
     const write: Write = async (send) => {
@@ -102,7 +135,7 @@ export class GitHubFiles implements RepositoryFiles {
     for (let attempt = 0; attempt < MAX_COMMIT_ATTEMPTS; attempt += 1) {
       if (lastError !== undefined) await this.backOff(attempt, deadline, lastError);
       try {
-        const outcome = await this.commitOnce(latest, message, deadline, write, state);
+        const outcome = await this.commitOnce(latest, message, deadline, write, state, expectedHead);
         lastError = undefined;
         if (outcome !== AGAIN) return { commit: outcome ?? state.landed, writes };
       } catch (error) {
@@ -120,11 +153,20 @@ export class GitHubFiles implements RepositoryFiles {
     deadline: number,
     write: Write,
     state: CommitState,
+    expectedHead: string | undefined,
   ): Promise<string | undefined | typeof AGAIN> {
     const branch = await this.branch(deadline);
     const head = await this.head(branch, deadline);
+    if (head !== "empty" && head !== "missing" && state.created.has(head.sha)) return head.sha;
+    if (expectedHead !== undefined) {
+      // Ours landed though its answer was lost, and another writer's commit went on top: ours stands.
+      const ours = typeof head === "string" ? undefined : head.parents.find((parent) => state.created.has(parent));
+      if (ours !== undefined) return ours;
+      // Before the first commit, or without the branch, there is no commit at all: not the one expected.
+      if (typeof head === "string" || head.sha !== expectedHead)
+        throw new HeadMovedError(`${branch} is no longer at ${expectedHead}`);
+    }
     if (head === "empty") return this.firstCommit(changes, message, write, state);
-    if (head !== "missing" && state.created.has(head.sha)) return head.sha;
 
     // A branch that does not exist yet is made holding these files alone, as git's orphan branch would.
     const base = head === "missing" ? undefined : head;
@@ -163,6 +205,8 @@ export class GitHubFiles implements RepositoryFiles {
       }
     } catch (error) {
       // 422: not a fast forward (a commit landed since the head was read), or the branch was created meanwhile.
+      if (statusOf(error) === 422 && expectedHead !== undefined)
+        throw new HeadMovedError(`${branch} moved from ${expectedHead} while it was committed to`, { cause: error });
       if (statusOf(error) === 422)
         throw new BranchMovedError(`${branch} moved while it was committed to`, { cause: error });
       throw error;
@@ -365,26 +409,72 @@ export class GitHubFiles implements RepositoryFiles {
 
   /** The branch's head commit and its tree; "empty" for a repository without a commit, "missing" for no such branch. */
   private async head(branch: string, deadline: number): Promise<Head> {
-    let sha: string;
+    const sha = await this.headCommit(branch, deadline);
+    if (sha === "empty" || sha === "missing") return sha;
+    const { data } = await this.client.rest.git.getCommit({
+      ...this.repository(),
+      commit_sha: sha,
+      request: this.gate.options(deadline),
+    });
+    return { sha, tree: data.tree.sha, parents: data.parents.map((parent) => parent.sha) };
+  }
+
+  /** The sha of the branch's head commit alone, as `head` tells it. */
+  private async headCommit(branch: string, deadline: number): Promise<string | "empty" | "missing"> {
     try {
       const { data } = await this.client.rest.git.getRef({
         ...this.repository(),
         ref: `heads/${branch}`,
         request: this.gate.options(deadline),
       });
-      sha = data.object.sha;
+      return data.object.sha;
     } catch (error) {
       // The Git Database API answers 409 "Git Repository is empty." until the first commit.
       if (statusOf(error) === 409) return "empty";
       if (statusOf(error) === 404) return "missing";
       throw error;
     }
-    const { data } = await this.client.rest.git.getCommit({
+  }
+
+  /**
+   * Every file under `dir` at the branch's head, from GitHub's tarball of that commit (named by its sha, so
+   * that the files are those of the head given back, whatever lands meanwhile). The archive is read as it downloads, one file's bytes
+   * held at a time: GitHub's 302 to codeload is followed by fetch, and Octokit, told not to parse the answer,
+   * gives its body as a web stream.
+   */
+  private async readArchive(
+    dir: string,
+    visit: (path: string, bytes: Buffer) => Promise<void>,
+    deadline: number,
+  ): Promise<{ head: string | undefined }> {
+    const head = await this.headCommit(await this.branch(deadline), deadline);
+    // No commit, or no such branch: no files.
+    if (head === "empty" || head === "missing") return { head: undefined };
+    const { data } = await this.client.rest.repos.downloadTarballArchive({
       ...this.repository(),
-      commit_sha: sha,
-      request: this.gate.options(deadline),
+      ref: head,
+      request: { parseSuccessResponseBody: false, ...this.gate.options(deadline) },
     });
-    return { sha, tree: data.tree.sha };
+    const body = data as unknown as WebReadableStream<Uint8Array> | null;
+    if (!body) throw new Error(`GitHub sent no archive of ${head}`);
+    const prefix = dir === "" ? "" : `${dir}/`;
+    const entries = extract();
+    const piping = pipeline(Readable.fromWeb(body), createGunzip(), entries);
+    // Its failure ends the loop below with the same error; leaving the loop early ends it too.
+    piping.catch(() => {});
+    for await (const entry of entries) {
+      // Every path sits in the archive's top folder, `{owner}-{repo}-{sha7}/`.
+      const path = entry.header.name.slice(entry.header.name.indexOf("/") + 1);
+      if (!FILE_ENTRY_TYPES.has(entry.header.type) || !path.startsWith(prefix) || path === "") {
+        entry.resume();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      await visit(path, Buffer.concat(chunks));
+    }
+    await piping;
+    return { head };
   }
 
   /** The configured branch, else the repository's default one (asked once). */

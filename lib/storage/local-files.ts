@@ -62,6 +62,26 @@ export class LocalFiles implements RepositoryFiles {
     return readFile(this.resolve(path)).catch(orWhenMissing(undefined));
   }
 
+  /** Every file under `dir`, in sorted path order; a folder has no commits, so no head. */
+  async readTree(
+    dir: string,
+    visit: (path: string, bytes: Buffer) => Promise<void> | void,
+    _options?: FilesCallOptions,
+  ): Promise<{ head: string | undefined }> {
+    const prefix = dir.replace(/^\/+|\/+$/g, "");
+    // Bytewise by path, the order of git's trees walked whole (and of GitHub's archive): dated paths oldest first.
+    const paths = (await this.filesUnder(prefix)).sort((left, right) =>
+      Buffer.compare(Buffer.from(left), Buffer.from(right)),
+    );
+    for (const path of paths) {
+      // Removed since the folder was read: not given.
+      const bytes = await readFile(this.resolve(path)).catch(orWhenMissing(undefined));
+      if (bytes) await visit(path, bytes);
+    }
+    return { head: undefined };
+  }
+
+  /** `expectedHead` is not checked: a folder has no commits to have moved past. */
   async commitFiles(
     changes: readonly FileChange[],
     _message?: string,
@@ -84,6 +104,21 @@ export class LocalFiles implements RepositoryFiles {
       changed = true;
     }
     return { commit: changed ? randomBytes(COMMIT_ID_BYTES).toString("hex") : undefined, writes: 0 };
+  }
+
+  /** The paths of every file under `prefix` ("" for all), leaving out git's folder and unfinished writes. */
+  private async filesUnder(prefix: string): Promise<string[]> {
+    const folder = this.resolve(prefix);
+    const found = await readdir(folder, { withFileTypes: true }).catch(orWhenMissing([]));
+    const paths: string[] = [];
+    for (const dirent of found) {
+      const { name } = dirent;
+      if ((prefix === "" && name === GIT_DIR) || TEMP_FILE.test(name)) continue;
+      const path = prefix === "" ? name : `${prefix}/${name}`;
+      if (dirent.isFile()) paths.push(path);
+      else if (dirent.isDirectory()) paths.push(...(await this.filesUnder(path)));
+    }
+    return paths;
   }
 
   /** `path` within the folder; a path that leads out of it is refused. */

@@ -24,6 +24,17 @@ export interface FilesCallOptions {
 export interface CommitFilesOptions extends FilesCallOptions {
   /** Awaited before every content-creating request: where a caller paces them against GitHub's limits. */
   beforeWrite?: () => Promise<void>;
+  /**
+   * Commit only on top of this commit (what `readTree` said it read): if the branch has moved since,
+   * fail with HeadMovedError and commit nothing, since `changes` were computed from files that may
+   * have changed meanwhile. Undefined: on top of whatever the branch holds.
+   */
+  expectedHead?: string;
+}
+
+/** The branch is no longer at the commit the changes were computed from. */
+export class HeadMovedError extends Error {
+  override name = "HeadMovedError";
 }
 
 export interface CommitFilesResult {
@@ -44,6 +55,16 @@ export interface RepositoryFiles {
   list(dir: string, options: FilesCallOptions): Promise<RepositoryEntry[]>;
   /** A file's bytes; undefined when there is no such file. */
   read(path: string, options: FilesCallOptions): Promise<Buffer | undefined>;
-  /** Makes every change in one commit, on top of whatever the branch holds then. */
+  /**
+   * Every file under `dir` ("" for all), each handed to `visit` as it arrives, read from one
+   * snapshot of the branch at the cost of a few requests, never one a file (GitHub: one archive
+   * download); gives the commit read (undefined for a local folder, which has none).
+   */
+  readTree(
+    dir: string,
+    visit: (path: string, bytes: Buffer) => Promise<void> | void,
+    options: FilesCallOptions,
+  ): Promise<{ head: string | undefined }>;
+  /** Makes every change in one commit, on top of whatever the branch holds then (or `expectedHead`). */
   commitFiles(changes: readonly FileChange[], message: string, options: CommitFilesOptions): Promise<CommitFilesResult>;
 }

@@ -22,6 +22,7 @@ export const DOCS = {
   getContent: "https://docs.github.com/rest/repos/contents#get-repository-content",
   putContent: "https://docs.github.com/rest/repos/contents#create-or-update-file-contents",
   getRepository: "https://docs.github.com/rest/repos/repos#get-a-repository",
+  downloadTarball: "https://docs.github.com/rest/repos/contents#download-a-repository-archive-tar",
   getRef: "https://docs.github.com/rest/git/refs#get-a-reference",
   createRef: "https://docs.github.com/rest/git/refs#create-a-reference",
   updateRef: "https://docs.github.com/rest/git/refs#update-a-reference",

@@ -1,6 +1,7 @@
 /**
  * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
- * its Git Database API (`/repos/{owner}/{repo}/git/…`, in git-data-api.ts) and `GET /repos/{owner}/{repo}`,
+ * its Git Database API (`/repos/{owner}/{repo}/git/…`, in git-data-api.ts), `GET /repos/{owner}/{repo}`, and
+ * the tarball archive with its codeload download (`GET /repos/{owner}/{repo}/tarball/{ref}`, in archive-api.ts),
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
  * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
  * commits to one branch conflict, whichever API makes them. Use it as msw handlers (`githubHandlers`) or as
@@ -25,6 +26,7 @@ import {
   type Roots,
   type Settle,
 } from "./answers.ts";
+import { ArchiveApi, type ArchivedCommit } from "./archive-api.ts";
 import { GitDatabase, type Files } from "./git-database.ts";
 import { GitDataApi, type Branch } from "./git-data-api.ts";
 import {
@@ -59,6 +61,9 @@ const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.gith
 
 const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
+/** The tarball archive of a ref (the default branch without one), the ref still percent-encoded. */
+const TARBALL_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/tarball(?:\/(.+))?$/;
+const FULL_SHA = /^[0-9a-f]{40}$/;
 const ACCESS_TOKENS_ROUTE = /^\/app\/installations\/(\d+)\/access_tokens$/;
 /** The repository itself, or one of its Git Database routes (the rest still percent-encoded). */
 const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/git\/(.+))?$/;
@@ -174,6 +179,7 @@ export class FakeGitHub {
     countWrite: () => void (this.writes += 1),
     moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
   });
+  private readonly archives: ArchiveApi;
   private writes = 0;
   private injectedFailures = 0;
   private revokedUntil = 0;
@@ -204,6 +210,13 @@ export class FakeGitHub {
     this.beforeWrite = options.beforeWrite;
     this.onArrival = options.onArrival;
     this.afterWrite = options.afterWrite;
+    this.archives = new ArchiveApi({
+      owner: this.owner,
+      repo: this.repo,
+      isEmpty: () => this.branches.size === 0,
+      resolve: (ref) => this.resolveRef(ref),
+      now: () => this.now(),
+    });
     if (!options.empty) {
       // A repository that has commits but no files yet: one initial commit of the empty tree.
       const files = new Map<string, StoredFile>();
@@ -268,7 +281,7 @@ export class FakeGitHub {
     this.commit(branch, path, bytes, `Seed ${path}`, TOKEN_USER);
   }
 
-  /** The next `count` API calls answer `status` with a GitHub-like JSON body, changing nothing. */
+  /** The next `count` API calls (or archive downloads) answer `status` with a GitHub-like JSON body, changing nothing. */
   failNext(count: number, status = 502): void {
     this.injectedFailures = count;
     this.injectedStatus = status;
@@ -297,6 +310,9 @@ export class FakeGitHub {
       return fixed(injectedFailure(this.injectedStatus));
     }
     if (this.failureRate > 0 && Math.random() < this.failureRate) return fixed(injectedFailure(502));
+    // Codeload takes the token in its URL, not the API's credentials, and is outside the API's rate limit.
+    if (request.method === "GET" && ArchiveApi.isDownload(url.pathname))
+      return fixed(await this.archives.download(url.pathname, url.searchParams.get("token")));
     const minting = apiPath === undefined ? null : ACCESS_TOKENS_ROUTE.exec(apiPath);
     if (minting && request.method === "POST") return fixed(this.mintInstallationToken(Number(minting[1]), request));
     const credential = this.credential(request.headers.get("authorization"));
@@ -320,6 +336,20 @@ export class FakeGitHub {
       this.admittedWrites.push(now);
     }
 
+    const tarball = apiPath === undefined ? null : TARBALL_ROUTE.exec(apiPath);
+    if (
+      tarball &&
+      request.method === "GET" &&
+      this.isOurRepository({ owner: tarball[1]!, repo: tarball[2]!, path: "" })
+    ) {
+      const ref = tarball[3] === undefined ? this.defaultBranch : safeDecode(tarball[3]);
+      // As a read, it answers from the state at completion.
+      return withRate(() =>
+        ref === undefined
+          ? githubError(404, "Not Found", DOCS.downloadTarball)
+          : this.archives.redirect(ref, url.origin),
+      );
+    }
     const repository = apiPath === undefined ? null : REPOSITORY_ROUTE.exec(apiPath);
     if (repository && this.isOurRepository({ owner: repository[1]!, repo: repository[2]!, path: "" })) {
       const roots = linkRoots(url, basePath, this.owner, this.repo);
@@ -482,6 +512,17 @@ export class FakeGitHub {
         commit: commitAnswer(commit, roots),
       });
     };
+  }
+
+  /** The commit a branch name (`main`, `refs/heads/main`) or a full commit sha names, for an archive. */
+  private resolveRef(ref: string): ArchivedCommit | undefined {
+    const name = ref.replace(/^refs\/heads\//, "");
+    const branch = this.branches.get(name);
+    const sha = branch ? branch.head : FULL_SHA.test(ref) ? ref : undefined;
+    const commit = sha === undefined ? undefined : this.database.commit(sha);
+    const files = branch?.files ?? (commit && this.database.tree(commit.tree));
+    if (!commit || !files) return undefined;
+    return { sha: commit.sha, ...(branch ? { branch: name } : {}), files, date: commit.date };
   }
 
   /** One commit of one file on `branchName` (created if new), moving its head. */

@@ -2,6 +2,7 @@
 // The maintainers' command-line tool: `npx telemetry <command>`; each command is an adapter of a few lines over lib/.
 import { Command, CommanderError } from "commander";
 import { registerDashboard } from "./commands/dashboard.ts";
+import { registerErase } from "./commands/erase.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerPublish } from "./commands/publish.ts";
 import { registerPull } from "./commands/pull.ts";
@@ -29,6 +30,7 @@ for (const register of [
   registerDashboard,
   registerPublish,
   registerExport,
+  registerErase,
   registerRetention,
 ]) {
   const command = register(program);

@@ -3,8 +3,10 @@ import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
+import { ERASURE_BUDGET_MS, eraseInstalls, type ErasureRun } from "./lifecycle/erase-installs.ts";
+import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { log } from "./log.ts";
-import { callFlush, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
+import { callFlush, ERASE_FUNCTION_PATH, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
@@ -18,6 +20,15 @@ import { LocalFiles } from "./storage/local-files.ts";
 import { LocalStore } from "./storage/local-store.ts";
 import type { EventStore } from "./storage/event-store.ts";
 import type { RepositoryFiles } from "./storage/repository-files.ts";
+
+/** Erasure requests and the job that does them (they need the spool's Netlify Blobs). */
+export interface ErasureRuntime {
+  requests: ErasureRequests;
+  /** Every waiting request, in one run of at most `budgetMs` (see eraseInstalls). */
+  run(budgetMs: number): Promise<ErasureRun>;
+  /** Starts a run in the background function (at the deploy's URL, with the flush key); without a key, in this process. */
+  start(requestUrl: string): Promise<void>;
+}
 
 export interface SpoolRuntime {
   spool: Spool;
@@ -53,8 +64,11 @@ export type Runtime =
       publish(budgetMs: number): Promise<PublishReport>;
       /** The daily job, once: raw files past TELEMETRY_RETENTION_DAYS removed (see applyRetention); undefined when every day is kept. */
       retain(budgetMs: number): Promise<RetentionReport | undefined>;
+      erasure: ErasureRuntime | undefined;
     }
   | { ok: false; error: ConfigError };
+
+const LOCAL_LOG_KEY = "telemetry erasure log (local store)";
 
 export interface RuntimeParts {
   /** Where the spool and the flusher's lease live; Netlify Blobs unless given. */
@@ -100,16 +114,38 @@ export function createRuntime(
         );
   const instance = { ok: true as const, ingest, netlifyDev, clock, flushKey, health, store };
   if (!config.spool.enabled) {
-    return { ...instance, spool: undefined, publish: publishWith(undefined), retain: retainWith(undefined) };
+    return {
+      ...instance,
+      spool: undefined,
+      publish: publishWith(undefined),
+      retain: retainWith(undefined),
+      erasure: undefined,
+    };
   }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
   const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
+  // The erasure log's hashes are keyed with the deploy's flush key; the local store has none, and no log worth a key.
+  const logKey = flushKey ?? LOCAL_LOG_KEY;
+  const requests = new ErasureRequests(blobs, clock, logKey);
+  const runErasuresNow = (budgetMs: number) =>
+    eraseInstalls(
+      { files, clock, lease, limits: config.spool.limits, prefix: config.pathPrefix, spool, requests, logKey },
+      budgetMs,
+    );
   return {
     ...instance,
     publish: publishWith(lease),
     retain: retainWith(lease),
+    erasure: {
+      requests,
+      run: runErasuresNow,
+      start: async (requestUrl) => {
+        if (flushKey === undefined) void runErasuresNow(ERASURE_BUDGET_MS);
+        else await callFlush(new URL(ERASE_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+      },
+    },
     spool: {
       spool,
       lease,

@@ -231,6 +231,7 @@ describe("GET /api/v1/health", () => {
       spool: undefined,
       publish: () => Promise.reject(new Error("publishing is not part of this test")),
       retain: () => Promise.reject(new Error("retention is not part of this test")),
+      erasure: undefined,
     });
 
   it("names the GitHub target, without the token, to a caller with the shared secret", async () => {

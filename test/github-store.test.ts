@@ -290,6 +290,7 @@ describe("POST /api/v1/telemetry with the GitHub store", () => {
           spool: undefined,
           publish: () => Promise.reject(new Error("publishing is not part of this test")),
           retain: () => Promise.reject(new Error("retention is not part of this test")),
+          erasure: undefined,
         },
       },
     );

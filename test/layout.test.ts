@@ -17,7 +17,7 @@ const BASE = new Set(["lib/config.ts", "lib/clock.ts", "lib/log.ts", "lib/issue.
 const MAY_IMPORT: Record<string, readonly string[]> = {
   base: [],
   runtime: ["spool", "storage", "platform", "insights", "lifecycle"],
-  http: ["runtime", "events", "spool", "storage", "insights"],
+  http: ["runtime", "events", "spool", "storage", "insights", "lifecycle"],
   events: [],
   spool: ["storage", "events"],
   storage: ["events"],

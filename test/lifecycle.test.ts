@@ -50,10 +50,10 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
   it("removes the raw files of the days past the period in one commit; the rollups and the dashboard stay", async () => {
     const github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
     const raw = dayFiles(eventsOf(DAYS), { parts: 2, oldLayout: [DAYS[0]!] });
-    const kept = [
+    const kept: [string, string][] = [
       ["rollups/2026/2026-01-01.json", "{}\n"],
       ["dashboard/README.md", "# Telemetry dashboard\n"],
-    ] as const;
+    ];
     github.seedAll([...raw, ...kept]);
     const server = await serveFakeGitHub(github);
     try {
@@ -162,6 +162,31 @@ describe("telemetry export (an access request)", () => {
         .map((line) => JSON.parse(line) as StoredEvent);
       expect(lines).toHaveLength(2);
       expect(lines.every((line) => line.hwid === pseudonymizeHwid("install-a", "hash", salt))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("telemetry erase --dry-run", () => {
+  it("lists the files and lines an erasure would remove, and removes nothing", async () => {
+    const files = dayFiles(eventsOf(DAYS.slice(97)), { parts: 3 });
+    const dir = await dataFolder(files);
+    try {
+      const { code, stdout, stderr } = await runCli(["erase", "--dry-run", "--hwid", "install-c", "--data", dir]);
+      expect(code, stderr).toBe(0);
+      const listed = stdout
+        .trim()
+        .split("\n")
+        .map((line) => line.split("  "));
+      const expected = [...files].flatMap(([path, text]) => {
+        const n = text.split("\n").filter((line) => line.includes('"hwid":"install-c"')).length;
+        return n > 0 ? [[path, `${n} line(s)`]] : [];
+      });
+      expect(listed).toEqual(expected);
+      expect(stderr).toMatch(/^telemetry: would remove 6 line\(s\) from \d+ file\(s\), in one commit/);
+      for (const [path, text] of files) expect(await readFile(join(dir, path), "utf8")).toBe(text);
+      expect((await runCli(["erase", "--dry-run", "--data", dir])).code).toBe(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -544,6 +544,44 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     const openapi = await fetch(`${dev.url}/api/v1/schema/openapi.json`);
     expect(await openapi.json()).toMatchObject({ openapi: "3.1.0", paths: { "/api/v1/telemetry": {} } });
   });
+
+  it("erases an install on its own request: 202 with an id, the status moves to done, its lines are gone", async () => {
+    for (const hwid of ["erase-me", "erase-me", "keep-me"]) {
+      expect((await send(JSON.stringify(event("e2e.erasure", { hwid })))).status).toBe(201);
+    }
+    await landed("e2e.erasure", 3);
+    const ask = (body: string, headers: Record<string, string> = { "x-telemetry-key": SECRET }) =>
+      fetch(`${dev.url}/api/v1/erasure`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
+
+    expect((await ask(JSON.stringify({ hwid: "erase-me" }), {})).status).toBe(401);
+    const empty = await ask("{}");
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({
+      status: "error",
+      error: "invalid_request",
+      message: expect.stringContaining("hwid"),
+    });
+    expect((await ask("{")).status).toBe(400);
+    expect(
+      (await fetch(`${dev.url}/api/v1/erasure/not-an-id`, { headers: { "x-telemetry-key": SECRET } })).status,
+    ).toBe(404);
+
+    const accepted = await ask(JSON.stringify({ hwid: "erase-me" }));
+    expect(accepted.status).toBe(202);
+    const { request_id, status_url } = await accepted.json();
+    expect(status_url).toBe(`/api/v1/erasure/${request_id}`);
+    const done = await eventually(async () => {
+      const answer = await (await fetch(`${dev.url}${status_url}`, { headers: { "x-telemetry-key": SECRET } })).json();
+      return answer.status === "done" ? answer : undefined;
+    }, 30_000);
+    expect(done).toMatchObject({ request_id, status: "done", lines_removed: 2 });
+    const left = (await linesIn(dir)).filter((line) => line.event_name === "e2e.erasure");
+    expect(left.map((line) => line.hwid)).toEqual(["keep-me"]);
+  }, 60_000);
 });
 
 describe.each(["truncate", "off"] as const)("netlify dev with TELEMETRY_IP_MODE=%s", (mode) => {

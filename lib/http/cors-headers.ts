@@ -1,5 +1,5 @@
 /** What a browser may send to the ingest endpoint. */
-const CORS_ALLOWED_METHODS = "POST, OPTIONS";
+const INGEST_METHODS = ["POST", "OPTIONS"];
 export const CORS_ALLOWED_HEADERS = "content-type, content-encoding, x-telemetry-key, idempotency-key, authorization";
 /** How long a browser may reuse a preflight answer (the most Chromium honours). */
 const PREFLIGHT_MAX_AGE_SECONDS = 7200;
@@ -27,17 +27,21 @@ export function isOriginAllowed(request: Request, allowed: "*" | readonly string
 }
 
 /** The answer to a preflight (`OPTIONS`): 204, with the allowed methods and headers when the origin is allowed. */
-export function preflightResponse(request: Request, allowed: "*" | readonly string[]): Response {
+export function preflightResponse(
+  request: Request,
+  allowed: "*" | readonly string[],
+  methods: readonly string[] = INGEST_METHODS,
+): Response {
   const headers = corsHeaders(request, allowed);
   const permitted = "access-control-allow-origin" in headers;
   return new Response(null, {
     status: 204,
     headers: {
       ...headers,
-      allow: CORS_ALLOWED_METHODS,
+      allow: methods.join(", "),
       ...(permitted
         ? {
-            "access-control-allow-methods": CORS_ALLOWED_METHODS,
+            "access-control-allow-methods": methods.join(", "),
             "access-control-allow-headers": CORS_ALLOWED_HEADERS,
             "access-control-max-age": String(PREFLIGHT_MAX_AGE_SECONDS),
           }

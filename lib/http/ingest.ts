@@ -11,7 +11,7 @@ import { checkSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
 import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { errorResponse, jsonResponse, methodNotAllowed } from "./json-response.ts";
+import { errorResponse, jsonResponse, methodNotAllowed, withHeaders } from "./json-response.ts";
 
 /**
  * The one path the endpoint answers on: the `netlify.toml` redirect that carries Netlify's rate
@@ -202,9 +202,4 @@ function withoutEncoding(request: Request): Request {
   headers.delete("content-encoding");
   headers.delete("content-length");
   return new Request(request, { headers });
-}
-
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  return response;
 }

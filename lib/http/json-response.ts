@@ -23,3 +23,9 @@ export function methodNotAllowed(allowed: readonly string[]): Response {
     { allow: allowed.join(", ") },
   );
 }
+
+/** `response` with `headers` added (CORS on an answer made elsewhere). */
+export function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}

@@ -10,6 +10,8 @@ import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
 import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
 import { dayRollupSchema } from "../insights/day-rollup.ts";
 import { periodReportSchema } from "../insights/period-report.ts";
+import { erasureStatusSchema } from "../lifecycle/erasure-requests.ts";
+import { erasureRequestSchema } from "./request-erasure.ts";
 
 /** Where the documents are served; also their `$id`s. */
 const SCHEMA_PATH = "/api/v1/schema";
@@ -233,5 +235,13 @@ export function schemaDocuments(): Record<string, unknown> {
     "openapi.json": openApiDocument(),
     "day-rollup.json": readPathSchema(dayRollupSchema, "day-rollup.json"),
     "report.json": readPathSchema(periodReportSchema, "report.json"),
+    "erasure-request.json": readPathSchema(
+      erasureRequestSchema.meta({ title: "Erasure request" }),
+      "erasure-request.json",
+    ),
+    "erasure-status.json": readPathSchema(
+      erasureStatusSchema.meta({ title: "Erasure request's status" }),
+      "erasure-status.json",
+    ),
   };
 }

@@ -2,12 +2,14 @@ import type { Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
 import { log, messageOf } from "../log.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
-import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
-import type { FlushLease, FlushState } from "./flush-lease.ts";
+import type { CommitFilesOptions, FileChange, RepositoryFiles } from "../storage/repository-files.ts";
+import { LEASE_TTL_MS, type FlushLease, type FlushState } from "./flush-lease.ts";
 import { WritePacer } from "./write-pacer.ts";
 
 /** How often a writer looks for the flusher's lease to come free. */
 const LEASE_POLL_MS = 200;
+/** A long job renews the lease well within its time to live. */
+const RENEW_EVERY_MS = LEASE_TTL_MS / 3;
 
 /** What a commit beside the flusher needs: the files, and the flusher's lease and write pace (none without a spool). */
 export interface LeasedFiles {
@@ -17,51 +19,90 @@ export interface LeasedFiles {
   limits: WriteLimits;
 }
 
-/**
- * Commits `changes` in one commit holding the flusher's lease (looked for until `leaseBy`), within
- * its shared write pace: so that a job beside the flusher (the hourly rollups, retention, an
- * erasure) never races a flush nor spends GitHub's limits twice. One turn of the pace is taken
- * for the commit, and each of its other requests counts against the same limits. Gives the new
- * commit (undefined when nothing changed), or why there was none: `busy` (a flush held the lease
- * throughout) or `paced` (the pace or a rate limit allows no write before the deadline).
- */
-export async function commitUnderLease(
-  { files, clock, lease, limits }: LeasedFiles,
+/** A job's commit, paced by the flusher's shared write log: one turn of the pace, its other requests counted at once. */
+export type PacedCommit = (
   changes: readonly FileChange[],
   message: string,
-  { deadline, leaseBy }: { deadline: number; leaseBy: number },
-): Promise<string | undefined | "busy" | "paced"> {
-  if (!lease) return (await files.commitFiles(changes, message, { deadline })).commit;
+  options: Omit<CommitFilesOptions, "beforeWrite">,
+) => Promise<string | undefined>;
+
+/**
+ * Runs `work` holding the flusher's lease (looked for until `leaseBy`, renewed while it runs), so
+ * that a job beside the flusher (the hourly rollups, retention, an erasure) never races a flush;
+ * `work` commits through `commit`, within the flusher's write pace, so that GitHub's limits are
+ * never spent twice. Gives what `work` gave, or `busy` when a flush held the lease throughout.
+ * Without a spool (no lease), `work` runs at once and commits unpaced.
+ */
+export async function holdLease<T>(
+  { files, clock, lease, limits }: LeasedFiles,
+  leaseBy: number,
+  work: (commit: PacedCommit) => Promise<T>,
+): Promise<T | "busy"> {
+  if (!lease)
+    return work(async (changes, message, options) => (await files.commitFiles(changes, message, options)).commit);
   let state: FlushState | undefined;
   while (!(state = await lease.acquire())) {
     if (clock.now() + LEASE_POLL_MS > leaseBy) return "busy";
     await clock.sleep(LEASE_POLL_MS);
   }
   const pacer = new WritePacer(state.writes, limits, clock);
-  let after = state;
+  let held: FlushState = state;
+  const renewing = setInterval(() => {
+    lease
+      .renew({ ...held, writes: pacer.writes() })
+      .catch((error: unknown) => log("warn", "flush_lease_not_renewed", { message: messageOf(error) }));
+  }, RENEW_EVERY_MS).unref();
   try {
-    if (state.blocked_until > clock.now()) return "paced";
-    let first = true;
-    const result = await files.commitFiles(changes, message, {
-      deadline,
-      beforeWrite: async () => {
-        if (first) await pacer.wait(deadline);
-        else pacer.record();
-        first = false;
-      },
-    });
-    return result.commit;
-  } catch (error) {
-    if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
-      if (error.reason === "rate_limited") {
-        after = { ...state, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+    return await work(async (changes, message, options) => {
+      if (held.blocked_until > clock.now()) {
+        throw new StoreUnavailableError("GitHub's rate limit is in force", 0, { reason: "rate_limited" });
       }
-      return "paced";
-    }
-    throw error;
+      let first = true;
+      try {
+        const result = await files.commitFiles(changes, message, {
+          ...options,
+          beforeWrite: async () => {
+            if (first) await pacer.wait(options.deadline);
+            else pacer.record();
+            first = false;
+          },
+        });
+        return result.commit;
+      } catch (error) {
+        if (error instanceof StoreUnavailableError && error.reason === "rate_limited" && error.retryAfterSeconds > 0) {
+          held = { ...held, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+        }
+        throw error;
+      }
+    });
   } finally {
+    clearInterval(renewing);
     await lease
-      .release({ ...after, writes: pacer.writes() })
+      .release({ ...held, writes: pacer.writes() })
       .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
   }
+}
+
+/**
+ * Commits `changes` in one commit holding the flusher's lease, within its write pace (see
+ * holdLease). Gives the new commit (undefined when nothing changed), or why there was none:
+ * `busy` (a flush held the lease throughout) or `paced` (the pace or a rate limit allows no write
+ * before the deadline).
+ */
+export async function commitUnderLease(
+  deps: LeasedFiles,
+  changes: readonly FileChange[],
+  message: string,
+  { deadline, leaseBy }: { deadline: number; leaseBy: number },
+): Promise<string | undefined | "busy" | "paced"> {
+  return holdLease(deps, leaseBy, async (commit) => {
+    try {
+      return await commit(changes, message, { deadline });
+    } catch (error) {
+      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
+        return "paced" as const;
+      }
+      throw error;
+    }
+  });
 }

@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { systemClock } from "../../lib/clock.ts";
+import { loadCliConfig } from "../../lib/config.ts";
+import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
+import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
+import { askErasure } from "../../lib/lifecycle/ask-erasure.ts";
+import { planErasure } from "../../lib/lifecycle/erase-installs.ts";
+import { dataOption, githubOption, openFiles } from "../options.ts";
+
+const DEFAULT_SITE = "http://localhost:8888";
+
+interface EraseOptions {
+  hwid: string[];
+  dryRun?: boolean;
+  url?: string;
+  data?: string;
+  github?: string;
+}
+
+export function registerErase(program: Command): Command {
+  return program
+    .command("erase")
+    .description(
+      "erase every stored event of installs (an erasure request, through the site), or --dry-run to see which files and lines",
+    )
+    .requiredOption(
+      "--hwid <id...>",
+      "the install's id, as the client sends it (hashed here when TELEMETRY_HWID_MODE=hash)",
+    )
+    .option("--dry-run", "only list the files and lines that would go (reads --data or --github)")
+    .option("--url <site>", `the site that does it (default: DEPLOY_URL or URL, else ${DEFAULT_SITE})`)
+    .addOption(dataOption())
+    .addOption(githubOption())
+    .action(async (options: EraseOptions, command: Command) => {
+      if (!options.dryRun) {
+        const config = loadCliConfig();
+        const site = options.url ?? config.siteUrl ?? DEFAULT_SITE;
+        for (const hwid of options.hwid) {
+          const status = await askErasure(site, { hwid, secret: config.ingest.secret, clock: systemClock });
+          process.stdout.write(`${JSON.stringify(status)}\n`);
+        }
+        return;
+      }
+      const { files, config } = await openFiles(command, options);
+      const { hwidMode, hwidSalt } = config.ingest;
+      const hwids = options.hwid.map((hwid) => pseudonymizeHwid(hwid, hwidMode, hwidSalt));
+      const plan = await planErasure(files, {
+        prefix: config.pathPrefix,
+        hwids,
+        deadline: systemClock.now() + LONGEST_READ_MS,
+      });
+      for (const file of plan.files) process.stdout.write(`${file.path}  ${file.removed} line(s)\n`);
+      const total = plan.files.reduce((sum, file) => sum + file.removed, 0);
+      process.stderr.write(
+        `telemetry: would remove ${total} line(s) from ${plan.files.length} file(s), in one commit; the spool's waiting events of these installs too\n`,
+      );
+    });
+}

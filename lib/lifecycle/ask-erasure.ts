@@ -1,0 +1,40 @@
+import type { Clock } from "../clock.ts";
+import { erasureStatusSchema, type ErasureStatus } from "./erasure-requests.ts";
+
+const ERASURE_PATH = "/api/v1/erasure";
+const CALL_TIMEOUT_MS = 10_000;
+const POLL_MS = 2000;
+/** The erasure job runs in a background function of 15 minutes at most. */
+const WAIT_MS = 16 * 60 * 1000;
+
+/**
+ * Asks the site to erase an install (`POST /api/v1/erasure`, with the shared secret when the site
+ * has one), as the install itself would, then follows the request until it is done (or the wait
+ * is over); gives its last status.
+ */
+export async function askErasure(
+  site: string,
+  { hwid, secret, clock }: { hwid: string; secret: string | undefined; clock: Clock },
+): Promise<ErasureStatus> {
+  const headers = { "content-type": "application/json", ...(secret ? { "x-telemetry-key": secret } : {}) };
+  const accepted = await call(new URL(ERASURE_PATH, site), { method: "POST", headers, body: JSON.stringify({ hwid }) });
+  const { request_id: id } = accepted as { request_id: string };
+  const until = clock.now() + WAIT_MS;
+  for (;;) {
+    const status = erasureStatusSchema.parse(await call(new URL(`${ERASURE_PATH}/${id}`, site), { headers }));
+    if (status.status === "done" || clock.now() > until) return status;
+    await clock.sleep(POLL_MS);
+  }
+}
+
+async function call(url: URL, init: RequestInit): Promise<unknown> {
+  let answer: Response;
+  try {
+    answer = await fetch(url, { ...init, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  } catch (error) {
+    throw new Error(`cannot reach ${url.origin} (is the site running? npm start serves it locally)`, { cause: error });
+  }
+  const body = (await answer.json().catch(() => ({}))) as { message?: string };
+  if (!answer.ok) throw new Error(`${url.origin} answered ${answer.status}${body.message ? `: ${body.message}` : ""}`);
+  return body;
+}

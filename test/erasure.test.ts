@@ -1,0 +1,134 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../lib/config.ts";
+import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { createRuntime, type Runtime } from "../lib/runtime.ts";
+import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import { dayFiles } from "./support/data-folder.ts";
+import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+
+const TOKEN = "erasure-token";
+const DAY_MS = 86_400_000;
+const today = new Date().toISOString().slice(0, 10);
+const DAYS = Array.from({ length: 5 }, (_, n) =>
+  new Date(Date.parse(`${today}T00:00:00Z`) - (4 - n) * DAY_MS).toISOString().slice(0, 10),
+);
+const INSTALLS = ["install-a", "install-b", "install-c"];
+const ERASED = "install-b";
+
+let sequence = 0;
+function eventOf(day: string, hwid: string, hour = 1): StoredEvent {
+  sequence += 1;
+  return {
+    event_id: `00000000-0000-4000-8000-${String(sequence).padStart(12, "0")}`,
+    created_at: `${day}T${String(hour).padStart(2, "0")}:00:00.${String(sequence % 1000).padStart(3, "0")}Z`,
+    ip: null,
+    hwid,
+    event_name: "app_launch",
+    app_version: "1.0.0",
+    client_type: "vector-inspector",
+    metadata: { os: "Linux-6.1", n: sequence },
+  };
+}
+
+/** Three installs over five days, four events each a day, the days in several parts (one in the old layout). */
+const stored = DAYS.flatMap((day) => INSTALLS.flatMap((hwid) => [1, 2, 3, 4].map((hour) => eventOf(day, hwid, hour))));
+const files = dayFiles(stored, { parts: 3, oldLayout: [DAYS[0]!] });
+
+let blobs: LocalBlobs;
+let github: FakeGitHub;
+let server: { url: string; close(): Promise<void> };
+let runtime: Runtime & { ok: true };
+let spoolStore: ReturnType<LocalBlobs["store"]>;
+
+beforeAll(async () => {
+  blobs = await startBlobs();
+});
+afterAll(async () => {
+  await blobs.close();
+});
+beforeEach(async () => {
+  github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
+  github.seedAll(files);
+  server = await serveFakeGitHub(github);
+  const made = createRuntime(
+    loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: server.url }),
+    { blobs: (spoolStore = blobs.store(`erasure-${Math.random()}`)) },
+  );
+  if (!made.ok) throw new Error("not configured");
+  runtime = made;
+});
+afterEach(async () => {
+  await server.close();
+});
+
+/** Every stored line at the branch's head, by file. */
+function linesAtHead(): Map<string, string[]> {
+  return new Map(
+    github
+      .paths()
+      .filter((path) => path.endsWith(".ndjson"))
+      .map((path) => [path, github.file(path)!.split("\n").filter(Boolean)]),
+  );
+}
+
+describe("erasure by hwid", () => {
+  it("removes every line of the install from every day and part in one commit, every other line unchanged and in order", async () => {
+    const waiting = [eventOf(today, ERASED, 5), eventOf(today, "install-a", 5), eventOf(today, ERASED, 6)];
+    await runtime.spool!.spool.add(waiting.slice(0, 2));
+    await runtime.spool!.spool.add(waiting.slice(2));
+    const request = await runtime.erasure!.requests.submit(ERASED);
+    const commits = github.commits.length;
+
+    const run = await runtime.erasure!.run(60_000);
+    expect(run).toMatchObject({
+      outcome: "erased",
+      requests: 1,
+      lines_removed: 20,
+      spool_events_dropped: 2,
+      error: null,
+    });
+    expect(github.commits.length).toBe(commits + 1);
+    expect(github.commits.at(-1)!.message).not.toContain(ERASED);
+
+    const head = linesAtHead();
+    for (const [path, content] of files) {
+      const expected = content.split("\n").filter((line) => line && !line.includes(`"hwid":"${ERASED}"`));
+      // A part left with no line is removed.
+      expect(head.get(path), path).toEqual(expected.length > 0 ? expected : undefined);
+    }
+    expect([...head.values()].flat().some((line) => line.includes(ERASED))).toBe(false);
+
+    // Its waiting events are dropped from the spool; the others' stay, and are stored by the next flush.
+    const left = (await runtime.spool!.spool.read(await runtime.spool!.spool.list())).flatMap(
+      (record) => record.events,
+    );
+    expect(left.map((event) => event.hwid)).toEqual(["install-a"]);
+
+    const status = await runtime.erasure!.requests.status(request.request_id);
+    expect(status).toMatchObject({ status: "done", lines_removed: 20 });
+    // The erasure log keeps what was done, not the id.
+    const log = JSON.stringify(await spoolStore.get(`erasure/done/${request.request_id}`, { type: "json" }));
+    expect(log).not.toContain(ERASED);
+    expect(await runtime.erasure!.requests.pending()).toEqual([]);
+  });
+
+  it("loses nothing and stores nothing twice when a flush runs during the erasure", async () => {
+    const waiting = INSTALLS.map((hwid) => eventOf(today, hwid, 7));
+    await runtime.spool!.spool.add(waiting);
+    await runtime.erasure!.requests.submit(ERASED);
+    const [erasure] = await Promise.all([runtime.erasure!.run(60_000), runtime.spool!.flush(7000)]);
+    expect(erasure.outcome).toBe("erased");
+    // Whatever ran first, the flush's events of the others are stored once, the erased install's never.
+    for (let i = 0; i < 5 && (await runtime.spool!.spool.list()).length > 0; i += 1) await runtime.spool!.flush(7000);
+    const ids = [...linesAtHead().values()].flat().map((line) => JSON.parse(line) as StoredEvent);
+    const expected = [...stored, ...waiting].filter((event) => event.hwid !== ERASED).map((event) => event.event_id);
+    expect(ids.map((event) => event.event_id).sort()).toEqual(expected.sort());
+    expect(ids.some((event) => event.hwid === ERASED)).toBe(false);
+  });
+
+  it("does nothing, and commits nothing, with no request waiting", async () => {
+    const commits = github.commits.length;
+    expect(await runtime.erasure!.run(10_000)).toMatchObject({ outcome: "nothing" });
+    expect(github.commits.length).toBe(commits);
+  });
+});

@@ -33,6 +33,10 @@ const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 const HWID_MODES = ["full", "hash"] as const;
 export type HwidMode = (typeof HWID_MODES)[number];
 
+/** What becomes of the history after an erasure or a retention run: kept as it is, or squashed to one commit. */
+const HISTORY_MODES = ["keep", "squash"] as const;
+export type HistoryMode = (typeof HISTORY_MODES)[number];
+
 /** How the client address is kept: see anonymizeIp. */
 const IP_MODES = ["full", "truncate", "hash", "off"] as const;
 export type IpMode = (typeof IP_MODES)[number];
@@ -115,6 +119,7 @@ export interface Config {
   siteUrl: string | undefined;
   /** Days of raw files kept (today included); undefined: every day is kept. Rollups are always kept. */
   retentionDays: number | undefined;
+  history: HistoryMode;
 }
 
 /** Thrown when the environment cannot give a usable configuration; the message names what to set, never a value. */
@@ -221,6 +226,7 @@ const envSchema = z.object({
       .max(24 * 60)
       .optional(),
   ),
+  TELEMETRY_HISTORY: optional.pipe(z.enum(HISTORY_MODES).optional()),
   TELEMETRY_RETENTION_DAYS: optional.pipe(z.coerce.number<string>().int().min(1).max(MAX_RETENTION_DAYS).optional()),
   DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -274,6 +280,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     flushKey: flushKeyOf(vars.TELEMETRY_SECRET, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
     retentionDays: vars.TELEMETRY_RETENTION_DAYS,
+    history: vars.TELEMETRY_HISTORY ?? "keep",
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
     spool: {

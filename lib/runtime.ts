@@ -109,7 +109,7 @@ export function createRuntime(
     config.retentionDays === undefined
       ? undefined
       : applyRetention(
-          { files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits },
+          { files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits, history: config.history },
           { keepDays: config.retentionDays, budgetMs },
         );
   const instance = { ok: true as const, ingest, netlifyDev, clock, flushKey, health, store };
@@ -131,7 +131,17 @@ export function createRuntime(
   const requests = new ErasureRequests(blobs, clock, logKey);
   const runErasuresNow = (budgetMs: number) =>
     eraseInstalls(
-      { files, clock, lease, limits: config.spool.limits, prefix: config.pathPrefix, spool, requests, logKey },
+      {
+        files,
+        clock,
+        lease,
+        limits: config.spool.limits,
+        prefix: config.pathPrefix,
+        history: config.history,
+        spool,
+        requests,
+        logKey,
+      },
       budgetMs,
     );
   return {

@@ -20,6 +20,7 @@ describe("configuration", () => {
         flushKey: undefined,
         siteUrl: undefined,
         retentionDays: undefined,
+        history: "keep",
         ingest: {
           secret: undefined,
           allowedOrigins: [],

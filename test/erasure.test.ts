@@ -126,6 +126,35 @@ describe("erasure by hwid", () => {
     expect(ids.some((event) => event.hwid === ERASED)).toBe(false);
   });
 
+  it("with TELEMETRY_HISTORY=squash, leaves the branch one commit with no parent, holding the erased tree", async () => {
+    const squashing = createRuntime(
+      loadConfig({
+        GITHUB_TOKEN: TOKEN,
+        GITHUB_REPOSITORY: "acme/data",
+        GITHUB_API_URL: server.url,
+        TELEMETRY_HISTORY: "squash",
+      }),
+      { blobs: blobs.store(`erasure-squash-${Math.random()}`) },
+    );
+    if (!squashing.ok) throw new Error("not configured");
+    await squashing.erasure!.requests.submit(ERASED);
+    const run = await squashing.erasure!.run(60_000);
+    expect(run).toMatchObject({
+      outcome: "erased",
+      lines_removed: 20,
+      squashed: expect.stringMatching(/^[0-9a-f]{40}$/),
+    });
+    const api = async (path: string) =>
+      (await fetch(`${server.url}/repos/acme/data/${path}`, { headers: { authorization: `token ${TOKEN}` } })).json();
+    const ref = await api("git/ref/heads/main");
+    expect(ref.object.sha).toBe(run.squashed);
+    const root = await api(`git/commits/${run.squashed}`);
+    expect(root.parents).toEqual([]);
+    const erasedTree = await api(`git/commits/${run.commit}`);
+    expect(root.tree.sha).toBe(erasedTree.tree.sha);
+    expect([...linesAtHead().values()].flat().some((line) => line.includes(ERASED))).toBe(false);
+  });
+
   it("does nothing, and commits nothing, with no request waiting", async () => {
     const commits = github.commits.length;
     expect(await runtime.erasure!.run(10_000)).toMatchObject({ outcome: "nothing" });

@@ -91,6 +91,36 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
     }
   });
 
+  it("with TELEMETRY_HISTORY=squash, replaces the history by one commit of what is kept", async () => {
+    const github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
+    github.seedAll(dayFiles(eventsOf(DAYS.slice(50)), { parts: 2 }));
+    const server = await serveFakeGitHub(github);
+    try {
+      const runtime = createRuntime(
+        loadConfig({
+          GITHUB_TOKEN: TOKEN,
+          GITHUB_REPOSITORY: "acme/data",
+          GITHUB_API_URL: server.url,
+          TELEMETRY_RETENTION_DAYS: "30",
+          TELEMETRY_HISTORY: "squash",
+        }),
+        { blobs: blobs.store(`retention-squash-${Math.random()}`) },
+      );
+      if (!runtime.ok) throw new Error("not configured");
+      const report = await runtime.retain(25_000);
+      expect(report).toMatchObject({ outcome: "removed", squashed: expect.stringMatching(/^[0-9a-f]{40}$/) });
+      const root = await (
+        await fetch(`${server.url}/repos/acme/data/git/commits/${report!.squashed}`, {
+          headers: { authorization: `token ${TOKEN}` },
+        })
+      ).json();
+      expect(root.parents).toEqual([]);
+      expect(github.paths().filter((path) => path.endsWith(".ndjson"))).toHaveLength(60);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("is off unless TELEMETRY_RETENTION_DAYS is set, and refuses a period that is not a whole number of days", () => {
     const runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/unused" }), { blobs: blobs.store("off") });
     expect(runtime.ok && runtime.retain(1000)).resolves.toBeUndefined();

@@ -2,7 +2,10 @@ import { DAY_MS, type Clock } from "../clock.ts";
 import { log, messageOf } from "../log.ts";
 import { listDaySources } from "../insights/list-day-sources.ts";
 import { dayParts } from "../insights/roll-up-day.ts";
-import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
+import type { HistoryMode } from "../config.ts";
+import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
+import { StoreUnavailableError } from "../storage/event-store.ts";
+import { squash } from "./erase-installs.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 
 /** Files one commit removes at most: a tree request names each, and a year's backlog is ~100,000 parts. */
@@ -25,6 +28,8 @@ export interface RetentionPlan {
 export interface RetentionReport extends RetentionPlan {
   outcome: "removed" | "nothing" | "busy" | "paced" | "failed";
   commit: string | null;
+  /** The root commit that replaced the history (TELEMETRY_HISTORY=squash). */
+  squashed: string | null;
   error: string | null;
 }
 
@@ -68,13 +73,13 @@ export async function planRetention(
 
 /** The daily job: removes the raw files past the retention period in one commit, under the flusher's lease and within its pace. */
 export async function applyRetention(
-  deps: LeasedFiles & { prefix: string },
+  deps: LeasedFiles & { prefix: string; history: HistoryMode },
   { keepDays, budgetMs }: { keepDays: number; budgetMs: number },
 ): Promise<RetentionReport> {
   const deadline = deps.clock.now() + budgetMs;
   let plan: RetentionPlan = { keepFrom: "", days: [], pending: false };
   const report = (fields: Pick<RetentionReport, "outcome"> & Partial<RetentionReport>): RetentionReport => {
-    const result = { ...plan, commit: null, error: null, ...fields };
+    const result = { ...plan, commit: null, squashed: null, error: null, ...fields };
     log(result.error ? "warn" : "info", "retention_applied", {
       outcome: result.outcome,
       keep_from: result.keepFrom,
@@ -98,12 +103,18 @@ export async function applyRetention(
     const first = plan.days[0]!.day;
     const last = plan.days.at(-1)!.day;
     const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
-    const committed = await commitUnderLease(deps, changes, message, {
-      deadline,
-      leaseBy: deadline - COMMIT_RESERVE_MS / 2,
+    const committed = await holdLease(deps, deadline - COMMIT_RESERVE_MS / 2, async (commit, record) => {
+      const sha = await commit(changes, message, { deadline });
+      const squashed = sha && deps.history === "squash" ? await squash(deps.files, sha, deadline, record) : undefined;
+      return { sha, squashed };
+    }).catch((error: unknown) => {
+      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
+        return "paced" as const;
+      }
+      throw error;
     });
     if (committed === "busy" || committed === "paced") return report({ outcome: committed });
-    return report({ outcome: "removed", commit: committed ?? null });
+    return report({ outcome: "removed", commit: committed.sha ?? null, squashed: committed.squashed ?? null });
   } catch (error) {
     return report({ outcome: "failed", error: messageOf(error) });
   }

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { log, messageOf } from "../log.ts";
-import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
+import type { HistoryMode } from "../config.ts";
+import { holdLease, type LeasedFiles, type RecordWrite } from "../spool/commit-under-lease.ts";
 import type { Spool } from "../spool/spool.ts";
 import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
 import type { ErasureRequests } from "./erasure-requests.ts";
@@ -67,11 +68,15 @@ export interface ErasureRun {
   files_changed: number;
   spool_events_dropped: number;
   commit: string | null;
+  /** The root commit that replaced the history (TELEMETRY_HISTORY=squash). */
+  squashed: string | null;
   error: string | null;
 }
 
 export interface ErasureDeps extends LeasedFiles {
   prefix: string;
+  /** squash: the history is replaced by one commit of the erased tree, so that no commit holds the lines. */
+  history: HistoryMode;
   spool: Spool;
   requests: ErasureRequests;
   /** The key of the hashes that name the installs in commit messages. */
@@ -95,6 +100,7 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
       files_changed: 0,
       spool_events_dropped: 0,
       commit: null,
+      squashed: null,
       error: null,
       ...fields,
     };
@@ -105,7 +111,7 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
     const waiting = await requests.pending();
     if (waiting.length === 0) return run({ outcome: "nothing" });
     const hwids = [...new Set(waiting.map((request) => request.hwid))];
-    const done = await holdLease(deps, deadline - COMMIT_RESERVE_MS, async (commit) => {
+    const done = await holdLease(deps, deadline - COMMIT_RESERVE_MS, async (commit, record) => {
       const plan = await planErasure(deps.files, {
         prefix: deps.prefix,
         hwids,
@@ -118,7 +124,8 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
         plan.changes.length > 0
           ? await commit(plan.changes, message, { deadline, ...(plan.head ? { expectedHead: plan.head } : {}) })
           : undefined;
-      return { plan, dropped, removed, sha };
+      const squashed = sha && deps.history === "squash" ? await squash(deps.files, sha, deadline, record) : undefined;
+      return { plan, dropped, removed, sha, squashed };
     });
     if (done === "busy") return run({ outcome: "busy", requests: waiting.length });
     for (const request of waiting) {
@@ -135,6 +142,7 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
       files_changed: done.plan.files.length,
       spool_events_dropped: [...done.dropped.values()].reduce((sum, n) => sum + n, 0),
       commit: done.sha ?? null,
+      squashed: done.squashed ?? null,
     });
   } catch (error) {
     return run({ outcome: "failed", error: messageOf(error) });
@@ -163,6 +171,20 @@ async function dropWaiting(spool: Spool, hwids: ReadonlySet<string>): Promise<Ma
       });
   }
   return dropped;
+}
+
+/** The history replaced by one commit of the tree at `head` (the caller holds the lease: nothing else commits meanwhile). */
+export async function squash(
+  files: RepositoryFiles,
+  head: string,
+  deadline: number,
+  record: RecordWrite,
+): Promise<string | undefined> {
+  return files.squashHistory("Telemetry data: the history squashed to this commit (TELEMETRY_HISTORY=squash)", {
+    deadline,
+    expectedHead: head,
+    beforeWrite: record,
+  });
 }
 
 function hwidOf(line: string): string | undefined {

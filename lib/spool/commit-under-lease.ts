@@ -26,6 +26,9 @@ export type PacedCommit = (
   options: Omit<CommitFilesOptions, "beforeWrite">,
 ) => Promise<string | undefined>;
 
+/** Counts a request that belongs to a write already paced (a history squash after the commit) against the same limits. */
+export type RecordWrite = () => Promise<void>;
+
 /**
  * Runs `work` holding the flusher's lease (looked for until `leaseBy`, renewed while it runs), so
  * that a job beside the flusher (the hourly rollups, retention, an erasure) never races a flush;
@@ -36,10 +39,14 @@ export type PacedCommit = (
 export async function holdLease<T>(
   { files, clock, lease, limits }: LeasedFiles,
   leaseBy: number,
-  work: (commit: PacedCommit) => Promise<T>,
+  work: (commit: PacedCommit, record: RecordWrite) => Promise<T>,
 ): Promise<T | "busy"> {
-  if (!lease)
-    return work(async (changes, message, options) => (await files.commitFiles(changes, message, options)).commit);
+  if (!lease) {
+    return work(
+      async (changes, message, options) => (await files.commitFiles(changes, message, options)).commit,
+      async () => {},
+    );
+  }
   let state: FlushState | undefined;
   while (!(state = await lease.acquire())) {
     if (clock.now() + LEASE_POLL_MS > leaseBy) return "busy";
@@ -53,28 +60,35 @@ export async function holdLease<T>(
       .catch((error: unknown) => log("warn", "flush_lease_not_renewed", { message: messageOf(error) }));
   }, RENEW_EVERY_MS).unref();
   try {
-    return await work(async (changes, message, options) => {
-      if (held.blocked_until > clock.now()) {
-        throw new StoreUnavailableError("GitHub's rate limit is in force", 0, { reason: "rate_limited" });
-      }
-      let first = true;
-      try {
-        const result = await files.commitFiles(changes, message, {
-          ...options,
-          beforeWrite: async () => {
-            if (first) await pacer.wait(options.deadline);
-            else pacer.record();
-            first = false;
-          },
-        });
-        return result.commit;
-      } catch (error) {
-        if (error instanceof StoreUnavailableError && error.reason === "rate_limited" && error.retryAfterSeconds > 0) {
-          held = { ...held, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+    return await work(
+      async (changes, message, options) => {
+        if (held.blocked_until > clock.now()) {
+          throw new StoreUnavailableError("GitHub's rate limit is in force", 0, { reason: "rate_limited" });
         }
-        throw error;
-      }
-    });
+        let first = true;
+        try {
+          const result = await files.commitFiles(changes, message, {
+            ...options,
+            beforeWrite: async () => {
+              if (first) await pacer.wait(options.deadline);
+              else pacer.record();
+              first = false;
+            },
+          });
+          return result.commit;
+        } catch (error) {
+          if (
+            error instanceof StoreUnavailableError &&
+            error.reason === "rate_limited" &&
+            error.retryAfterSeconds > 0
+          ) {
+            held = { ...held, blocked_until: clock.now() + error.retryAfterSeconds * 1000 };
+          }
+          throw error;
+        }
+      },
+      async () => pacer.record(),
+    );
   } finally {
     clearInterval(renewing);
     await lease

@@ -115,6 +115,44 @@ export class GitHubFiles implements RepositoryFiles {
     }
   }
 
+  async squashHistory(
+    message: string,
+    {
+      deadline,
+      expectedHead,
+      beforeWrite,
+    }: FilesCallOptions & { expectedHead: string; beforeWrite?: () => Promise<void> },
+  ): Promise<string | undefined> {
+    return this.answering(async () => {
+      const branch = await this.branch(deadline);
+      const head = await this.head(branch, deadline);
+      if (head === "empty" || head === "missing" || head.sha !== expectedHead) {
+        throw new HeadMovedError(`${branch} is no longer at ${expectedHead.slice(0, 7)}: its history is left as it is`);
+      }
+      await beforeWrite?.();
+      const { data: root } = await this.client.rest.git.createCommit({
+        ...this.repository(),
+        message,
+        tree: head.tree,
+        parents: [],
+        request: { ...this.gate.options(deadline), retries: 0 },
+      });
+      // Looked at again just before the forced update, which would undo a commit that landed meanwhile.
+      if ((await this.headCommit(branch, deadline)) !== expectedHead) {
+        throw new HeadMovedError(`${branch} moved while its history was squashed: left as it is`);
+      }
+      await beforeWrite?.();
+      await this.client.rest.git.updateRef({
+        ...this.repository(),
+        ref: `heads/${branch}`,
+        sha: root.sha,
+        force: true,
+        request: { ...this.gate.options(deadline), retries: 0 },
+      });
+      return root.sha;
+    });
+  }
+
   async commitFiles(
     changes: readonly FileChange[],
     message: string,

@@ -63,6 +63,11 @@ export class LocalFiles implements RepositoryFiles {
   }
 
   /** Every file under `dir`, in sorted path order; a folder has no commits, so no head. */
+  /** A folder keeps no history: there is nothing to squash. */
+  async squashHistory(): Promise<undefined> {
+    return undefined;
+  }
+
   async readTree(
     dir: string,
     visit: (path: string, bytes: Buffer) => Promise<void> | void,

@@ -65,6 +65,16 @@ export interface RepositoryFiles {
     visit: (path: string, bytes: Buffer) => Promise<void> | void,
     options: FilesCallOptions,
   ): Promise<{ head: string | undefined }>;
+  /**
+   * Replaces the branch's history by one commit with no parent holding the tree of `expectedHead`
+   * (a forced update of the branch), so that no commit reachable from it holds what earlier ones
+   * did; fails with HeadMovedError, changing nothing, when the branch is no longer at `expectedHead`.
+   * Gives the new root commit (undefined for a local folder, which keeps no history).
+   */
+  squashHistory(
+    message: string,
+    options: FilesCallOptions & { expectedHead: string; beforeWrite?: () => Promise<void> },
+  ): Promise<string | undefined>;
   /** Makes every change in one commit, on top of whatever the branch holds then (or `expectedHead`). */
   commitFiles(changes: readonly FileChange[], message: string, options: CommitFilesOptions): Promise<CommitFilesResult>;
 }

@@ -1,0 +1,307 @@
+/**
+ * What the data repository costs on GitHub: for one simulated day at 1,000 to 1,000,000 events, the
+ * commits the flusher makes (paced as it paces them, each rewriting the day's newest part whole)
+ * are fed to a bare repository by `git fast-import`, which is then repacked as a maintainer would
+ * (`git gc --aggressive --prune=now`) and measured (`git count-objects -v`, size-pack). The same
+ * day's final files alone, as one root commit, give what a squashed history costs. A year, and a
+ * year under 30 days of retention, are that one day multiplied: an extrapolation, not a run.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DAY_MS, HOUR_MS } from "../lib/clock.ts";
+import type { WriteLimits } from "../lib/config.ts";
+import { nextWriteAt } from "../lib/spool/write-pacer.ts";
+import { partitionOf, partPath } from "../lib/storage/partition.ts";
+
+const VOLUMES = [1_000, 10_000, 100_000, 1_000_000];
+const MAX_FILE_BYTES = 1024 * 1024;
+/** The flusher's default pace (TELEMETRY_WRITES_PER_MINUTE / _PER_HOUR). */
+const LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
+const INSTALLS = 50_000;
+const DAY = "2026-11-22";
+const DAY_START = Date.parse(`${DAY}T00:00:00Z`);
+const PREFIX = "telemetry";
+const RETENTION_DAYS = 30;
+const DAYS_A_YEAR = 365;
+const MEMORY_TMPDIR = "/dev/shm";
+const COMMITTER = "Telemetry <telemetry@users.noreply.github.com>";
+/** `--aggressive` recomputes every delta (window 250, depth 50): the smallest pack git makes of it. */
+const GC_ARGS = ["gc", "--aggressive", "--prune=now", "--quiet"];
+
+export interface SizeRow {
+  eventsPerDay: number;
+  commitsPerDay: number;
+  partsPerDay: number;
+  /** The day's files as a clone checks them out: the sum of the parts' final sizes. */
+  workingTreeMbPerDay: number;
+  /** The pack of the day's history after gc: what keeping history costs a day. */
+  packMbPerDayKept: number;
+  /** The pack of one root commit of the day's final files after gc. */
+  packMbPerDaySquashed: number;
+  /** 365 days of history (extrapolated from one day). */
+  yearKeptGb: number;
+  /** 30 days of retention with history kept, after a year: the history still holds every removed day. */
+  thirtyDaysRetentionKeptGb: number;
+  /** 30 days of retention with the history squashed to one commit of the current tree. */
+  thirtyDaysRetentionSquashedGb: number;
+  /** Wall-clock time of the case: import, gc and the squashed measurement. */
+  seconds: number;
+}
+
+/** One commit the flusher makes: the part it rewrites, whole. */
+interface DayCommit {
+  at: number;
+  part: number;
+  events: number;
+  content: Buffer;
+}
+
+/** A day of `events` synthetic stored lines of the Vector Inspector client (about 330 bytes each). */
+function* syntheticLines(day: string, events: number): Generator<string> {
+  const names = ["app_launch", "session.start", "query.executed", "query.executed", "embedding.request", "session.end"];
+  const versions = ["0.4.0", "0.4.1", "0.4.2", "0.5.0"];
+  const oses = ["Windows-10-10.0.22631-SP0", "Darwin-23.1.0", "Linux-6.1-x86_64-with-glibc2.36"];
+  for (let i = 0; i < events; i += 1) {
+    const install = (i * 7919) % INSTALLS;
+    const name = names[i % names.length]!;
+    const second = Math.floor((i / events) * 86_400) % 86_400;
+    const at = `${day}T${String(Math.floor(second / 3600)).padStart(2, "0")}:${String(Math.floor(second / 60) % 60).padStart(2, "0")}:${String(second % 60).padStart(2, "0")}.${String(i % 1000).padStart(3, "0")}Z`;
+    const metadata =
+      name === "query.executed"
+        ? `{"session_id":"s-${install}-${i % 13}","query_type":"similarity","db_type":"chroma","result_count":${i % 50},"latency_ms":${(i * 37) % 900},"success":true}`
+        : name === "session.end"
+          ? `{"session_id":"s-${install}-${i % 13}","duration_ms":${(i * 101) % 3_600_000},"exit_reason":"${i % 7 === 0 ? "crash" : "normal"}"}`
+          : `{"session_id":"s-${install}-${i % 13}","os":"${oses[install % oses.length]}","sampling_rate":${i % 10 === 0 ? 0.5 : 1}}`;
+    yield `{"event_id":"00000000-0000-4000-8000-${String(i).padStart(12, "0")}","created_at":"${at}","ip":null,"hwid":"hw-${String(install).padStart(26, "0")}","event_name":"${name}","app_version":"${versions[install % versions.length]}","client_type":"vector-inspector","metadata":${metadata}}\n`;
+  }
+}
+
+/**
+ * The day's commits: events arrive evenly over the day; at each turn the pacer gives (the first
+ * 10 of an hour a second apart, then one every 9 s), a commit takes every event waiting, in order,
+ * as far as the newest part holds them, and starts the next part when the first does not fit (as
+ * planAppend does). A turn with nothing waiting passes until the next event arrives.
+ *
+ * A part's buffer is only ever appended to past what earlier commits hold, and a new part gets a
+ * new buffer, so each commit's `content` stays as it was when yielded.
+ */
+function* commitsOfDay(events: number): Generator<DayCommit> {
+  const arrival = (i: number) => Math.floor((i * DAY_MS) / events);
+  const lines = syntheticLines(DAY, events);
+  let line = lines.next();
+  let next = 0;
+  let now = 0;
+  let log: number[] = [];
+  let part = 1;
+  let buffer = Buffer.alloc(MAX_FILE_BYTES);
+  let size = 0;
+  while (!line.done) {
+    const at = nextWriteAt(log, now, LIMITS);
+    if (arrival(next) > at) {
+      now = arrival(next);
+      continue;
+    }
+    let count = 0;
+    while (!line.done && arrival(next) <= at) {
+      const length = line.value.length;
+      if (size > 0 && size + length > MAX_FILE_BYTES) {
+        if (count > 0) break;
+        part += 1;
+        buffer = Buffer.alloc(MAX_FILE_BYTES);
+        size = 0;
+      }
+      if (size + length > buffer.length) buffer = Buffer.concat([buffer.subarray(0, size), Buffer.alloc(length)]);
+      size += buffer.write(line.value, size, "latin1");
+      count += 1;
+      next += 1;
+      line = lines.next();
+    }
+    log.push(at);
+    log = log.filter((write) => write > at - HOUR_MS);
+    now = at;
+    yield { at, part, events: count, content: buffer.subarray(0, size) };
+  }
+}
+
+function git(dir: string, args: string[]): string {
+  return execFileSync("git", args, { cwd: dir, env: gitEnv(), encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+}
+
+/** No user or system configuration: the same repack settings on every machine. */
+function gitEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: tmpdir(),
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    LC_ALL: "C",
+  };
+}
+
+/** A commit as fed to fast-import: its date (ms into the day), message and the files it writes whole. */
+interface ImportCommit {
+  at: number;
+  message: string;
+  files: { path: string; content: Buffer }[];
+}
+
+/** Streams commits, each on top of the one before, to `refs/heads/main` of the bare repository at `dir` through one `git fast-import`. */
+async function fastImport(dir: string, commits: Iterable<ImportCommit>): Promise<void> {
+  const child = spawn("git", ["fast-import", "--quiet", "--date-format=raw"], {
+    cwd: dir,
+    env: gitEnv(),
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  // A write after fast-import died fails with EPIPE; its exit code and message say why.
+  child.stdin.on("error", () => {});
+  const closed = new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
+  for (const commit of commits) {
+    if (child.exitCode !== null) break;
+    const date = `${Math.floor((DAY_START + commit.at) / 1000)} +0000`;
+    child.stdin.write(
+      `commit refs/heads/main\ncommitter ${COMMITTER} ${date}\ndata ${Buffer.byteLength(commit.message)}\n${commit.message}`,
+    );
+    let flowing = true;
+    for (const file of commit.files) {
+      child.stdin.write(`M 100644 inline ${file.path}\ndata ${file.content.length}\n`);
+      flowing = child.stdin.write(file.content);
+    }
+    if (!flowing) await once(child.stdin, "drain");
+  }
+  child.stdin.end("done\n");
+  const code = await closed;
+  if (code !== 0) throw new Error(`git fast-import exited ${code}: ${stderr}`);
+}
+
+/** The pack's size in bytes after the repack, and that nothing was left loose. */
+function packBytesAfterGc(dir: string): number {
+  git(dir, GC_ARGS);
+  const counts = Object.fromEntries(
+    git(dir, ["count-objects", "-v"])
+      .trim()
+      .split("\n")
+      .map((row) => row.split(": ") as [string, string]),
+  );
+  if (Number(counts.count) !== 0) throw new Error(`${counts.count} loose objects left after gc`);
+  return Number(counts["size-pack"]) * 1024;
+}
+
+async function measureDay(base: string, eventsPerDay: number): Promise<SizeRow> {
+  const started = performance.now();
+  const dir = await mkdtemp(join(base, "telemetry-repo-size-"));
+  try {
+    const history = join(dir, "history.git");
+    const squashed = join(dir, "squashed.git");
+    for (const repo of [history, squashed])
+      execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=main", repo], { env: gitEnv() });
+
+    const partition = partitionOf(DAY, PREFIX);
+    const finalParts = new Map<number, Buffer>();
+    let commitsPerDay = 0;
+    let lastAt = 0;
+    await fastImport(
+      history,
+      (function* (): Generator<ImportCommit> {
+        for (const commit of commitsOfDay(eventsPerDay)) {
+          commitsPerDay += 1;
+          finalParts.set(commit.part, commit.content);
+          lastAt = commit.at;
+          yield {
+            at: commit.at,
+            message: `Append ${commit.events} telemetry event${commit.events === 1 ? "" : "s"} for ${DAY}\n`,
+            files: [{ path: partPath(partition, commit.part), content: commit.content }],
+          };
+        }
+      })(),
+    );
+    const imported = performance.now();
+    const packKept = packBytesAfterGc(history);
+    const repacked = performance.now();
+
+    // The history once squashed: one root commit of the day's final files.
+    const files = [...finalParts].map(([part, content]) => ({ path: partPath(partition, part), content }));
+    await fastImport(squashed, [{ at: lastAt, message: "Squash the history\n", files }]);
+    const packSquashed = packBytesAfterGc(squashed);
+
+    const workingTreeBytes = [...finalParts.values()].reduce((total, content) => total + content.length, 0);
+    const listed = git(history, ["ls-tree", "-r", "-l", "main"])
+      .trim()
+      .split("\n")
+      .reduce((total, row) => total + Number(row.split(/\s+/)[3]), 0);
+    if (listed !== workingTreeBytes) throw new Error(`the tree holds ${listed} bytes, the day ${workingTreeBytes}`);
+    const counted = Number(git(history, ["rev-list", "--count", "main"]).trim());
+    if (counted !== commitsPerDay) throw new Error(`${counted} commits in the repository, ${commitsPerDay} made`);
+
+    const mbKept = packKept / 1e6;
+    const mbSquashed = packSquashed / 1e6;
+    const seconds = (performance.now() - started) / 1000;
+    process.stderr.write(
+      `${eventsPerDay.toLocaleString("en-US")} events: import ${((imported - started) / 1000).toFixed(1)} s, ` +
+        `gc ${((repacked - imported) / 1000).toFixed(1)} s, squashed ${((performance.now() - repacked) / 1000).toFixed(1)} s\n`,
+    );
+    return {
+      eventsPerDay,
+      commitsPerDay,
+      partsPerDay: finalParts.size,
+      workingTreeMbPerDay: workingTreeBytes / 1e6,
+      packMbPerDayKept: mbKept,
+      packMbPerDaySquashed: mbSquashed,
+      yearKeptGb: (mbKept * DAYS_A_YEAR) / 1000,
+      thirtyDaysRetentionKeptGb: (mbKept * DAYS_A_YEAR) / 1000,
+      thirtyDaysRetentionSquashedGb: (mbSquashed * RETENTION_DAYS) / 1000,
+      seconds,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One row a volume, each a day of its own in a temporary folder (in memory when /dev/shm exists). */
+export async function repositorySizes(volumes: readonly number[] = VOLUMES): Promise<SizeRow[]> {
+  const base = existsSync(MEMORY_TMPDIR) ? MEMORY_TMPDIR : tmpdir();
+  const rows: SizeRow[] = [];
+  for (const eventsPerDay of volumes) rows.push(await measureDay(base, eventsPerDay));
+  return rows;
+}
+
+function table(rows: readonly SizeRow[]): string {
+  const columns: [string, (row: SizeRow) => string][] = [
+    ["events/day", (row) => row.eventsPerDay.toLocaleString("en-US")],
+    ["commits/day", (row) => row.commitsPerDay.toLocaleString("en-US")],
+    ["parts/day", (row) => String(row.partsPerDay)],
+    ["tree MB/day", (row) => row.workingTreeMbPerDay.toFixed(2)],
+    ["pack MB/day kept", (row) => row.packMbPerDayKept.toFixed(2)],
+    ["pack MB/day squashed", (row) => row.packMbPerDaySquashed.toFixed(2)],
+    ["year kept GB", (row) => row.yearKeptGb.toFixed(3)],
+    ["30-day retention, kept: GB after a year", (row) => row.thirtyDaysRetentionKeptGb.toFixed(3)],
+    ["30-day retention, squashed: GB", (row) => row.thirtyDaysRetentionSquashedGb.toFixed(3)],
+    ["30-day tree GB", (row) => ((row.workingTreeMbPerDay * RETENTION_DAYS) / 1000).toFixed(3)],
+    ["time", (row) => `${row.seconds.toFixed(1)} s`],
+  ];
+  return [
+    `| ${columns.map(([name]) => name).join(" | ")} |`,
+    `|${columns.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${columns.map(([, cell]) => cell(row)).join(" | ")} |`),
+  ].join("\n");
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const volumes = process.argv.slice(2).map(Number);
+  const rows = await repositorySizes(volumes.length > 0 ? volumes : VOLUMES);
+  process.stdout.write(`${table(rows)}\n`);
+  process.stdout.write(
+    `Measured: one day (${DAY}) of commits at the flusher's pace, then \`${["git", ...GC_ARGS].join(" ")}\`, size-pack; ` +
+      `the squashed pack is one root commit of the day's final files after the same gc. ` +
+      `Extrapolated: a year is 365 such days, 30 days of squashed retention 30 such packs. MB = 10^6 bytes, GB = 10^9.\n`,
+  );
+}

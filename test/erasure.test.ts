@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { devNull, tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
@@ -5,6 +9,7 @@ import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { dayFiles } from "./support/data-folder.ts";
 import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import { GitGitHub, serveGitGitHub } from "./support/git-github/index.ts";
 
 const TOKEN = "erasure-token";
 const DAY_MS = 86_400_000;
@@ -160,4 +165,57 @@ describe("erasure by hwid", () => {
     expect(await runtime.erasure!.run(10_000)).toMatchObject({ outcome: "nothing" });
     expect(github.commits.length).toBe(commits);
   });
+});
+
+describe("erasure and the history, in a real git repository", () => {
+  /** Every blob reachable from any ref of the bare repository, after the history's unreachable objects are collected. */
+  function reachableBlobs(gitDir: string): string[] {
+    const env = { ...process.env, GIT_DIR: gitDir, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: devNull };
+    const git = (...args: string[]) => execFileSync("git", args, { env, encoding: "utf8", maxBuffer: 1 << 28 });
+    git("reflog", "expire", "--expire=now", "--all");
+    git("gc", "--prune=now", "--quiet");
+    const objects = git("rev-list", "--all", "--objects").trim().split("\n");
+    return objects
+      .map((line) => line.split(" ")[0]!)
+      .filter((sha) => git("cat-file", "-t", sha).trim() === "blob")
+      .map((sha) => git("cat-file", "-p", sha));
+  }
+
+  it.each(["keep", "squash"] as const)(
+    "TELEMETRY_HISTORY=%s: the head never holds the install; only squash leaves no object of it behind",
+    async (history) => {
+      const work = mkdtempSync(join(tmpdir(), "erasure-git-"));
+      const stand = new GitGitHub({ dir: join(work, "data.git"), owner: "acme", repo: "data", token: TOKEN });
+      stand.seed(files, "Three installs over five days");
+      const served = await serveGitGitHub(stand);
+      try {
+        const made = createRuntime(
+          loadConfig({
+            GITHUB_TOKEN: TOKEN,
+            GITHUB_REPOSITORY: "acme/data",
+            GITHUB_API_URL: served.url,
+            TELEMETRY_HISTORY: history,
+          }),
+          { blobs: blobs.store(`erasure-git-${history}-${Math.random()}`) },
+        );
+        if (!made.ok) throw new Error("not configured");
+        await made.erasure!.requests.submit(ERASED);
+        const run = await made.erasure!.run(60_000);
+        expect(run).toMatchObject({ outcome: "erased", lines_removed: 20, error: null });
+        const blobsLeft = reachableBlobs(stand.gitDir);
+        const env = { ...process.env, GIT_DIR: stand.gitDir };
+        const atHead = execFileSync("git", ["ls-tree", "-r", "--name-only", "main"], { env, encoding: "utf8" });
+        expect(atHead).toContain("telemetry/");
+        // git grep exits 1 when nothing at the head matches.
+        expect(spawnSync("git", ["grep", "-q", `"hwid":"${ERASED}"`, "main"], { env }).status).toBe(1);
+        expect(spawnSync("git", ["grep", "-q", '"hwid":"install-a"', "main"], { env }).status).toBe(0);
+        const holding = blobsLeft.filter((blob) => blob.includes(`"hwid":"${ERASED}"`));
+        if (history === "squash") expect(holding).toEqual([]);
+        else expect(holding.length).toBeGreaterThan(0);
+      } finally {
+        await served.close();
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 });

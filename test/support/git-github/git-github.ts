@@ -1,0 +1,165 @@
+/**
+ * A stand-in for GitHub's REST API that keeps its data in a real bare git repository, driven by the git CLI,
+ * so that a test can check what the project's clients leave behind with git itself (`git log`, `git gc`,
+ * `git rev-list --all --objects`). It answers the calls lib/storage makes: `GET /repos/{owner}/{repo}`, the
+ * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs) and the tarball with its
+ * codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
+ * Writes are applied one at a time, so that two writers racing on a branch conflict as they do on GitHub.
+ *
+ * Out of scope, where the in-memory fake (../fake-github) has them: rate limits (primary and secondary),
+ * push protection, injected failures and latency, GitHub App tokens, and a base path for GitHub Enterprise.
+ */
+import {
+  DOCS,
+  githubError,
+  json,
+  newRequestId,
+  repositoryAnswer,
+  toResponse,
+  type Answer,
+} from "../fake-github/answers.ts";
+import { ArchiveRoutes } from "./archive-routes.ts";
+import { BareRepository } from "./bare-repository.ts";
+import { ContentsRoutes } from "./contents-routes.ts";
+import { GitDataRoutes } from "./git-data-routes.ts";
+import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
+import { putFile } from "./tree-files.ts";
+
+const DEFAULT_OWNER = "acme";
+const DEFAULT_REPO = "telemetry-data";
+const DEFAULT_TOKEN = "test-token";
+const DEFAULT_BRANCH = "main";
+const DEFAULT_SEED_MESSAGE = "Seed";
+const FILE_MODE = "100644";
+const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
+/** The repository, then what follows it (still percent-encoded). */
+const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/(.*))?$/;
+
+export interface GitGitHubOptions {
+  /** Where the bare repository is made (`git init --bare`). */
+  dir: string;
+  owner?: string;
+  repo?: string;
+  /** Requests must send `Authorization: Bearer <token>` or `token <token>`. */
+  token?: string;
+  /** The default branch. */
+  branch?: string;
+}
+
+export interface GitRequestRecord {
+  method: string;
+  /** The path below the API root, percent-decoded, without the query. */
+  path: string;
+  status: number;
+}
+
+export class GitGitHub {
+  /** The bare repository, for tests to run git against. */
+  readonly gitDir: string;
+  readonly requests: GitRequestRecord[] = [];
+
+  private readonly owner: string;
+  private readonly repo: string;
+  private readonly token: string;
+  private readonly branch: string;
+  private readonly git: BareRepository;
+  private readonly contents: ContentsRoutes;
+  private readonly gitData: GitDataRoutes;
+  private readonly archives: ArchiveRoutes;
+  /** The write being applied: the next waits for it. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(options: GitGitHubOptions) {
+    this.owner = options.owner ?? DEFAULT_OWNER;
+    this.repo = options.repo ?? DEFAULT_REPO;
+    this.token = options.token ?? DEFAULT_TOKEN;
+    this.branch = options.branch ?? DEFAULT_BRANCH;
+    this.git = new BareRepository(options.dir, this.branch);
+    this.gitDir = this.git.gitDir;
+    this.contents = new ContentsRoutes(this.git, this.branch);
+    this.gitData = new GitDataRoutes(this.git);
+    this.archives = new ArchiveRoutes(this.git, this.owner, this.repo);
+  }
+
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const answer = WRITE_METHODS.has(request.method)
+      ? await this.oneAtATime(() => this.answer(request, url))
+      : await this.answer(request, url);
+    this.requests.push({
+      method: request.method,
+      path: safeDecode(url.pathname) ?? url.pathname,
+      status: answer.status,
+    });
+    return toResponse(answer, newRequestId());
+  }
+
+  /** One commit on the default branch adding (or replacing) `files`, as a push would, with no API request. */
+  seed(files: Iterable<[path: string, content: string]>, message = DEFAULT_SEED_MESSAGE): string {
+    const tip = this.git.branches().get(this.branch);
+    const tree = tip === undefined ? new Map() : this.git.files(tip);
+    for (const [path, content] of files) putFile(tree, path, { mode: FILE_MODE, sha: this.git.writeBlob(content) });
+    const sha = this.git.commitTree(this.git.writeTree(tree), tip === undefined ? [] : [tip], message, peopleOf({}));
+    if (!this.git.updateRef(this.branch, sha, tip)) throw new Error(`${this.branch} moved while it was seeded`);
+    return sha;
+  }
+
+  private oneAtATime(write: () => Promise<Answer>): Promise<Answer> {
+    const done = this.writing.then(write);
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  private async answer(request: Request, url: URL): Promise<Answer> {
+    try {
+      return await this.route(request, url);
+    } catch (error) {
+      return json(500, { message: `the git stand-in failed: ${String(error)}` });
+    }
+  }
+
+  private async route(request: Request, url: URL): Promise<Answer> {
+    // Codeload takes the token in its URL, not the API's credentials.
+    if (request.method === "GET" && ArchiveRoutes.isDownload(url.pathname))
+      return this.archives.download(url.pathname, url.searchParams.get("token"));
+    const credential = this.credential(request.headers.get("authorization"));
+    if (credential === "bad") return githubError(401, "Bad credentials", DOCS.rest);
+    // An anonymous caller cannot see a private repository: GitHub says it does not exist.
+    if (credential === "missing") return githubError(404, "Not Found", DOCS.rest);
+
+    const [, owner = "", repo = "", rest] = REPOSITORY_ROUTE.exec(url.pathname) ?? [];
+    // Owner and repository names are case-insensitive on GitHub.
+    if (owner.toLowerCase() !== this.owner.toLowerCase() || repo.toLowerCase() !== this.repo.toLowerCase())
+      return githubError(404, "Not Found", DOCS.rest);
+    const roots = rootsOf(url.origin, this.owner, this.repo);
+    if (rest === undefined)
+      return request.method === "GET"
+        ? repositoryAnswer(this.owner, this.repo, this.branch, roots)
+        : githubError(404, "Not Found", DOCS.rest);
+    const [section = "", ...inner] = rest.split("/");
+    // Octokit sends a path's slashes as %2F; other clients send them as they are. Both name the same thing.
+    const remainder = safeDecode(inner.join("/"));
+    if (remainder === undefined) return githubError(404, "Not Found", DOCS.rest);
+    const path = remainder.replace(/^\/+|\/+$/g, "");
+    switch (`${request.method} ${section}`) {
+      case "GET contents":
+        return this.contents.get(path, url.searchParams.get("ref"), request.headers.get("accept"), roots);
+      case "PUT contents":
+        return this.contents.put(request, path, roots);
+      case "GET tarball":
+        return this.archives.redirect(path || this.branch, url.origin);
+      default:
+        if (section !== "git") return githubError(404, "Not Found", DOCS.rest);
+        return (
+          (await this.gitData.handle(request.method, remainder, request, roots)) ??
+          githubError(404, "Not Found", DOCS.rest)
+        );
+    }
+  }
+
+  private credential(authorization: string | null): "ok" | "bad" | "missing" {
+    if (!authorization) return "missing";
+    const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
+    return /^(bearer|token)$/i.test(scheme) && value === this.token ? "ok" : "bad";
+  }
+}

@@ -6,10 +6,11 @@ import { v7 as uuidv7 } from "uuid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
+import { StoreUnavailableError } from "../lib/storage/event-store.ts";
 import { GitHubFiles } from "../lib/storage/github-files.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import { HeadMovedError, type FileChange } from "../lib/storage/repository-files.ts";
-import { GitGitHub, serveGitGitHub } from "./support/git-github/index.ts";
+import { GitGitHub, serveGitGitHub, type GitGitHubOptions } from "./support/git-github/index.ts";
 
 const OWNER = "acme";
 const REPO = "data";
@@ -28,7 +29,18 @@ let config: GitHubConfig;
 
 beforeEach(async () => {
   workDir = mkdtempSync(join(tmpdir(), "git-github-"));
-  stand = new GitGitHub({ dir: join(workDir, "data.git"), owner: OWNER, repo: REPO, token: TOKEN });
+  await startStand({});
+});
+
+/** Serves a stand-in on a bare repository of its own. */
+async function startStand(options: Omit<GitGitHubOptions, "dir">): Promise<void> {
+  stand = new GitGitHub({
+    dir: mkdtempSync(join(workDir, "data-")),
+    owner: OWNER,
+    repo: REPO,
+    token: TOKEN,
+    ...options,
+  });
   served = await serveGitGitHub(stand);
   config = {
     credentials: { kind: "token", token: TOKEN },
@@ -37,7 +49,7 @@ beforeEach(async () => {
     branch: undefined,
     apiUrl: served.url,
   };
-});
+}
 
 afterEach(async () => {
   await served.close();
@@ -71,7 +83,7 @@ async function api(method: string, path: string, body?: unknown, token = TOKEN) 
     headers: { authorization: `token ${token}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
 }
 
 const putFile = (path: string, text: string, sha?: string) =>
@@ -80,6 +92,11 @@ const putFile = (path: string, text: string, sha?: string) =>
     content: Buffer.from(text).toString("base64"),
     ...(sha ? { sha } : {}),
   });
+
+/** Every object the bare repository holds, reachable or not. */
+const allObjects = () => git("cat-file", "--batch-all-objects", "--batch-check=%(objectname)");
+const rateHeaders = (headers: Headers) =>
+  Object.fromEntries([...headers].filter(([name]) => name.startsWith("x-ratelimit-") || name === "retry-after"));
 
 function idsIn(text: string): string[] {
   return text
@@ -254,5 +271,61 @@ describe("GitGitHub, a GitHub backed by a git repository, through the project's 
     expect(spawnSync("git", ["cat-file", "-e", leaked], { env: gitEnv() }).status).not.toBe(0);
     expect(subjects()).toEqual(["Squash history"]);
     expect((await files.read(DAY_FILE, soon()))?.toString()).toBe('{"email":null}\n');
+  });
+
+  it("refuses the fourth content write in a minute with the secondary limit's 403, writing nothing, and reads go on", async () => {
+    let clock = 1_700_000_000_000;
+    await served.close();
+    await startStand({ writesPerMinute: 3, now: () => clock });
+    stand.seed([[DAY_FILE, "a\n"]]);
+    const sha = git("rev-parse", `main:${DAY_FILE}`);
+
+    // Three content writes: a contents PUT, then a blob and a commit through the Git Data API.
+    const first = await putFile(DAY_FILE, "a\nb\n", sha);
+    expect(first.status).toBe(200);
+    expect(rateHeaders(first.headers)).toEqual({
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "4999",
+      "x-ratelimit-reset": String(1_700_000_000 + 3600),
+      "x-ratelimit-used": "1",
+      "x-ratelimit-resource": "core",
+    });
+    expect((await api("POST", "/git/blobs", { content: "x", encoding: "utf-8" })).status).toBe(201);
+    const tree = git("rev-parse", "main^{tree}");
+    expect((await api("POST", "/git/commits", { message: "Loose", tree, parents: [] })).status).toBe(201);
+    const tip = git("rev-parse", "main");
+    const objects = allObjects();
+
+    const limited = await putFile("rollups/2026-11.json", "{}\n");
+    expect(limited.status).toBe(403);
+    expect(limited.body.message).toMatch(
+      /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\./,
+    );
+    expect(limited.body.documentation_url).toMatch(/#about-secondary-rate-limits$/);
+    expect(rateHeaders(limited.headers)).toMatchObject({ "retry-after": "60", "x-ratelimit-remaining": "4996" });
+    expect(allObjects()).toBe(objects);
+    expect(git("rev-parse", "main")).toBe(tip);
+
+    // Reading goes on.
+    const read = await api("GET", `/contents/${DAY_FILE}`);
+    expect(read.status).toBe(200);
+    expect(Buffer.from(read.body.content, "base64").toString()).toBe("a\nb\n");
+    expect((await newFiles().read(DAY_FILE, soon()))?.toString()).toBe("a\nb\n");
+
+    // The project's clients take it for a rate limit, and stop writing for the time GitHub asked.
+    const rateLimited = { reason: "rate_limited", retryAfterSeconds: 60 };
+    const stored = newStore().commit([[event()]], soon());
+    await expect(stored).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(stored).rejects.toMatchObject(rateLimited);
+    const committed = newFiles().commitFiles([write("rollups/2026-11.json", "{}\n")], "Roll up November", soon());
+    await expect(committed).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(committed).rejects.toMatchObject(rateLimited);
+    expect(allObjects()).toBe(objects);
+    expect(subjects()).toEqual([`Write ${DAY_FILE}`, "Seed"]);
+
+    // Once the minute has passed, writing works again.
+    clock += 60_000;
+    expect(await newStore().commit([[event()]], soon())).toMatchObject({ batches: 1, events: 1, path: DAY_FILE });
+    expect(subjects()).toEqual(["Append 1 telemetry event for 2026-11-22", `Write ${DAY_FILE}`, "Seed"]);
   });
 });

@@ -5,9 +5,12 @@
  * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs) and the tarball with its
  * codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
  * Writes are applied one at a time, so that two writers racing on a branch conflict as they do on GitHub.
+ * GitHub's rate limits hold as in the in-memory fake (rate-limits.ts): the primary limit's headers on every
+ * API answer, and the secondary limit on content creation (80 writes a minute, 500 an hour, unless told
+ * otherwise), whose 403 with `retry-after` refuses a write before it reaches the repository.
  *
- * Out of scope, where the in-memory fake (../fake-github) has them: rate limits (primary and secondary),
- * push protection, injected failures and latency, GitHub App tokens, and a base path for GitHub Enterprise.
+ * Out of scope, where the in-memory fake (../fake-github) has them: push protection, injected failures and
+ * latency, GitHub App tokens, and a base path for GitHub Enterprise.
  */
 import {
   DOCS,
@@ -22,6 +25,7 @@ import { ArchiveRoutes } from "./archive-routes.ts";
 import { BareRepository } from "./bare-repository.ts";
 import { ContentsRoutes } from "./contents-routes.ts";
 import { GitDataRoutes } from "./git-data-routes.ts";
+import { RateLimits, type RateLimitOptions } from "./rate-limits.ts";
 import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
 import { putFile } from "./tree-files.ts";
 
@@ -35,7 +39,7 @@ const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 /** The repository, then what follows it (still percent-encoded). */
 const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/(.*))?$/;
 
-export interface GitGitHubOptions {
+export interface GitGitHubOptions extends RateLimitOptions {
   /** Where the bare repository is made (`git init --bare`). */
   dir: string;
   owner?: string;
@@ -66,6 +70,7 @@ export class GitGitHub {
   private readonly contents: ContentsRoutes;
   private readonly gitData: GitDataRoutes;
   private readonly archives: ArchiveRoutes;
+  private readonly limits: RateLimits;
   /** The write being applied: the next waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -79,19 +84,19 @@ export class GitGitHub {
     this.contents = new ContentsRoutes(this.git, this.branch);
     this.gitData = new GitDataRoutes(this.git);
     this.archives = new ArchiveRoutes(this.git, this.owner, this.repo);
+    this.limits = new RateLimits(options);
   }
 
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const answer = WRITE_METHODS.has(request.method)
-      ? await this.oneAtATime(() => this.answer(request, url))
-      : await this.answer(request, url);
+    const requestId = newRequestId();
+    const answer = await this.arrive(request, url, requestId);
     this.requests.push({
       method: request.method,
       path: safeDecode(url.pathname) ?? url.pathname,
       status: answer.status,
     });
-    return toResponse(answer, newRequestId());
+    return toResponse(answer, requestId);
   }
 
   /** One commit on the default branch adding (or replacing) `files`, as a push would, with no API request. */
@@ -110,23 +115,37 @@ export class GitGitHub {
     return done;
   }
 
-  private async answer(request: Request, url: URL): Promise<Answer> {
+  /**
+   * What is decided as a request arrives: its credentials, then the rate limits, which refuse a write before
+   * it waits its turn; an admitted write is then applied after the one before it.
+   */
+  private async arrive(request: Request, url: URL, requestId: string): Promise<Answer> {
+    // Codeload takes the token in its URL, not the API's credentials, and is outside the API's rate limit.
+    if (request.method === "GET" && ArchiveRoutes.isDownload(url.pathname))
+      return this.guarded(() => this.archives.download(url.pathname, url.searchParams.get("token")));
+    const credential = this.credential(request.headers.get("authorization"));
+    if (credential === "bad") return githubError(401, "Bad credentials", DOCS.rest);
+    // An anonymous caller cannot see a private repository: GitHub says it does not exist.
+    if (credential === "missing") return githubError(404, "Not Found", DOCS.rest);
+
+    const { refused, headers } = this.limits.admit(request.method, requestId);
+    const answer =
+      refused ??
+      (WRITE_METHODS.has(request.method)
+        ? await this.oneAtATime(() => this.guarded(() => this.route(request, url)))
+        : await this.guarded(() => this.route(request, url)));
+    return { ...answer, headers: { ...headers, ...answer.headers } };
+  }
+
+  private async guarded(answer: () => Promise<Answer> | Answer): Promise<Answer> {
     try {
-      return await this.route(request, url);
+      return await answer();
     } catch (error) {
       return json(500, { message: `the git stand-in failed: ${String(error)}` });
     }
   }
 
   private async route(request: Request, url: URL): Promise<Answer> {
-    // Codeload takes the token in its URL, not the API's credentials.
-    if (request.method === "GET" && ArchiveRoutes.isDownload(url.pathname))
-      return this.archives.download(url.pathname, url.searchParams.get("token"));
-    const credential = this.credential(request.headers.get("authorization"));
-    if (credential === "bad") return githubError(401, "Bad credentials", DOCS.rest);
-    // An anonymous caller cannot see a private repository: GitHub says it does not exist.
-    if (credential === "missing") return githubError(404, "Not Found", DOCS.rest);
-
     const [, owner = "", repo = "", rest] = REPOSITORY_ROUTE.exec(url.pathname) ?? [];
     // Owner and repository names are case-insensitive on GitHub.
     if (owner.toLowerCase() !== this.owner.toLowerCase() || repo.toLowerCase() !== this.repo.toLowerCase())

@@ -7,9 +7,9 @@ import { log, messageOf } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
 import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/event-store.ts";
 import type { successAnswerSchema } from "./schema-documents.ts";
-import { checkSecret, unauthorized } from "./check-secret.ts";
 import { clientIp } from "./client-ip.ts";
-import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
+import { corsHeaders, preflightResponse } from "./cors-headers.ts";
+import { refuseClient } from "./refuse-client.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
 import { errorResponse, jsonResponse, methodNotAllowed, withHeaders } from "./json-response.ts";
 
@@ -66,15 +66,8 @@ export async function ingest(request: Request, context: IngestContext): Promise<
       { ...cors, "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS) },
     );
   }
-  if (!isOriginAllowed(request, runtime.ingest.allowedOrigins)) {
-    // A browser would keep the answer from the page, but not stop the request: refuse it here.
-    return errorResponse(
-      403,
-      { error: "origin_not_allowed", message: "Requests from this page's origin are not accepted" },
-      cors,
-    );
-  }
-  if (runtime.ingest.secret !== undefined && !checkSecret(request, runtime.ingest.secret)) return unauthorized(cors);
+  const refused = refuseClient(request, runtime.ingest, cors);
+  if (refused) return refused;
 
   try {
     return await takeEvents(request, context, runtime, cors);

@@ -4,8 +4,8 @@ import { telemetryEventSchema } from "../events/telemetry-event.ts";
 import { describeIssues, issuesOf } from "../issue.ts";
 import { log, messageOf } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
-import { checkSecret, unauthorized } from "./check-secret.ts";
-import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
+import { corsHeaders, preflightResponse } from "./cors-headers.ts";
+import { refuseClient } from "./refuse-client.ts";
 import { errorResponse, jsonResponse, methodNotAllowed, withHeaders } from "./json-response.ts";
 
 /** Where requests are taken: the `netlify.toml` redirects that carry Netlify's rate limit. */
@@ -47,14 +47,8 @@ export async function requestErasure(
       cors,
     );
   }
-  if (!isOriginAllowed(request, runtime.ingest.allowedOrigins)) {
-    return errorResponse(
-      403,
-      { error: "origin_not_allowed", message: "Requests from this page's origin are not accepted" },
-      cors,
-    );
-  }
-  if (runtime.ingest.secret !== undefined && !checkSecret(request, runtime.ingest.secret)) return unauthorized(cors);
+  const refused = refuseClient(request, runtime.ingest, cors);
+  if (refused) return refused;
 
   if (statusId !== undefined) {
     const status = await runtime.erasure.requests.status(statusId);

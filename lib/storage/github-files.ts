@@ -7,7 +7,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
 import { log, messageOf } from "../log.ts";
 import { DEFAULT_RETRY_AFTER_SECONDS, PushProtectedError, StoreUnavailableError } from "./event-store.ts";
-import { gitBlobSha, toBuffer } from "./git-blob-sha.ts";
+import { readContentsFile } from "./read-contents-file.ts";
 import { CallGate, MIN_CALL_BUDGET_MS } from "./call-gate.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import {
@@ -418,29 +418,8 @@ export class GitHubFiles implements RepositoryFiles {
 
   private async readFile(path: string, deadline: number): Promise<Buffer | undefined> {
     for (let attempt = 1; ; attempt += 1) {
-      let data;
-      try {
-        ({ data } = await this.client.rest.repos.getContent({
-          ...this.contentsRef(),
-          path,
-          request: this.gate.options(deadline),
-        }));
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      }
-      if (Array.isArray(data) || data.type !== "file") throw new Error(`${path} is not a file`);
-      if (data.encoding !== "none") return Buffer.from(data.content, "base64");
-
-      // Over 1 MB the JSON answer carries no content: fetch the bytes, and check they are the blob the sha names.
-      const raw = await this.client.rest.repos.getContent({
-        ...this.contentsRef(),
-        path,
-        mediaType: { format: "raw" },
-        request: this.gate.options(deadline),
-      });
-      const bytes = toBuffer(raw.data as unknown);
-      if (gitBlobSha(bytes) === data.sha) return bytes;
+      const file = await readContentsFile(this.client, this.contentsRef(), path, () => this.gate.options(deadline));
+      if (file !== "changed") return file?.bytes;
       if (attempt >= MAX_READ_ATTEMPTS) throw new Error(`${path} kept changing while it was read`);
     }
   }

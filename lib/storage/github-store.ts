@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { systemClock, type Clock } from "../clock.ts";
 import type { GitHubConfig } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
+import { readContentsFile } from "./read-contents-file.ts";
 import { CallGate, MIN_CALL_BUDGET_MS } from "./call-gate.ts";
 import { createGitHubClient, type GitHubClient } from "./github-client.ts";
 import { log, messageOf } from "../log.ts";
 import { appendToDay, type DayFiles } from "./append-to-day.ts";
-import { gitBlobSha, toBuffer } from "./git-blob-sha.ts";
 import {
   FALLBACK_RATE_LIMIT_SECONDS,
   isOwnTimeout,
@@ -186,30 +186,9 @@ export class GitHubStore implements EventStore {
   }
 
   private async readFile(path: string, deadline: number): Promise<FileState | undefined> {
-    let data;
-    try {
-      ({ data } = await this.client.rest.repos.getContent({
-        ...this.repoRef(),
-        path,
-        request: this.gate.options(deadline),
-      }));
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-    if (Array.isArray(data) || data.type !== "file") throw new Error(`${path} is not a file`);
-    if (data.encoding !== "none") return { sha: data.sha, text: Buffer.from(data.content, "base64").toString("utf8") };
-
-    // Over 1 MB the JSON answer carries no content: fetch the bytes, and check they are the blob the sha names.
-    const raw = await this.client.rest.repos.getContent({
-      ...this.repoRef(),
-      path,
-      mediaType: { format: "raw" },
-      request: this.gate.options(deadline),
-    });
-    const bytes = toBuffer(raw.data as unknown);
-    if (gitBlobSha(bytes) !== data.sha) throw new ConcurrentChangeError(`${path} changed while it was read`);
-    return { sha: data.sha, text: bytes.toString("utf8") };
+    const file = await readContentsFile(this.client, this.repoRef(), path, () => this.gate.options(deadline));
+    if (file === "changed") throw new ConcurrentChangeError(`${path} changed while it was read`);
+    return file && { sha: file.sha, text: file.bytes.toString("utf8") };
   }
 
   private async writeFile(

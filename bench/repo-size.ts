@@ -2,9 +2,10 @@
  * What the data repository costs on GitHub: for one simulated day at 1,000 to 1,000,000 events, the
  * commits the flusher makes (paced as it paces them, each rewriting the day's newest part whole)
  * are fed to a bare repository by `git fast-import`, which is then repacked as a maintainer would
- * (`git gc --aggressive --prune=now`, at the default delta window) and measured (`git count-objects -v`, size-pack). The same
- * day's final files alone, as one root commit, give what a squashed history costs. A year, and a
- * year under 30 days of retention, are that one day multiplied: an extrapolation, not a run.
+ * (`git gc --aggressive --prune=now`, at the default delta window) and measured (`git count-objects
+ * -v`, size-pack). The same day's final files alone, as one root commit, give what a squashed
+ * history costs. A year, and a year under 30 days of retention, are that one day multiplied: an
+ * extrapolation, not a run.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -17,10 +17,8 @@ import {
   injectedFailure,
   json,
   newRequestId,
-  primaryLimitError,
   pushProtectionError,
   repositoryAnswer,
-  secondaryLimitError,
   toResponse,
   type Answer,
   type Roots,
@@ -38,6 +36,7 @@ import {
   type StoredFile,
 } from "./git-objects.ts";
 import { AppTokens, type FakeApp } from "./app-tokens.ts";
+import { RateLimits } from "./rate-limits.ts";
 import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
 export const DEFAULT_API_URL = "https://api.github.com";
@@ -45,21 +44,11 @@ const DEFAULT_OWNER = "acme";
 const DEFAULT_REPO = "telemetry-data";
 const DEFAULT_TOKEN = "test-token";
 const DEFAULT_BRANCH = "main";
-// GitHub's documented secondary limit on content creation, and the retry-after it usually sends.
-const DEFAULT_WRITES_PER_MINUTE = 80;
-const DEFAULT_WRITES_PER_HOUR = 500;
-const DEFAULT_RETRY_AFTER_SECONDS = 60;
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-/** Primary limit of a personal access token: requests per hour. */
-const PRIMARY_LIMIT = 5000;
 /** Git's all-zero id, which GitHub reports as the expected head of a branch that does not exist yet. */
 const NULL_SHA = "0".repeat(40);
 /** Who commits when a write names no committer: the token's owner. */
 const TOKEN_USER = { name: "Token Owner", email: "token-owner@users.noreply.github.com" };
 
-const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 const CONTENTS_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/;
 /** The tarball archive of a ref (the default branch without one), the ref still percent-encoded. */
 const TARBALL_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/tarball(?:\/(.+))?$/;
@@ -158,9 +147,6 @@ export class FakeGitHub {
   private readonly appInstallationId: number | undefined;
   private readonly defaultBranch: string;
   private readonly latencyMs: [number, number];
-  private readonly writesPerMinute: number;
-  private readonly writesPerHour: number;
-  private readonly retryAfterSeconds: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly failureRate: number;
@@ -180,15 +166,12 @@ export class FakeGitHub {
     moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
   });
   private readonly archives: ArchiveApi;
+  /** GitHub's primary and secondary rate limits, as the git-backed stand-in keeps them too. */
+  private readonly limits: RateLimits;
   private writes = 0;
   private injectedFailures = 0;
   private revokedUntil = 0;
   private injectedStatus = 502;
-  private secondaryLimitUntil = 0;
-  /** `now` of each write admitted past the secondary limit within the last hour. */
-  private admittedWrites: number[] = [];
-  private primaryUsed = 0;
-  private primaryResetAt = 0;
 
   constructor(options: FakeGitHubOptions = {}) {
     this.owner = options.owner ?? DEFAULT_OWNER;
@@ -201,10 +184,8 @@ export class FakeGitHub {
     this.defaultBranch = options.defaultBranch ?? DEFAULT_BRANCH;
     const latency = options.latencyMs ?? 0;
     this.latencyMs = typeof latency === "number" ? [latency, latency] : latency;
-    this.writesPerMinute = options.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE;
-    this.writesPerHour = options.writesPerHour ?? DEFAULT_WRITES_PER_HOUR;
-    this.retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     this.now = options.now ?? Date.now;
+    this.limits = new RateLimits({ ...options, now: () => this.now() });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.failureRate = options.failureRate ?? 0;
     this.beforeWrite = options.beforeWrite;
@@ -294,7 +275,7 @@ export class FakeGitHub {
 
   /** Every content write answers the secondary-limit 403 for the next `ms` of the `now` clock. */
   secondaryLimitFor(ms: number): void {
-    this.secondaryLimitUntil = this.now() + ms;
+    this.limits.refuseWritesFor(ms);
   }
 
   /** Everything decided when a request arrives; what depends on concurrent writes is left to `Settle`. */
@@ -320,21 +301,16 @@ export class FakeGitHub {
     // An anonymous caller cannot see a private repository: GitHub says it does not exist.
     if (credential === "missing") return fixed(githubError(404, "Not Found", DOCS.rest));
 
-    const primary = this.spendPrimary();
+    const admission = this.limits.admit(request.method, requestId);
     const withRate =
       (settle: Settle): Settle =>
       () => {
         const answer = settle();
-        return { ...answer, headers: { ...primary.headers, ...this.expiryHeader(), ...answer.headers } };
+        return { ...answer, headers: { ...admission.headers, ...this.expiryHeader(), ...answer.headers } };
       };
-    if (primary.exhausted) return withRate(fixed(primaryLimitError(requestId, this.now())));
-
-    if (WRITE_METHODS.has(request.method)) {
-      const now = this.now();
-      this.admittedWrites = this.admittedWrites.filter((at) => now - at < HOUR_MS);
-      if (this.overSecondaryLimit(now)) return fixed(secondaryLimitError(requestId, this.retryAfterSeconds));
-      this.admittedWrites.push(now);
-    }
+    // The secondary limit's answer carries only its own headers here (retry-after).
+    if (admission.refused)
+      return admission.limit === "primary" ? withRate(fixed(admission.refused)) : fixed(admission.refused);
 
     const tarball = apiPath === undefined ? null : TARBALL_ROUTE.exec(apiPath);
     if (
@@ -405,35 +381,6 @@ export class FakeGitHub {
     const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
     const known = value === this.token || this.appTokens?.holds(value) === true;
     return /^(bearer|token)$/i.test(scheme) && known ? "ok" : "bad";
-  }
-
-  private spendPrimary(): { exhausted: boolean; headers: Record<string, string> } {
-    const now = this.now();
-    if (now >= this.primaryResetAt) {
-      this.primaryResetAt = now + HOUR_MS;
-      this.primaryUsed = 0;
-    }
-    const exhausted = this.primaryUsed >= PRIMARY_LIMIT;
-    if (!exhausted) this.primaryUsed += 1;
-    return {
-      exhausted,
-      headers: {
-        "x-ratelimit-limit": String(PRIMARY_LIMIT),
-        "x-ratelimit-remaining": String(PRIMARY_LIMIT - this.primaryUsed),
-        "x-ratelimit-reset": String(Math.ceil(this.primaryResetAt / 1000)),
-        "x-ratelimit-used": String(this.primaryUsed),
-        "x-ratelimit-resource": "core",
-      },
-    };
-  }
-
-  private overSecondaryLimit(now: number): boolean {
-    const lastMinute = this.admittedWrites.filter((at) => now - at < MINUTE_MS).length;
-    return (
-      now < this.secondaryLimitUntil ||
-      lastMinute >= this.writesPerMinute ||
-      this.admittedWrites.length >= this.writesPerHour
-    );
   }
 
   private isOurRepository(target: RepoPath): boolean {

@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { JSON_TYPE } from "./answers.ts";
-import type { FakeGitHub } from "./fake-github.ts";
+
+/** What answers GitHub's requests: the in-memory fake, or the stand-in on a real git repository. */
+export interface GitHubLike {
+  handle(request: Request): Promise<Response>;
+}
 
 /** Headers a node request carries for its own connection, which a fetch `Request` must not copy. */
 const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
 
 /** Serves `fake` over HTTP on 127.0.0.1 at a free port, for a process that takes the API root as a URL. */
-export async function serveFakeGitHub(fake: FakeGitHub): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveFakeGitHub(fake: GitHubLike): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((incoming, outgoing) => {
     relay(fake, incoming, outgoing).catch((error: unknown) => {
       outgoing.writeHead(500, { "content-type": JSON_TYPE });
@@ -27,7 +31,7 @@ export async function serveFakeGitHub(fake: FakeGitHub): Promise<{ url: string; 
   };
 }
 
-async function relay(fake: FakeGitHub, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+async function relay(fake: GitHubLike, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(chunk as Buffer);
   const headers = new Headers();

@@ -5,7 +5,7 @@
  * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs) and the tarball with its
  * codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
  * Writes are applied one at a time, so that two writers racing on a branch conflict as they do on GitHub.
- * GitHub's rate limits hold as in the in-memory fake (rate-limits.ts): the primary limit's headers on every
+ * GitHub's rate limits hold as in the in-memory fake (fake-github/rate-limits.ts, shared): the primary limit's headers on every
  * API answer, and the secondary limit on content creation (80 writes a minute, 500 an hour, unless told
  * otherwise), whose 403 with `retry-after` refuses a write before it reaches the repository.
  *
@@ -25,7 +25,7 @@ import { ArchiveRoutes } from "./archive-routes.ts";
 import { BareRepository } from "./bare-repository.ts";
 import { ContentsRoutes } from "./contents-routes.ts";
 import { GitDataRoutes } from "./git-data-routes.ts";
-import { RateLimits, type RateLimitOptions } from "./rate-limits.ts";
+import { RateLimits, type RateLimitOptions } from "../fake-github/rate-limits.ts";
 import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
 import { putFile } from "./tree-files.ts";
 

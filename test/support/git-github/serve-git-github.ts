@@ -1,48 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { JSON_TYPE } from "../fake-github/answers.ts";
+import { serveFakeGitHub } from "../fake-github/serve-fake-github.ts";
 import type { GitGitHub } from "./git-github.ts";
 
-/** Headers a node request carries for its own connection, which a fetch `Request` must not copy. */
-const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding", "keep-alive"]);
-const LOOPBACK = "127.0.0.1";
-
-/** Serves `stand` over HTTP on 127.0.0.1 at a free port; `url` is the API root. */
-export async function serveGitGitHub(stand: GitGitHub): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((incoming, outgoing) => {
-    relay(stand, incoming, outgoing).catch((error: unknown) => {
-      outgoing.writeHead(500, { "content-type": JSON_TYPE });
-      outgoing.end(JSON.stringify({ message: `the git stand-in failed: ${String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${LOOPBACK}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Clients keep connections alive; without this, close waits for them to time out.
-        server.closeAllConnections();
-      }),
-  };
-}
-
-async function relay(stand: GitGitHub, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming.headers)) {
-    if (HOP_BY_HOP.has(name) || value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
-  }
-  const method = incoming.method ?? "GET";
-  const request = new Request(`http://${incoming.headers.host ?? LOOPBACK}${incoming.url ?? "/"}`, {
-    method,
-    headers,
-    body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks),
-  });
-  const response = await stand.handle(request);
-  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
-  outgoing.end(Buffer.from(await response.arrayBuffer()));
+/** Serves `stand` over HTTP on 127.0.0.1 at a free port, as the in-memory fake is served; `url` is the API root. */
+export function serveGitGitHub(stand: GitGitHub): Promise<{ url: string; close(): Promise<void> }> {
+  return serveFakeGitHub(stand);
 }

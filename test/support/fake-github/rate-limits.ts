@@ -6,7 +6,7 @@
  * have exceeded a secondary rate limit" and `retry-after`, before it reaches the repository; a refused write does
  * not count towards either window.
  */
-import { primaryLimitError, secondaryLimitError, type Answer } from "../fake-github/answers.ts";
+import { primaryLimitError, secondaryLimitError, type Answer } from "./answers.ts";
 
 // GitHub's documented secondary limit on content creation, and the retry-after it usually sends.
 const DEFAULT_WRITES_PER_MINUTE = 80;
@@ -32,6 +32,8 @@ export interface RateLimitOptions {
 export interface Admission {
   /** The rate limit's answer, when the request is refused; otherwise the request goes on. */
   refused?: Answer;
+  /** Which limit refused it. */
+  limit?: "primary" | "secondary";
   /** The primary limit's headers, for whatever the request is answered. */
   headers: Record<string, string>;
 }
@@ -45,6 +47,8 @@ export class RateLimits {
   private admittedWrites: number[] = [];
   private primaryUsed = 0;
   private primaryResetAt = 0;
+  /** Every content write is refused until then (a test's injected window). */
+  private secondaryUntil = 0;
 
   constructor(options: RateLimitOptions = {}) {
     this.writesPerMinute = options.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE;
@@ -57,15 +61,27 @@ export class RateLimits {
   admit(method: string, requestId: string): Admission {
     const now = this.now();
     const primary = this.spendPrimary(now);
-    if (primary.exhausted) return { refused: primaryLimitError(requestId, now), headers: primary.headers };
+    if (primary.exhausted) {
+      return { refused: primaryLimitError(requestId, now), limit: "primary", headers: primary.headers };
+    }
     if (WRITE_METHODS.has(method)) {
       this.admittedWrites = this.admittedWrites.filter((at) => now - at < HOUR_MS);
       // GitHub sends the primary limit's headers beside `retry-after` here too, `x-ratelimit-remaining` not 0.
-      if (this.overSecondaryLimit(now))
-        return { refused: secondaryLimitError(requestId, this.retryAfterSeconds), headers: primary.headers };
+      if (this.overSecondaryLimit(now)) {
+        return {
+          refused: secondaryLimitError(requestId, this.retryAfterSeconds),
+          limit: "secondary",
+          headers: primary.headers,
+        };
+      }
       this.admittedWrites.push(now);
     }
     return { headers: primary.headers };
+  }
+
+  /** Every content write answers the secondary-limit 403 for the next `ms`. */
+  refuseWritesFor(ms: number): void {
+    this.secondaryUntil = this.now() + ms;
   }
 
   private spendPrimary(now: number): { exhausted: boolean; headers: Record<string, string> } {
@@ -89,6 +105,10 @@ export class RateLimits {
 
   private overSecondaryLimit(now: number): boolean {
     const lastMinute = this.admittedWrites.filter((at) => now - at < MINUTE_MS).length;
-    return lastMinute >= this.writesPerMinute || this.admittedWrites.length >= this.writesPerHour;
+    return (
+      now < this.secondaryUntil ||
+      lastMinute >= this.writesPerMinute ||
+      this.admittedWrites.length >= this.writesPerHour
+    );
   }
 }

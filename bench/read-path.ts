@@ -55,7 +55,7 @@ export interface PublishFigures {
 }
 
 /** A day of `events` synthetic stored lines of the Vector Inspector client, in parts at the cap. */
-function* syntheticLines(day: string, events: number, first = 0): Generator<string> {
+export function* syntheticLines(day: string, events: number, first = 0): Generator<string> {
   const names = ["app_launch", "session.start", "query.executed", "query.executed", "embedding.request", "session.end"];
   const versions = ["0.4.0", "0.4.1", "0.4.2", "0.5.0"];
   const oses = ["Windows-10-10.0.22631-SP0", "Darwin-23.1.0", "Linux-6.1-x86_64-with-glibc2.36"];

@@ -17,13 +17,13 @@ import { pathToFileURL } from "node:url";
 import { DAY_MS, HOUR_MS } from "../lib/clock.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { nextWriteAt } from "../lib/spool/write-pacer.ts";
+import { syntheticLines } from "./read-path.ts";
 import { partitionOf, partPath } from "../lib/storage/partition.ts";
 
 const VOLUMES = [1_000, 10_000, 100_000, 1_000_000];
 const MAX_FILE_BYTES = 1024 * 1024;
 /** The flusher's default pace (TELEMETRY_WRITES_PER_MINUTE / _PER_HOUR). */
 const LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
-const INSTALLS = 50_000;
 const DAY = "2026-11-22";
 const DAY_START = Date.parse(`${DAY}T00:00:00Z`);
 const PREFIX = "telemetry";
@@ -80,26 +80,6 @@ interface DayCommit {
   part: number;
   events: number;
   content: Buffer;
-}
-
-/** A day of `events` synthetic stored lines of the Vector Inspector client (about 330 bytes each). */
-function* syntheticLines(day: string, events: number): Generator<string> {
-  const names = ["app_launch", "session.start", "query.executed", "query.executed", "embedding.request", "session.end"];
-  const versions = ["0.4.0", "0.4.1", "0.4.2", "0.5.0"];
-  const oses = ["Windows-10-10.0.22631-SP0", "Darwin-23.1.0", "Linux-6.1-x86_64-with-glibc2.36"];
-  for (let i = 0; i < events; i += 1) {
-    const install = (i * 7919) % INSTALLS;
-    const name = names[i % names.length]!;
-    const second = Math.floor((i / events) * 86_400) % 86_400;
-    const at = `${day}T${String(Math.floor(second / 3600)).padStart(2, "0")}:${String(Math.floor(second / 60) % 60).padStart(2, "0")}:${String(second % 60).padStart(2, "0")}.${String(i % 1000).padStart(3, "0")}Z`;
-    const metadata =
-      name === "query.executed"
-        ? `{"session_id":"s-${install}-${i % 13}","query_type":"similarity","db_type":"chroma","result_count":${i % 50},"latency_ms":${(i * 37) % 900},"success":true}`
-        : name === "session.end"
-          ? `{"session_id":"s-${install}-${i % 13}","duration_ms":${(i * 101) % 3_600_000},"exit_reason":"${i % 7 === 0 ? "crash" : "normal"}"}`
-          : `{"session_id":"s-${install}-${i % 13}","os":"${oses[install % oses.length]}","sampling_rate":${i % 10 === 0 ? 0.5 : 1}}`;
-    yield `{"event_id":"00000000-0000-4000-8000-${String(i).padStart(12, "0")}","created_at":"${at}","ip":null,"hwid":"hw-${String(install).padStart(26, "0")}","event_name":"${name}","app_version":"${versions[install % versions.length]}","client_type":"vector-inspector","metadata":${metadata}}\n`;
-  }
 }
 
 /**

@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import type { GitHubConfig } from "../lib/config.ts";
 import { PushProtectedError, StoreUnavailableError } from "../lib/storage/event-store.ts";
 import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
-import { GitHubFiles } from "../lib/storage/github-files.ts";
+import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
+import { GitHubFiles } from "../lib/storage/github/github-files.ts";
 import { HeadMovedError, type FileChange } from "../lib/storage/repository-files.ts";
 import { FakeGitHub, githubHandlers, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
 
@@ -29,14 +30,16 @@ function useFake(options: FakeGitHubOptions = {}) {
 }
 
 function newFiles(overrides: Partial<GitHubConfig> = {}) {
-  return new GitHubFiles({
-    credentials: { kind: "token", token: TOKEN },
-    owner: "acme",
-    repo: "data",
-    branch: undefined,
-    apiUrl: API,
-    ...overrides,
-  });
+  return new GitHubFiles(
+    new GitHubAdapter({
+      credentials: { kind: "token", token: TOKEN },
+      owner: "acme",
+      repo: "data",
+      branch: undefined,
+      apiUrl: API,
+      ...overrides,
+    }),
+  );
 }
 
 const soon = () => ({ deadline: Date.now() + 4000 });

@@ -6,7 +6,8 @@
  */
 import { DAY_MS } from "../lib/clock.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
-import { GitHubStore } from "../lib/storage/github-store.ts";
+import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
+import { GitHubStore } from "../lib/storage/github/github-store.ts";
 import { partitionOf, partPath } from "../lib/storage/partition.ts";
 import { FakeGitHub, serveFakeGitHub, type RequestRecord } from "../test/support/fake-github/index.ts";
 
@@ -60,7 +61,12 @@ export async function yearOfParts(): Promise<YearFigures> {
     figures.mostInOldMonthFolder = Math.max(figures.mostInOldMonthFolder, monthDays.length * partsPerDay);
     const server = await serveFakeGitHub(github);
     const store = new GitHubStore(
-      { credentials: { kind: "token", token: GITHUB.token }, ...GITHUB, branch: undefined, apiUrl: server.url },
+      new GitHubAdapter({
+        credentials: { kind: "token", token: GITHUB.token },
+        ...GITHUB,
+        branch: undefined,
+        apiUrl: server.url,
+      }),
       "telemetry",
       MAX_FILE_BYTES,
     );

@@ -1,8 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { DAY_MS } from "../lib/clock.ts";
+import { DAY_MS, systemClock } from "../lib/clock.ts";
 import { loadCliConfig, type Config } from "../lib/config.ts";
-import { LocalFiles } from "../lib/storage/local-files.ts";
 import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { EXIT_USAGE } from "./fail.ts";
 
@@ -35,21 +34,22 @@ export const githubOption = () =>
     .argParser(repository)
     .conflicts("data");
 
-/** The files a command reads: `--github`, else `--data`, else the local store's folder. */
-export async function openFiles(
+/**
+ * The data a command reads, `--github`, else `--data`, else the local store's folder: its configuration (the
+ * storage set to what is read) and its files, opened as an instance of the service opens its repository.
+ */
+export async function openData(
   command: Command,
   { data, github }: { data?: string; github?: string },
 ): Promise<{ files: RepositoryFiles; config: Config; dir?: string }> {
-  const config = loadCliConfig(github ? { repository: github } : {});
-  if (github) {
-    if (config.storage.kind !== "github")
-      command.error("error: --github needs GITHUB_TOKEN or the GitHub App settings", { exitCode: EXIT_USAGE });
-    // Octokit loads only for the commands that reach GitHub.
-    const { GitHubFiles } = await import("../lib/storage/github-files.ts");
-    return { files: new GitHubFiles(config.storage.github), config };
-  }
-  const dir = dataDir(config, data);
-  return { files: new LocalFiles(dir), config, dir };
+  const loaded = loadCliConfig(github ? { repository: github } : {});
+  if (github && loaded.storage.kind !== "github")
+    command.error("error: --github needs GITHUB_TOKEN or the GitHub App settings", { exitCode: EXIT_USAGE });
+  const dir = github ? undefined : dataDir(loaded, data);
+  const config: Config = dir === undefined ? loaded : { ...loaded, storage: { kind: "local", dir } };
+  // Octokit loads only for the commands that read the data.
+  const { openRepository } = await import("../lib/storage/open-repository.ts");
+  return { files: openRepository(config, systemClock).files, config, ...(dir === undefined ? {} : { dir }) };
 }
 
 /** `--data`, else the local store's folder (where `npm start` and `telemetry pull` put the files); it must exist. */

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
 import { ROLLUPS_DIR } from "../lib/insights/day-rollup.ts";
 import { tallyDays, type TalliedDays } from "../lib/insights/tally-days.ts";
-import { openFiles } from "./options.ts";
+import { openData } from "./options.ts";
 import { tallyPool } from "./tally-pool.ts";
 
 /** The tallies of the days from `from` to `to`, from `--github` or a local folder (counted in worker threads, one a core). */
@@ -12,7 +12,7 @@ export async function readDays(
   from: string,
   to: string,
 ): Promise<TalliedDays> {
-  const { files, config, dir } = await openFiles(command, options);
+  const { files, config, dir } = await openData(command, options);
   const pool = dir === undefined ? undefined : tallyPool(dir);
   try {
     return await tallyDays(files, {

@@ -2,7 +2,7 @@
 import { parentPort } from "node:worker_threads";
 import { EventTally } from "../lib/insights/event-tally.ts";
 import { tallyLines, type MalformedLine } from "../lib/insights/tally-lines.ts";
-import { LocalFiles } from "../lib/storage/local-files.ts";
+import { LocalFiles } from "../lib/storage/local/local-files.ts";
 
 export interface TallyJob {
   dir: string;

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
@@ -14,12 +13,8 @@ import { FlushWaker } from "./spool/flush-waker.ts";
 import { Flusher, WOKEN_FLUSH_BUDGET_MS, WOKEN_FLUSH_LEAD_MS, type FlushReport } from "./spool/flusher.ts";
 import { SeenIds } from "./spool/seen-ids.ts";
 import { Spool } from "./spool/spool.ts";
-import { GitHubFiles } from "./storage/github-files.ts";
-import { GitHubStore } from "./storage/github-store.ts";
-import { LocalFiles } from "./storage/local-files.ts";
-import { LocalStore } from "./storage/local-store.ts";
 import type { EventStore } from "./storage/event-store.ts";
-import type { RepositoryFiles } from "./storage/repository-files.ts";
+import { openRepository } from "./storage/open-repository.ts";
 
 /** Erasure requests and the job that does them (they need the spool's Netlify Blobs). */
 export interface ErasureRuntime {
@@ -77,21 +72,6 @@ export interface RuntimeParts {
   leaseTtlMs?: number;
 }
 
-export function createStore(config: Config, clock: Clock = systemClock): EventStore {
-  const { storage, pathPrefix, maxFileBytes } = config;
-  return storage.kind === "github"
-    ? // Behind the spool, a rate limit stops the flush and is recorded for all instances; waiting would hold the lease idle.
-      new GitHubStore(storage.github, pathPrefix, maxFileBytes, { clock, waitOnRateLimit: !config.spool.enabled })
-    : new LocalStore(resolve(storage.dir), pathPrefix, maxFileBytes);
-}
-
-/** The data repository (or local folder) as the read path uses it. */
-function createFiles(config: Config, clock: Clock = systemClock): RepositoryFiles {
-  return config.storage.kind === "github"
-    ? new GitHubFiles(config.storage.github, { clock })
-    : new LocalFiles(resolve(config.storage.dir));
-}
-
 export function createRuntime(
   config: Config,
   {
@@ -100,9 +80,8 @@ export function createRuntime(
     leaseTtlMs = LEASE_TTL_MS,
   }: RuntimeParts = {},
 ): Runtime {
-  const store = createStore(config, clock);
+  const { store, files } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
-  const files = createFiles(config, clock);
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
     publishInsights({ files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits }, budgetMs);
   const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>

@@ -2,7 +2,7 @@ import { systemClock } from "../lib/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
 import { reportHealth } from "../lib/http/report-health.ts";
-import { createStore } from "../lib/runtime.ts";
+import { openRepository } from "../lib/storage/open-repository.ts";
 
 const TOKEN = "test-token-do-not-leak";
 
@@ -220,7 +220,7 @@ describe("configuration", () => {
 
 describe("GET /api/v1/health", () => {
   const SECRET = "a-shared-secret-of-length";
-  const health = (config: Parameters<typeof createStore>[0], { method = "GET", key = SECRET } = {}) =>
+  const health = (config: Parameters<typeof openRepository>[0], { method = "GET", key = SECRET } = {}) =>
     reportHealth(new Request("http://localhost/api/v1/health", { method, headers: { "x-telemetry-key": key } }), {
       ok: true,
       ingest: config.ingest,
@@ -228,7 +228,7 @@ describe("GET /api/v1/health", () => {
       clock: systemClock,
       flushKey: undefined,
       health: { maxWaitMs: 15 * 60_000 },
-      store: createStore(config),
+      store: openRepository(config, systemClock).store,
       spool: undefined,
       publish: () => Promise.reject(new Error("publishing is not part of this test")),
       retain: () => Promise.reject(new Error("retention is not part of this test")),

@@ -6,7 +6,8 @@ import { systemClock } from "../lib/clock.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
 import { Flusher, type FlushReport } from "../lib/spool/flusher.ts";
-import { GitHubStore } from "../lib/storage/github-store.ts";
+import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
+import { GitHubStore } from "../lib/storage/github/github-store.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { Spool } from "../lib/spool/spool.ts";
 import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
@@ -39,7 +40,13 @@ afterEach(async () => {
 const spool = () => new Spool(blobs.store(), systemClock);
 const store = (maxFileBytes = 1024 * 1024) =>
   new GitHubStore(
-    { credentials: { kind: "token", token: TOKEN }, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url },
+    new GitHubAdapter({
+      credentials: { kind: "token", token: TOKEN },
+      owner: OWNER,
+      repo: REPO,
+      branch: undefined,
+      apiUrl: github.url,
+    }),
     "telemetry",
     maxFileBytes,
     {

@@ -7,8 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { StoreUnavailableError } from "../lib/storage/event-store.ts";
-import { GitHubFiles } from "../lib/storage/github-files.ts";
-import { GitHubStore } from "../lib/storage/github-store.ts";
+import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
+import { GitHubFiles } from "../lib/storage/github/github-files.ts";
+import { GitHubStore } from "../lib/storage/github/github-store.ts";
 import { HeadMovedError, type FileChange } from "../lib/storage/repository-files.ts";
 import { GitGitHub, serveGitGitHub, type GitGitHubOptions } from "./support/git-github/index.ts";
 
@@ -59,8 +60,8 @@ afterEach(async () => {
 const soon = () => ({ deadline: Date.now() + 4000 });
 const write = (path: string, content: string): FileChange => ({ path, content });
 const remove = (path: string): FileChange => ({ path, content: null });
-const newStore = () => new GitHubStore(config, "telemetry", MIB);
-const newFiles = () => new GitHubFiles(config);
+const newStore = () => new GitHubStore(new GitHubAdapter(config), "telemetry", MIB);
+const newFiles = () => new GitHubFiles(new GitHubAdapter(config));
 
 function event(createdAt = "2026-11-22T10:00:00.000Z"): StoredEvent {
   return toStoredEvent(

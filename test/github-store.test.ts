@@ -6,7 +6,8 @@ import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, type GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
-import { GitHubStore } from "../lib/storage/github-store.ts";
+import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
+import { GitHubStore } from "../lib/storage/github/github-store.ts";
 import { ingest } from "../lib/http/ingest.ts";
 import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/event-store.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
@@ -40,7 +41,7 @@ function config(overrides: Partial<GitHubConfig> = {}): GitHubConfig {
 }
 
 function newStore(overrides: Partial<GitHubConfig> = {}, maxFileBytes = MIB) {
-  return new GitHubStore(config(overrides), "telemetry", maxFileBytes);
+  return new GitHubStore(new GitHubAdapter(config(overrides)), "telemetry", maxFileBytes);
 }
 
 function event(createdAt = "2026-11-22T10:00:00.000Z", metadata: Record<string, unknown> = {}): StoredEvent {

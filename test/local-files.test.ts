@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LocalFiles } from "../lib/storage/local-files.ts";
+import { LocalFiles } from "../lib/storage/local/local-files.ts";
 
 const OPTIONS = { deadline: Number.MAX_SAFE_INTEGER };
 

@@ -6,7 +6,7 @@ import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hy
 import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
 import { tallyLines } from "../lib/insights/tally-lines.ts";
 import { daySources, rollUpDay } from "../lib/insights/roll-up-day.ts";
-import { LocalFiles } from "../lib/storage/local-files.ts";
+import { LocalFiles } from "../lib/storage/local/local-files.ts";
 import { rm } from "node:fs/promises";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { generateDataset, OS_STRINGS, SAMPLING_RATE, VERSIONS } from "./support/insights-dataset.ts";

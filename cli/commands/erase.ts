@@ -5,7 +5,7 @@ import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
 import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
 import { askErasure } from "../../lib/lifecycle/ask-erasure.ts";
 import { planErasure } from "../../lib/lifecycle/erase-installs.ts";
-import { dataOption, githubOption, openFiles } from "../options.ts";
+import { dataOption, githubOption, openData } from "../options.ts";
 
 const DEFAULT_SITE = "http://localhost:8888";
 
@@ -41,7 +41,7 @@ export function registerErase(program: Command): Command {
         }
         return;
       }
-      const { files, config } = await openFiles(command, options);
+      const { files, config } = await openData(command, options);
       const { hwidMode, hwidSalt } = config.ingest;
       const hwids = options.hwid.map((hwid) => pseudonymizeHwid(hwid, hwidMode, hwidSalt));
       const plan = await planErasure(files, {

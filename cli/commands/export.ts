@@ -6,7 +6,7 @@ import { systemClock } from "../../lib/clock.ts";
 import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
 import { exportInstall } from "../../lib/lifecycle/export-install.ts";
 import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
-import { dataOption, githubOption, openFiles } from "../options.ts";
+import { dataOption, githubOption, openData } from "../options.ts";
 
 interface ExportOptions {
   hwid: string[];
@@ -27,7 +27,7 @@ export function registerExport(program: Command): Command {
     .addOption(dataOption())
     .addOption(githubOption())
     .action(async (options: ExportOptions, command: Command) => {
-      const { files, config } = await openFiles(command, options);
+      const { files, config } = await openData(command, options);
       const { hwidMode, hwidSalt } = config.ingest;
       const hwids = options.hwid.map((hwid) => pseudonymizeHwid(hwid, hwidMode, hwidSalt));
       const out = options.out ? createWriteStream(options.out) : process.stdout;

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { pullRepository, type PullProgress } from "../../lib/insights/pull-repository.ts";
 import { ROLLUPS_DIR } from "../../lib/insights/day-rollup.ts";
-import { DEFAULT_DATA_DIR, openFiles, repository } from "../options.ts";
+import { DEFAULT_DATA_DIR, openData, repository } from "../options.ts";
 
 export function registerPull(program: Command): Command {
   return program
@@ -18,7 +18,7 @@ export function registerPull(program: Command): Command {
     )
     .option("--to <dir>", "the local folder (default: the local store's folder, .telemetry-data)")
     .action(async (options: { github: string; to?: string }, command: Command) => {
-      const { files, config } = await openFiles(command, { github: options.github });
+      const { files, config } = await openData(command, { github: options.github });
       const to = options.to ?? DEFAULT_DATA_DIR;
       const bar = process.stderr.isTTY
         ? new SingleBar({ format: "pull [{bar}] {value}/{total} files {mb} MB", stream: process.stderr })

@@ -5,7 +5,7 @@ import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
 import { planRetention } from "../../lib/lifecycle/apply-retention.ts";
 import { callJob } from "../../lib/lifecycle/call-job.ts";
 import { EXIT_USAGE } from "../fail.ts";
-import { dataOption, githubOption, openFiles } from "../options.ts";
+import { dataOption, githubOption, openData } from "../options.ts";
 
 const DEFAULT_SITE = "http://localhost:8888";
 
@@ -37,7 +37,7 @@ export function registerRetention(program: Command): Command {
         }
         return;
       }
-      const { files, config } = await openFiles(command, options);
+      const { files, config } = await openData(command, options);
       const keepDays = options.days ?? config.retentionDays;
       if (keepDays === undefined)
         command.error("error: name the days kept with --days, or set TELEMETRY_RETENTION_DAYS", {

@@ -6,7 +6,8 @@ import { getStore } from "@netlify/blobs";
 import { systemClock } from "../../lib/clock.ts";
 import { FlushLease } from "../../lib/spool/flush-lease.ts";
 import { Flusher } from "../../lib/spool/flusher.ts";
-import { GitHubStore } from "../../lib/storage/github-store.ts";
+import { GitHubAdapter } from "../../lib/storage/github/github-adapter.ts";
+import { GitHubStore } from "../../lib/storage/github/github-store.ts";
 import { SPOOL_STORE_NAME } from "../../lib/platform/spool-blobs.ts";
 import { Spool } from "../../lib/spool/spool.ts";
 
@@ -26,13 +27,13 @@ const blobs = getStore({
   consistency: "strong",
 });
 const store = new GitHubStore(
-  {
+  new GitHubAdapter({
     credentials: { kind: "token", token: config.github.token },
     owner: config.github.owner,
     repo: config.github.repo,
     branch: undefined,
     apiUrl: config.github.url,
-  },
+  }),
   "telemetry",
   1024 * 1024,
   { waitOnRateLimit: false },

@@ -8,7 +8,8 @@ import type {
   FilesCallOptions,
   RepositoryEntry,
   RepositoryFiles,
-} from "./repository-files.ts";
+} from "../repository-files.ts";
+import { MISSING, orWhenMissing } from "./or-when-missing.ts";
 
 /** Random bytes naming a commit (in hex), which only tell one commit from another in messages. */
 const COMMIT_ID_BYTES = 6;
@@ -17,8 +18,6 @@ const TEMP_SUFFIX_BYTES = 6;
 const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 /** Git's own folder, when the folder is a clone: GitHub never lists it. */
 const GIT_DIR = ".git";
-/** Errors that mean a path (or a folder on the way to it) is not there. */
-const MISSING = new Set(["ENOENT", "ENOTDIR"]);
 
 /**
  * The repository's tree in a local folder, for `netlify dev` without a token. Each file is replaced whole and
@@ -62,12 +61,12 @@ export class LocalFiles implements RepositoryFiles {
     return readFile(this.resolve(path)).catch(orWhenMissing(undefined));
   }
 
-  /** Every file under `dir`, in sorted path order; a folder has no commits, so no head. */
   /** A folder keeps no history: there is nothing to squash. */
   async squashHistory(): Promise<undefined> {
     return undefined;
   }
 
+  /** Every file under `dir`, in sorted path order; a folder has no commits, so no head. */
   async readTree(
     dir: string,
     visit: (path: string, bytes: Buffer) => Promise<void> | void,
@@ -181,12 +180,4 @@ async function writeAtomically(file: string, bytes: Buffer): Promise<void> {
     await rm(temp, { force: true });
     throw error;
   }
-}
-
-/** A missing file or folder reads as `fallback`; any other failure stands. */
-function orWhenMissing<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if (MISSING.has((error as NodeJS.ErrnoException).code ?? "")) return fallback;
-    throw error;
-  };
 }

@@ -1,8 +1,9 @@
 import { appendFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { StoredEvent } from "../events/stored-event.ts";
-import { appendToDay, type DayFiles } from "./append-to-day.ts";
-import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "./event-store.ts";
+import type { StoredEvent } from "../../events/stored-event.ts";
+import { appendToDay, type DayFiles } from "../append-to-day.ts";
+import type { CommitOptions, CommitResult, EventStore, StoreDescription } from "../event-store.ts";
+import { orWhenMissing } from "./or-when-missing.ts";
 
 /**
  * The same file tree as the GitHub store, in a local folder: for `netlify dev` without a token.
@@ -45,12 +46,4 @@ export class LocalStore implements EventStore {
   commit(batches: readonly (readonly StoredEvent[])[], options: CommitOptions): Promise<CommitResult> {
     return appendToDay(this.files, batches, { prefix: this.prefix, maxFileBytes: this.maxFileBytes }, options);
   }
-}
-
-/** A missing file or folder reads as `fallback`; any other failure stands. */
-function orWhenMissing<T>(fallback: T): (error: unknown) => T {
-  return (error) => {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
-    throw error;
-  };
 }

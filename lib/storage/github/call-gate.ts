@@ -1,8 +1,14 @@
-import type { Clock } from "../clock.ts";
-import { DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "./event-store.ts";
+import type { Clock } from "../../clock.ts";
+import { DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../event-store.ts";
 
 /** Don't start a GitHub call with less time than this before the deadline: it would only add an unknown outcome. */
 export const MIN_CALL_BUDGET_MS = 300;
+
+/** What every GitHub call carries: its abort signal, and the deadline a rate-limit handler reads. */
+export interface CallOptions {
+  signal: AbortSignal;
+  deadline: number;
+}
 
 /**
  * Whether a GitHub call may start now, and the options it carries (its abort signal, and the
@@ -19,7 +25,7 @@ export class CallGate {
     this.blockedUntil = this.clock.now() + seconds * 1000;
   }
 
-  options(deadline: number): { signal: AbortSignal; deadline: number } {
+  options(deadline: number): CallOptions {
     const now = this.clock.now();
     if (now < this.blockedUntil) {
       throw new StoreUnavailableError("GitHub's rate limit is in force", Math.ceil((this.blockedUntil - now) / 1000), {

@@ -4,7 +4,7 @@
  * time in the GitHub simulator, which lists folders as GitHub does (1,000 entries at most); then,
  * for each day, the real GitHub store appends to it, and what it listed is noted.
  */
-import { DAY_MS } from "../lib/clock.ts";
+import { DAY_MS } from "../lib/day.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import { partitionOf, partPath } from "../lib/storage/partition.ts";

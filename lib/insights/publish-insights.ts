@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addDays, dayOf } from "../day.ts";
 import { log, messageOf } from "../log.ts";
 import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
 import { mapLimit } from "../spool/map-limit.ts";
@@ -7,7 +8,7 @@ import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/re
 import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import type { DayTally } from "./period-report.ts";
-import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, shiftDay, type IngestStatus } from "./render-dashboard.ts";
+import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, type IngestStatus } from "./render-dashboard.ts";
 import { daySources, rollUpDay, sourceSignature, type DaySource } from "./roll-up-day.ts";
 
 /** Where the dashboard lives in the data repository, beside the rollups. */
@@ -63,7 +64,7 @@ export async function publishInsights(deps: PublishDeps, budgetMs: number): Prom
   const started = clock.now();
   const deadline = started + budgetMs;
   const readUntil = deadline - Math.min(COMMIT_RESERVE_MS, budgetMs / 2);
-  const today = new Date(started).toISOString().slice(0, 10);
+  const today = dayOf(started);
   const report = (fields: Partial<PublishReport> & Pick<PublishReport, "outcome">): PublishReport => {
     const result = {
       days: [],
@@ -183,7 +184,7 @@ function isDue(source: DaySource, known: RollupIndex["days"][string] | undefined
 
 /** Today and yesterday first: the dashboard's freshest figures; then the backlog, oldest first. */
 function priority(day: string, today: string): number {
-  return day >= shiftDay(today, -1) ? 0 : 1;
+  return day >= addDays(today, -1) ? 0 : 1;
 }
 
 /** The tallies of the dashboard's two periods: those read this run, the others from their rollups. */
@@ -194,7 +195,7 @@ async function windowTallies(
   today: string,
   deadline: number,
 ): Promise<DayTally[]> {
-  const first = shiftDay(today, -(2 * PERIOD_DAYS - 1));
+  const first = addDays(today, -(2 * PERIOD_DAYS - 1));
   const others = Object.keys(index.days).filter((day) => day >= first && day <= today && !read.has(day));
   const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => readRollup(files, day, deadline));
   return [

@@ -1,7 +1,7 @@
-import { DAY_MS } from "../clock.ts";
+import { addDays, daysFrom } from "../day.ts";
 import { EventTally } from "./event-tally.ts";
 import { HyperLogLog, INSTALLS_PRECISION } from "./hyper-log-log.ts";
-import { daysFrom, periodReport, type DayTally, type PeriodReport } from "./period-report.ts";
+import { periodReport, type DayTally, type PeriodReport } from "./period-report.ts";
 import { renderChart, type ChartSpec } from "./render-chart.ts";
 
 /** The dashboard compares the last 30 days (today included) with the 30 before. */
@@ -47,9 +47,9 @@ export async function renderDashboard(
     linkBase = "",
   }: { today: string; updatedAt: string; status?: IngestStatus; linkBase?: string },
 ): Promise<DashboardFile[]> {
-  const periodStart = shiftDay(today, -(PERIOD_DAYS - 1));
-  const previousEnd = shiftDay(periodStart, -1);
-  const previousStart = shiftDay(previousEnd, -(PERIOD_DAYS - 1));
+  const periodStart = addDays(today, -(PERIOD_DAYS - 1));
+  const previousEnd = addDays(periodStart, -1);
+  const previousStart = addDays(previousEnd, -(PERIOD_DAYS - 1));
   const current = periodReport(days, periodStart, today);
   const previous = periodReport(days, previousStart, previousEnd);
   const byDay = new Map(days.map((d) => [d.day, d.tally]));
@@ -147,7 +147,7 @@ function summaryTable(
   previousEnd: string,
 ): string[] {
   const average = (report: PeriodReport) => report.days.reduce((sum, d) => sum + d.installs, 0) / report.days.length;
-  const weekly = (end: string) => unionOf(days, shiftDay(end, -(WEEK_DAYS - 1)), end).estimate();
+  const weekly = (end: string) => unionOf(days, addDays(end, -(WEEK_DAYS - 1)), end).estimate();
   const rows: [string, number | null, number | null, (n: number) => string][] = [
     ["Active installs, daily (average)", average(current), average(previous), whole],
     ["Active installs, weekly (last 7 days)", weekly(today), weekly(previousEnd), whole],
@@ -362,8 +362,4 @@ function percent(rate: number): string {
 
 function ms(value: number): string {
   return `${value.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;
-}
-
-export function shiftDay(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }

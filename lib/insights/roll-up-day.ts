@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { DAY_MS, type Clock } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import { DAY_MS, startOfDay } from "../day.ts";
 import type { RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
 import { ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
@@ -87,7 +88,7 @@ export async function dayParts(files: RepositoryFiles, source: DaySource, deadli
 
 /** Whether no more events can land in `day` (it ended long enough ago): its last line then needs no newline. */
 export function isClosed(day: string, now: number): boolean {
-  return now >= Date.parse(`${day}T00:00:00Z`) + DAY_MS + CLOSE_AFTER_MS;
+  return now >= startOfDay(day) + DAY_MS + CLOSE_AFTER_MS;
 }
 
 /**

@@ -19,7 +19,7 @@ import { DAY_MS, startOfDay } from "../lib/day.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { nextWriteAt } from "../lib/spool/write-pacer.ts";
 import { syntheticLines } from "./read-path.ts";
-import { partitionOf, partPath } from "../lib/storage/partition.ts";
+import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
 
 const VOLUMES = [1_000, 10_000, 100_000, 1_000_000];
 const MAX_FILE_BYTES = 1024 * 1024;

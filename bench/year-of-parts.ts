@@ -7,7 +7,7 @@
 import { DAY_MS } from "../lib/day.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
-import { partitionOf, partPath } from "../lib/storage/partition.ts";
+import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
 import { FakeGitHub, serveFakeGitHub, type RequestRecord } from "../test/support/fake-github/index.ts";
 
 const EVENTS_PER_DAY = 1_000_000;

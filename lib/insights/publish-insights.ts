@@ -9,7 +9,8 @@ import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./
 import { EventTally } from "./event-tally.ts";
 import type { DayTally } from "./period-report.ts";
 import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, type IngestStatus } from "./render-dashboard.ts";
-import { daySources, rollUpDay, sourceSignature, type DaySource } from "./roll-up-day.ts";
+import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
+import { rollUpDay, sourceSignature } from "./roll-up-day.ts";
 
 /** Where the dashboard lives in the data repository, beside the rollups. */
 const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;

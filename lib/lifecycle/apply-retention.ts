@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
 import { addDays, dayOf } from "../day.ts";
 import { log, messageOf } from "../log.ts";
-import { listDaySources } from "../insights/list-day-sources.ts";
-import { dayParts } from "../insights/roll-up-day.ts";
+import { listDaySources } from "../storage/layout/list-day-sources.ts";
+import { dayParts } from "../storage/layout/day-parts.ts";
 import type { HistoryMode } from "../config.ts";
 import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";

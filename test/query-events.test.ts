@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
-import { formatRows } from "../lib/insights/format-rows.ts";
+import { formatRows } from "../lib/present/format-rows.ts";
 import { QueryError, queryEvents, type QueryResult } from "../lib/insights/query-events.ts";
 
 /** A stored line, as the service writes it. */

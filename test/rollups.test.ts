@@ -3,7 +3,7 @@ import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
 import { EventTally } from "../lib/insights/event-tally.ts";
 import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
-import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
+import { periodReport, type DayTally } from "../lib/present/period-report.ts";
 import { tallyLines } from "../lib/insights/tally-lines.ts";
 import { rollUpDay } from "../lib/insights/roll-up-day.ts";
 import { daySources } from "../lib/storage/layout/day-sources.ts";

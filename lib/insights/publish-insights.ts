@@ -7,8 +7,9 @@ import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "./period-report.ts";
-import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, type IngestStatus } from "./render-dashboard.ts";
+import { DASHBOARD_MARKER, type IngestStatus } from "../present/dashboard-readme.ts";
+import type { DayTally } from "../present/period-report.ts";
+import { PERIOD_DAYS, renderDashboard } from "../present/render-dashboard.ts";
 import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
 import { rollUpDay, sourceSignature } from "./roll-up-day.ts";
 
@@ -122,16 +123,10 @@ export async function publishInsights(deps: PublishDeps, budgetMs: number): Prom
     const updatedAt = new Date(clock.now()).toISOString();
     const status = state && statusOf(state);
     const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
-    for (const file of dashboard) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
+    for (const file of dashboard.files) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
     const rootReadme = await files.read(ROOT_README, { deadline });
     if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
-      const [readme] = await renderDashboard(window, {
-        today,
-        updatedAt,
-        linkBase: `${DASHBOARD_DIR}/`,
-        ...(status ? { status } : {}),
-      });
-      changes.push({ path: ROOT_README, content: readme!.content });
+      changes.push({ path: ROOT_README, content: dashboard.readme(`${DASHBOARD_DIR}/`) });
     }
     changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
 

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "./period-report.ts";
+import type { DayTally } from "../present/period-report.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
 import { listDaySources } from "../storage/layout/list-day-sources.ts";

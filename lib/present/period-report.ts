@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { daysFrom } from "../day.ts";
-import { EventTally, versionOrder } from "./event-tally.ts";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "./hyper-log-log.ts";
+import { EventTally, versionOrder } from "../insights/event-tally.ts";
+import { BREAKDOWN_PRECISION, HyperLogLog } from "../insights/hyper-log-log.ts";
 
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
 const PERCENTILE_DECIMALS = 1;

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { formatRows } from "../lib/present/format-rows.ts";
-import { QueryError, queryEvents, type QueryResult } from "../lib/insights/query-events.ts";
+import { QueryError, queryEvents, type QueryResult } from "../cli/sql/query-events.ts";
 
 /** A stored line, as the service writes it. */
 function line(hwid: string, createdAt: string, metadata: Record<string, unknown> = {}, extra: object = {}): string {

@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../lib/config.ts";
+import { dayOf } from "../lib/day.ts";
 import { createRuntime } from "../lib/runtime.ts";
 import { PUBLISH_SCHEDULED_BUDGET_MS } from "../lib/insights/publish-insights.ts";
 import { startBlobs } from "../test/support/blobs.ts";
@@ -169,7 +170,7 @@ export async function reportAgainstDuckDb(): Promise<ReportFigures> {
  * an hour's new events appended (the open part grown, new parts added); the second run is measured.
  */
 export async function hourlyPublish(): Promise<PublishFigures> {
-  const day = new Date().toISOString().slice(0, 10);
+  const day = dayOf(new Date());
   const github = new FakeGitHub({ ...GITHUB, latencyMs: GITHUB_LATENCY_MS });
   const server = await serveFakeGitHub(github);
   const blobs = await startBlobs();

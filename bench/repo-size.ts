@@ -14,18 +14,19 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { DAY_MS, HOUR_MS } from "../lib/clock.ts";
+import { HOUR_MS } from "../lib/clock.ts";
+import { DAY_MS, startOfDay } from "../lib/day.ts";
 import type { WriteLimits } from "../lib/config.ts";
 import { nextWriteAt } from "../lib/spool/write-pacer.ts";
 import { syntheticLines } from "./read-path.ts";
-import { partitionOf, partPath } from "../lib/storage/partition.ts";
+import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
 
 const VOLUMES = [1_000, 10_000, 100_000, 1_000_000];
 const MAX_FILE_BYTES = 1024 * 1024;
 /** The flusher's default pace (TELEMETRY_WRITES_PER_MINUTE / _PER_HOUR). */
 const LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
 const DAY = "2026-11-22";
-const DAY_START = Date.parse(`${DAY}T00:00:00Z`);
+const DAY_START = startOfDay(DAY);
 const PREFIX = "telemetry";
 const RETENTION_DAYS = 30;
 const DAYS_A_YEAR = 365;

@@ -1,7 +1,7 @@
 import { Octokit } from "@octokit/rest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
-import { partitionOf, partPath } from "../lib/storage/partition.ts";
+import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
 
 /**
  * The seeds' write path, for comparison: on every request read the day's file, append one line,

@@ -4,11 +4,11 @@
  * time in the GitHub simulator, which lists folders as GitHub does (1,000 entries at most); then,
  * for each day, the real GitHub store appends to it, and what it listed is noted.
  */
-import { DAY_MS } from "../lib/clock.ts";
+import { DAY_MS } from "../lib/day.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
 import { GitHubStore } from "../lib/storage/github/github-store.ts";
-import { partitionOf, partPath } from "../lib/storage/partition.ts";
+import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
 import { FakeGitHub, serveFakeGitHub, type RequestRecord } from "../test/support/fake-github/index.ts";
 
 const EVENTS_PER_DAY = 1_000_000;

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { DAY_MS, systemClock } from "../lib/clock.ts";
+import { systemClock } from "../lib/clock.ts";
+import { addDays, dayOf, startOfDay } from "../lib/day.ts";
 import { loadCliConfig, type Config } from "../lib/config.ts";
 import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { EXIT_USAGE } from "./fail.ts";
@@ -13,7 +14,7 @@ const DEFAULT_DAYS = 30;
 export const DEFAULT_DATA_DIR = ".telemetry-data";
 
 export function day(value: string): string {
-  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!DAY.test(value) || Number.isNaN(startOfDay(value))) {
     throw new InvalidArgumentError("expected a day as YYYY-MM-DD");
   }
   return value;
@@ -63,9 +64,8 @@ export function dataDir(config: Config, data: string | undefined): string {
 
 /** `--from` and `--to`, defaulting to the last 30 days (today, UTC, included). */
 export function period(command: Command, { from, to }: { from?: string; to?: string }): { from: string; to: string } {
-  const end = to ?? new Date().toISOString().slice(0, 10);
-  const start =
-    from ?? new Date(Date.parse(`${end}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+  const end = to ?? dayOf(new Date());
+  const start = from ?? addDays(end, -(DEFAULT_DAYS - 1));
   if (start > end) command.error(`error: --from ${start} is after --to ${end}`, { exitCode: EXIT_USAGE });
   return { from: start, to: end };
 }

@@ -2,7 +2,7 @@ import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { periodReportSchema } from "../lib/insights/period-report.ts";
+import { periodReportSchema } from "../lib/present/period-report.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
 import { generateDataset } from "./support/insights-dataset.ts";

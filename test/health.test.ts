@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DAY_MS, MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
+import { MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
+import { DAY_MS } from "../lib/day.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ingest } from "../lib/http/ingest.ts";
 import { reportHealth } from "../lib/http/report-health.ts";

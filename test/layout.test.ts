@@ -12,18 +12,21 @@ const ROOT = resolve(import.meta.dirname, "..");
 /** The folders whose TypeScript is read: the service, and everything that uses it. */
 const SOURCE_DIRS = ["lib", "netlify", "cli", "test", "bench", "schema"];
 /** The wiring at lib/'s top: configuration, time, logging and the shape of an issue, which any room may use. */
-const BASE = new Set(["lib/config.ts", "lib/clock.ts", "lib/log.ts", "lib/issue.ts"]);
+const BASE = new Set(["lib/config.ts", "lib/clock.ts", "lib/day.ts", "lib/log.ts", "lib/issue.ts"]);
 /** What each part of lib/ may import, besides itself and the base; the pipeline reads left to right. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   base: [],
   runtime: ["spool", "storage", "platform", "insights", "lifecycle"],
-  http: ["runtime", "events", "spool", "storage", "insights", "lifecycle"],
+  http: ["runtime", "events", "spool", "storage", "present", "insights", "lifecycle"],
   events: [],
   spool: ["storage", "events"],
   storage: ["events"],
   platform: ["spool"],
+  // Presenting: the period report, its formats, the dashboard and its charts. Until the tally has a room
+  // of its own (lib/tally/), it is read from insights/.
+  present: ["tally", "storage", "events", "insights"],
   // The read path: what the files say, for the maintainers.
-  insights: ["events", "storage", "spool"],
+  insights: ["present", "events", "storage", "spool"],
   // The data's life: erasure, export, retention.
   lifecycle: ["events", "storage", "spool", "insights"],
 };

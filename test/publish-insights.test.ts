@@ -4,7 +4,7 @@ import { systemClock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
 import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
 import { EventTally } from "../lib/insights/event-tally.ts";
-import { periodReport } from "../lib/insights/period-report.ts";
+import { periodReport } from "../lib/present/period-report.ts";
 import { PUBLISH_SCHEDULED_BUDGET_MS, rollupPath } from "../lib/insights/publish-insights.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { FlushLease, LEASE_TTL_MS } from "../lib/spool/flush-lease.ts";

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
-import { formatRows } from "../lib/insights/format-rows.ts";
-import { QueryError, queryEvents, type QueryResult } from "../lib/insights/query-events.ts";
+import { formatRows } from "../lib/present/format-rows.ts";
+import { QueryError, queryEvents, type QueryResult } from "../cli/sql/query-events.ts";
 
 /** A stored line, as the service writes it. */
 function line(hwid: string, createdAt: string, metadata: Record<string, unknown> = {}, extra: object = {}): string {

@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterEach, describe, expect, it } from "vitest";
-import { renderChart, type ChartSpec } from "../lib/insights/render-chart.ts";
+import { addDays, dayOf } from "../lib/day.ts";
+import { renderChart, type ChartSpec } from "../lib/present/render-chart.ts";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WIDTH = "720";
@@ -8,10 +9,9 @@ const WIDTH = "720";
 const SERIES = ["<script>alert(1)</script>", "Tom & Jerry", 'say "hi"', "it's", "1.4.0", "1.5.0", "1.6.0", "other"];
 const DAYS = 60;
 const START = Date.UTC(2026, 0, 1);
-const DAY_MS = 86_400_000;
 const LONG_LABEL = "ConnectionError: could not connect to server at <url> after <n> retries";
 
-const day = (i: number) => new Date(START + i * DAY_MS).toISOString().slice(0, 10);
+const day = (i: number) => addDays(dayOf(START), i);
 const points = (days: number, series = SERIES) =>
   Array.from({ length: days }, (_, d) =>
     series.map((name, s) => ({ x: day(d), series: name, y: (s + 1) * 10 + (d % 7) })),

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DAY_MS, systemClock, type Clock } from "../lib/clock.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
+import { DAY_MS } from "../lib/day.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import { SeenIds } from "../lib/spool/seen-ids.ts";
 import { startBlobs, type LocalBlobs } from "./support/blobs.ts";

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { PERIOD_DAYS, renderDashboard, shiftDay } from "../../lib/insights/render-dashboard.ts";
+import { addDays, dayOf } from "../../lib/day.ts";
+import { PERIOD_DAYS, renderDashboard } from "../../lib/present/render-dashboard.ts";
 import { reportMalformed } from "../malformed.ts";
 import { dataOption, day, githubOption } from "../options.ts";
 import { readDays } from "../read-days.ts";
@@ -22,12 +23,14 @@ export function registerDashboard(program: Command): Command {
     .addOption(githubOption())
     .option("--to <day>", "the last day shown, YYYY-MM-DD (default: today, UTC)", day)
     .action(async (options: DashboardOptions, command: Command) => {
-      const today = options.to ?? new Date().toISOString().slice(0, 10);
-      const read = await readDays(command, options, shiftDay(today, -(2 * PERIOD_DAYS - 1)), today);
+      const today = options.to ?? dayOf(new Date());
+      const read = await readDays(command, options, addDays(today, -(2 * PERIOD_DAYS - 1)), today);
       const rendered = await renderDashboard(read.days, { today, updatedAt: new Date().toISOString() });
       await mkdir(options.out, { recursive: true });
-      for (const file of rendered) await writeFile(join(options.out, file.name), file.content);
-      process.stderr.write(`telemetry: wrote ${rendered.map((file) => file.name).join(", ")} to ${options.out}\n`);
+      for (const file of rendered.files) await writeFile(join(options.out, file.name), file.content);
+      process.stderr.write(
+        `telemetry: wrote ${rendered.files.map((file) => file.name).join(", ")} to ${options.out}\n`,
+      );
       reportMalformed(read.malformed);
     });
 }

@@ -3,11 +3,10 @@ import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
 import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
 import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
-import { askErasure } from "../../lib/lifecycle/ask-erasure.ts";
 import { planErasure } from "../../lib/lifecycle/erase-installs.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
-
-const DEFAULT_SITE = "http://localhost:8888";
+import { askErasure } from "../site/ask-erasure.ts";
+import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";
 
 interface EraseOptions {
   hwid: string[];
@@ -34,7 +33,7 @@ export function registerErase(program: Command): Command {
     .action(async (options: EraseOptions, command: Command) => {
       if (!options.dryRun) {
         const config = loadCliConfig();
-        const site = options.url ?? config.siteUrl ?? DEFAULT_SITE;
+        const site = siteOf(options.url, config);
         for (const hwid of options.hwid) {
           const status = await askErasure(site, { hwid, secret: config.ingest.secret, clock: systemClock });
           process.stdout.write(`${JSON.stringify(status)}\n`);

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { loadCliConfig } from "../../lib/config.ts";
-import { callJob } from "../../lib/lifecycle/call-job.ts";
-
-const DEFAULT_SITE = "http://localhost:8888";
+import { callJob } from "../site/call-job.ts";
+import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";
 
 export function registerPublish(program: Command): Command {
   return program
@@ -13,8 +12,7 @@ export function registerPublish(program: Command): Command {
     .option("--url <site>", `the site (default: DEPLOY_URL or URL, else ${DEFAULT_SITE}, where npm start serves)`)
     .action(async (options: { url?: string }) => {
       const config = loadCliConfig();
-      const site = options.url ?? config.siteUrl ?? DEFAULT_SITE;
-      for await (const run of callJob(site, config.flushKey, "publish")) {
+      for await (const run of callJob(siteOf(options.url, config), config.flushKey, "publish")) {
         process.stdout.write(`${JSON.stringify(run)}\n`);
       }
     });

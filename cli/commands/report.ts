@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
-import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/insights/format-report.ts";
-import { periodReport } from "../../lib/insights/period-report.ts";
+import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/present/format-report.ts";
+import { periodReport } from "../../lib/present/period-report.ts";
 import { reportMalformed } from "../malformed.ts";
 import { dataOption, day, githubOption, period } from "../options.ts";
 import { readDays } from "../read-days.ts";

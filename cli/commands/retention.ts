@@ -3,11 +3,10 @@ import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
 import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
 import { planRetention } from "../../lib/lifecycle/apply-retention.ts";
-import { callJob } from "../../lib/lifecycle/call-job.ts";
+import { callJob } from "../site/call-job.ts";
+import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";
 import { EXIT_USAGE } from "../fail.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
-
-const DEFAULT_SITE = "http://localhost:8888";
 
 interface RetentionOptions {
   days?: number;
@@ -32,7 +31,7 @@ export function registerRetention(program: Command): Command {
     .action(async (options: RetentionOptions, command: Command) => {
       if (!options.dryRun) {
         const config = loadCliConfig();
-        for await (const run of callJob(options.url ?? config.siteUrl ?? DEFAULT_SITE, config.flushKey, "retention")) {
+        for await (const run of callJob(siteOf(options.url, config), config.flushKey, "retention")) {
           process.stdout.write(`${JSON.stringify(run)}\n`);
         }
         return;

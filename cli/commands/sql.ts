@@ -13,8 +13,8 @@ export function registerSql(program: Command): Command {
     .action(async (sql: string, options: { data?: string; format: "table" | "json" | "csv" }, command: Command) => {
       // DuckDB loads only for this command.
       const [{ queryEvents }, { formatRows }] = await Promise.all([
-        import("../../lib/insights/query-events.ts"),
-        import("../../lib/insights/format-rows.ts"),
+        import("../sql/query-events.ts"),
+        import("../../lib/present/format-rows.ts"),
       ]);
       const config = loadCliConfig();
       const result = await queryEvents({ dataDir: dataDir(config, options.data), prefix: config.pathPrefix, sql });

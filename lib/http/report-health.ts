@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { DAY_MS, HOUR_MS, MINUTE_MS } from "../clock.ts";
+import { HOUR_MS, MINUTE_MS } from "../clock.ts";
+import { DAY_MS } from "../day.ts";
 import { messageOf } from "../log.ts";
 import type { Runtime } from "../runtime.ts";
 import type { FlushState } from "../spool/flush-lease.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { addDays, dayOf } from "../day.ts";
 import { log, messageOf } from "../log.ts";
 import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
 import { mapLimit } from "../spool/map-limit.ts";
@@ -6,9 +7,11 @@ import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "./period-report.ts";
-import { DASHBOARD_MARKER, PERIOD_DAYS, renderDashboard, shiftDay, type IngestStatus } from "./render-dashboard.ts";
-import { daySources, rollUpDay, sourceSignature, type DaySource } from "./roll-up-day.ts";
+import { DASHBOARD_MARKER, type IngestStatus } from "../present/dashboard-readme.ts";
+import type { DayTally } from "../present/period-report.ts";
+import { PERIOD_DAYS, renderDashboard } from "../present/render-dashboard.ts";
+import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
+import { rollUpDay, sourceSignature } from "./roll-up-day.ts";
 
 /** Where the dashboard lives in the data repository, beside the rollups. */
 const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;
@@ -63,7 +66,7 @@ export async function publishInsights(deps: PublishDeps, budgetMs: number): Prom
   const started = clock.now();
   const deadline = started + budgetMs;
   const readUntil = deadline - Math.min(COMMIT_RESERVE_MS, budgetMs / 2);
-  const today = new Date(started).toISOString().slice(0, 10);
+  const today = dayOf(started);
   const report = (fields: Partial<PublishReport> & Pick<PublishReport, "outcome">): PublishReport => {
     const result = {
       days: [],
@@ -120,16 +123,10 @@ export async function publishInsights(deps: PublishDeps, budgetMs: number): Prom
     const updatedAt = new Date(clock.now()).toISOString();
     const status = state && statusOf(state);
     const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
-    for (const file of dashboard) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
+    for (const file of dashboard.files) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
     const rootReadme = await files.read(ROOT_README, { deadline });
     if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
-      const [readme] = await renderDashboard(window, {
-        today,
-        updatedAt,
-        linkBase: `${DASHBOARD_DIR}/`,
-        ...(status ? { status } : {}),
-      });
-      changes.push({ path: ROOT_README, content: readme!.content });
+      changes.push({ path: ROOT_README, content: dashboard.readme(`${DASHBOARD_DIR}/`) });
     }
     changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
 
@@ -183,7 +180,7 @@ function isDue(source: DaySource, known: RollupIndex["days"][string] | undefined
 
 /** Today and yesterday first: the dashboard's freshest figures; then the backlog, oldest first. */
 function priority(day: string, today: string): number {
-  return day >= shiftDay(today, -1) ? 0 : 1;
+  return day >= addDays(today, -1) ? 0 : 1;
 }
 
 /** The tallies of the dashboard's two periods: those read this run, the others from their rollups. */
@@ -194,7 +191,7 @@ async function windowTallies(
   today: string,
   deadline: number,
 ): Promise<DayTally[]> {
-  const first = shiftDay(today, -(2 * PERIOD_DAYS - 1));
+  const first = addDays(today, -(2 * PERIOD_DAYS - 1));
   const others = Object.keys(index.days).filter((day) => day >= first && day <= today && !read.has(day));
   const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => readRollup(files, day, deadline));
   return [

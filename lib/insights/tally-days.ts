@@ -2,9 +2,11 @@ import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "./period-report.ts";
-import { listDaySources } from "./list-day-sources.ts";
-import { dayParts, isClosed, rollUpDay, type DayPart } from "./roll-up-day.ts";
+import type { DayTally } from "../present/period-report.ts";
+import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
+import { isClosed } from "../storage/layout/is-closed.ts";
+import { listDaySources } from "../storage/layout/list-day-sources.ts";
+import { rollUpDay } from "./roll-up-day.ts";
 import type { MalformedLine } from "./tally-lines.ts";
 
 const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;

@@ -1,7 +1,8 @@
-import { DAY_MS, type Clock } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import { addDays, dayOf } from "../day.ts";
 import { log, messageOf } from "../log.ts";
-import { listDaySources } from "../insights/list-day-sources.ts";
-import { dayParts } from "../insights/roll-up-day.ts";
+import { listDaySources } from "../storage/layout/list-day-sources.ts";
+import { dayParts } from "../storage/layout/day-parts.ts";
 import type { HistoryMode } from "../config.ts";
 import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
@@ -48,11 +49,11 @@ export async function planRetention(
     planUntil = deadline,
   }: { prefix: string; keepDays: number; clock: Clock; deadline: number; planUntil?: number },
 ): Promise<RetentionPlan> {
-  const today = Date.parse(`${new Date(clock.now()).toISOString().slice(0, 10)}T00:00:00Z`);
-  const keepFrom = new Date(today - (keepDays - 1) * DAY_MS).toISOString().slice(0, 10);
+  const today = dayOf(clock.now());
+  const keepFrom = addDays(today, -(keepDays - 1));
   const expired = await listDaySources(files, {
     prefix,
-    to: new Date(Date.parse(`${keepFrom}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10),
+    to: addDays(keepFrom, -1),
     deadline,
   });
   const days: RetentionPlan["days"] = [];

@@ -1,5 +1,5 @@
-import { listDaySources } from "../insights/list-day-sources.ts";
-import { dayParts } from "../insights/roll-up-day.ts";
+import { listDaySources } from "../storage/layout/list-day-sources.ts";
+import { dayParts } from "../storage/layout/day-parts.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 
 export interface ExportSummary {

@@ -2,7 +2,7 @@ import { MINUTE_MS, type Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
 import { messageOf } from "../log.ts";
-import { groupByDay } from "../storage/partition.ts";
+import { groupByDay } from "../storage/layout/partition.ts";
 import {
   PushProtectedError,
   StoreUnavailableError,

@@ -1,4 +1,5 @@
-import { DAY_MS, type Clock } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import { DAY_MS, dayOf } from "../day.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { mapLimit } from "./map-limit.ts";
 
@@ -73,8 +74,4 @@ export class SeenIds {
     keys.push(...(await this.blobs.list({ prefix: FORMER_PREFIX })).blobs.map(({ key }) => key));
     await mapLimit(keys.slice(0, MAX_PRUNED), CONCURRENCY, (key) => this.blobs.delete(key));
   }
-}
-
-function dayOf(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
 }

@@ -1,6 +1,6 @@
 import type { StoredEvent } from "../events/stored-event.ts";
 import { appendLines } from "./ndjson-line.ts";
-import { latestPart, partitionOf, partPath } from "./partition.ts";
+import { latestPart, partitionOf, partPath } from "./layout/partition.ts";
 import { planAppend } from "./plan-append.ts";
 import type { CommitOptions, CommitResult } from "./event-store.ts";
 

@@ -1,5 +1,5 @@
 import type { StoredEvent } from "../events/stored-event.ts";
-import { groupByDay } from "./partition.ts";
+import { groupByDay } from "./layout/partition.ts";
 
 /** Seconds a client is told to wait after a failure that says nothing more precise. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,6 @@
 import type { ViewOptions } from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import { DAY_MS } from "../clock.ts";
+import { DAY_MS, startOfDay } from "../day.ts";
 import { log } from "../log.ts";
 
 /** A chart's outer size: narrower than GitHub's README column, so that it is shown at its own size. */
@@ -204,7 +204,7 @@ function rowsOf(points: Point[]): Row[] {
   const ranks = new Map<string, number>();
   return points.map(({ x, series, y }) => {
     if (!ranks.has(series)) ranks.set(series, ranks.size);
-    return { day: dayOf(x), series, rank: ranks.get(series)!, y };
+    return { day: parseDay(x), series, rank: ranks.get(series)!, y };
   });
 }
 
@@ -227,8 +227,8 @@ function filledDays(rows: Row[]): Row[] {
   );
 }
 
-function dayOf(x: string): number {
-  const day = DATE.test(x) ? Date.parse(`${x}T00:00:00Z`) : NaN;
+function parseDay(x: string): number {
+  const day = DATE.test(x) ? startOfDay(x) : NaN;
   if (Number.isNaN(day)) throw new Error(`a chart's day must be YYYY-MM-DD, not ${JSON.stringify(x)}`);
   return day;
 }

@@ -1,5 +1,6 @@
-import type { PublishReport } from "../insights/publish-insights.ts";
-import type { RetentionReport } from "./apply-retention.ts";
+import type { PublishReport } from "../../lib/insights/publish-insights.ts";
+import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
+import { callSite } from "./call-site.ts";
 
 /** A called run has 8 s of work and a synchronous function's 10 s: longer is a failure. */
 const CALL_TIMEOUT_MS = 30_000;
@@ -29,24 +30,13 @@ export async function* callJob<Job extends keyof typeof JOBS>(
   key: string | undefined,
   job: Job,
 ): AsyncGenerator<Reports[Job]> {
-  const url = new URL(JOBS[job].path, site);
   for (let run = 0; run < MAX_RUNS; run += 1) {
-    let answer: Response;
-    try {
-      answer = await fetch(url, {
-        method: "POST",
-        headers: key ? { "x-telemetry-key": key } : {},
-        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new Error(`cannot reach ${url.origin} (is the site running? npm start serves it locally)`, {
-        cause: error,
-      });
-    }
-    const body = (await answer.json().catch(() => ({}))) as Partial<Reports> & { message?: string };
-    if (!answer.ok || !(job in body)) {
-      throw new Error(`${url.origin} answered ${answer.status}${body.message ? `: ${body.message}` : ""}`);
-    }
+    const body = await callSite(site, JOBS[job].path, {
+      method: "POST",
+      headers: key ? { "x-telemetry-key": key } : {},
+      timeoutMs: CALL_TIMEOUT_MS,
+      accepts: (answer) => job in answer,
+    });
     const report = body[job] as Reports[Job];
     yield report;
     if (!(JOBS[job].again as (run: Reports[Job]) => boolean)(report)) return;

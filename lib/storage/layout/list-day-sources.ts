@@ -1,5 +1,5 @@
-import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { daySources, type DaySource } from "./roll-up-day.ts";
+import type { RepositoryFiles } from "../repository-files.ts";
+import { daySources, type DaySource } from "./day-sources.ts";
 
 const FOUR_DIGITS = /^\d{4}$/;
 const TWO_DIGITS = /^\d{2}$/;

@@ -1,22 +1,15 @@
-import { DAY_MS } from "../clock.ts";
-import { EventTally } from "./event-tally.ts";
-import { HyperLogLog, INSTALLS_PRECISION } from "./hyper-log-log.ts";
-import { daysFrom, periodReport, type DayTally, type PeriodReport } from "./period-report.ts";
-import { renderChart, type ChartSpec } from "./render-chart.ts";
+import { addDays } from "../day.ts";
+import type { EventTally } from "../insights/event-tally.ts";
+import { HyperLogLog, INSTALLS_PRECISION } from "../insights/hyper-log-log.ts";
+import type { DayTally, PeriodReport } from "./period-report.ts";
+import type { ChartSpec } from "./render-chart.ts";
 
-/** The dashboard compares the last 30 days (today included) with the 30 before. */
-export const PERIOD_DAYS = 30;
 const WEEK_DAYS = 7;
-/** Series a chart tells apart; the rest are summed as "other". */
-const TOP_SERIES = 8;
-const TOP_BARS = 15;
 const TOP_ERRORS = 15;
-const TOP_ERROR_SERIES = 5;
 const CELL_CHARS = 100;
-const OTHER = "other";
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
-const MODEL_REGISTRY_FILE = "model-registry.json";
+export const MODEL_REGISTRY_FILE = "model-registry.json";
 
 /** What the service knows of its own ingest, beside the files: the flusher's shared state, when there is one. */
 export interface IngestStatus {
@@ -26,99 +19,33 @@ export interface IngestStatus {
   tokenExpiresAt: string | null;
 }
 
-export interface DashboardFile {
-  /** The file's name in the dashboard's folder. */
-  name: string;
-  content: string;
+/** What the README shows: the period and the one before it, each day's tally, and the charts beside it. */
+export interface DashboardFigures {
+  days: readonly DayTally[];
+  byDay: Map<string, EventTally>;
+  current: PeriodReport;
+  previous: PeriodReport;
+  /** The period's days, oldest first, ending `today`; `previousEnd` is the day before them. */
+  periodDays: readonly string[];
+  today: string;
+  previousEnd: string;
+  updatedAt: string;
+  status: IngestStatus | undefined;
+  charts: readonly [name: string, spec: ChartSpec][];
 }
 
 /**
- * The dashboard, from the daily rollups only (they outlive the raw files): a README.md that GitHub
- * renders, the SVG charts it shows beside it (GitHub strips inline SVG but shows committed files),
- * and the model registry as JSON for the registry's maintainers to merge. `linkBase` is the path
- * from where the README is shown to the dashboard's folder ("" beside it, "dashboard/" from the root).
+ * The dashboard's README.md, which GitHub renders. `linkBase` is the path from where the README is
+ * shown to the dashboard's folder ("" beside it, "dashboard/" from the root).
  */
-export async function renderDashboard(
-  days: readonly DayTally[],
-  {
-    today,
-    updatedAt,
-    status,
-    linkBase = "",
-  }: { today: string; updatedAt: string; status?: IngestStatus; linkBase?: string },
-): Promise<DashboardFile[]> {
-  const periodStart = shiftDay(today, -(PERIOD_DAYS - 1));
-  const previousEnd = shiftDay(periodStart, -1);
-  const previousStart = shiftDay(previousEnd, -(PERIOD_DAYS - 1));
-  const current = periodReport(days, periodStart, today);
-  const previous = periodReport(days, previousStart, previousEnd);
-  const byDay = new Map(days.map((d) => [d.day, d.tally]));
-  const periodDays = daysFrom(periodStart, today);
-
-  const charts: [name: string, spec: ChartSpec][] = [
-    [
-      "active-installs.svg",
-      {
-        kind: "lines",
-        title: "Daily active installs and launches",
-        yTitle: "per day",
-        points: current.days.flatMap((d) => [
-          { x: d.day, series: "active installs", y: d.installs },
-          { x: d.day, series: "launches", y: d.launches },
-        ]),
-      },
-    ],
-    [
-      "versions.svg",
-      {
-        kind: "stacked-area",
-        title: "Version adoption: active installs by app version",
-        yTitle: "installs",
-        points: seriesByDay(periodDays, byDay, (tally) =>
-          tally.versionFigures().map((v) => ({ series: v.app_version, value: v.installs.estimate() })),
-        ),
-      },
-    ],
-    [
-      "operating-systems.svg",
-      {
-        kind: "bars",
-        title: "Operating systems: installs in the last 30 days",
-        xTitle: "installs",
-        bars: current.os
-          .flatMap((os) =>
-            os.versions.map((v) => ({ label: v.version ? `${os.os} ${v.version}` : os.os, value: v.installs })),
-          )
-          .sort((a, b) => b.value - a.value)
-          .slice(0, TOP_BARS),
-      },
-    ],
-    [
-      "events.svg",
-      {
-        kind: "bars",
-        title: "Top events in the last 30 days",
-        xTitle: "events (sampling-weighted)",
-        bars: current.events.slice(0, TOP_BARS).map((e) => ({ label: e.event_name, value: e.count })),
-      },
-    ],
-    [
-      "errors.svg",
-      {
-        kind: "lines",
-        title: "Top error groups over time",
-        yTitle: "occurrences",
-        points: errorSeries(periodDays, byDay, current),
-      },
-    ],
-  ];
-  const svgs = await Promise.all(charts.map(async ([name, spec]) => ({ name, content: await renderChart(spec) })));
-  const registry = `${JSON.stringify({ updated_at: updatedAt, from: periodStart, to: today, models: current.models }, null, 2)}\n`;
-  const readme = [
+export function dashboardReadme(figures: DashboardFigures, linkBase: string): string {
+  const { days, byDay, current, previous, periodDays, today, previousEnd, updatedAt, status, charts } = figures;
+  const length = periodDays.length;
+  return [
     DASHBOARD_MARKER,
     "# Telemetry dashboard",
     "",
-    `The last ${PERIOD_DAYS} days (${periodStart} to ${today}, UTC, today so far) against the ${PERIOD_DAYS} before. ` +
+    `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
       `Updated ${updatedAt} from the daily rollups in \`rollups/\`; installs are estimated with HyperLogLog sketches (about 1% off).`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
@@ -136,7 +63,6 @@ export async function renderDashboard(
     ...ingestSection(periodDays, byDay, status),
     "",
   ].join("\n");
-  return [{ name: "README.md", content: readme }, ...svgs, { name: MODEL_REGISTRY_FILE, content: registry }];
 }
 
 function summaryTable(
@@ -147,7 +73,7 @@ function summaryTable(
   previousEnd: string,
 ): string[] {
   const average = (report: PeriodReport) => report.days.reduce((sum, d) => sum + d.installs, 0) / report.days.length;
-  const weekly = (end: string) => unionOf(days, shiftDay(end, -(WEEK_DAYS - 1)), end).estimate();
+  const weekly = (end: string) => unionOf(days, addDays(end, -(WEEK_DAYS - 1)), end).estimate();
   const rows: [string, number | null, number | null, (n: number) => string][] = [
     ["Active installs, daily (average)", average(current), average(previous), whole],
     ["Active installs, weekly (last 7 days)", weekly(today), weekly(previousEnd), whole],
@@ -288,45 +214,6 @@ function ingestSection(
   ];
 }
 
-/** A chart's points: each day's value of the top series (by their total), the rest summed as "other". */
-function seriesByDay(
-  periodDays: readonly string[],
-  byDay: Map<string, EventTally>,
-  valuesOf: (tally: EventTally) => { series: string; value: number }[],
-): { x: string; series: string; y: number }[] {
-  const perDay = periodDays.map((day) => ({ day, values: byDay.has(day) ? valuesOf(byDay.get(day)!) : [] }));
-  const totals = new Map<string, number>();
-  for (const { values } of perDay)
-    for (const { series, value } of values) totals.set(series, (totals.get(series) ?? 0) + value);
-  const top = new Set(
-    [...totals]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, TOP_SERIES)
-      .map(([s]) => s),
-  );
-  return perDay.flatMap(({ day, values }) => {
-    const points = new Map<string, number>();
-    for (const { series, value } of values) {
-      const name = top.has(series) ? series : OTHER;
-      points.set(name, (points.get(name) ?? 0) + value);
-    }
-    return [...points].map(([series, y]) => ({ x: day, series, y }));
-  });
-}
-
-function errorSeries(periodDays: readonly string[], byDay: Map<string, EventTally>, current: PeriodReport) {
-  const top = current.errors.slice(0, TOP_ERROR_SERIES);
-  const labels = new Map(top.map((e, i) => [e.fingerprint, `${i + 1}. ${e.exception_type}`]));
-  return periodDays.flatMap((day) => {
-    const errors = byDay.get(day)?.errorFigures() ?? [];
-    return top.map((e) => ({
-      x: day,
-      series: labels.get(e.fingerprint)!,
-      y: Math.round(errors.find((f) => f.fingerprint === e.fingerprint)?.estimated ?? 0),
-    }));
-  });
-}
-
 function unionOf(days: readonly DayTally[], from: string, to: string): HyperLogLog {
   const union = new HyperLogLog(INSTALLS_PRECISION);
   for (const d of days) if (d.day >= from && d.day <= to) union.merge(d.tally.installs);
@@ -362,8 +249,4 @@ function percent(rate: number): string {
 
 function ms(value: number): string {
   return `${value.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;
-}
-
-export function shiftDay(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }

@@ -1,9 +1,7 @@
-import type { StoredEvent } from "../events/stored-event.ts";
-
 const EXTENSION = ".ndjson";
 const PART_DIGITS = 4;
 /** A part's file name: its number, zero-padded so that a plain lexicographic listing is in order. */
-const PART_NAME = new RegExp(`^(\\d{${PART_DIGITS},})\\${EXTENSION}$`);
+export const PART_NAME = new RegExp(`^(\\d{${PART_DIGITS},})\\${EXTENSION}$`);
 
 /**
  * Where a day's events live: a folder of their own, `<prefix>/YYYY/MM/DD/`, holding `0001.ndjson`,

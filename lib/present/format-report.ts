@@ -69,14 +69,13 @@ export function formatReport(report: PeriodReport, format: ReportFormat): string
         }));
       }),
     );
-    return formatRows({ columns: ["section", "key", "field", "value"], rows, malformed: [] }, "csv");
+    return formatRows({ columns: ["section", "key", "field", "value"], rows }, "csv");
   }
   const heading = `${format === "md" ? "# " : ""}Telemetry ${report.from} to ${report.to}`;
   const blocks = sections.map(([title, rows]) => {
     const columns = Object.keys(rows[0] ?? {});
     if (format === "md") return [`## ${title}`, "", ...markdownTable(columns, rows)].join("\n");
-    const body =
-      rows.length === 0 ? "(none)\n" : formatRows({ columns, rows: rows.map(texts), malformed: [] }, "table");
+    const body = rows.length === 0 ? "(none)\n" : formatRows({ columns, rows: rows.map(texts) }, "table");
     return `${title}\n${body}`;
   });
   // A table block ends with its own newline; a Markdown one does not.

@@ -1,5 +1,6 @@
-import type { Clock } from "../clock.ts";
-import { erasureStatusSchema, type ErasureStatus } from "./erasure-requests.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { erasureStatusSchema, type ErasureStatus } from "../../lib/lifecycle/erasure-requests.ts";
+import { callSite } from "./call-site.ts";
 
 const ERASURE_PATH = "/api/v1/erasure";
 const CALL_TIMEOUT_MS = 10_000;
@@ -17,24 +18,19 @@ export async function askErasure(
   { hwid, secret, clock }: { hwid: string; secret: string | undefined; clock: Clock },
 ): Promise<ErasureStatus> {
   const headers = { "content-type": "application/json", ...(secret ? { "x-telemetry-key": secret } : {}) };
-  const accepted = await call(new URL(ERASURE_PATH, site), { method: "POST", headers, body: JSON.stringify({ hwid }) });
+  const accepted = await callSite(site, ERASURE_PATH, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ hwid }),
+    timeoutMs: CALL_TIMEOUT_MS,
+  });
   const { request_id: id } = accepted as { request_id: string };
   const until = clock.now() + WAIT_MS;
   for (;;) {
-    const status = erasureStatusSchema.parse(await call(new URL(`${ERASURE_PATH}/${id}`, site), { headers }));
+    const status = erasureStatusSchema.parse(
+      await callSite(site, `${ERASURE_PATH}/${id}`, { headers, timeoutMs: CALL_TIMEOUT_MS }),
+    );
     if (status.status === "done" || clock.now() > until) return status;
     await clock.sleep(POLL_MS);
   }
-}
-
-async function call(url: URL, init: RequestInit): Promise<unknown> {
-  let answer: Response;
-  try {
-    answer = await fetch(url, { ...init, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-  } catch (error) {
-    throw new Error(`cannot reach ${url.origin} (is the site running? npm start serves it locally)`, { cause: error });
-  }
-  const body = (await answer.json().catch(() => ({}))) as { message?: string };
-  if (!answer.ok) throw new Error(`${url.origin} answered ${answer.status}${body.message ? `: ${body.message}` : ""}`);
-  return body;
 }

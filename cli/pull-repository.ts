@@ -1,10 +1,10 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { Clock } from "../clock.ts";
-import { mapLimit } from "../spool/map-limit.ts";
-import { gitBlobSha } from "../storage/git-blob-sha.ts";
-import type { RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { LONGEST_READ_MS } from "./tally-days.ts";
+import type { Clock } from "../lib/clock.ts";
+import { mapLimit } from "../lib/spool/map-limit.ts";
+import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
+import type { RepositoryEntry, RepositoryFiles } from "../lib/storage/repository-files.ts";
+import { LONGEST_READ_MS } from "../lib/insights/tally-days.ts";
 
 /** Downloads at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
 const DOWNLOAD_CONCURRENCY = 8;

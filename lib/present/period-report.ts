@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { EventTally, versionOrder } from "./event-tally.ts";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "./hyper-log-log.ts";
+import { daysFrom } from "../day.ts";
+import { EventTally, versionOrder } from "../insights/event-tally.ts";
+import { BREAKDOWN_PRECISION, HyperLogLog } from "../insights/hyper-log-log.ts";
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
 const PERCENTILE_DECIMALS = 1;
 /** Rates to four decimals: 0.9987, a crash-free rate's usual precision. */
@@ -228,15 +228,6 @@ export function periodReport(days: readonly DayTally[], from: string, to: string
     })),
     ingest: { ...period.ingest },
   };
-}
-
-/** Every day from `from` to `to`, inclusive. */
-export function daysFrom(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let at = Date.parse(`${from}T00:00:00Z`); at <= Date.parse(`${to}T00:00:00Z`); at += DAY_MS) {
-    days.push(new Date(at).toISOString().slice(0, 10));
-  }
-  return days;
 }
 
 function crashFree(sessions: number, crashed: number): number | null {

@@ -1,5 +1,3 @@
-import type { QueryResult } from "./query-events.ts";
-
 /** A table cell is cut to this many characters: the table is for reading, json and csv keep every value whole. */
 const MAX_CELL_WIDTH = 80;
 const ELLIPSIS = "…";
@@ -15,8 +13,14 @@ const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 export type RowFormat = "table" | "json" | "csv";
 
+/** Rows by column name, and the columns in the order shown: a query's answer, or a section of a report. */
+export interface RowSet {
+  columns: readonly string[];
+  rows: readonly Record<string, unknown>[];
+}
+
 /** A query's rows as text, every line ending in a newline: aligned for a terminal, one JSON array, or csv. */
-export function formatRows({ columns, rows }: QueryResult, format: RowFormat): string {
+export function formatRows({ columns, rows }: RowSet, format: RowFormat): string {
   if (format === "json") return `${JSON.stringify(rows)}\n`;
   if (format === "csv") return csv(columns, rows);
   return table(columns, rows);

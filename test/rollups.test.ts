@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
-import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
+import { dayRollupSchema, type DayRollup } from "../lib/insights/day-rollup.ts";
 import { EventTally } from "../lib/insights/event-tally.ts";
 import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
 import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
@@ -8,7 +8,7 @@ import { tallyLines } from "../lib/insights/tally-lines.ts";
 import { daySources, rollUpDay } from "../lib/insights/roll-up-day.ts";
 import { LocalFiles } from "../lib/storage/local-files.ts";
 import { rm } from "node:fs/promises";
-import { dataFolder, dayFiles } from "./support/data-folder.ts";
+import { dataFolder, dayFiles, lines } from "./support/data-folder.ts";
 import { generateDataset, OS_STRINGS, SAMPLING_RATE, VERSIONS } from "./support/insights-dataset.ts";
 
 const dataset = generateDataset();
@@ -226,6 +226,35 @@ describe("a rollup", () => {
     expect(result.bytes).toBe(text.lastIndexOf("\n") + 1);
     expect(tally.received).toBe(2);
     expect(tally.ingest.malformed).toBe(2);
+  });
+});
+
+describe("the rollup format", () => {
+  it("writes the same bytes for the same events: a day read whole, a day read in two runs, and days merged", async () => {
+    const fields = (day: string) => ({
+      day,
+      updated_at: "2026-12-01T00:00:00.000Z",
+      complete: true,
+      source: null,
+      parts: [{ name: "0001.ndjson", bytes: 1, lines: 1 }],
+    });
+    const written = (rollup: DayRollup) => dayRollupSchema.parse(JSON.parse(`${JSON.stringify(rollup)}\n`));
+    const days = DAYS.map((day) => {
+      const tally = new EventTally();
+      const text = `${lines(dataset.events.filter((e) => e.created_at.startsWith(day)))}{not json\n`;
+      tally.ingest.bytes += tallyLines(tally, Buffer.from(text), { path: day, firstLine: 1 }, { final: true }).bytes;
+      tally.ingest.parts = 1;
+      return tally.toRollup(fields(day));
+    });
+    const dayEvents = dataset.events.filter((e) => e.created_at.startsWith(FROM));
+    const half = new EventTally();
+    for (const e of dayEvents.slice(0, 500)) half.add(e);
+    const resumed = EventTally.fromRollup(written(half.toRollup(fields(FROM))));
+    for (const e of dayEvents.slice(500)) resumed.add(e);
+    const merged = new EventTally();
+    for (const rollup of days) merged.merge(EventTally.fromRollup(written(rollup)));
+    const rollups = [...days, resumed.toRollup(fields(FROM)), merged.toRollup(fields(FROM))];
+    await expect(`${JSON.stringify(rollups, null, 2)}\n`).toMatchFileSnapshot("./fixtures/day-rollups.json");
   });
 });
 

@@ -1,7 +1,7 @@
 // A worker thread of `telemetry report` and `dashboard`: counts the parts it is sent with the rollups' own code, and posts the tally back as a rollup.
 import { parentPort } from "node:worker_threads";
-import { EventTally } from "../lib/insights/event-tally.ts";
-import { tallyLines, type MalformedLine } from "../lib/insights/tally-lines.ts";
+import { EventTally } from "../lib/tally/event-tally.ts";
+import { tallyLines, type MalformedLine } from "../lib/tally/tally-lines.ts";
 import { LocalFiles } from "../lib/storage/local-files.ts";
 
 export interface TallyJob {

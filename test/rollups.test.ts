@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
-import { dayRollupSchema, type DayRollup } from "../lib/insights/day-rollup.ts";
-import { EventTally } from "../lib/insights/event-tally.ts";
-import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
+import { dayRollupSchema, type DayRollup } from "../lib/tally/day-rollup.ts";
+import { EventTally } from "../lib/tally/event-tally.ts";
+import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/tally/hyper-log-log.ts";
 import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
-import { tallyLines } from "../lib/insights/tally-lines.ts";
+import { tallyLines } from "../lib/tally/tally-lines.ts";
 import { daySources, rollUpDay } from "../lib/insights/roll-up-day.ts";
 import { LocalFiles } from "../lib/storage/local-files.ts";
 import { rm } from "node:fs/promises";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { EventTally, versionOrder } from "./event-tally.ts";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "./hyper-log-log.ts";
+import { EventTally, versionOrder } from "../tally/event-tally.ts";
+import { BREAKDOWN_PRECISION, HyperLogLog } from "../tally/hyper-log-log.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */

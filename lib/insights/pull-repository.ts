@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import { mapLimit } from "../spool/map-limit.ts";
 import { gitBlobSha } from "../storage/git-blob-sha.ts";
 import type { RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { LONGEST_READ_MS } from "./tally-days.ts";
+import { LONGEST_READ_MS } from "../tally/tally-days.ts";
 
 /** Downloads at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
 const DOWNLOAD_CONCURRENCY = 8;

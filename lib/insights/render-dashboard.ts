@@ -1,6 +1,6 @@
 import { DAY_MS } from "../clock.ts";
-import { EventTally } from "./event-tally.ts";
-import { HyperLogLog, INSTALLS_PRECISION } from "./hyper-log-log.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { HyperLogLog, INSTALLS_PRECISION } from "../tally/hyper-log-log.ts";
 import { daysFrom, periodReport, type DayTally, type PeriodReport } from "./period-report.ts";
 import { renderChart, type ChartSpec } from "./render-chart.ts";
 

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { DAY_MS, type Clock } from "../clock.ts";
 import type { RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
-import { EventTally } from "./event-tally.ts";
-import { tallyLines, type MalformedLine } from "./tally-lines.ts";
+import { ROLLUP_VERSION, type DayRollup } from "../tally/day-rollup.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { tallyLines, type MalformedLine } from "../tally/tally-lines.ts";
 
 /** A part's name in a day folder: `0001.ndjson`. */
 const PART_NAME = /^\d{4,}\.ndjson$/;

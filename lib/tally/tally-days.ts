@@ -2,9 +2,9 @@ import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "./period-report.ts";
-import { listDaySources } from "./list-day-sources.ts";
-import { dayParts, isClosed, rollUpDay, type DayPart } from "./roll-up-day.ts";
+import type { DayTally } from "../insights/period-report.ts";
+import { listDaySources } from "../insights/list-day-sources.ts";
+import { dayParts, isClosed, rollUpDay, type DayPart } from "../insights/roll-up-day.ts";
 import type { MalformedLine } from "./tally-lines.ts";
 
 const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;

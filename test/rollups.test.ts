@@ -3,7 +3,8 @@ import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { dayRollupSchema, type DayRollup } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/tally/hyper-log-log.ts";
-import { periodReport, type DayTally } from "../lib/insights/period-report.ts";
+import { periodReport, type DayTally, type PeriodReport } from "../lib/insights/period-report.ts";
+import { tallyDays } from "../lib/tally/tally-days.ts";
 import { tallyLines } from "../lib/tally/tally-lines.ts";
 import { daySources, rollUpDay } from "../lib/insights/roll-up-day.ts";
 import { LocalFiles } from "../lib/storage/local-files.ts";
@@ -298,6 +299,38 @@ describe("a day's rollup, read from its files", () => {
         ),
       );
       expect(previous.complete).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the days of a period, read from their files", () => {
+  it("counts each day's parts as one pass over its events, and names a malformed line by file and line", async () => {
+    const files = dayFiles(dataset.events, { parts: 3 });
+    const broken = "telemetry/2026/11/21/0002.ndjson";
+    files.set(broken, `{not json\n${files.get(broken)}`);
+    const dir = await dataFolder(files);
+    try {
+      const read = await tallyDays(new LocalFiles(dir), {
+        prefix: "telemetry",
+        rollupsDir: "rollups",
+        from: FROM,
+        to: TO,
+        clock: {
+          now: () => Date.parse("2026-12-01T00:00:00Z"),
+          sleep: async () => {},
+          timeout: () => new AbortController().signal,
+        },
+      });
+      expect(read.days.map((d) => d.day)).toEqual(DAYS);
+      expect(read.malformed).toEqual([{ path: broken, line: 1, message: "not JSON" }]);
+      expect(read.filesRead).toBe(9);
+      expect(read.bytesRead).toBe([...files.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0));
+      const report = periodReport(read.days, FROM, TO);
+      expect(report.ingest).toMatchObject({ parts: 9, malformed: 1, bytes: read.bytesRead });
+      const withoutIngest = ({ ingest: _, ...figures }: PeriodReport) => figures;
+      expect(withoutIngest(report)).toEqual(withoutIngest(periodReport(tallies(), FROM, TO)));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { EventTally, versionOrder } from "../tally/event-tally.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { versionOrder } from "../tally/figures/app-versions.ts";
 import { BREAKDOWN_PRECISION, HyperLogLog } from "../tally/hyper-log-log.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -34,7 +34,7 @@ export interface TalliedDays {
 /**
  * The tallies of the days from `from` to `to`, read from their files with the rollups' own code
  * (a report and a rollup cannot disagree); a day with no files left is taken from its rollup. Each
- * file is read whole, one at a time: memory holds one part (at most the size cap) and the tallies.
+ * file is read whole, a few fetched ahead: memory holds those parts (each at most the size cap) and the tallies.
  */
 export async function tallyDays(
   files: RepositoryFiles,

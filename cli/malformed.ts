@@ -1,4 +1,4 @@
-import type { MalformedLine } from "../lib/insights/tally-lines.ts";
+import type { MalformedLine } from "../lib/tally/tally-lines.ts";
 import { EXIT_FAILURE } from "./fail.ts";
 
 /** Lines named on stderr before the rest are only counted. */

@@ -4,7 +4,7 @@ import type { Clock } from "../lib/clock.ts";
 import { mapLimit } from "../lib/spool/map-limit.ts";
 import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
 import type { RepositoryEntry, RepositoryFiles } from "../lib/storage/repository-files.ts";
-import { LONGEST_READ_MS } from "../lib/insights/tally-days.ts";
+import { LONGEST_READ_MS } from "../lib/tally/tally-days.ts";
 
 /** Downloads at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
 const DOWNLOAD_CONCURRENCY = 8;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
-import { ROLLUPS_DIR } from "../lib/insights/day-rollup.ts";
-import { tallyDays, type TalliedDays } from "../lib/insights/tally-days.ts";
+import { ROLLUPS_DIR } from "../lib/tally/day-rollup.ts";
+import { tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
 import { openData } from "./options.ts";
 import { tallyPool } from "./tally-pool.ts";
 

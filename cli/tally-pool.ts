@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { DayRollup } from "../lib/insights/day-rollup.ts";
-import { EventTally } from "../lib/insights/event-tally.ts";
-import type { CountParts, PartsTally } from "../lib/insights/tally-days.ts";
-import type { MalformedLine } from "../lib/insights/tally-lines.ts";
+import type { DayRollup } from "../lib/tally/day-rollup.ts";
+import { EventTally } from "../lib/tally/event-tally.ts";
+import type { CountParts, PartsTally } from "../lib/tally/tally-days.ts";
+import type { MalformedLine } from "../lib/tally/tally-lines.ts";
 import type { TallyJob } from "./tally-worker.ts";
 
 const WORKER = new URL("./tally-worker.ts", import.meta.url);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
-import { fingerprintError } from "../lib/insights/fingerprint-error.ts";
-import { normalizeOs } from "../lib/insights/normalize-os.ts";
+import { fingerprintError } from "../lib/tally/fingerprint-error.ts";
+import { normalizeOs } from "../lib/tally/normalize-os.ts";
 
 describe("operating systems as clients report them", () => {
   it.each([

@@ -16,19 +16,20 @@ const BASE = new Set(["lib/config.ts", "lib/clock.ts", "lib/day.ts", "lib/log.ts
 /** What each part of lib/ may import, besides itself and the base; the pipeline reads left to right. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   base: [],
-  runtime: ["spool", "storage", "platform", "insights", "lifecycle"],
-  http: ["runtime", "events", "spool", "storage", "present", "insights", "lifecycle"],
+  runtime: ["spool", "storage", "platform", "tally", "present", "insights", "lifecycle"],
+  http: ["runtime", "events", "spool", "storage", "tally", "present", "insights", "lifecycle"],
   events: [],
   spool: ["storage", "events"],
   storage: ["events"],
   platform: ["spool"],
-  // Presenting: the period report, its formats, the dashboard and its charts. Until the tally has a room
-  // of its own (lib/tally/), it is read from insights/.
-  present: ["tally", "storage", "events", "insights"],
-  // The read path: what the files say, for the maintainers.
-  insights: ["present", "events", "storage", "spool"],
+  // The tally: a set of events as figures, and the day rollup that stores them.
+  tally: ["events", "storage"],
+  // Presenting: the period report, its formats, the dashboard and its charts.
+  present: ["tally", "storage", "events"],
+  // The hourly job: the rollups of the days that changed, and the dashboard.
+  insights: ["present", "tally", "events", "storage", "spool"],
   // The data's life: erasure, export, retention.
-  lifecycle: ["events", "storage", "spool", "insights"],
+  lifecycle: ["events", "storage", "spool", "tally", "insights"],
 };
 
 interface Module {

@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
-import { dayRollupSchema } from "../lib/insights/day-rollup.ts";
-import { EventTally } from "../lib/insights/event-tally.ts";
-import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/insights/hyper-log-log.ts";
-import { periodReport, type DayTally } from "../lib/present/period-report.ts";
-import { tallyLines } from "../lib/insights/tally-lines.ts";
+import { dayRollupSchema, type DayRollup } from "../lib/tally/day-rollup.ts";
+import { EventTally } from "../lib/tally/event-tally.ts";
+import { HyperLogLog, installHash, INSTALLS_PRECISION } from "../lib/tally/hyper-log-log.ts";
+import { periodReport, type DayTally, type PeriodReport } from "../lib/present/period-report.ts";
+import { tallyDays } from "../lib/tally/tally-days.ts";
+import { tallyLines } from "../lib/tally/tally-lines.ts";
 import { rollUpDay } from "../lib/insights/roll-up-day.ts";
 import { daySources } from "../lib/storage/layout/day-sources.ts";
 import { LocalFiles } from "../lib/storage/local/local-files.ts";
 import { rm } from "node:fs/promises";
-import { dataFolder, dayFiles } from "./support/data-folder.ts";
+import { dataFolder, dayFiles, lines } from "./support/data-folder.ts";
 import { generateDataset, OS_STRINGS, SAMPLING_RATE, VERSIONS } from "./support/insights-dataset.ts";
 
 const dataset = generateDataset();
@@ -230,6 +231,35 @@ describe("a rollup", () => {
   });
 });
 
+describe("the rollup format", () => {
+  it("writes the same bytes for the same events: a day read whole, a day read in two runs, and days merged", async () => {
+    const fields = (day: string) => ({
+      day,
+      updated_at: "2026-12-01T00:00:00.000Z",
+      complete: true,
+      source: null,
+      parts: [{ name: "0001.ndjson", bytes: 1, lines: 1 }],
+    });
+    const written = (rollup: DayRollup) => dayRollupSchema.parse(JSON.parse(`${JSON.stringify(rollup)}\n`));
+    const days = DAYS.map((day) => {
+      const tally = new EventTally();
+      const text = `${lines(dataset.events.filter((e) => e.created_at.startsWith(day)))}{not json\n`;
+      tally.ingest.bytes += tallyLines(tally, Buffer.from(text), { path: day, firstLine: 1 }, { final: true }).bytes;
+      tally.ingest.parts = 1;
+      return tally.toRollup(fields(day));
+    });
+    const dayEvents = dataset.events.filter((e) => e.created_at.startsWith(FROM));
+    const half = new EventTally();
+    for (const e of dayEvents.slice(0, 500)) half.add(e);
+    const resumed = EventTally.fromRollup(written(half.toRollup(fields(FROM))));
+    for (const e of dayEvents.slice(500)) resumed.add(e);
+    const merged = new EventTally();
+    for (const rollup of days) merged.merge(EventTally.fromRollup(written(rollup)));
+    const rollups = [...days, resumed.toRollup(fields(FROM)), merged.toRollup(fields(FROM))];
+    await expect(`${JSON.stringify(rollups, null, 2)}\n`).toMatchFileSnapshot("./fixtures/day-rollups.json");
+  });
+});
+
 describe("a day's rollup, read from its files", () => {
   it("goes on where the deadline stopped it, and ends with the figures of one pass over the day", async () => {
     const day = FROM;
@@ -270,6 +300,38 @@ describe("a day's rollup, read from its files", () => {
         ),
       );
       expect(previous.complete).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the days of a period, read from their files", () => {
+  it("counts each day's parts as one pass over its events, and names a malformed line by file and line", async () => {
+    const files = dayFiles(dataset.events, { parts: 3 });
+    const broken = "telemetry/2026/11/21/0002.ndjson";
+    files.set(broken, `{not json\n${files.get(broken)}`);
+    const dir = await dataFolder(files);
+    try {
+      const read = await tallyDays(new LocalFiles(dir), {
+        prefix: "telemetry",
+        rollupsDir: "rollups",
+        from: FROM,
+        to: TO,
+        clock: {
+          now: () => Date.parse("2026-12-01T00:00:00Z"),
+          sleep: async () => {},
+          timeout: () => new AbortController().signal,
+        },
+      });
+      expect(read.days.map((d) => d.day)).toEqual(DAYS);
+      expect(read.malformed).toEqual([{ path: broken, line: 1, message: "not JSON" }]);
+      expect(read.filesRead).toBe(9);
+      expect(read.bytesRead).toBe([...files.values()].reduce((sum, text) => sum + Buffer.byteLength(text), 0));
+      const report = periodReport(read.days, FROM, TO);
+      expect(report.ingest).toMatchObject({ parts: 9, malformed: 1, bytes: read.bytesRead });
+      const withoutIngest = ({ ingest: _, ...figures }: PeriodReport) => figures;
+      expect(withoutIngest(report)).toEqual(withoutIngest(periodReport(tallies(), FROM, TO)));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

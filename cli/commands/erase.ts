@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
 import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
-import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
+import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
 import { planErasure } from "../../lib/lifecycle/erase-installs.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
 import { askErasure } from "../site/ask-erasure.ts";

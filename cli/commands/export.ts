@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
 import { exportInstall } from "../../lib/lifecycle/export-install.ts";
-import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
+import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
 
 interface ExportOptions {

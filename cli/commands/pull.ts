@@ -2,7 +2,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { pullRepository, type PullProgress } from "../pull-repository.ts";
-import { ROLLUPS_DIR } from "../../lib/insights/day-rollup.ts";
+import { ROLLUPS_DIR } from "../../lib/tally/day-rollup.ts";
 import { DEFAULT_DATA_DIR, openData, repository } from "../options.ts";
 
 export function registerPull(program: Command): Command {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
-import { LONGEST_READ_MS } from "../../lib/insights/tally-days.ts";
+import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
 import { planRetention } from "../../lib/lifecycle/apply-retention.ts";
 import { callJob } from "../site/call-job.ts";
 import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";

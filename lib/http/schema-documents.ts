@@ -8,7 +8,7 @@ import { telemetryEventSchema } from "../events/telemetry-event.ts";
 import { knownEvents } from "../events/known-events.ts";
 import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
 import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
-import { dayRollupSchema } from "../insights/day-rollup.ts";
+import { dayRollupSchema } from "../tally/day-rollup.ts";
 import { periodReportSchema } from "../present/period-report.ts";
 import { erasureStatusSchema } from "../lifecycle/erasure-requests.ts";
 import { erasureRequestSchema } from "./request-erasure.ts";

@@ -5,8 +5,8 @@ import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.
 import { mapLimit } from "../spool/map-limit.ts";
 import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "./day-rollup.ts";
-import { EventTally } from "./event-tally.ts";
+import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
+import { EventTally } from "../tally/event-tally.ts";
 import { DASHBOARD_MARKER, type IngestStatus } from "../present/dashboard-readme.ts";
 import type { DayTally } from "../present/period-report.ts";
 import { PERIOD_DAYS, renderDashboard } from "../present/render-dashboard.ts";

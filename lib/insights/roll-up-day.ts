@@ -4,9 +4,9 @@ import { dayParts } from "../storage/layout/day-parts.ts";
 import type { DaySource } from "../storage/layout/day-sources.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
-import { EventTally } from "./event-tally.ts";
-import { tallyLines, type MalformedLine } from "./tally-lines.ts";
+import { ROLLUP_VERSION, type DayRollup } from "../tally/day-rollup.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { tallyLines, type MalformedLine } from "../tally/tally-lines.ts";
 
 /** Parts fetched while one is counted. */
 const READ_AHEAD = 4;

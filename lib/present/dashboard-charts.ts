@@ -1,4 +1,4 @@
-import type { EventTally } from "../insights/event-tally.ts";
+import type { EventTally } from "../tally/event-tally.ts";
 import type { PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
 

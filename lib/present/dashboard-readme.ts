@@ -1,6 +1,6 @@
 import { addDays } from "../day.ts";
-import type { EventTally } from "../insights/event-tally.ts";
-import { HyperLogLog, INSTALLS_PRECISION } from "../insights/hyper-log-log.ts";
+import type { EventTally } from "../tally/event-tally.ts";
+import { HyperLogLog, INSTALLS_PRECISION } from "../tally/hyper-log-log.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
 

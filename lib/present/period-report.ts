@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { daysFrom } from "../day.ts";
-import { EventTally, versionOrder } from "../insights/event-tally.ts";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "../insights/hyper-log-log.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { versionOrder } from "../tally/figures/app-versions.ts";
+import { BREAKDOWN_PRECISION, HyperLogLog } from "../tally/hyper-log-log.ts";
 
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
 const PERCENTILE_DECIMALS = 1;

@@ -2,12 +2,11 @@ import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
-import type { DayTally } from "../present/period-report.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
 import { listDaySources } from "../storage/layout/list-day-sources.ts";
-import { rollUpDay } from "./roll-up-day.ts";
 import type { MalformedLine } from "./tally-lines.ts";
+import { tallyParts } from "./tally-parts.ts";
 
 const ROLLUP_NAME = /^(\d{4}-\d{2}-\d{2})\.json$/;
 /** A command's reads have no time limit of their own; this one only keeps timers finite (a year of data at GitHub's pace). */
@@ -25,7 +24,7 @@ export interface PartsTally {
 export type CountParts = (parts: readonly DayPart[], final: boolean) => Promise<PartsTally>;
 
 export interface TalliedDays {
-  days: DayTally[];
+  days: { day: string; tally: EventTally }[];
   malformed: MalformedLine[];
   bytesRead: number;
   filesRead: number;
@@ -36,7 +35,7 @@ export interface TalliedDays {
 /**
  * The tallies of the days from `from` to `to`, read from their files with the rollups' own code
  * (a report and a rollup cannot disagree); a day with no files left is taken from its rollup. Each
- * file is read whole, one at a time: memory holds one part (at most the size cap) and the tallies.
+ * file is read whole, a few fetched ahead: memory holds those parts (each at most the size cap) and the tallies.
  */
 export async function tallyDays(
   files: RepositoryFiles,
@@ -52,10 +51,15 @@ export async function tallyDays(
   const options = { deadline: clock.now() + LONGEST_READ_MS };
   const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
   const inRange = (day: string) => day >= from && day <= to;
+  const countHere: CountParts = async (parts, final) => {
+    const tally = new EventTally();
+    const read = await tallyParts(tally, files, parts, { final, deadline: options.deadline, clock });
+    tally.ingest.parts = parts.length;
+    return { tally, ...read };
+  };
   for (const source of await listDaySources(files, { prefix, from, to, deadline: options.deadline })) {
-    const read = countParts
-      ? await countParts(await dayParts(files, source, options.deadline), isClosed(source.day, clock.now()))
-      : await rollUpDay(files, source, undefined, { deadline: options.deadline, clock });
+    const parts = await dayParts(files, source, options.deadline);
+    const read = await (countParts ?? countHere)(parts, isClosed(source.day, clock.now()));
     result.days.push({ day: source.day, tally: read.tally });
     result.malformed.push(...read.malformed);
     result.bytesRead += read.bytesRead;

@@ -78,6 +78,13 @@ export class HyperLogLog {
     else other.sparse!.forEach((rank, index) => this.raise(index, rank));
   }
 
+  /** A sketch of the same installs that this one's later adds do not change. */
+  copy(): HyperLogLog {
+    const copy = new HyperLogLog(this.precision);
+    copy.merge(this);
+    return copy;
+  }
+
   estimate(): number {
     const q = HASH_BITS - this.precision;
     const m = this.registers;

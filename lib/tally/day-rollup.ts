@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { FIGURE_SHAPES } from "./figures.ts";
+import { lines } from "./figures/figure.ts";
+import { IngestFigures } from "./ingest-figures.ts";
+
+/** Where the rollups (and their index) live in the data repository: `rollups/YYYY/YYYY-MM-DD.json`. */
+export const ROLLUPS_DIR = "rollups";
+
+/** The rollup format's version: a reader meeting another rebuilds the day from its files. */
+export const ROLLUP_VERSION = 1;
+
+/** How far a day's files have been read: each part's bytes taken, so that the next run reads only what was appended. */
+const rollupPartSchema = z.object({
+  name: z
+    .string()
+    .describe("The part's file name in the day's folder, e.g. 0001.ndjson (or the day's file, old layout)"),
+  bytes: lines.describe("Bytes read, up to the end of the last whole line"),
+  lines: lines.describe("Lines read, so that a later line is named by its number"),
+});
+
+/**
+ * One UTC day of telemetry, computed from that day's NDJSON files (which stay the truth: a rollup
+ * can always be rebuilt from them). Every figure leaves out test-client traffic. Counts of installs
+ * are sketches, so that weeks and months are the union of their days. After the day and how far
+ * its files were read come the files' own figures, then each figure's keys (lib/tally/figures/).
+ */
+export const dayRollupSchema = z
+  .object({
+    version: z.literal(ROLLUP_VERSION),
+    day: z.iso.date(),
+    updated_at: z.iso.datetime({ precision: 3 }),
+    complete: z.boolean().describe("The day is over and its files were read to their end"),
+    source: z
+      .string()
+      .nullable()
+      .describe("What the day's files were when read to their end (git ids): unchanged, there is nothing new to read"),
+    parts: z.array(rollupPartSchema),
+    ingest: IngestFigures.schema,
+    ...FIGURE_SHAPES,
+  })
+  .meta({ title: "Daily telemetry rollup" });
+
+export type DayRollup = z.output<typeof dayRollupSchema>;

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import type { StoredEvent } from "../../events/stored-event.ts";
+import type { InstallHash } from "../hyper-log-log.ts";
+
+/** One line of a real client (test clients are counted apart), as every figure sees it. */
+export interface TallyLine {
+  event: StoredEvent;
+  /** What the event stands for: 1/r for `metadata.sampling_rate` r in (0, 1], else 1. */
+  weight: number;
+  /** The install's hash, computed once and counted by every sketch. */
+  hash: InstallHash;
+}
+
+/** One figure of a tally: counts a line, takes in another of its kind, and writes its keys of the rollup. */
+export interface Figure<Encoded> {
+  add(line: TallyLine): void;
+  merge(other: this): void;
+  encode(): Encoded;
+}
+
+/**
+ * A kind of figure, as the tally's list holds it: its keys of the rollup with their zod schemas (in
+ * the rollup's order; the rollup's schema is assembled from them), a new one, and one read back.
+ */
+export interface FigureKind<Shape extends z.ZodRawShape> {
+  readonly shape: Shape;
+  new (): Figure<z.output<z.ZodObject<Shape>>>;
+  decode(rollup: z.output<z.ZodObject<Shape>>): Figure<z.output<z.ZodObject<Shape>>>;
+}
+
+/** A sampling-weighted estimate (an event sent with `sampling_rate` r counts 1/r): not always whole. */
+export const estimate = z.number().nonnegative();
+export const lines = z.number().int().nonnegative();
+export const sketch = z.string().describe("Distinct installs: a HyperLogLog sketch (base64), mergeable across days");
+export const outcomes = z.object({ success: estimate, failure: estimate });
+
+export type Outcomes = z.output<typeof outcomes>;
+
+export function addOutcomes(into: Outcomes, from: Outcomes): void {
+  into.success += from.success;
+  into.failure += from.failure;
+}
+
+/** A key of several fields: the separator cannot appear in JSON-decoded text we key by. */
+export function joinKey(...fields: string[]): string {
+  return fields.join("\u0000");
+}
+
+/** A metadata field that holds some text. */
+export function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** Plain code-point order: the same on every machine, unlike a locale's. */
+export function keyOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -14,17 +14,11 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { HOUR_MS } from "../lib/clock.ts";
-import { DAY_MS, startOfDay } from "../lib/day.ts";
-import type { WriteLimits } from "../lib/config.ts";
-import { nextWriteAt } from "../lib/spool/write-pacer.ts";
-import { syntheticLines } from "./read-path.ts";
 import { partitionOf, partPath } from "../lib/storage/layout/partition.ts";
+import { commitsOfDay } from "./commits-of-day.ts";
+import { startOfDay } from "../lib/day.ts";
 
 const VOLUMES = [1_000, 10_000, 100_000, 1_000_000];
-const MAX_FILE_BYTES = 1024 * 1024;
-/** The flusher's default pace (TELEMETRY_WRITES_PER_MINUTE / _PER_HOUR). */
-const LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
 const DAY = "2026-11-22";
 const DAY_START = startOfDay(DAY);
 const PREFIX = "telemetry";
@@ -73,61 +67,6 @@ export interface SizeRow {
   thirtyDaysRetentionSquashedGb: number;
   /** Wall-clock time of the case: import, gc and the squashed measurement. */
   seconds: number;
-}
-
-/** One commit the flusher makes: the part it rewrites, whole. */
-interface DayCommit {
-  at: number;
-  part: number;
-  events: number;
-  content: Buffer;
-}
-
-/**
- * The day's commits: events arrive evenly over the day; at each turn the pacer gives (the first
- * 10 of an hour a second apart, then one every 9 s), a commit takes every event waiting, in order,
- * as far as the newest part holds them, and starts the next part when the first does not fit (as
- * planAppend does). A turn with nothing waiting passes until the next event arrives.
- *
- * A part's buffer is only ever appended to past what earlier commits hold, and a new part gets a
- * new buffer, so each commit's `content` stays as it was when yielded.
- */
-function* commitsOfDay(events: number): Generator<DayCommit> {
-  const arrival = (i: number) => Math.floor((i * DAY_MS) / events);
-  const lines = syntheticLines(DAY, events);
-  let line = lines.next();
-  let next = 0;
-  let now = 0;
-  let log: number[] = [];
-  let part = 1;
-  let buffer = Buffer.alloc(MAX_FILE_BYTES);
-  let size = 0;
-  while (!line.done) {
-    const at = nextWriteAt(log, now, LIMITS);
-    if (arrival(next) > at) {
-      now = arrival(next);
-      continue;
-    }
-    let count = 0;
-    while (!line.done && arrival(next) <= at) {
-      const length = line.value.length;
-      if (size > 0 && size + length > MAX_FILE_BYTES) {
-        if (count > 0) break;
-        part += 1;
-        buffer = Buffer.alloc(MAX_FILE_BYTES);
-        size = 0;
-      }
-      if (size + length > buffer.length) buffer = Buffer.concat([buffer.subarray(0, size), Buffer.alloc(length)]);
-      size += buffer.write(line.value, size, "latin1");
-      count += 1;
-      next += 1;
-      line = lines.next();
-    }
-    log.push(at);
-    log = log.filter((write) => write > at - HOUR_MS);
-    now = at;
-    yield { at, part, events: count, content: buffer.subarray(0, size) };
-  }
 }
 
 function git(dir: string, args: string[]): string {
@@ -215,7 +154,7 @@ async function measureDay(base: string, eventsPerDay: number, window: number): P
     await fastImport(
       history,
       (function* (): Generator<ImportCommit> {
-        for (const commit of commitsOfDay(eventsPerDay)) {
+        for (const commit of commitsOfDay(DAY, eventsPerDay)) {
           commitsPerDay += 1;
           stored += commit.events;
           finalParts.set(commit.part, commit.content);

@@ -100,7 +100,7 @@ function seedsEndpoint(write: ReturnType<typeof seedPatternWriter>, clock: Clock
       });
       return Promise.race([write(event), clock.sleep(CLIENT_TIMEOUT_MS).then(() => 0)]);
     },
-    now: clock.now,
+    now: () => clock.now(),
     ackUnit: "simulated ms",
   };
 }

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { getStore } from "@netlify/blobs";
+import type { Store } from "@netlify/blobs";
 import { blobsStoreAt } from "../test/support/blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "../test/support/fake-github/index.ts";
 import { MINUTE, SECRET_PATTERN, type Mode, type Scenario } from "./scenarios.ts";
@@ -40,9 +40,9 @@ export interface SpoolService {
   /** When each flush invocation began (simulated ms): woken, handed over or scheduled. */
   invocations: number[];
   /** A woken flush, as ingestion starts one. */
-  startFlush(): Promise<void>;
+  startFlush: () => Promise<void>;
   /** A run of the scheduled flush function. */
-  flushOnSchedule(): void;
+  flushOnSchedule: () => void;
 }
 
 /** A scenario's world, running: its clock, GitHub and service, and when on that clock the clients start. */
@@ -66,9 +66,9 @@ export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
       ...GITHUB,
       empty: true,
       latencyMs: GITHUB_LATENCY_MS,
-      failureRate: scenario.failureRate,
-      now: clock.now,
-      sleep: clock.sleep,
+      ...(scenario.failureRate !== undefined ? { failureRate: scenario.failureRate } : {}),
+      now: () => clock.now(),
+      sleep: (ms) => clock.sleep(ms),
       ...(scenario.secretEvery ? { pushProtection: { bench_secret: SECRET_PATTERN } } : {}),
       ...(scenario.lateWrites
         ? {
@@ -78,7 +78,7 @@ export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
           }
         : {}),
     },
-    clock.now,
+    () => clock.now(),
   );
   const server = await serveFakeGitHub(github);
   const blobs = mode === "spool" ? await startBlobsProcess() : undefined;
@@ -127,7 +127,7 @@ class TimedGitHub extends FakeGitHub {
 }
 
 interface BlobsProcess {
-  store(name?: string): ReturnType<typeof getStore>;
+  store(name?: string): Store;
   close(): Promise<void>;
 }
 
@@ -147,7 +147,7 @@ async function startBlobsProcess(): Promise<BlobsProcess> {
       env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
     },
   );
-  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  const [line] = (await once(child.stdout, "data")) as [Buffer];
   const { url } = JSON.parse(line.toString()) as { url: string };
   return {
     store: (name = SPOOL_STORE_NAME) => blobsStoreAt(url, token, siteID, name),
@@ -189,7 +189,7 @@ async function startSpoolService(blobs: BlobsProcess, githubUrl: string, clock: 
  * and its first run (Octokit's and the flush's code compiled on the spot) would otherwise hold up
  * the first acknowledgements.
  */
-async function warmUp(store: ReturnType<typeof getStore>): Promise<void> {
+async function warmUp(store: Store): Promise<void> {
   const github = await serveFakeGitHub(new FakeGitHub({ ...GITHUB, empty: true }));
   const runtime = createRuntime(configFor(github.url), { blobs: store }) as Runtime & { ok: true };
   const requests: Promise<Response>[] = [];

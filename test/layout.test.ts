@@ -132,6 +132,63 @@ describe("lib/'s layout", () => {
   });
 });
 
+/**
+ * What the code around lib/ may import of the project, by folder (the deepest folder listed that holds a module
+ * rules it): the CLI and the benchmark use any room of lib/; the benchmark also runs the test stand-ins.
+ */
+const AROUND_LIB: Record<string, readonly string[]> = {
+  "cli/": ["cli/", "lib/"],
+  "cli/commands/": ["cli/", "lib/"],
+  "bench/": ["bench/", "lib/", "test/support/"],
+};
+/** What a folder never imports: the service never the tools around it, a function never the CLI. */
+const NEVER: Record<string, readonly string[]> = {
+  "lib/": ["cli/", "bench/", "test/"],
+  "netlify/functions/": ["cli/", "bench/", "test/"],
+};
+/** The folders a source file is at most MAX_LINES long in. */
+const SHORT_DIRS = ["lib", "cli", "netlify", "bench"];
+const MAX_LINES = 300;
+
+describe("the code around lib/", () => {
+  it("imports one way: cli/ and bench/ use lib/ (and bench/ the test stand-ins), cli/commands/ uses cli/ and lib/", () => {
+    const wrong = modules.flatMap((module) => {
+      const allowed = ruleFor(module.path, AROUND_LIB);
+      if (!allowed) return [];
+      return module.imports
+        .filter((target) => !allowed.some((folder) => target.startsWith(folder)))
+        .map((target) => `${module.path} → ${target}`);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it("is never imported by lib/, nor the CLI by netlify/functions/", () => {
+    const wrong = modules.flatMap((module) => {
+      const denied = ruleFor(module.path, NEVER) ?? [];
+      return module.imports
+        .filter((target) => denied.some((folder) => target.startsWith(folder)))
+        .map((target) => `${module.path} → ${target}`);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it(`keeps every source file of ${SHORT_DIRS.join("/, ")}/ within ${MAX_LINES} lines`, () => {
+    const long = SHORT_DIRS.flatMap((dir) => filesUnder(join(ROOT, dir)))
+      .map((file) => ({ path: relative(ROOT, file), lines: readFileSync(file, "utf8").split("\n").length - 1 }))
+      .filter(({ lines }) => lines > MAX_LINES)
+      .map(({ path, lines }) => `${path}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+});
+
+/** The rule of the deepest folder in `rules` that holds `path`, if any does. */
+function ruleFor(path: string, rules: Record<string, readonly string[]>): readonly string[] | undefined {
+  const folder = Object.keys(rules)
+    .filter((prefix) => path.startsWith(prefix))
+    .sort((a, b) => b.length - a.length)[0];
+  return folder === undefined ? undefined : rules[folder];
+}
+
 /** "base", "runtime", or the room (lib/<room>/…) a lib module belongs to. */
 function partOf(path: string): string {
   if (BASE.has(path)) return "base";

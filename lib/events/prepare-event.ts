@@ -35,7 +35,7 @@ export interface EventContext {
   /** The client address, as the IP mode keeps it. */
   ip: string | null;
   /** The request's Idempotency-Key (single-event requests only). */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 /**

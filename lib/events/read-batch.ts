@@ -66,7 +66,7 @@ export function readBatch(text: string, mediaType: string): Batch {
   if (Array.isArray(value))
     return counted(
       "array",
-      value.map((item, index) => ({ index, value: item })),
+      value.map((item: unknown, index) => ({ index, value: item })),
     );
   // Not an object: refused as an event, with the reason among the event's issues.
   if (typeof value !== "object" || value === null) return { shape: "event", items: [{ index: 0, value }] };
@@ -88,7 +88,7 @@ export function readBatch(text: string, mediaType: string): Batch {
   if (Object.hasOwn(value, "events") && Array.isArray(events)) {
     return counted(
       "events_object",
-      events.map((item, index) => ({ index, value: item })),
+      events.map((item: unknown, index) => ({ index, value: item })),
     );
   }
   return { shape: "event", items: [{ index: 0, value }] };

@@ -14,11 +14,15 @@ export function connectBlobs(event: HandlerEvent): void {
     url_uncached?: string;
     token?: string;
   };
-  setEnvironmentContext({
+  const fields = {
     deployID: event.headers["x-nf-deploy-id"],
     siteID: event.headers["x-nf-site-id"],
     edgeURL: context.url,
     uncachedEdgeURL: context.url_uncached,
     token: context.token,
-  });
+  };
+  // The context travels as JSON, where an undefined field is no field: leave those out here already.
+  setEnvironmentContext(
+    Object.fromEntries(Object.entries(fields).filter((field): field is [string, string] => field[1] !== undefined)),
+  );
 }

@@ -12,7 +12,7 @@ export function requestFromEvent(event: HandlerEvent): Request {
   // No body arrives as null or as undefined, depending on the platform.
   const hasBody = event.body != null && event.httpMethod !== "GET" && event.httpMethod !== "HEAD";
   const body = hasBody ? Buffer.from(event.body!, event.isBase64Encoded ? "base64" : "utf8") : undefined;
-  return new Request(event.rawUrl, { method: event.httpMethod, headers, body });
+  return new Request(event.rawUrl, { method: event.httpMethod, headers, body: body ?? null });
 }
 
 export async function resultFromResponse(response: Response): Promise<HandlerResponse> {

@@ -1,16 +1,13 @@
-import { MINUTE_MS, type Clock } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
-import { messageOf } from "../log.ts";
 import { groupByDay } from "../storage/layout/partition.ts";
-import {
-  PushProtectedError,
-  StoreUnavailableError,
-  type CommitResult,
-  type EventStore,
-} from "../storage/event-store.ts";
-import { LeaseLostError, type FlushLease, type FlushState, type LastFlush } from "./flush-lease.ts";
+import { PushProtectedError, type CommitResult, type EventStore } from "../storage/event-store.ts";
+import type { FlushLease, FlushState, LastFlush } from "./flush-lease.ts";
 import type { BlobStore } from "./blob-store.ts";
+import { endOfRun } from "./end-of-run.ts";
+import { RunFigures } from "./run-figures.ts";
+import { settledState } from "./settled-state.ts";
 import { SeenIds } from "./seen-ids.ts";
 import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
 import { WritePacer } from "./write-pacer.ts";
@@ -32,13 +29,6 @@ const MAX_ENTRIES_PER_ROUND = 1000;
 const COMMIT_GRACE_MS = 2000;
 /** Entries read between two looks at the clock. */
 const READ_CHUNK = 100;
-/**
- * After GitHub refused a write (a revoked or expired token, lost access), no write for this long,
- * doubled after each refusal in a row up to the longest: a refusal lasts until someone acts, and
- * each try re-reads the spool.
- */
-const REFUSED_BACKOFF_MS = 15_000;
-const REFUSED_BACKOFF_MAX_MS = 10 * MINUTE_MS;
 
 export interface FlushDeps {
   /** The store the spool lives in, where the flusher also keeps the client-given ids it stored. */
@@ -65,10 +55,7 @@ export type FlushOutcome = "idle" | "busy" | "paced" | "blocked" | "refused" | "
  * It keeps the run's figures across the rounds (a run may take the lease more than once).
  */
 export class FlushRun {
-  private events = 0;
-  private commits = 0;
-  private bytes = 0;
-  private readonly files = new Set<string>();
+  private readonly figures = new RunFigures();
   private error: string | null = null;
   /** Entries read in an earlier round of this run and not yet stored, by key. */
   private readonly cache = new Map<string, SpoolRecord>();
@@ -97,21 +84,16 @@ export class FlushRun {
         for (const day of await this.nextDays()) await this.commitDay(day);
       }
     } catch (error) {
-      return this.stoppedBy(error);
+      const { clock, store } = this.deps;
+      const state = { ...this.state, writes: this.pacer.writes(), resume_at: this.pacer.nextAt() };
+      const end = endOfRun(error, state, { head: this.queue[0]?.key ?? null, clock, store });
+      if (end.message !== undefined) this.error = end.message;
+      return { outcome: end.outcome, state: end.state };
     }
   }
 
   summary(started: number, outcome: FlushOutcome): LastFlush {
-    const now = this.deps.clock.now();
-    return {
-      at: new Date(now).toISOString(),
-      events: this.events,
-      commits: this.commits,
-      files: this.files.size,
-      bytes: this.bytes,
-      duration_ms: now - started,
-      error: outcome === "busy" ? null : this.error,
-    };
+    return this.figures.summary(started, this.deps.clock.now(), outcome === "busy" ? null : this.error);
   }
 
   private resumeAt(): number {
@@ -230,7 +212,7 @@ export class FlushRun {
   private async isolate(entry: SpoolEntry, events: readonly StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
     try {
-      this.count(await this.commit([events]));
+      this.figures.add(await this.commit([events]));
     } catch (error) {
       if (!(error instanceof PushProtectedError)) throw error;
       if (events.length > 1) {
@@ -255,91 +237,21 @@ export class FlushRun {
     await this.deps.spool.rewrite(entry, record);
   }
 
-  private count(result: CommitResult): void {
-    if (result.path) {
-      this.commits += 1;
-      this.files.add(result.path);
-    }
-    this.events += result.events;
-    this.bytes += result.bytes;
-  }
-
   /**
    * Counts a landed commit (if any) and clears its entries. They are deleted only now that the commit
    * landed, and before the next commit: a flusher that dies before this leaves the entries for its
    * successor, whose first read is the file just written, where it finds their events and skips them.
    */
   private async settle(stored: readonly SpoolEntry[], result: CommitResult | undefined): Promise<void> {
-    if (result) this.count(result);
+    if (result) this.figures.add(result);
     const records = stored.map((entry) => this.cache.get(entry.key)!);
     await this.seen.remember(records.flatMap((record) => record.client_ids));
-    this.state = {
-      ...this.state,
-      writes: this.pacer.writes(),
-      dropped: addCounts(
-        this.state.dropped,
-        records.map((record) => record.dropped),
-      ),
-      ...this.quarantinedIn(records),
-      // A write landed: GitHub takes them again, and in time.
-      refusals: 0,
-      refused_since: 0,
-      timed_out_entry: null,
-    };
+    this.state = settledState(this.state, records, this.pacer.writes(), this.deps.clock);
     await this.deps.spool.remove(stored);
     const done = new Set(stored.map((entry) => entry.key));
     for (const key of done) this.cache.delete(key);
     this.queue = this.queue.filter((entry) => !done.has(entry.key));
     await this.deps.lease.renew(this.state);
-  }
-
-  /** How an error ends the run: out of budget is not a failure (the next run goes on); a rate limit blocks every flusher. */
-  private stoppedBy(error: unknown): { outcome: FlushOutcome; state: FlushState } {
-    const state = { ...this.state, writes: this.pacer.writes(), resume_at: this.pacer.nextAt() };
-    if (error instanceof LeaseLostError) {
-      this.error = error.message;
-      return { outcome: "lost", state };
-    }
-    if (error instanceof StoreUnavailableError && error.reason === "paced") return { outcome: "paced", state };
-    if (error instanceof StoreUnavailableError && error.reason === "out_of_time") {
-      // Once is the clock; twice in a row for the same entry is an upload that never fits a run: say so.
-      const head = this.queue[0]?.key ?? null;
-      if (head === null || head !== state.timed_out_entry)
-        return { outcome: "paced", state: { ...state, timed_out_entry: head } };
-      this.error = `The commit that begins with spool entry ${head} ran out of time in two runs in a row: its upload does not fit a run (lower TELEMETRY_MAX_FILE_BYTES)`;
-      return { outcome: "failed", state };
-    }
-    this.error = messageOf(error);
-    if (error instanceof StoreUnavailableError && error.reason === "refused") {
-      const now = this.deps.clock.now();
-      const refusals = state.refusals + 1;
-      const blockedUntil = now + Math.min(REFUSED_BACKOFF_MAX_MS, REFUSED_BACKOFF_MS * 2 ** (refusals - 1));
-      return {
-        outcome: "refused",
-        state: {
-          ...state,
-          refusals,
-          refused_since: state.refused_since || now,
-          refused_credentials: this.deps.store.credentialsId(),
-          blocked_until: blockedUntil,
-          resume_at: Math.max(state.resume_at, blockedUntil),
-        },
-      };
-    }
-    if (error instanceof StoreUnavailableError && error.reason === "rate_limited") {
-      const blockedUntil = this.deps.clock.now() + error.retryAfterSeconds * 1000;
-      return {
-        outcome: "blocked",
-        state: { ...state, blocked_until: blockedUntil, resume_at: Math.max(state.resume_at, blockedUntil) },
-      };
-    }
-    return { outcome: "failed", state };
-  }
-
-  private quarantinedIn(records: readonly SpoolRecord[]): Pick<FlushState, "quarantined" | "quarantined_at"> {
-    const quarantined = records.reduce((total, record) => total + record.quarantined, 0);
-    if (quarantined === 0) return { quarantined: this.state.quarantined, quarantined_at: this.state.quarantined_at };
-    return { quarantined: this.state.quarantined + quarantined, quarantined_at: this.deps.clock.now() };
   }
 
   /** An entry's events less those whose client-given id was stored before (sent again, maybe a day ago, or in this run). */
@@ -363,13 +275,4 @@ export class FlushRun {
     }
     return entries.filter((entry) => this.cache.has(entry.key));
   }
-}
-
-function addCounts(
-  total: Readonly<Record<string, number>>,
-  counts: readonly Readonly<Record<string, number>>[],
-): Record<string, number> {
-  const sum = new Map(Object.entries(total));
-  for (const count of counts) for (const [name, n] of Object.entries(count)) sum.set(name, (sum.get(name) ?? 0) + n);
-  return Object.fromEntries(sum);
 }

@@ -16,8 +16,8 @@ import {
   pushProtectionFindings,
   rateLimitRetryAfter,
   statusOf,
-  type HttpError,
-} from "./http-error.ts";
+  type OctokitError,
+} from "./octokit-error.ts";
 import {
   HeadMovedError,
   type CommitFilesOptions,
@@ -553,7 +553,7 @@ export class GitHubFiles implements RepositoryFiles {
     if (status !== undefined && status >= 400) {
       // 401, 403 without a rate limit, 404 on a write: the token, repository or branch is wrong; say so in the log.
       log("error", "github_files_refused", { status, message: messageOf(error) });
-      const said = (error as HttpError).response?.data as { message?: unknown } | undefined;
+      const said = (error as OctokitError).response?.data as { message?: unknown } | undefined;
       const reason = typeof said?.message === "string" ? `: ${said.message}` : "";
       return new StoreUnavailableError(`GitHub refused the request (${status}${reason})`, FALLBACK_RATE_LIMIT_SECONDS, {
         cause: error,

@@ -13,8 +13,8 @@ import {
   pushProtectionFindings,
   rateLimitRetryAfter,
   statusOf,
-  type HttpError,
-} from "./http-error.ts";
+  type OctokitError,
+} from "./octokit-error.ts";
 import {
   DEFAULT_RETRY_AFTER_SECONDS,
   PushProtectedError,
@@ -64,7 +64,7 @@ export class GitHubStore implements EventStore {
     // GitHub says when a personal access token expires on every answer to it, errors included.
     this.client.hook.after("request", (response) => this.noteExpiry(response.headers));
     this.client.hook.error("request", (error) => {
-      this.noteExpiry((error as HttpError).response?.headers ?? {});
+      this.noteExpiry((error as OctokitError).response?.headers ?? {});
       throw error;
     });
   }

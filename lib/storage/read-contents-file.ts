@@ -1,6 +1,6 @@
 import { gitBlobSha, toBuffer } from "./git-blob-sha.ts";
 import type { GitHubClient } from "./github-client.ts";
-import { statusOf } from "./http-error.ts";
+import { statusOf } from "./octokit-error.ts";
 
 /** A file through the contents API, as it was at its sha. */
 export interface ContentsFile {

@@ -4,13 +4,13 @@ import { messageOf } from "../log.ts";
 export const FALLBACK_RATE_LIMIT_SECONDS = 60;
 
 /** What Octokit's errors carry of GitHub's answer. */
-export interface HttpError {
+export interface OctokitError {
   status?: number;
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
 }
 
 export function statusOf(error: unknown): number | undefined {
-  const status = (error as HttpError | undefined)?.status;
+  const status = (error as OctokitError | undefined)?.status;
   return typeof status === "number" ? status : undefined;
 }
 
@@ -22,7 +22,7 @@ export function isOwnTimeout(error: unknown): boolean {
 
 /** The token types of a push protection refusal (`metadata.secret_scanning.bypass_placeholders`), if it is one. */
 export function pushProtectionFindings(error: unknown): string[] | undefined {
-  const data = (error as HttpError | undefined)?.response?.data as
+  const data = (error as OctokitError | undefined)?.response?.data as
     { metadata?: { secret_scanning?: { bypass_placeholders?: { token_type?: unknown }[] } } } | undefined;
   const placeholders = data?.metadata?.secret_scanning?.bypass_placeholders;
   if (!Array.isArray(placeholders)) return undefined;
@@ -33,7 +33,7 @@ export function pushProtectionFindings(error: unknown): string[] | undefined {
 export function rateLimitRetryAfter(error: unknown, now: number): number | undefined {
   const status = statusOf(error);
   if (status !== 403 && status !== 429) return undefined;
-  const headers = (error as HttpError).response?.headers ?? {};
+  const headers = (error as OctokitError).response?.headers ?? {};
   const secondary = /secondary rate limit/i.test(messageOf(error));
   const primary = String(headers["x-ratelimit-remaining"]) === "0";
   if (!secondary && !primary && status !== 429) return undefined;

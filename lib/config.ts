@@ -122,9 +122,18 @@ export interface Config {
   history: HistoryMode;
 }
 
+/** What a configuration error is answered with: storage settings missing, or a setting that is wrong. */
+export type ConfigProblem = "storage_not_configured" | "service_misconfigured";
+
 /** Thrown when the environment cannot give a usable configuration; the message names what to set, never a value. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+  constructor(
+    message: string,
+    readonly code: ConfigProblem = "service_misconfigured",
+  ) {
+    super(message);
+  }
 }
 
 type Env = Record<string, string | undefined>;
@@ -305,7 +314,10 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       ...(owner && repo ? [] : ["GITHUB_REPOSITORY (owner/name, or GITHUB_REPO_OWNER and GITHUB_REPO_NAME)"]),
     ];
     if ("missing" in credentials || !owner || !repo) {
-      throw new ConfigError(`GitHub storage is partly configured: set ${missing.join(" and ")}`);
+      throw new ConfigError(
+        `GitHub storage is partly configured: set ${missing.join(" and ")}`,
+        "storage_not_configured",
+      );
     }
     return {
       ...common,
@@ -325,6 +337,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
   if (isDeployed(deployContext)) {
     throw new ConfigError(
       "GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY (the local folder store is for netlify dev only)",
+      "storage_not_configured",
     );
   }
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };

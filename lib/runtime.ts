@@ -188,7 +188,7 @@ export function loadRuntime(deploy: DeployInfo = {}): Runtime {
     return runtime;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log("error", "storage_not_configured", { message: error.message });
+    log("error", error.code, { message: error.message });
     return { ok: false, error };
   }
 }

@@ -18,7 +18,7 @@ const COMMIT_RESERVE_MS = 8_000;
 
 export interface RetentionPlan {
   /** The first day kept: every day before it goes. */
-  keepFrom: string;
+  keep_from: string;
   /** The days whose files go this run, oldest first, with their files and bytes. */
   days: { day: string; files: string[]; bytes: number }[];
   /** More days are past the period than one run removes: the next run goes on. */
@@ -58,9 +58,10 @@ export async function planRetention(
   const days: RetentionPlan["days"] = [];
   let count = 0;
   for (const source of expired) {
-    if (clock.now() >= planUntil && days.length > 0) return { keepFrom, days, pending: true };
+    if (clock.now() >= planUntil && days.length > 0) return { keep_from: keepFrom, days, pending: true };
     const parts = await dayParts(files, source, deadline);
-    if (count + parts.length > MAX_FILES_PER_RUN && days.length > 0) return { keepFrom, days, pending: true };
+    if (count + parts.length > MAX_FILES_PER_RUN && days.length > 0)
+      return { keep_from: keepFrom, days, pending: true };
     days.push({
       day: source.day,
       files: parts.map((part) => part.path),
@@ -68,7 +69,7 @@ export async function planRetention(
     });
     count += parts.length;
   }
-  return { keepFrom, days, pending: false };
+  return { keep_from: keepFrom, days, pending: false };
 }
 
 /** The daily job: removes the raw files past the retention period in one commit, under the flusher's lease and within its pace. */
@@ -77,12 +78,12 @@ export async function applyRetention(
   { keepDays, budgetMs }: { keepDays: number; budgetMs: number },
 ): Promise<RetentionReport> {
   const deadline = deps.clock.now() + budgetMs;
-  let plan: RetentionPlan = { keepFrom: "", days: [], pending: false };
+  let plan: RetentionPlan = { keep_from: "", days: [], pending: false };
   const report = (fields: Pick<RetentionReport, "outcome"> & Partial<RetentionReport>): RetentionReport => {
     const result = { ...plan, commit: null, squashed: null, error: null, ...fields };
     log(result.error ? "warn" : "info", "retention_applied", {
       outcome: result.outcome,
-      keep_from: result.keepFrom,
+      keep_from: result.keep_from,
       days: result.days.length,
       files: result.days.reduce((sum, d) => sum + d.files.length, 0),
       pending: result.pending,

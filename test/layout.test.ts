@@ -22,10 +22,12 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   spool: ["storage", "events"],
   storage: ["events"],
   platform: ["spool"],
+  // One job shape: a budget, a commit under the flusher's lease, a report.
+  jobs: ["spool", "storage", "events"],
   // The read path: what the files say, for the maintainers.
-  insights: ["events", "storage", "spool"],
+  insights: ["events", "storage", "spool", "jobs"],
   // The data's life: erasure, export, retention.
-  lifecycle: ["events", "storage", "spool", "insights"],
+  lifecycle: ["events", "storage", "spool", "insights", "jobs"],
 };
 
 interface Module {

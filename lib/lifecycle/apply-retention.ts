@@ -1,11 +1,9 @@
 import { DAY_MS, type Clock } from "../clock.ts";
-import { log, messageOf } from "../log.ts";
 import { listDaySources } from "../insights/list-day-sources.ts";
 import { dayParts } from "../insights/roll-up-day.ts";
 import type { HistoryMode } from "../config.ts";
-import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
-import { StoreUnavailableError } from "../storage/event-store.ts";
-import { squash } from "./erase-installs.ts";
+import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
+import { runJob } from "../jobs/run-job.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 
 /** Files one commit removes at most: a tree request names each, and a year's backlog is ~100,000 parts. */
@@ -77,46 +75,36 @@ export async function applyRetention(
   deps: LeasedFiles & { prefix: string; history: HistoryMode },
   { keepDays, budgetMs }: { keepDays: number; budgetMs: number },
 ): Promise<RetentionReport> {
-  const deadline = deps.clock.now() + budgetMs;
-  let plan: RetentionPlan = { keep_from: "", days: [], pending: false };
-  const report = (fields: Pick<RetentionReport, "outcome"> & Partial<RetentionReport>): RetentionReport => {
-    const result = { ...plan, commit: null, squashed: null, error: null, ...fields };
-    log(result.error ? "warn" : "info", "retention_applied", {
-      outcome: result.outcome,
-      keep_from: result.keep_from,
-      days: result.days.length,
-      files: result.days.reduce((sum, d) => sum + d.files.length, 0),
-      pending: result.pending,
-      error: result.error,
-    });
-    return result;
-  };
-  try {
-    plan = await planRetention(deps.files, {
-      prefix: deps.prefix,
-      keepDays,
-      clock: deps.clock,
-      deadline,
-      planUntil: deadline - COMMIT_RESERVE_MS,
-    });
-    if (plan.days.length === 0) return report({ outcome: "nothing" });
-    const changes = plan.days.flatMap((day) => day.files.map((path) => ({ path, content: null })));
-    const first = plan.days[0]!.day;
-    const last = plan.days.at(-1)!.day;
-    const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
-    const committed = await holdLease(deps, deadline - COMMIT_RESERVE_MS / 2, async (commit, record) => {
-      const sha = await commit(changes, message, { deadline });
-      const squashed = sha && deps.history === "squash" ? await squash(deps.files, sha, deadline, record) : undefined;
-      return { sha, squashed };
-    }).catch((error: unknown) => {
-      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
-        return "paced" as const;
-      }
-      throw error;
-    });
-    if (committed === "busy" || committed === "paced") return report({ outcome: committed });
-    return report({ outcome: "removed", commit: committed.sha ?? null, squashed: committed.squashed ?? null });
-  } catch (error) {
-    return report({ outcome: "failed", error: messageOf(error) });
-  }
+  return runJob<RetentionReport>(deps, {
+    event: "retention_applied",
+    budgetMs,
+    commitReserveMs: COMMIT_RESERVE_MS / 2,
+    history: deps.history,
+    report: { keep_from: "", days: [], pending: false, commit: null, squashed: null },
+    logged: (report) => ({
+      outcome: report.outcome,
+      keep_from: report.keep_from,
+      days: report.days.length,
+      files: report.days.reduce((sum, d) => sum + d.files.length, 0),
+      pending: report.pending,
+      error: report.error,
+    }),
+    run: async ({ deadline, note, underLease }) => {
+      const { files, prefix, clock } = deps;
+      const plan = await planRetention(files, {
+        prefix,
+        keepDays,
+        clock,
+        deadline,
+        planUntil: deadline - COMMIT_RESERVE_MS,
+      });
+      note(plan);
+      if (plan.days.length === 0) return { outcome: "nothing" };
+      const changes = plan.days.flatMap((day) => day.files.map((path) => ({ path, content: null })));
+      const first = plan.days[0]!.day;
+      const last = plan.days.at(-1)!.day;
+      const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
+      return { outcome: "removed", ...(await underLease((commit) => commit(changes, message))) };
+    },
+  });
 }

@@ -1,8 +1,14 @@
 import { createHmac } from "node:crypto";
-import { z } from "zod";
+import { ConfigError } from "./config/config-error.ts";
+import { envSchema, type HistoryMode, type HwidMode, type IpMode } from "./config/env-schema.ts";
+import { githubStorage, type GitHubConfig } from "./config/github-storage.ts";
 import { describeIssues, issuesOf } from "./issue.ts";
 
-const DEFAULT_GITHUB_API_URL = "https://api.github.com";
+// The sections' own modules; the rest of lib/ reads the configuration from here.
+export { ConfigError, type ConfigProblem } from "./config/config-error.ts";
+export type { HistoryMode, HwidMode, IpMode } from "./config/env-schema.ts";
+export type { GitHubConfig, GitHubCredentials } from "./config/github-storage.ts";
+
 const DEFAULT_PATH_PREFIX = "telemetry";
 const DEFAULT_LOCAL_DIR = ".telemetry-data";
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -15,52 +21,11 @@ const DEFAULT_HEALTH_MAX_WAIT_MINUTES = 15;
 const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** What the flush key is derived for, so that the same token gives other keys elsewhere. */
 const FLUSH_KEY_LABEL = "telemetry flush function";
-/** Shorter secrets and salts are guessable. */
-const MIN_SECRET_LENGTH = 16;
-/** Smaller parts multiply the files (and commits) a day takes: GitHub lists at most 1,000 entries a folder. */
-const MIN_MAX_FILE_BYTES = 64 * 1024;
-// The contents API takes files up to 100 MB, but every append re-uploads the whole file.
-const MAX_MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** GitHub's own limits on content writes: a pace above them is refused by GitHub, write after write. */
-const GITHUB_WRITES_PER_MINUTE = 80;
-const GITHUB_WRITES_PER_HOUR = 500;
-/** A hundred years: past that, a retention period is a typo. */
-const MAX_RETENTION_DAYS = 36_500;
-/** Hosts a plain-http API URL may name: only this machine (a stand-in), never a network a token would cross in clear. */
-const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
-
-/** How the install id is kept: see pseudonymizeHwid. */
-const HWID_MODES = ["full", "hash"] as const;
-export type HwidMode = (typeof HWID_MODES)[number];
-
-/** What becomes of the history after an erasure or a retention run: kept as it is, or squashed to one commit. */
-const HISTORY_MODES = ["keep", "squash"] as const;
-export type HistoryMode = (typeof HISTORY_MODES)[number];
-
-/** How the client address is kept: see anonymizeIp. */
-const IP_MODES = ["full", "truncate", "hash", "off"] as const;
-export type IpMode = (typeof IP_MODES)[number];
 
 /** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */
 export interface WriteLimits {
   perMinute: number;
   perHour: number;
-}
-
-/**
- * How the service signs in to GitHub: a personal access token, or a GitHub App's installation,
- * whose tokens last an hour and are minted again from the app's private key (no expiry to renew).
- */
-export type GitHubCredentials =
-  { kind: "token"; token: string } | { kind: "app"; appId: string; privateKey: string; installationId: number };
-
-export interface GitHubConfig {
-  credentials: GitHubCredentials;
-  owner: string;
-  repo: string;
-  /** Undefined: the repository's default branch. */
-  branch: string | undefined;
-  apiUrl: string;
 }
 
 export type StorageConfig = { kind: "github"; github: GitHubConfig } | { kind: "local"; dir: string };
@@ -122,115 +87,7 @@ export interface Config {
   history: HistoryMode;
 }
 
-/** Thrown when the environment cannot give a usable configuration; the message names what to set, never a value. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 type Env = Record<string, string | undefined>;
-
-const optional = z
-  .string()
-  .transform((value) => value.trim())
-  .optional()
-  .transform((value) => (value ? value : undefined));
-
-const repoPart = z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a GitHub owner or repository name");
-
-const envSchema = z.object({
-  GITHUB_TOKEN: optional,
-  GITHUB_APP_ID: optional.pipe(z.string().regex(/^\d+$/, "must be the app's numeric id").optional()),
-  // A PEM key pasted into one line keeps its line breaks as "\n".
-  GITHUB_APP_PRIVATE_KEY: optional.pipe(
-    z
-      .string()
-      .transform((key) => key.replaceAll("\\n", "\n"))
-      .refine((key) => /-----BEGIN (?:RSA )?PRIVATE KEY-----/.test(key), "must be the app's private key (PEM)")
-      .optional(),
-  ),
-  GITHUB_APP_INSTALLATION_ID: optional.pipe(z.coerce.number<string>().int().positive().optional()),
-  GITHUB_REPOSITORY: optional.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"')
-      .optional(),
-  ),
-  GITHUB_REPO_OWNER: optional.pipe(repoPart.optional()),
-  GITHUB_REPO_NAME: optional.pipe(repoPart.optional()),
-  GITHUB_BRANCH: optional,
-  GITHUB_API_URL: optional.pipe(
-    z
-      .url({ protocol: /^https?$/ })
-      .refine(
-        (url) => new URL(url).protocol === "https:" || LOOPBACK_HOST.test(new URL(url).hostname),
-        "must use https (plain http only to this machine: the token would cross the network in clear)",
-      )
-      .optional(),
-  ),
-  TELEMETRY_PATH_PREFIX: optional.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_.\/-]*$/, "may hold only letters, digits, '_', '.', '-' and '/'")
-      .refine((prefix) => !prefix.split("/").includes(".."), "must not contain '..'")
-      .optional(),
-  ),
-  TELEMETRY_LOCAL_DIR: optional,
-  TELEMETRY_MAX_FILE_BYTES: optional.pipe(
-    z.coerce.number<string>().int().min(MIN_MAX_FILE_BYTES).max(MAX_MAX_FILE_BYTES).optional(),
-  ),
-  TELEMETRY_SPOOL: optional.pipe(z.enum(["on", "off"]).optional()),
-  TELEMETRY_WRITES_PER_MINUTE: optional.pipe(
-    z.coerce
-      .number<string>()
-      .int()
-      .min(1)
-      .max(GITHUB_WRITES_PER_MINUTE, `must be at most ${GITHUB_WRITES_PER_MINUTE} (GitHub's limit)`)
-      .optional(),
-  ),
-  TELEMETRY_WRITES_PER_HOUR: optional.pipe(
-    z.coerce
-      .number<string>()
-      .int()
-      .min(1)
-      .max(GITHUB_WRITES_PER_HOUR, `must be at most ${GITHUB_WRITES_PER_HOUR} (GitHub's limit)`)
-      .optional(),
-  ),
-  TELEMETRY_SECRET: optional.pipe(
-    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
-  ),
-  TELEMETRY_ALLOWED_ORIGINS: optional.pipe(
-    z
-      .string()
-      .refine(
-        (value) => value === "*" || value.split(",").every((origin) => isOrigin(origin.trim())),
-        'must be "*" or a comma-separated list of origins such as https://example.com',
-      )
-      .optional(),
-  ),
-  TELEMETRY_DROP_CLIENT_TYPES: optional,
-  TELEMETRY_SCHEMA_MODE: optional.pipe(z.enum(["lenient", "strict"]).optional()),
-  TELEMETRY_IP_MODE: optional.pipe(z.enum(IP_MODES).optional()),
-  TELEMETRY_IP_SALT: optional.pipe(
-    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
-  ),
-  TELEMETRY_HWID_MODE: optional.pipe(z.enum(HWID_MODES).optional()),
-  TELEMETRY_HWID_SALT: optional.pipe(
-    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
-  ),
-  TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
-  TELEMETRY_HEALTH_MAX_WAIT_MINUTES: optional.pipe(
-    z.coerce
-      .number<string>()
-      .int()
-      .min(1)
-      .max(24 * 60)
-      .optional(),
-  ),
-  TELEMETRY_HISTORY: optional.pipe(z.enum(HISTORY_MODES).optional()),
-  TELEMETRY_RETENTION_DAYS: optional.pipe(z.coerce.number<string>().int().min(1).max(MAX_RETENTION_DAYS).optional()),
-  DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
-  URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
-});
 
 /**
  * Reads the environment into a validated configuration. This is the only module that reads
@@ -292,39 +149,13 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     },
   };
 
-  const [owner, repo] = vars.GITHUB_REPOSITORY
-    ? vars.GITHUB_REPOSITORY.split("/")
-    : [vars.GITHUB_REPO_OWNER, vars.GITHUB_REPO_NAME];
-  const app = [vars.GITHUB_APP_ID, vars.GITHUB_APP_PRIVATE_KEY, vars.GITHUB_APP_INSTALLATION_ID];
-  const githubRequested = Boolean(vars.GITHUB_TOKEN || app.some(Boolean) || owner || repo);
-
-  if (githubRequested) {
-    const credentials = credentialsOf(vars);
-    const missing = [
-      ...("missing" in credentials ? credentials.missing : []),
-      ...(owner && repo ? [] : ["GITHUB_REPOSITORY (owner/name, or GITHUB_REPO_OWNER and GITHUB_REPO_NAME)"]),
-    ];
-    if ("missing" in credentials || !owner || !repo) {
-      throw new ConfigError(`GitHub storage is partly configured: set ${missing.join(" and ")}`);
-    }
-    return {
-      ...common,
-      storage: {
-        kind: "github",
-        github: {
-          credentials,
-          owner,
-          repo,
-          branch: vars.GITHUB_BRANCH,
-          apiUrl: (vars.GITHUB_API_URL ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
-        },
-      },
-    };
-  }
+  const github = githubStorage(vars);
+  if (github) return { ...common, storage: { kind: "github", github } };
 
   if (isDeployed(deployContext)) {
     throw new ConfigError(
       "GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY (the local folder store is for netlify dev only)",
+      "storage_not_configured",
     );
   }
   return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
@@ -347,27 +178,6 @@ function flushKeyOf(secret: string | undefined, credential: string | undefined):
     : createHmac("sha256", credential).update(FLUSH_KEY_LABEL).digest("base64url");
 }
 
-/** A token, or a GitHub App's three settings (one of the two, whole); else what is missing. */
-function credentialsOf(vars: z.output<typeof envSchema>): GitHubCredentials | { missing: string[] } {
-  const { GITHUB_TOKEN: token, GITHUB_APP_ID: appId, GITHUB_APP_PRIVATE_KEY: privateKey } = vars;
-  const installationId = vars.GITHUB_APP_INSTALLATION_ID;
-  const appNamed = Boolean(appId || privateKey || installationId);
-  if (token && appNamed) {
-    throw new ConfigError(
-      "Set either GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID), not both",
-    );
-  }
-  if (token) return { kind: "token", token };
-  if (appId && privateKey && installationId) return { kind: "app", appId, privateKey, installationId };
-  if (!appNamed) return { missing: ["GITHUB_TOKEN"] };
-  const named = {
-    GITHUB_APP_ID: appId,
-    GITHUB_APP_PRIVATE_KEY: privateKey,
-    GITHUB_APP_INSTALLATION_ID: installationId,
-  };
-  return { missing: Object.entries(named).flatMap(([name, value]) => (value ? [] : [name])) };
-}
-
 /** "none" is the empty list: an unset variable means the default. */
 function listOf(value: string | undefined, fallback: string[]): string[] {
   if (value === undefined) return fallback;
@@ -381,12 +191,6 @@ function listOf(value: string | undefined, fallback: string[]): string[] {
 function originsOf(value: string | undefined): "*" | string[] {
   if (value === "*") return "*";
   return listOf(value, []).map((origin) => new URL(origin).origin);
-}
-
-function isOrigin(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value.replace(/\/$/, "");
 }
 
 /** "dev" under `netlify dev`, Netlify's `CONTEXT` where it is set, "production" in any other Lambda, else undefined. */

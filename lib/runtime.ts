@@ -82,15 +82,21 @@ export function createRuntime(
 ): Runtime {
   const { store, files } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
+  // What every job commits with: the files, under the flusher's lease and pace (none without the spool).
+  const jobDeps = (lease: FlushLease | undefined) => ({
+    files,
+    clock,
+    lease,
+    limits: config.spool.limits,
+    prefix: config.pathPrefix,
+    history: config.history,
+  });
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
-    publishInsights({ files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits }, budgetMs);
+    publishInsights(jobDeps(lease), budgetMs);
   const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>
     config.retentionDays === undefined
       ? undefined
-      : applyRetention(
-          { files, clock, prefix: config.pathPrefix, lease, limits: config.spool.limits, history: config.history },
-          { keepDays: config.retentionDays, budgetMs },
-        );
+      : applyRetention(jobDeps(lease), { keepDays: config.retentionDays, budgetMs });
   const instance = { ok: true as const, ingest, netlifyDev, clock, flushKey, health, store };
   if (!config.spool.enabled) {
     return {
@@ -108,21 +114,7 @@ export function createRuntime(
   // The erasure log's hashes are keyed with the deploy's flush key; the local store has none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
   const requests = new ErasureRequests(blobs, clock, logKey);
-  const runErasuresNow = (budgetMs: number) =>
-    eraseInstalls(
-      {
-        files,
-        clock,
-        lease,
-        limits: config.spool.limits,
-        prefix: config.pathPrefix,
-        history: config.history,
-        spool,
-        requests,
-        logKey,
-      },
-      budgetMs,
-    );
+  const runErasuresNow = (budgetMs: number) => eraseInstalls({ ...jobDeps(lease), spool, requests, logKey }, budgetMs);
   return {
     ...instance,
     publish: publishWith(lease),
@@ -167,7 +159,7 @@ export function loadRuntime(deploy: DeployInfo = {}): Runtime {
     return runtime;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log("error", "storage_not_configured", { message: error.message });
+    log("error", error.code, { message: error.message });
     return { ok: false, error };
   }
 }

@@ -62,13 +62,13 @@ describe("the JSON Schema and OpenAPI documents", () => {
   });
 
   it("serves the request schema at /api/v1/schema, the others by name, and 404 JSON for an unknown name", async () => {
-    const main = serveSchema(new Request("http://localhost/api/v1/schema"));
+    const main = await serveSchema(new Request("http://localhost/api/v1/schema"));
     expect(main.status).toBe(200);
     expect(main.headers.get("content-type")).toMatch(/^application\/schema\+json/);
     expect(await main.json()).toEqual(JSON.parse(JSON.stringify(requestJsonSchema())));
-    const openapi = serveSchema(new Request("http://localhost/api/v1/schema/openapi.json"));
+    const openapi = await serveSchema(new Request("http://localhost/api/v1/schema/openapi.json"));
     expect((await openapi.json()).openapi).toBe("3.1.0");
-    const missing = serveSchema(new Request("http://localhost/api/v1/schema/nope.json"));
+    const missing = await serveSchema(new Request("http://localhost/api/v1/schema/nope.json"));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ status: "error", error: "not_found" });
   });

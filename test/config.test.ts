@@ -115,6 +115,23 @@ describe("configuration", () => {
     ).toThrow(/GITHUB_APP_PRIVATE_KEY must be the app's private key/);
   });
 
+  it("tells missing storage settings (storage_not_configured) from a setting that is wrong (service_misconfigured)", () => {
+    const codeOf = (env: Record<string, string>, context?: string) => {
+      try {
+        loadConfig(env, context);
+      } catch (error) {
+        return error instanceof ConfigError ? error.code : error;
+      }
+      return "configured";
+    };
+    expect(codeOf({}, "production")).toBe("storage_not_configured");
+    expect(codeOf({ GITHUB_REPOSITORY: "acme/data" })).toBe("storage_not_configured");
+    const github = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" };
+    expect(codeOf({ ...github, TELEMETRY_SECRET: "too-short" })).toBe("service_misconfigured");
+    expect(codeOf({ ...github, GITHUB_REPOSITORY: "not a repo" })).toBe("service_misconfigured");
+    expect(codeOf({ ...github, TELEMETRY_IP_MODE: "hash" })).toBe("service_misconfigured");
+  });
+
   it("names what is missing when GitHub is partly configured, and never echoes the token", () => {
     expect(() => loadConfig({ GITHUB_TOKEN: TOKEN })).toThrow(/set GITHUB_REPOSITORY/);
     expect(() => loadConfig({ GITHUB_REPOSITORY: "acme/data" })).toThrow(/set GITHUB_TOKEN$/);
@@ -281,7 +298,10 @@ describe("GET /api/v1/health", () => {
   it("answers 503 failing with the configuration problem, and 405 to other methods", async () => {
     const unconfigured = await reportHealth(new Request("http://localhost/api/v1/health"), {
       ok: false,
-      error: new ConfigError("GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY"),
+      error: new ConfigError(
+        "GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY",
+        "storage_not_configured",
+      ),
     });
     expect(unconfigured.status).toBe(503);
     expect(await unconfigured.json()).toEqual({

@@ -38,6 +38,16 @@ function eventsOf(days: readonly string[], installs = ["install-a", "install-b",
   );
 }
 
+/** Every key of `value`, at any depth, that is not snake_case. */
+function camelCaseKeys(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(camelCaseKeys);
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, inner]) => [
+    ...(/[A-Z]/.test(key) ? [key] : []),
+    ...camelCaseKeys(inner),
+  ]);
+}
+
 let blobs: LocalBlobs;
 beforeAll(async () => {
   blobs = await startBlobs();
@@ -70,7 +80,9 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
       if (!runtime.ok) throw new Error("not configured");
       const commits = github.commits.length;
       const report = await runtime.retain(25_000);
-      expect(report).toMatchObject({ outcome: "removed", keepFrom: daysAgo(29), pending: false, error: null });
+      expect(report).toMatchObject({ outcome: "removed", keep_from: daysAgo(29), pending: false, error: null });
+      // The report is answered as JSON by the retention functions: snake_case, as every answer.
+      expect(camelCaseKeys(report)).toEqual([]);
       expect(report!.days.map((d) => d.day)).toEqual(DAYS.slice(0, 70));
       expect(github.commits.length).toBe(commits + 1);
       const left = new Set(github.paths());

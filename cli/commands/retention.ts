@@ -52,7 +52,7 @@ export function registerRetention(program: Command): Command {
         process.stdout.write(`${day.day}  ${day.files.length} file(s)  ${(day.bytes / 1e6).toFixed(1)} MB\n`);
       const total = plan.days.reduce((sum, d) => sum + d.files.length, 0);
       process.stderr.write(
-        `telemetry: would remove ${total} file(s) of ${plan.days.length} day(s) before ${plan.keepFrom}${plan.pending ? " in this run (more in the next)" : ""}; rollups stay\n`,
+        `telemetry: would remove ${total} file(s) of ${plan.days.length} day(s) before ${plan.keep_from}${plan.pending ? " in this run (more in the next)" : ""}; rollups stay\n`,
       );
     });
 }

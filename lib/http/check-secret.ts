@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { errorResponse } from "./json-response.ts";
 
 /**
  * Whether the request carries the shared secret, in `X-Telemetry-Key` or as
@@ -16,13 +15,4 @@ export function checkSecret(request: Request, secret: string): boolean {
 
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
-}
-
-/** The answer to a request without the secret: 401, saying where to put it. */
-export function unauthorized(headers: Record<string, string> = {}): Response {
-  return errorResponse(
-    401,
-    { error: "unauthorized", message: "Send the shared key in X-Telemetry-Key or Authorization: Bearer" },
-    { "www-authenticate": "Bearer", ...headers },
-  );
 }

@@ -8,10 +8,10 @@ import type { Runtime } from "../runtime.ts";
 import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/event-store.ts";
 import type { successAnswerSchema } from "./schema-documents.ts";
 import { clientIp } from "./client-ip.ts";
-import { corsHeaders, preflightResponse } from "./cors-headers.ts";
-import { refuseClient } from "./refuse-client.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { errorResponse, jsonResponse, methodNotAllowed, withHeaders } from "./json-response.ts";
+import { defineEndpoint, type ReadyRuntime } from "./define-endpoint.ts";
+import { HttpError } from "./http-error.ts";
+import { jsonResponse } from "./json-response.ts";
 
 /**
  * The one path the endpoint answers on: the `netlify.toml` redirect that carries Netlify's rate
@@ -22,12 +22,8 @@ import { errorResponse, jsonResponse, methodNotAllowed, withHeaders } from "./js
 const INGEST_PATH = "/api/v1/telemetry";
 /** The real client gives up after 5 s and sends again; answer well before, leaving room for the network. */
 const STORE_DEADLINE_MS = 4000;
-/** How long to tell a client to wait while storage is not configured: an operator has to act. */
-const NOT_CONFIGURED_RETRY_AFTER_SECONDS = 60;
 /** An Idempotency-Key is 1 to 255 visible ASCII characters (as Stripe's and the IETF draft's are). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-type ReadyRuntime = Runtime & { ok: true };
 
 export interface IngestContext {
   runtime: Runtime;
@@ -50,34 +46,15 @@ type IngestAnswer = z.output<typeof successAnswerSchema>;
  * answer 201 only once they are kept. With the spool, the answer waits for Netlify Blobs only: a
  * flush is woken to carry the events to GitHub, and the client never waits on it.
  */
-export async function ingest(request: Request, context: IngestContext): Promise<Response> {
-  const { runtime } = context;
-  if (new URL(request.url).pathname !== INGEST_PATH) {
-    return errorResponse(404, { error: "not_found", message: `Send events to POST ${INGEST_PATH}` });
-  }
-  const cors = runtime.ok ? corsHeaders(request, runtime.ingest.allowedOrigins) : {};
-  if (request.method === "OPTIONS") return preflightResponse(request, runtime.ok ? runtime.ingest.allowedOrigins : []);
-  if (request.method !== "POST") return withHeaders(methodNotAllowed(["POST", "OPTIONS"]), cors);
-  if (!runtime.ok) {
-    log("error", "storage_not_configured", { message: runtime.error.message });
-    return errorResponse(
-      503,
-      { error: "storage_not_configured", message: "The telemetry store is not configured; nothing was stored" },
-      { ...cors, "retry-after": String(NOT_CONFIGURED_RETRY_AFTER_SECONDS) },
-    );
-  }
-  const refused = refuseClient(request, runtime.ingest, cors);
-  if (refused) return refused;
+export const ingest = defineEndpoint<IngestContext>({
+  path: { matches: (pathname) => pathname === INGEST_PATH, elsewhere: `Send events to POST ${INGEST_PATH}` },
+  methods: ["POST"],
+  preflight: ["POST", "OPTIONS"],
+  caller: "client",
+  handle: (request, runtime, context, cors) => takeEvents(request, context, runtime, cors),
+});
 
-  try {
-    return await takeEvents(request, context, runtime, cors);
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    return errorResponse(error.status, { error: error.code, message: error.message, ...error.details }, cors);
-  }
-}
-
-/** Reads, sorts and keeps a request's events; bad input is thrown as InputError. */
+/** Reads, sorts and keeps a request's events; bad input is thrown as InputError, answered by the endpoint. */
 async function takeEvents(
   request: Request,
   context: IngestContext,
@@ -104,11 +81,9 @@ async function takeEvents(
   } catch (error) {
     const retryAfter = error instanceof StoreUnavailableError ? error.retryAfterSeconds : DEFAULT_RETRY_AFTER_SECONDS;
     log("warn", "event_not_stored", { reason: messageOf(error), retry_after_s: retryAfter });
-    return errorResponse(
-      503,
-      { error: "storage_unavailable", message: "The events could not be stored now; send them again later" },
-      { ...cors, "retry-after": String(retryAfter) },
-    );
+    throw new HttpError(503, "storage_unavailable", "The events could not be stored now; send them again later", {
+      headers: { "retry-after": String(retryAfter) },
+    });
   }
   if (runtime.spool && context.startFlush) {
     // The events are kept whatever happens here; a flush missed now is made by the next request's or the schedule's.

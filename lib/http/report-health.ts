@@ -6,7 +6,8 @@ import type { Runtime } from "../runtime.ts";
 import type { FlushState } from "../spool/flush-lease.ts";
 import type { SpoolDepth } from "../spool/spool.ts";
 import { checkSecret } from "./check-secret.ts";
-import { jsonResponse, methodNotAllowed } from "./json-response.ts";
+import { defineEndpoint, type ReadyRuntime } from "./define-endpoint.ts";
+import { jsonResponse } from "./json-response.ts";
 
 /** How old a count of the spool health may report: a backlog is listed at most once a minute, whatever the checks. */
 const DEPTH_MAX_AGE_MS = MINUTE_MS;
@@ -30,19 +31,26 @@ export const healthAnswerSchema = z.looseObject({
   storage: z.enum(["github", "local"]).optional(),
 });
 
+const healthEndpoint = defineEndpoint({
+  methods: ["GET", "HEAD"],
+  caller: "anyone",
+  unready: (error) => answer([{ reason: error.code, severity: "failing", message: error.message }], {}),
+  handle: (request, runtime) => healthOf(request, runtime),
+});
+
 /**
  * GET /api/v1/health: whether the pipeline works, for people and uptime monitors alike. `status`
- * is `failing` (HTTP 503) when no event can reach the store: no usable configuration, an
- * unreadable spool, GitHub refusing writes, or an event waiting longer than allowed; `degraded`
- * (200) when it works but needs a look: the token expires within 7 days, events were set aside,
- * or the last flush failed; else `ok` (200). Each reason is named. Where events go (repository,
- * branch, folder) is shown only to a caller with the shared secret.
+ * is `failing` (HTTP 503) when no event can reach the store: no usable configuration (its code and
+ * message, as every endpoint answers it), an unreadable spool, GitHub refusing writes, or an event
+ * waiting longer than allowed; `degraded` (200) when it works but needs a look: the token expires
+ * within 7 days, events were set aside, or the last flush failed; else `ok` (200). Each reason is
+ * named. Where events go (repository, branch, folder) is shown only to a caller with the shared secret.
  */
-export async function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") return methodNotAllowed(["GET", "HEAD"]);
-  if (!runtime.ok) {
-    return answer([{ reason: "storage_not_configured", severity: "failing", message: runtime.error.message }], {});
-  }
+export function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
+  return healthEndpoint(request, { runtime });
+}
+
+async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Response> {
   const described = runtime.store.describe();
   const shown = runtime.ingest.secret !== undefined && checkSecret(request, runtime.ingest.secret);
   const target = shown ? described : { storage: described.storage };

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { addDays, dayOf } from "../day.ts";
-import { log, messageOf } from "../log.ts";
-import { commitUnderLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
+import { log } from "../log.ts";
+import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
+import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { mapLimit } from "../spool/map-limit.ts";
 import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
@@ -62,84 +63,87 @@ export interface PublishReport {
  * unread is read by the next run.
  */
 export async function publishInsights(deps: PublishDeps, budgetMs: number): Promise<PublishReport> {
+  return runJob<PublishReport>(deps, {
+    event: "insights_published",
+    budgetMs,
+    commitReserveMs: COMMIT_RESERVE_MS / 2,
+    report: { days: [], pending: 0, commit: null, files_written: 0, duration_ms: 0 },
+    logged: (report) => ({ ...report, days: report.days.length }),
+    run: (job) => publish(deps, job, budgetMs),
+  });
+}
+
+async function publish(
+  deps: PublishDeps,
+  { started, deadline, note, underLease }: JobRun<PublishReport>,
+  budgetMs: number,
+): Promise<Pick<PublishReport, "outcome"> & Partial<PublishReport>> {
   const { files, clock, prefix } = deps;
-  const started = clock.now();
-  const deadline = started + budgetMs;
   const readUntil = deadline - Math.min(COMMIT_RESERVE_MS, budgetMs / 2);
   const today = dayOf(started);
-  const report = (fields: Partial<PublishReport> & Pick<PublishReport, "outcome">): PublishReport => {
-    const result = {
-      days: [],
-      pending: 0,
-      commit: null,
-      files_written: 0,
-      error: null,
-      ...fields,
-      duration_ms: clock.now() - started,
-    };
-    log(result.error ? "warn" : "info", "insights_published", { ...result, days: result.days.length });
-    return result;
-  };
+  const index = await readIndex(files, deadline);
+  const { sources, months } = await listDays(files, prefix, index, deadline);
+  const due = [...sources.values()]
+    .filter((source) => isDue(source, index.days[source.day], today))
+    .sort((a, b) => priority(a.day, today) - priority(b.day, today) || (a.day < b.day ? -1 : 1));
+  if (due.length === 0) return { outcome: "unchanged" };
 
-  try {
-    const index = await readIndex(files, deadline);
-    const { sources, months } = await listDays(files, prefix, index, deadline);
-    const due = [...sources.values()]
-      .filter((source) => isDue(source, index.days[source.day], today))
-      .sort((a, b) => priority(a.day, today) - priority(b.day, today) || (a.day < b.day ? -1 : 1));
-    if (due.length === 0) return report({ outcome: "unchanged" });
-
-    const read = new Map<string, DayTally>();
-    const days: PublishReport["days"] = [];
-    const changes: FileChange[] = [];
-    for (const source of due) {
-      if (clock.now() >= readUntil) break;
-      const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
-      const result = await rollUpDay(files, source, previous, { deadline: readUntil, clock });
-      for (const line of result.malformed.slice(0, 10)) log("warn", "malformed_line", { ...line });
-      read.set(source.day, { day: source.day, tally: result.tally });
-      days.push({
-        day: source.day,
-        bytes_read: result.bytesRead,
-        files_read: result.filesRead,
-        caught_up: result.caughtUp,
-        malformed: result.malformed.length,
-      });
-      changes.push({ path: rollupPath(source.day), content: `${JSON.stringify(result.rollup)}\n` });
-      index.days[source.day] = { source: result.rollup.source, complete: result.rollup.complete };
+  const { read, days, changes } = await readDays(deps, index, due, { readUntil, deadline });
+  // Months are remembered only once every day of theirs is read: a month left half-read is listed again.
+  for (const [month, sha] of months) {
+    if (
+      [...sources.values()].every((s) => !s.day.startsWith(month) || index.days[s.day]?.source === sourceSignature(s))
+    ) {
+      index.months[month] = sha;
     }
-    // Months are remembered only once every day of theirs is read: a month left half-read is listed again.
-    for (const [month, sha] of months) {
-      if (
-        [...sources.values()].every((s) => !s.day.startsWith(month) || index.days[s.day]?.source === sourceSignature(s))
-      ) {
-        index.months[month] = sha;
-      }
-    }
-    const pending = due.length - days.filter((d) => d.caught_up).length;
-
-    const state = deps.lease ? await deps.lease.read() : undefined;
-    const window = await windowTallies(files, index, read, today, deadline);
-    const updatedAt = new Date(clock.now()).toISOString();
-    const status = state && statusOf(state);
-    const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
-    for (const file of dashboard.files) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
-    const rootReadme = await files.read(ROOT_README, { deadline });
-    if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
-      changes.push({ path: ROOT_README, content: dashboard.readme(`${DASHBOARD_DIR}/`) });
-    }
-    changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
-
-    const message = `Roll up telemetry: ${days.map((d) => d.day).join(", ")}`;
-    const committed = await commitUnderLease(deps, changes, message, {
-      deadline,
-      leaseBy: deadline - COMMIT_RESERVE_MS / 2,
-    });
-    if (committed === "busy" || committed === "paced") return report({ outcome: committed, days, pending: due.length });
-    return report({ outcome: "published", days, pending, commit: committed ?? null, files_written: changes.length });
-  } catch (error) {
-    return report({ outcome: "failed", error: messageOf(error) });
   }
+  note({ days, pending: due.length });
+
+  const state = deps.lease ? await deps.lease.read() : undefined;
+  const window = await windowTallies(files, index, read, today, deadline);
+  const updatedAt = new Date(clock.now()).toISOString();
+  const status = state && statusOf(state);
+  const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
+  for (const file of dashboard.files) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
+  const rootReadme = await files.read(ROOT_README, { deadline });
+  if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
+    changes.push({ path: ROOT_README, content: dashboard.readme(`${DASHBOARD_DIR}/`) });
+  }
+  changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
+
+  const message = `Roll up telemetry: ${days.map((d) => d.day).join(", ")}`;
+  const { commit } = await underLease((commitFiles) => commitFiles(changes, message));
+  const pending = due.length - days.filter((d) => d.caught_up).length;
+  return { outcome: "published", pending, commit, files_written: changes.length };
+}
+
+/** Reads the due days in order until `readUntil`: each day's tally, what was read, and its rollup and index entry. */
+async function readDays(
+  { files, clock }: PublishDeps,
+  index: RollupIndex,
+  due: readonly DaySource[],
+  { readUntil, deadline }: { readUntil: number; deadline: number },
+): Promise<{ read: Map<string, DayTally>; days: PublishReport["days"]; changes: FileChange[] }> {
+  const read = new Map<string, DayTally>();
+  const days: PublishReport["days"] = [];
+  const changes: FileChange[] = [];
+  for (const source of due) {
+    if (clock.now() >= readUntil) break;
+    const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
+    const result = await rollUpDay(files, source, previous, { deadline: readUntil, clock });
+    for (const line of result.malformed.slice(0, 10)) log("warn", "malformed_line", { ...line });
+    read.set(source.day, { day: source.day, tally: result.tally });
+    days.push({
+      day: source.day,
+      bytes_read: result.bytesRead,
+      files_read: result.filesRead,
+      caught_up: result.caughtUp,
+      malformed: result.malformed.length,
+    });
+    changes.push({ path: rollupPath(source.day), content: `${JSON.stringify(result.rollup)}\n` });
+    index.days[source.day] = { source: result.rollup.source, complete: result.rollup.complete };
+  }
+  return { read, days, changes };
 }
 
 async function readIndex(files: RepositoryFiles, deadline: number): Promise<RollupIndex> {

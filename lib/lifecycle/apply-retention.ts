@@ -1,12 +1,10 @@
 import type { Clock } from "../clock.ts";
 import { addDays, dayOf } from "../day.ts";
-import { log, messageOf } from "../log.ts";
 import { listDaySources } from "../storage/layout/list-day-sources.ts";
 import { dayParts } from "../storage/layout/day-parts.ts";
 import type { HistoryMode } from "../config.ts";
-import { holdLease, type LeasedFiles } from "../spool/commit-under-lease.ts";
-import { StoreUnavailableError } from "../storage/event-store.ts";
-import { squash } from "./erase-installs.ts";
+import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
+import { runJob } from "../jobs/run-job.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 
 /** Files one commit removes at most: a tree request names each, and a year's backlog is ~100,000 parts. */
@@ -19,7 +17,7 @@ const COMMIT_RESERVE_MS = 8_000;
 
 export interface RetentionPlan {
   /** The first day kept: every day before it goes. */
-  keepFrom: string;
+  keep_from: string;
   /** The days whose files go this run, oldest first, with their files and bytes. */
   days: { day: string; files: string[]; bytes: number }[];
   /** More days are past the period than one run removes: the next run goes on. */
@@ -59,9 +57,10 @@ export async function planRetention(
   const days: RetentionPlan["days"] = [];
   let count = 0;
   for (const source of expired) {
-    if (clock.now() >= planUntil && days.length > 0) return { keepFrom, days, pending: true };
+    if (clock.now() >= planUntil && days.length > 0) return { keep_from: keepFrom, days, pending: true };
     const parts = await dayParts(files, source, deadline);
-    if (count + parts.length > MAX_FILES_PER_RUN && days.length > 0) return { keepFrom, days, pending: true };
+    if (count + parts.length > MAX_FILES_PER_RUN && days.length > 0)
+      return { keep_from: keepFrom, days, pending: true };
     days.push({
       day: source.day,
       files: parts.map((part) => part.path),
@@ -69,7 +68,7 @@ export async function planRetention(
     });
     count += parts.length;
   }
-  return { keepFrom, days, pending: false };
+  return { keep_from: keepFrom, days, pending: false };
 }
 
 /** The daily job: removes the raw files past the retention period in one commit, under the flusher's lease and within its pace. */
@@ -77,46 +76,36 @@ export async function applyRetention(
   deps: LeasedFiles & { prefix: string; history: HistoryMode },
   { keepDays, budgetMs }: { keepDays: number; budgetMs: number },
 ): Promise<RetentionReport> {
-  const deadline = deps.clock.now() + budgetMs;
-  let plan: RetentionPlan = { keepFrom: "", days: [], pending: false };
-  const report = (fields: Pick<RetentionReport, "outcome"> & Partial<RetentionReport>): RetentionReport => {
-    const result = { ...plan, commit: null, squashed: null, error: null, ...fields };
-    log(result.error ? "warn" : "info", "retention_applied", {
-      outcome: result.outcome,
-      keep_from: result.keepFrom,
-      days: result.days.length,
-      files: result.days.reduce((sum, d) => sum + d.files.length, 0),
-      pending: result.pending,
-      error: result.error,
-    });
-    return result;
-  };
-  try {
-    plan = await planRetention(deps.files, {
-      prefix: deps.prefix,
-      keepDays,
-      clock: deps.clock,
-      deadline,
-      planUntil: deadline - COMMIT_RESERVE_MS,
-    });
-    if (plan.days.length === 0) return report({ outcome: "nothing" });
-    const changes = plan.days.flatMap((day) => day.files.map((path) => ({ path, content: null })));
-    const first = plan.days[0]!.day;
-    const last = plan.days.at(-1)!.day;
-    const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
-    const committed = await holdLease(deps, deadline - COMMIT_RESERVE_MS / 2, async (commit, record) => {
-      const sha = await commit(changes, message, { deadline });
-      const squashed = sha && deps.history === "squash" ? await squash(deps.files, sha, deadline, record) : undefined;
-      return { sha, squashed };
-    }).catch((error: unknown) => {
-      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
-        return "paced" as const;
-      }
-      throw error;
-    });
-    if (committed === "busy" || committed === "paced") return report({ outcome: committed });
-    return report({ outcome: "removed", commit: committed.sha ?? null, squashed: committed.squashed ?? null });
-  } catch (error) {
-    return report({ outcome: "failed", error: messageOf(error) });
-  }
+  return runJob<RetentionReport>(deps, {
+    event: "retention_applied",
+    budgetMs,
+    commitReserveMs: COMMIT_RESERVE_MS / 2,
+    history: deps.history,
+    report: { keep_from: "", days: [], pending: false, commit: null, squashed: null },
+    logged: (report) => ({
+      outcome: report.outcome,
+      keep_from: report.keep_from,
+      days: report.days.length,
+      files: report.days.reduce((sum, d) => sum + d.files.length, 0),
+      pending: report.pending,
+      error: report.error,
+    }),
+    run: async ({ deadline, note, underLease }) => {
+      const { files, prefix, clock } = deps;
+      const plan = await planRetention(files, {
+        prefix,
+        keepDays,
+        clock,
+        deadline,
+        planUntil: deadline - COMMIT_RESERVE_MS,
+      });
+      note(plan);
+      if (plan.days.length === 0) return { outcome: "nothing" };
+      const changes = plan.days.flatMap((day) => day.files.map((path) => ({ path, content: null })));
+      const first = plan.days[0]!.day;
+      const last = plan.days.at(-1)!.day;
+      const message = `Remove raw telemetry past ${keepDays} days: ${first === last ? first : `${first} to ${last}`}`;
+      return { outcome: "removed", ...(await underLease((commit) => commit(changes, message))) };
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { log, messageOf } from "../log.ts";
 import type { HistoryMode } from "../config.ts";
-import { holdLease, type LeasedFiles, type RecordWrite } from "../spool/commit-under-lease.ts";
+import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
+import { runJob } from "../jobs/run-job.ts";
 import type { Spool } from "../spool/spool.ts";
 import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
 import type { ErasureRequests } from "./erasure-requests.ts";
@@ -62,7 +62,7 @@ export async function planErasure(
 }
 
 export interface ErasureRun {
-  outcome: "erased" | "nothing" | "busy" | "failed";
+  outcome: "erased" | "nothing" | "busy" | "paced" | "failed";
   requests: number;
   lines_removed: number;
   files_changed: number;
@@ -91,62 +91,50 @@ export interface ErasureDeps extends LeasedFiles {
  * logged done. A run that fails leaves the requests waiting for the next.
  */
 export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promise<ErasureRun> {
-  const { clock, requests, spool } = deps;
-  const deadline = clock.now() + budgetMs;
-  const run = (fields: Partial<ErasureRun> & Pick<ErasureRun, "outcome">): ErasureRun => {
-    const result: ErasureRun = {
-      requests: 0,
-      lines_removed: 0,
-      files_changed: 0,
-      spool_events_dropped: 0,
-      commit: null,
-      squashed: null,
-      error: null,
-      ...fields,
-    };
-    log(result.error ? "warn" : "info", "erasure_run", { ...result });
-    return result;
-  };
-  try {
-    const waiting = await requests.pending();
-    if (waiting.length === 0) return run({ outcome: "nothing" });
-    const hwids = [...new Set(waiting.map((request) => request.hwid))];
-    const done = await holdLease(deps, deadline - COMMIT_RESERVE_MS, async (commit, record) => {
-      const plan = await planErasure(deps.files, {
-        prefix: deps.prefix,
-        hwids,
-        deadline: deadline - COMMIT_RESERVE_MS,
+  const { requests, spool } = deps;
+  return runJob<ErasureRun>(deps, {
+    event: "erasure_run",
+    budgetMs,
+    commitReserveMs: COMMIT_RESERVE_MS,
+    history: deps.history,
+    report: { requests: 0, lines_removed: 0, files_changed: 0, spool_events_dropped: 0, commit: null, squashed: null },
+    run: async ({ deadline, note, underLease }) => {
+      const waiting = await requests.pending();
+      if (waiting.length === 0) return { outcome: "nothing" };
+      note({ requests: waiting.length });
+      const hwids = [...new Set(waiting.map((request) => request.hwid))];
+      const done = await underLease(async (commit) => {
+        const plan = await planErasure(deps.files, {
+          prefix: deps.prefix,
+          hwids,
+          deadline: deadline - COMMIT_RESERVE_MS,
+        });
+        const dropped = await dropWaiting(spool, new Set(hwids));
+        const removed = [...plan.lines.values()].reduce((sum, n) => sum + n, 0);
+        const message = `Erase ${hwids.length} install(s) (${hwids.map((hwid) => hashOf(deps.logKey, hwid)).join(", ")}): ${removed} line(s) from ${plan.files.length} file(s)`;
+        const committed =
+          plan.changes.length > 0
+            ? await commit(plan.changes, message, plan.head ? { expectedHead: plan.head } : {})
+            : { commit: null, squashed: null };
+        return { plan, dropped, removed, ...committed };
       });
-      const dropped = await dropWaiting(spool, new Set(hwids));
-      const removed = [...plan.lines.values()].reduce((sum, n) => sum + n, 0);
-      const message = `Erase ${hwids.length} install(s) (${hwids.map((hwid) => hashOf(deps.logKey, hwid)).join(", ")}): ${removed} line(s) from ${plan.files.length} file(s)`;
-      const sha =
-        plan.changes.length > 0
-          ? await commit(plan.changes, message, { deadline, ...(plan.head ? { expectedHead: plan.head } : {}) })
-          : undefined;
-      const squashed = sha && deps.history === "squash" ? await squash(deps.files, sha, deadline, record) : undefined;
-      return { plan, dropped, removed, sha, squashed };
-    });
-    if (done === "busy") return run({ outcome: "busy", requests: waiting.length });
-    for (const request of waiting) {
-      await requests.complete(request, {
-        linesRemoved: done.plan.lines.get(request.hwid) ?? 0,
-        spoolEventsDropped: done.dropped.get(request.hwid) ?? 0,
-        commit: done.sha,
-      });
-    }
-    return run({
-      outcome: "erased",
-      requests: waiting.length,
-      lines_removed: done.removed,
-      files_changed: done.plan.files.length,
-      spool_events_dropped: [...done.dropped.values()].reduce((sum, n) => sum + n, 0),
-      commit: done.sha ?? null,
-      squashed: done.squashed ?? null,
-    });
-  } catch (error) {
-    return run({ outcome: "failed", error: messageOf(error) });
-  }
+      for (const request of waiting) {
+        await requests.complete(request, {
+          linesRemoved: done.plan.lines.get(request.hwid) ?? 0,
+          spoolEventsDropped: done.dropped.get(request.hwid) ?? 0,
+          commit: done.commit ?? undefined,
+        });
+      }
+      return {
+        outcome: "erased",
+        lines_removed: done.removed,
+        files_changed: done.plan.files.length,
+        spool_events_dropped: [...done.dropped.values()].reduce((sum, n) => sum + n, 0),
+        commit: done.commit,
+        squashed: done.squashed,
+      };
+    },
+  });
 }
 
 /** Drops the waiting events of `hwids` from the spool (the caller holds the lease: no flush reads it meanwhile); counts by id. */
@@ -171,20 +159,6 @@ async function dropWaiting(spool: Spool, hwids: ReadonlySet<string>): Promise<Ma
       });
   }
   return dropped;
-}
-
-/** The history replaced by one commit of the tree at `head` (the caller holds the lease: nothing else commits meanwhile). */
-export async function squash(
-  files: RepositoryFiles,
-  head: string,
-  deadline: number,
-  record: RecordWrite,
-): Promise<string | undefined> {
-  return files.squashHistory("Telemetry data: the history squashed to this commit (TELEMETRY_HISTORY=squash)", {
-    deadline,
-    expectedHead: head,
-    beforeWrite: record,
-  });
 }
 
 function hwidOf(line: string): string | undefined {

@@ -1,10 +1,5 @@
-import type { Context } from "@netlify/functions";
+import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
 import { reportHealth } from "../../lib/http/report-health.ts";
-import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
-let runtime: Runtime | undefined;
-
-export default async function health(request: Request, context: Context): Promise<Response> {
-  runtime ??= loadRuntime(context.deploy);
-  return reportHealth(request, runtime);
-}
+/** GET /api/v1/health: whether the pipeline works. */
+export default netlifyFunction((request, { runtime }) => reportHealth(request, runtime));

@@ -1,5 +1,4 @@
 import { serveSchema } from "../../lib/http/serve-schema.ts";
 
-export default async function schema(request: Request): Promise<Response> {
-  return serveSchema(request);
-}
+/** GET /api/v1/schema[/<name>]: the JSON Schema and OpenAPI documents. */
+export default serveSchema;

@@ -3,8 +3,8 @@ import type { WriteLimits } from "../config.ts";
 import { log, messageOf } from "../log.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
 import type { CommitFilesOptions, FileChange, RepositoryFiles } from "../storage/repository-files.ts";
-import { LEASE_TTL_MS, type FlushLease, type FlushState } from "./flush-lease.ts";
-import { WritePacer } from "./write-pacer.ts";
+import { LEASE_TTL_MS, type FlushLease, type FlushState } from "../spool/flush-lease.ts";
+import { WritePacer } from "../spool/write-pacer.ts";
 
 /** How often a writer looks for the flusher's lease to come free. */
 const LEASE_POLL_MS = 200;
@@ -36,7 +36,7 @@ export type RecordWrite = () => Promise<void>;
  * never spent twice. Gives what `work` gave, or `busy` when a flush held the lease throughout.
  * Without a spool (no lease), `work` runs at once and commits unpaced.
  */
-export async function holdLease<T>(
+export async function commitUnderLease<T>(
   { files, clock, lease, limits }: LeasedFiles,
   leaseBy: number,
   work: (commit: PacedCommit, record: RecordWrite) => Promise<T>,
@@ -95,30 +95,4 @@ export async function holdLease<T>(
       .release({ ...held, writes: pacer.writes() })
       .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));
   }
-}
-
-/**
- * Commits `changes` in one commit holding the flusher's lease, within its write pace (see
- * holdLease). Gives the new commit (undefined when nothing changed), or why there was none:
- * `busy` (a flush held the lease throughout) or `paced` (the pace or a rate limit allows no write
- * before the deadline).
- */
-export async function commitUnderLease(
-  deps: LeasedFiles,
-  changes: readonly FileChange[],
-  message: string,
-  { deadline, leaseBy }: { deadline: number; leaseBy: number },
-  // The two answers besides a commit's sha are named for the reader; to the type system they are strings.
-  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents
-): Promise<string | undefined | "busy" | "paced"> {
-  return holdLease(deps, leaseBy, async (commit) => {
-    try {
-      return await commit(changes, message, { deadline });
-    } catch (error) {
-      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
-        return "paced" as const;
-      }
-      throw error;
-    }
-  });
 }

@@ -1,0 +1,116 @@
+import type { HistoryMode } from "../config.ts";
+import { log, messageOf } from "../log.ts";
+import { StoreUnavailableError } from "../storage/event-store.ts";
+import type { FileChange } from "../storage/repository-files.ts";
+import { commitUnderLease, type LeasedFiles } from "./commit-under-lease.ts";
+import { squashBranch } from "./squash-branch.ts";
+
+/** How a run ends when it could not do its work: the lease, the pace, or an error. */
+type Stopped = "busy" | "paced" | "failed";
+
+/** What every job's report holds beside its own figures. */
+export interface JobReport {
+  outcome: string;
+  error: string | null;
+}
+
+/** What a job's commit made: the commit (null when nothing changed), and the root commit a squash left. */
+export interface JobCommitted {
+  commit: string | null;
+  squashed: string | null;
+}
+
+export type JobCommit = (
+  changes: readonly FileChange[],
+  message: string,
+  options?: { expectedHead?: string },
+) => Promise<JobCommitted>;
+
+/** What a run works with: its deadline, its report so far, and its commit under the flusher's lease. */
+export interface JobRun<R extends JobReport> {
+  /** When the run started, and its start plus its budget (epoch ms). */
+  started: number;
+  deadline: number;
+  /** Adds what the run has found to its report: a run stopped short (busy, paced, failed) reports it too. */
+  note(fields: Partial<R>): void;
+  /**
+   * Runs `work` holding the flusher's lease, looked for until the commit's reserve: `work` commits
+   * through `commit`, within the flusher's write pace (with TELEMETRY_HISTORY=squash, the history
+   * squashed after it). A flush that holds the lease throughout stops the run `busy`; a pace or a
+   * rate limit that allows no write before the deadline, `paced`.
+   */
+  underLease<T>(work: (commit: JobCommit) => Promise<T>): Promise<T>;
+}
+
+export interface JobSpec<R extends JobReport> {
+  /** The log line every run ends with. */
+  event: string;
+  budgetMs: number;
+  /** The lease is looked for until this long before the deadline: what the commit keeps for itself. */
+  commitReserveMs: number;
+  /** The report of a run that found nothing yet; a `duration_ms` in it is set to the run's. */
+  report: Omit<R, "outcome" | "error">;
+  /** What the log line shows of a report; all of it unless given. */
+  logged?(report: R): Record<string, unknown>;
+  /** squash: after the commit, the history is replaced by one commit of the tree (see squashBranch). */
+  history?: HistoryMode;
+  run(job: JobRun<R>): Promise<Partial<R> & Pick<R, "outcome">>;
+}
+
+/** The run stopped before its commit: the lease or the pace. */
+class JobStopped extends Error {
+  override name = "JobStopped";
+  constructor(readonly outcome: "busy" | "paced") {
+    super(outcome);
+  }
+}
+
+/**
+ * One job shape, for the jobs that commit beside the flusher (the hourly rollups, retention, an
+ * erasure): a budget, a run that notes what it finds and commits once under the flusher's lease,
+ * and a report that says how it ended (the run's outcome, or busy, paced, failed with its error),
+ * logged once. A job never throws: what fails is in the report, and the next run goes on.
+ */
+export async function runJob<R extends JobReport>(deps: LeasedFiles, spec: JobSpec<R>): Promise<R> {
+  const { clock, files } = deps;
+  const started = clock.now();
+  const deadline = started + spec.budgetMs;
+  let fields = { ...spec.report } as Partial<R>;
+  const end = (outcome: R["outcome"] | Stopped, error: string | null = null): R => {
+    const report = { outcome, ...fields, error } as R;
+    if ("duration_ms" in report) Object.assign(report, { duration_ms: clock.now() - started });
+    log(error ? "warn" : "info", spec.event, spec.logged?.(report) ?? ({ ...report } as Record<string, unknown>));
+    return report;
+  };
+  const job: JobRun<R> = {
+    started,
+    deadline,
+    note: (more) => {
+      fields = { ...fields, ...more };
+    },
+    underLease: async (work) => {
+      const done = await commitUnderLease(deps, deadline - spec.commitReserveMs, (commit, record) =>
+        work(async (changes, message, { expectedHead } = {}) => {
+          const sha = await commit(changes, message, { deadline, ...(expectedHead ? { expectedHead } : {}) });
+          const squashed = sha && spec.history === "squash" ? await squashBranch(files, sha, deadline, record) : null;
+          return { commit: sha ?? null, squashed: squashed ?? null };
+        }),
+      ).catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
+          throw new JobStopped("paced");
+        }
+        throw error;
+      });
+      if (done === "busy") throw new JobStopped("busy");
+      return done;
+    },
+  };
+  try {
+    const { outcome, ...found } = await spec.run(job);
+    job.note(found as Partial<R>);
+    return end(outcome);
+  } catch (error) {
+    if (error instanceof JobStopped) return end(error.outcome);
+    return end("failed", messageOf(error));
+  }
+}

@@ -14,7 +14,10 @@ export interface TallyJob {
   final: boolean;
 }
 
-parentPort?.on("message", async ({ dir, paths, final }: TallyJob) => {
+// A failure rejects into the thread, which then ends with an error the pool sees.
+parentPort?.on("message", (job: TallyJob) => void countJob(job));
+
+async function countJob({ dir, paths, final }: TallyJob): Promise<void> {
   const tally = new EventTally();
   const { malformed, bytesRead } = await tallyParts(
     tally,
@@ -30,4 +33,4 @@ parentPort?.on("message", async ({ dir, paths, final }: TallyJob) => {
     parts: [],
   });
   parentPort!.postMessage({ rollup, malformed, bytesRead, filesRead: paths.length });
-});
+}

@@ -44,7 +44,7 @@ export function registerRetention(program: Command): Command {
         });
       const plan = await planRetention(files, {
         prefix: config.pathPrefix,
-        keepDays: keepDays!,
+        keepDays: keepDays,
         clock: systemClock,
         deadline: systemClock.now() + LONGEST_READ_MS,
       });

@@ -10,7 +10,7 @@ export function registerSql(program: Command): Command {
     .argument("<query>", 'e.g. "SELECT day, count(*) FROM events GROUP BY day ORDER BY day"')
     .addOption(dataOption())
     .addOption(new Option("--format <format>", "output format").choices(["table", "json", "csv"]).default("table"))
-    .action(async (sql: string, options: { data?: string; format: "table" | "json" | "csv" }, command: Command) => {
+    .action(async (sql: string, options: { data?: string; format: "table" | "json" | "csv" }) => {
       // DuckDB loads only for this command.
       const [{ queryEvents }, { formatRows }] = await Promise.all([
         import("../sql/query-events.ts"),

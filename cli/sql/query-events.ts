@@ -101,7 +101,11 @@ export async function queryEvents({ dataDir, prefix = DEFAULT_PREFIX, sql }: Eve
     const types = result.columnTypes();
     const rows = result
       .getRows()
-      .map((row) => Object.fromEntries(row.map((value, i) => [columns[i], toJsonSafe(value, types[i]!, toJsonSafe)])));
+      .map((row): Record<string, unknown> =>
+        Object.fromEntries(
+          row.map((value, i): [string, unknown] => [columns[i]!, toJsonSafe(value, types[i]!, toJsonSafe)]),
+        ),
+      );
     return { columns, rows, malformed };
   } finally {
     connection.closeSync();

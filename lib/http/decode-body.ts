@@ -162,7 +162,7 @@ async function* decode(source: AsyncIterable<Uint8Array>, coding: Coding): Async
           cause: decoder.errored,
         });
       }
-      const output: Buffer | null = decoder.read();
+      const output = decoder.read() as Buffer | null;
       if (output !== null) {
         yield output;
         continue;

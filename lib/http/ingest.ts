@@ -28,9 +28,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface IngestContext {
   runtime: Runtime;
   /** The platform's verified client address, when it gives one. */
-  platformIp?: string;
+  platformIp?: string | undefined;
   /** With the spool: starts a flush (see FlushWaker); awaited, so that a platform that freezes after the answer has sent it. */
-  startFlush?: () => Promise<void>;
+  startFlush?: (() => Promise<void>) | undefined;
   /**
    * The platform already undid the request's Content-Encoding (`netlify dev`'s functions server
    * does): the body is read as is, within the decompressed size limit.

@@ -49,8 +49,8 @@ export async function rollUpDay(
   const continues =
     previous?.version === ROLLUP_VERSION &&
     previous.parts.every((read) => parts.some((part) => part.name === read.name && part.size >= read.bytes));
-  const tally = continues ? EventTally.fromRollup(previous!) : new EventTally();
-  const cursor = new Map((continues ? previous!.parts : []).map((read) => [read.name, { ...read }]));
+  const tally = continues ? EventTally.fromRollup(previous) : new EventTally();
+  const cursor = new Map((continues ? previous.parts : []).map((read) => [read.name, { ...read }]));
   const dayOver = isClosed(source.day, clock.now());
   const malformed: MalformedLine[] = [];
   let bytesRead = 0;

@@ -32,14 +32,14 @@ export interface JobRun<R extends JobReport> {
   started: number;
   deadline: number;
   /** Adds what the run has found to its report: a run stopped short (busy, paced, failed) reports it too. */
-  note(fields: Partial<R>): void;
+  note: (fields: Partial<R>) => void;
   /**
    * Runs `work` holding the flusher's lease, looked for until the commit's reserve: `work` commits
    * through `commit`, within the flusher's write pace (with TELEMETRY_HISTORY=squash, the history
    * squashed after it). A flush that holds the lease throughout stops the run `busy`; a pace or a
    * rate limit that allows no write before the deadline, `paced`.
    */
-  underLease<T>(work: (commit: JobCommit) => Promise<T>): Promise<T>;
+  underLease: <T>(work: (commit: JobCommit) => Promise<T>) => Promise<T>;
 }
 
 export interface JobSpec<R extends JobReport> {

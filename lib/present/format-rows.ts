@@ -66,5 +66,7 @@ function csv(columns: readonly string[], rows: readonly Record<string, unknown>[
 
 /** A value as one cell: text as it is, JSON (objects, arrays) as JSON text. */
 function plainText(value: unknown): string {
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  return value === undefined ? "undefined" : (JSON.stringify(value) ?? "");
 }

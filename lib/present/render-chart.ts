@@ -1,5 +1,6 @@
+import type * as Vega from "vega";
 import type { ViewOptions } from "vega";
-import type { TopLevelSpec } from "vega-lite";
+import type { compile as compileVegaLite, TopLevelSpec } from "vega-lite";
 import { DAY_MS, startOfDay } from "../day.ts";
 import { log } from "../log.ts";
 
@@ -66,7 +67,7 @@ type Row = { day: number; series: string; rank: number; y: number };
 /** What Vega asks of a text mark to measure it. */
 type TextItem = { fontSize?: number; fontWeight?: string | number; limit?: number };
 
-let engines: Promise<{ vega: typeof import("vega"); compile: typeof import("vega-lite").compile }> | undefined;
+let engines: Promise<{ vega: typeof Vega; compile: typeof compileVegaLite }> | undefined;
 
 /**
  * Vega and Vega-Lite, imported on first use as ES modules: vega's canvas probe awaits at its top
@@ -285,7 +286,13 @@ function textWidth(item: TextItem, text: unknown): number {
   const size = item.fontSize ?? DEFAULT_FONT_PX;
   const weight = item.fontWeight === "bold" || Number(item.fontWeight) >= 600 ? BOLD : 1;
   let em = 0;
-  for (const char of String(text ?? "").trim()) em += GLYPH_EM.find(([kind]) => kind.test(char))?.[1] ?? OTHER_GLYPH_EM;
+  for (const char of labelOf(text).trim()) em += GLYPH_EM.find(([kind]) => kind.test(char))?.[1] ?? OTHER_GLYPH_EM;
   const width = em * size * weight;
   return item.limit && item.limit > 0 ? Math.min(width, item.limit) : width;
+}
+
+/** A text mark's text as Vega draws it: a string, a number, or lines. */
+function labelOf(text: unknown): string {
+  if (Array.isArray(text)) return text.map(labelOf).join(",");
+  return typeof text === "string" || typeof text === "number" ? String(text) : "";
 }

@@ -29,7 +29,7 @@ export interface CommitFilesOptions extends FilesCallOptions {
    * fail with HeadMovedError and commit nothing, since `changes` were computed from files that may
    * have changed meanwhile. Undefined: on top of whatever the branch holds.
    */
-  expectedHead?: string;
+  expectedHead?: string | undefined;
 }
 
 /** The branch is no longer at the commit the changes were computed from. */

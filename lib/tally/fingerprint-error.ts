@@ -36,7 +36,7 @@ export interface ErrorOccurrence {
  */
 export function fingerprintError(event: StoredEvent): ErrorOccurrence | undefined {
   const metadata = event.metadata;
-  const text = (key: string) => (typeof metadata[key] === "string" ? (metadata[key] as string) : undefined);
+  const text = (key: string) => (typeof metadata[key] === "string" ? metadata[key] : undefined);
   const isError =
     ERROR_EVENTS.has(event.event_name) ||
     event.event_name.endsWith("_failed") ||

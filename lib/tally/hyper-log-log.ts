@@ -99,7 +99,7 @@ export class HyperLogLog {
     histogram[0] = m - set;
     let z = m * tau(1 - histogram[q + 1]! / m);
     for (let k = q; k >= 1; k -= 1) z = 0.5 * (z + histogram[k]!);
-    z += m * sigma(histogram[0]! / m);
+    z += m * sigma(histogram[0] / m);
     return Math.round((ALPHA_INFINITY * m * m) / z);
   }
 

@@ -32,7 +32,9 @@ export function pushProtectionFindings(error: unknown): string[] | undefined {
     { metadata?: { secret_scanning?: { bypass_placeholders?: { token_type?: unknown }[] } } } | undefined;
   const placeholders = data?.metadata?.secret_scanning?.bypass_placeholders;
   if (!Array.isArray(placeholders)) return undefined;
-  return placeholders.map((placeholder) => String(placeholder.token_type ?? "secret"));
+  return placeholders.map((placeholder) =>
+    typeof placeholder.token_type === "string" ? placeholder.token_type : "secret",
+  );
 }
 
 /** Seconds to wait when `error` is one of GitHub's rate limits (secondary, or primary with its quota spent). */

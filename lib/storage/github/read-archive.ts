@@ -22,14 +22,15 @@ export async function readArchive(
   visit: (path: string, bytes: Buffer) => Promise<void>,
   call: GitHubCall,
 ): Promise<{ head: string | undefined }> {
-  const head = await readHeadCommit(github, await github.branch(call), call);
-  if (head === "empty" || head === "missing") return { head: undefined };
+  const found = await readHeadCommit(github, await github.branch(call), call);
+  if (found === "empty" || found === "missing") return { head: undefined };
+  const head = found.sha;
   const { data } = await github.client.rest.repos.downloadTarballArchive({
     ...github.repository(),
     ref: head,
     request: { parseSuccessResponseBody: false, ...github.request(call) },
   });
-  const body = data as unknown as WebReadableStream<Uint8Array> | null;
+  const body = data as WebReadableStream<Uint8Array> | null;
   if (!body) throw new Error(`GitHub sent no archive of ${head}`);
   const prefix = dir === "" ? "" : `${dir}/`;
   const entries = extract();

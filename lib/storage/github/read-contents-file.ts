@@ -35,6 +35,6 @@ export async function readContentsFile(
     mediaType: { format: "raw" },
     request: github.request(call),
   });
-  const bytes = toBuffer(raw.data as unknown);
+  const bytes = toBuffer(raw.data);
   return gitBlobSha(bytes) === data.sha ? { sha: data.sha, bytes } : "changed";
 }

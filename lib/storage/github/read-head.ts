@@ -6,8 +6,9 @@ export type Head = { sha: string; tree: string; parents: string[] } | "empty" | 
 
 /** The head of `branch`, through the Git Database API. */
 export async function readHead(github: GitHubAdapter, branch: string, call: GitHubCall): Promise<Head> {
-  const sha = await readHeadCommit(github, branch, call);
-  if (sha === "empty" || sha === "missing") return sha;
+  const head = await readHeadCommit(github, branch, call);
+  if (head === "empty" || head === "missing") return head;
+  const { sha } = head;
   const { data } = await github.client.rest.git.getCommit({
     ...github.repository(),
     commit_sha: sha,
@@ -21,14 +22,14 @@ export async function readHeadCommit(
   github: GitHubAdapter,
   branch: string,
   call: GitHubCall,
-): Promise<string | "empty" | "missing"> {
+): Promise<{ sha: string } | "empty" | "missing"> {
   try {
     const { data } = await github.client.rest.git.getRef({
       ...github.repository(),
       ref: `heads/${branch}`,
       request: github.request(call),
     });
-    return data.object.sha;
+    return { sha: data.object.sha };
   } catch (error) {
     // The Git Database API answers 409 "Git Repository is empty." until the first commit.
     if (statusOf(error) === 409) return "empty";

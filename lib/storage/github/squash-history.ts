@@ -31,7 +31,8 @@ export async function squashHistory(
     request: github.writeRequest(call),
   });
   // Looked at again just before the forced update, which would undo a commit that landed meanwhile.
-  if ((await readHeadCommit(github, branch, call)) !== expectedHead) {
+  const now = await readHeadCommit(github, branch, call);
+  if (now === "empty" || now === "missing" || now.sha !== expectedHead) {
     throw new HeadMovedError(`${branch} moved while its history was squashed: left as it is`);
   }
   await beforeWrite?.();

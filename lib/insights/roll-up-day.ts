@@ -6,10 +6,8 @@ import { isClosed } from "../storage/layout/is-closed.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import { ROLLUP_VERSION, type DayRollup } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
-import { tallyLines, type MalformedLine } from "../tally/tally-lines.ts";
-
-/** Parts fetched while one is counted. */
-const READ_AHEAD = 4;
+import type { MalformedLine } from "../tally/tally-lines.ts";
+import { tallyParts } from "../tally/tally-parts.ts";
 
 export interface DayRead {
   rollup: DayRollup;
@@ -52,49 +50,16 @@ export async function rollUpDay(
   const tally = continues ? EventTally.fromRollup(previous) : new EventTally();
   const cursor = new Map((continues ? previous.parts : []).map((read) => [read.name, { ...read }]));
   const dayOver = isClosed(source.day, clock.now());
-  const malformed: MalformedLine[] = [];
-  let bytesRead = 0;
-  let filesRead = 0;
-  let caughtUp = true;
-  const cursorOf = (part: (typeof parts)[number]) => {
+  const toRead = parts.map((part) => {
     const read = cursor.get(part.name) ?? { name: part.name, bytes: 0, lines: 0 };
     cursor.set(part.name, read);
-    return read;
-  };
-  const unread = parts.filter((part) => part.size > cursorOf(part).bytes);
-  // A few parts are fetched ahead while one is counted: GitHub answers in 100-300 ms, a part is counted in 5.
-  const fetching: Promise<Buffer | undefined>[] = [];
-  let fetched = 0;
-  for (const part of unread) {
-    while (fetched < unread.length && fetching.length < READ_AHEAD && clock.now() < deadline) {
-      fetching.push(files.read(unread[fetched]!.path, { deadline }));
-      fetched += 1;
-    }
-    const next = fetching.shift();
-    if (!next) {
-      caughtUp = false;
-      break;
-    }
-    const bytes = await next;
-    if (!bytes) continue;
-    const read = cursorOf(part);
-    bytesRead += bytes.length;
-    filesRead += 1;
-    const tallied = tallyLines(
-      tally,
-      bytes.subarray(read.bytes),
-      { path: part.path, firstLine: read.lines + 1 },
-      {
-        final: dayOver,
-      },
-    );
-    tally.ingest.bytes += tallied.bytes;
-    read.bytes += tallied.bytes;
-    read.lines += tallied.lines;
-    malformed.push(...tallied.malformed);
-  }
-  // Reads fetched ahead past the deadline are left to settle unread.
-  void Promise.allSettled(fetching);
+    return { path: part.path, size: part.size, cursor: read };
+  });
+  const { malformed, bytesRead, filesRead, caughtUp } = await tallyParts(tally, files, toRead, {
+    final: dayOver,
+    deadline,
+    clock,
+  });
   tally.ingest.parts = cursor.size;
   const rollup = tally.toRollup({
     day: source.day,

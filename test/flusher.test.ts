@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { v7 as uuidv7 } from "uuid";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { FlushLease, LeaseLostError } from "../lib/spool/flush-lease.ts";
 import { Flusher, type FlushReport } from "../lib/spool/flusher.ts";
 import { GitHubStore } from "../lib/storage/github-store.ts";
 import type { WriteLimits } from "../lib/config.ts";
+import type { BlobStore } from "../lib/spool/blob-store.ts";
 import { Spool } from "../lib/spool/spool.ts";
 import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
+import type { FakeGitHub, FakeGitHubOptions } from "./support/fake-github/index.ts";
+import { describe, expect, it, test } from "./support/fixtures.ts";
 
 const TOKEN = "test-token-do-not-leak";
 const OWNER = "acme";
@@ -19,24 +19,26 @@ const REPO = "data";
 const DEFAULT_LIMITS: WriteLimits = { perMinute: 60, perHour: 400 };
 const CHILD = fileURLToPath(new URL("./support/flush-child.ts", import.meta.url));
 
-let blobs: LocalBlobs;
+let blobs: { url: string; token: string; siteID: string; name: string };
+/** This test's store on the file's Blobs server: the spool, the lease and the ids seen share it. */
+let spoolStore: BlobStore;
 let fake: FakeGitHub;
-let github: { url: string; close(): Promise<void> };
+let github: { url: string };
+let serveGitHub: (options: FakeGitHubOptions) => Promise<{ fake: FakeGitHub; url: string }>;
+
+test.beforeEach(({ blobs: server, spoolName, spoolStore: store, serveGitHub: serve }) => {
+  blobs = { url: server.url, token: server.token, siteID: server.siteID, name: spoolName };
+  spoolStore = store;
+  serveGitHub = serve;
+});
 
 async function useGitHub(options: FakeGitHubOptions = {}) {
-  fake = new FakeGitHub({ owner: OWNER, repo: REPO, token: TOKEN, ...options });
-  github = await serveFakeGitHub(fake);
+  const served = await serveGitHub({ owner: OWNER, repo: REPO, token: TOKEN, ...options });
+  fake = served.fake;
+  github = { url: served.url };
 }
 
-beforeEach(async () => {
-  blobs = await startBlobs();
-});
-afterEach(async () => {
-  await github?.close();
-  await blobs.close();
-});
-
-const spool = () => new Spool(blobs.store(), systemClock);
+const spool = () => new Spool(spoolStore, systemClock);
 const store = (maxFileBytes = 1024 * 1024) =>
   new GitHubStore(
     { credentials: { kind: "token", token: TOKEN }, owner: OWNER, repo: REPO, branch: undefined, apiUrl: github.url },
@@ -54,9 +56,9 @@ function flush({
   lease,
 }: { budgetMs?: number; leaseTtlMs?: number; limits?: WriteLimits; lease?: FlushLease } = {}) {
   return new Flusher({
-    blobs: blobs.store(),
+    blobs: spoolStore,
     spool: spool(),
-    lease: lease ?? new FlushLease(blobs.store(), systemClock, leaseTtlMs),
+    lease: lease ?? new FlushLease(spoolStore, systemClock, leaseTtlMs),
     store: store(),
     clock: systemClock,
     limits,
@@ -139,13 +141,13 @@ describe("flushing the spool into GitHub", () => {
     await useGitHub({ empty: true });
     const before = await accept(3);
     const bad = entryKey(1);
-    await blobs.store().setJSON(bad, { events: "not a list" });
+    await spoolStore.setJSON(bad, { events: "not a list" });
     const after = await accept(3);
 
     expect(await flush()).toMatchObject({ outcome: "idle", events: 6, error: null });
     expectEachOnce([...before, ...after]);
     expect(await spool().depth()).toMatchObject({ entries: 0 });
-    expect(await blobs.store().get(`quarantine/${bad}`, { type: "json" })).toEqual({
+    expect(await spoolStore.get(`quarantine/${bad}`, { type: "json" })).toEqual({
       value: { events: "not a list" },
       issues: [{ path: "events", message: expect.any(String) }],
     });
@@ -156,21 +158,21 @@ describe("flushing the spool into GitHub", () => {
     const [first, third] = [event(), event()];
     const key = entryKey(3);
     const broken = { ...event(), event_id: "not-a-uuid" };
-    await blobs.store().setJSON(key, { events: [first, broken, third] });
+    await spoolStore.setJSON(key, { events: [first, broken, third] });
 
     expect(await flush()).toMatchObject({ outcome: "idle", events: 2, error: null });
     expectEachOnce([first!, third!]);
-    expect(await blobs.store().get(`quarantine/${key}/1`, { type: "json" })).toEqual({
+    expect(await spoolStore.get(`quarantine/${key}/1`, { type: "json" })).toEqual({
       value: broken,
       issues: [{ path: "event_id", message: expect.any(String) }],
     });
-    expect((await new FlushLease(blobs.store(), systemClock, 30_000).read()).quarantined).toBe(1);
+    expect((await new FlushLease(spoolStore, systemClock, 30_000).read()).quarantined).toBe(1);
   });
 
   it("stores an entry a newer deploy left (a field it does not know, on the entry and on the event) as accepted", async () => {
     await useGitHub({ empty: true });
     const newer = { ...event(), hwid_hash_version: 2 };
-    await blobs.store().setJSON(entryKey(1), { events: [newer], format: 2 });
+    await spoolStore.setJSON(entryKey(1), { events: [newer], format: 2 });
 
     expect(await flush()).toMatchObject({ outcome: "idle", events: 1, error: null });
     const [path] = fake.paths();
@@ -194,13 +196,13 @@ describe("flushing the spool into GitHub", () => {
     expect(await flush(unpaced)).toMatchObject({ outcome: "idle", events: 29, error: null });
     expectEachOnce(entries.flat().filter((one) => one !== secret));
     expect(await spool().depth()).toMatchObject({ entries: 0 });
-    const { blobs: set } = await blobs.store().list({ prefix: "quarantine/" });
+    const { blobs: set } = await spoolStore.list({ prefix: "quarantine/" });
     expect(set.map(({ key }) => key)).toEqual([expect.stringMatching(new RegExp(`/${secret.event_id}$`))]);
-    expect(await blobs.store().get(set[0]!.key, { type: "json" })).toEqual({
+    expect(await spoolStore.get(set[0]!.key, { type: "json" })).toEqual({
       value: secret,
       issues: [{ path: "body", message: expect.stringMatching(/push protection.*example_secret/) }],
     });
-    expect((await new FlushLease(blobs.store(), systemClock, 30_000).read()).quarantined).toBe(1);
+    expect((await new FlushLease(spoolStore, systemClock, 30_000).read()).quarantined).toBe(1);
     const writes = putCount();
     expect(await flush(unpaced)).toMatchObject({ outcome: "idle", events: 0 });
     expect(putCount()).toBe(writes);
@@ -214,7 +216,7 @@ describe("flushing the spool into GitHub", () => {
 
     // At the pace's burst spacing (a second a write), a run of this budget makes two or three writes.
     await flush({ budgetMs: 5_000 });
-    const { suspect } = await new FlushLease(blobs.store(), systemClock, 30_000).read();
+    const { suspect } = await new FlushLease(spoolStore, systemClock, 30_000).read();
     expect(suspect).not.toBeNull();
     while ((await flush({ budgetMs: 5_000 })).outcome !== "idle");
     expectEachOnce(events.slice(0, 15));
@@ -244,9 +246,9 @@ describe("flushing the spool into GitHub", () => {
     const handedOver = await accept(5, day);
     const capped = (budgetMs: number) =>
       new Flusher({
-        blobs: blobs.store(),
+        blobs: spoolStore,
         spool: spool(),
-        lease: new FlushLease(blobs.store(), systemClock, 30_000),
+        lease: new FlushLease(spoolStore, systemClock, 30_000),
         store: store(cap),
         clock: systemClock,
         limits: DEFAULT_LIMITS,
@@ -284,7 +286,7 @@ describe("flushing the spool into GitHub", () => {
     await useGitHub();
     await accept(5);
     // Long enough that the second flusher surely meets it on a loaded machine; then it waits for the expiry.
-    const dead = new FlushLease(blobs.store(), systemClock, 3000);
+    const dead = new FlushLease(spoolStore, systemClock, 3000);
     expect(await dead.acquire()).toBeDefined();
 
     expect(await flush()).toMatchObject({ outcome: "busy", events: 0 });
@@ -330,7 +332,7 @@ describe("flushing the spool into GitHub", () => {
     const stopped = await flush();
     expect(stopped).toMatchObject({ outcome: "blocked", events: 0 });
     expect(stopped.error).toMatch(/rate limit/i);
-    const state = await new FlushLease(blobs.store(), systemClock, 1000).read();
+    const state = await new FlushLease(spoolStore, systemClock, 1000).read();
     expect(state.blocked_until).toBeGreaterThanOrEqual(asked + 4000);
     expect(state.last_flush).toMatchObject({ events: 0, commits: 0 });
 
@@ -369,13 +371,13 @@ describe("flushing the spool into GitHub", () => {
 
 describe("a flusher killed in the middle of its write", () => {
   let child: ChildProcess | undefined;
-  afterEach(() => {
+  test.afterEach(() => {
     child?.kill("SIGKILL");
   });
 
   function startChild(): ChildProcess {
     const config = {
-      blobs: { url: blobs.url, token: blobs.token, siteID: blobs.siteID },
+      blobs,
       github: { url: github.url, token: TOKEN, owner: OWNER, repo: REPO },
       leaseTtlMs: 1000,
     };

@@ -1,43 +1,40 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DAY_MS, MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ingest } from "../lib/http/ingest.ts";
 import { reportHealth } from "../lib/http/report-health.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
+import type { FakeGitHub, FakeGitHubOptions } from "./support/fake-github/index.ts";
+import { describe, expect, it, test } from "./support/fixtures.ts";
 
 const TOKEN = "health-test-token";
 const SECRET = "a-shared-secret-for-health";
 
 type Ready = Runtime & { ok: true };
 
-let blobs: LocalBlobs;
+/** This test's store on the file's Blobs server. */
+let spoolStore: BlobStore;
 let fake: FakeGitHub;
-let github: { url: string; close(): Promise<void> };
+let github: { url: string };
+let serveGitHub: (options: FakeGitHubOptions) => Promise<{ fake: FakeGitHub; url: string }>;
 /** Every listing of waiting entries the runtime made, by prefix. */
 let listings: string[];
 
-beforeEach(async () => {
-  blobs = await startBlobs();
+test.beforeEach(({ spoolStore: store, serveGitHub: serve }) => {
+  spoolStore = store;
+  serveGitHub = serve;
   listings = [];
-});
-afterEach(async () => {
-  await github?.close();
-  await blobs.close();
 });
 
 async function useGitHub(options: FakeGitHubOptions = {}, { token = TOKEN, clock = systemClock } = {}) {
-  fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, ...options });
-  github = await serveFakeGitHub(fake);
+  ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, ...options }));
   const config = loadConfig({
     GITHUB_TOKEN: token,
     GITHUB_REPOSITORY: "acme/data",
     GITHUB_API_URL: github.url,
     TELEMETRY_SECRET: SECRET,
   });
-  return createRuntime(config, { blobs: counted(blobs.store()), clock }) as Ready;
+  return createRuntime(config, { blobs: counted(spoolStore), clock }) as Ready;
 }
 
 function counted(store: BlobStore): BlobStore {
@@ -138,7 +135,7 @@ describe("GET /api/v1/health", () => {
     const runtime = await useGitHub();
     const now = Date.now();
     const key = `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-1-${crypto.randomUUID()}`;
-    await blobs.store().setJSON(key, { events: [{ event_id: "not-a-uuid" }] });
+    await spoolStore.setJSON(key, { events: [{ event_id: "not-a-uuid" }] });
     await runtime.spool!.flush(5000);
     const { body } = await health(runtime);
     expect(body.status).toBe("degraded");
@@ -173,7 +170,7 @@ describe("a revoked token", () => {
   it("costs a bounded number of flushes and Blobs reads over 10 minutes, and once a valid token is set every event is stored once", async () => {
     const clock = fastClock(60);
     let reads = 0;
-    const store: BlobStore = blobs.store();
+    const store: BlobStore = spoolStore;
     const countedReads: BlobStore = {
       ...store,
       get: (key, options) => {
@@ -187,8 +184,7 @@ describe("a revoked token", () => {
       setJSON: (key, value, options) => store.setJSON(key, value, options),
       delete: (key) => store.delete(key),
     };
-    fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, now: clock.now });
-    github = await serveFakeGitHub(fake);
+    ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, now: clock.now }));
     const runtimeWith = (token: string) =>
       createRuntime(loadConfig({ GITHUB_TOKEN: token, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: github.url }), {
         blobs: countedReads,

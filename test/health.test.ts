@@ -102,7 +102,9 @@ describe("GET /api/v1/health", () => {
     ]);
   });
 
-  it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async () => {
+  it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async ({
+    logs,
+  }) => {
     const runtime = await useGitHub({}, { token: "a-revoked-token" });
     await post(runtime, event);
     expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused" });
@@ -116,6 +118,9 @@ describe("GET /api/v1/health", () => {
     expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused", events: 0 });
     expect(fake.requests.length).toBe(calls);
     expect(listings.length).toBe(reads);
+    // One refusal logged, for the operator, without the token it was refused.
+    expect(logs.of("github_write_refused")).toEqual([expect.objectContaining({ level: "error", status: 401 })]);
+    expect(JSON.stringify(logs.lines)).not.toContain("a-revoked-token");
   });
 
   it("says degraded (200) when the token expires within 7 days", async () => {
@@ -131,7 +136,7 @@ describe("GET /api/v1/health", () => {
     expect(Date.parse(body.spool.token_expires_at)).toBeGreaterThan(Date.now() + 2 * DAY_MS);
   });
 
-  it("says degraded when events were set aside", async () => {
+  it("says degraded when events were set aside", async ({ logs }) => {
     const runtime = await useGitHub();
     const now = Date.now();
     const key = `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-1-${crypto.randomUUID()}`;
@@ -141,6 +146,13 @@ describe("GET /api/v1/health", () => {
     expect(body.status).toBe("degraded");
     expect(body.reasons).toEqual([expect.objectContaining({ reason: "events_quarantined" })]);
     expect(body.spool.quarantined_events).toBe(1);
+    expect(logs.of("spool_quarantined")).toEqual([
+      expect.objectContaining({
+        level: "error",
+        key: `${key}/0`,
+        issues: expect.arrayContaining([expect.objectContaining({ path: "event_id" })]),
+      }),
+    ]);
   });
 
   it("lists the spool at most once a minute however often it is asked, and again after a flush", async () => {

@@ -109,6 +109,7 @@ describe("the hourly job", () => {
     runtime,
     dataset,
     spoolStore,
+    logs,
   }) => {
     github.seedAll(dayFiles(dataset.events));
     const flusher = new FlushLease(spoolStore, systemClock, LEASE_TTL_MS);
@@ -118,6 +119,8 @@ describe("the hourly job", () => {
     const busy = await runtime.publish(3_000);
     expect(busy.outcome).toBe("busy");
     expect(github.commits.length).toBe(commits);
+    // The job says so in its log line, as an operator reads it.
+    expect(logs.of("insights_published")).toEqual([expect.objectContaining({ level: "info", outcome: "busy" })]);
     await flusher.release(held!);
 
     const published = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);

@@ -2,6 +2,8 @@
  * The suite's shared set-up, as vitest fixtures: `import { test, describe, expect } from "./support/fixtures.ts"`
  * and name what a test needs in its first parameter (`test("…", async ({ serveGitHub, runtimeOf }) => …)`).
  *
+ * - `logs` (every test, automatically): the service's log lines (lib/log.ts) are captured instead of printed;
+ *   a test that expects a line asserts on `logs.of("event")`. A failing test prints what it captured.
  * - `blobs` (one per file): `@netlify/blobs`' own server over a temp folder.
  * - `spoolStore`: a store of its own on that server (named `spoolName`, for a child process), for one test.
  * - `serveGitHub(options)` / `serveGitGitHub(options)`: the in-memory fake GitHub, or the stand-in on a real
@@ -18,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test as base } from "vitest";
 import { loadConfig, type Config } from "../../lib/config.ts";
+import { setLogSink, type LogLevel } from "../../lib/log.ts";
 import { createRuntime, type Runtime, type RuntimeParts } from "../../lib/runtime.ts";
 import { startBlobs } from "./blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./fake-github/index.ts";
@@ -28,6 +31,19 @@ export { describe, expect } from "vitest";
 /** The token the served stand-ins take unless a test names another. */
 export const GITHUB_TOKEN = "fixture-github-token";
 const DAY_MS = 86_400_000;
+
+export interface LogLine {
+  level: LogLevel;
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface CapturedLogs {
+  /** Every line the service logged during the test, parsed, in order. */
+  readonly lines: LogLine[];
+  /** The lines of one event. */
+  of(event: string): LogLine[];
+}
 
 /** The variables that point the service at a served stand-in. */
 export interface GitHubEnv {
@@ -55,6 +71,16 @@ export interface RuntimeOptions extends RuntimeParts {
 type Served<T> = { url: string; env: GitHubEnv } & T;
 
 export const test = base
+  .extend("logs", { auto: true }, async ({ onTestFailed }, { onCleanup }): Promise<CapturedLogs> => {
+    const lines: LogLine[] = [];
+    setLogSink((_level, line) => void lines.push(JSON.parse(line) as LogLine));
+    onTestFailed(() => {
+      for (const line of lines) console.error(JSON.stringify(line));
+    });
+    // A flush that outlives its test has nothing to tell the next one.
+    onCleanup(() => setLogSink(() => {}));
+    return { lines, of: (event) => lines.filter((line) => line.event === event) };
+  })
   .extend("blobs", { scope: "file" }, async ({}, { onCleanup }) => {
     const blobs = await startBlobs();
     onCleanup(() => blobs.close());

@@ -29,7 +29,7 @@ import { GitGitHub, serveGitGitHub, type GitGitHubOptions } from "./git-github/i
 export { describe, expect } from "vitest";
 
 /** The token the served stand-ins take unless a test names another. */
-export const GITHUB_TOKEN = "fixture-github-token";
+const GITHUB_TOKEN = "fixture-github-token";
 const DAY_MS = 86_400_000;
 
 export interface LogLine {

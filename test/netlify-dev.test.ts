@@ -285,33 +285,37 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     expect(fake.requests.filter((request) => request.status === 403 || request.status === 429)).toEqual([]);
   }, 300_000);
 
-  it("publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once", async () => {
-    const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
-    expect(refused.status).toBe(401);
-    const published = () => fake.commits.filter((commit) => commit.message.startsWith("Roll up telemetry"));
-    expect(published()).toEqual([]);
-    const publish = async () => {
-      const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
-        GITHUB_TOKEN: "dev-token",
-        GITHUB_REPOSITORY: "acme/data",
-        GITHUB_API_URL: github.url,
-      });
-      expect(code, stderr).toBe(0);
-      const [run] = stdout.trim().split("\n");
-      return JSON.parse(run!) as { outcome: string; error: string | null };
-    };
-    // A flush still holding the lease (or the minute's writes) makes the job wait its turn: it is asked again.
-    const run = await eventually(async () => {
-      const answer = await publish();
-      return answer.outcome === "busy" || answer.outcome === "paced" ? undefined : answer;
-    }, 90_000);
-    expect(run).toMatchObject({ outcome: "published", error: null });
-    // A flush may commit beside it: count the job's own commits, not the branch's.
-    expect(published()).toHaveLength(1);
-    expect(published()[0]!.paths).toEqual(expect.arrayContaining(["dashboard/README.md", "rollups/index.json"]));
-    const day = new Date().toISOString().slice(0, 10);
-    expect(JSON.parse(fake.file(`rollups/${day.slice(0, 4)}/${day}.json`)!).received).toBe(storedLines().length);
-  });
+  it(
+    "publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once",
+    async () => {
+      const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
+      expect(refused.status).toBe(401);
+      const published = () => fake.commits.filter((commit) => commit.message.startsWith("Roll up telemetry"));
+      expect(published()).toEqual([]);
+      const publish = async () => {
+        const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
+          GITHUB_TOKEN: "dev-token",
+          GITHUB_REPOSITORY: "acme/data",
+          GITHUB_API_URL: github.url,
+        });
+        expect(code, stderr).toBe(0);
+        const [run] = stdout.trim().split("\n");
+        return JSON.parse(run!) as { outcome: string; error: string | null };
+      };
+      // A flush still holding the lease (or the minute's writes) makes the job wait its turn: it is asked again.
+      const run = await eventually(async () => {
+        const answer = await publish();
+        return answer.outcome === "busy" || answer.outcome === "paced" ? undefined : answer;
+      }, 90_000);
+      expect(run).toMatchObject({ outcome: "published", error: null });
+      // A flush may commit beside it: count the job's own commits, not the branch's.
+      expect(published()).toHaveLength(1);
+      expect(published()[0]!.paths).toEqual(expect.arrayContaining(["dashboard/README.md", "rollups/index.json"]));
+      const day = new Date().toISOString().slice(0, 10);
+      expect(JSON.parse(fake.file(`rollups/${day.slice(0, 4)}/${day}.json`)!).received).toBe(storedLines().length);
+    },
+    SLOW,
+  );
 });
 
 /** Every line of every NDJSON file under `dir`, parsed (and so checked) as a stored record. */

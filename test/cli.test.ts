@@ -4,7 +4,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { periodReportSchema } from "../lib/present/period-report.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import { test } from "./support/fixtures.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
 import { runCli as telemetry } from "./support/run-cli.ts";
 
@@ -176,13 +176,12 @@ describe("telemetry dashboard", () => {
 });
 
 describe("telemetry pull", () => {
-  it("mirrors the data repository, then downloads only what changed", async () => {
-    const github = new FakeGitHub({ token: "pull-token", owner: "acme", repo: "data" });
+  test("mirrors the data repository, then downloads only what changed", async ({ serveGitHub }) => {
+    const { fake: github, url } = await serveGitHub({ token: "pull-token" });
     const files = dayFiles(dataset.events, { parts: 3 });
     github.seedAll([...files, ["rollups/2026/2026-11-20.json", "{}\n"], ["README.md", "mine\n"]]);
-    const server = await serveFakeGitHub(github);
     const to = `${data}-pulled`;
-    const env = { GITHUB_TOKEN: "pull-token", GITHUB_API_URL: server.url };
+    const env = { GITHUB_TOKEN: "pull-token", GITHUB_API_URL: url };
     try {
       const first = await telemetry(["pull", "--github", "acme/data", "--to", to], env);
       expect(first.code, first.stderr).toBe(0);
@@ -204,7 +203,6 @@ describe("telemetry pull", () => {
       expect(refused.stderr).toMatch(/^telemetry: .*(401|Bad credentials)/);
       expect(refused.stderr).not.toContain("wrong");
     } finally {
-      await server.close();
       await rm(to, { recursive: true, force: true });
     }
   });

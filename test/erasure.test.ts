@@ -1,22 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { devNull, tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../lib/config.ts";
+import { devNull } from "node:os";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
-import { createRuntime, type Runtime } from "../lib/runtime.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { dayFiles } from "./support/data-folder.ts";
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
-import { GitGitHub, serveGitGitHub } from "./support/git-github/index.ts";
+import type { FakeGitHub } from "./support/fake-github/index.ts";
+import { describe, expect, test } from "./support/fixtures.ts";
 
-const TOKEN = "erasure-token";
-const DAY_MS = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const DAYS = Array.from({ length: 5 }, (_, n) =>
-  new Date(Date.parse(`${today}T00:00:00Z`) - (4 - n) * DAY_MS).toISOString().slice(0, 10),
-);
 const INSTALLS = ["install-a", "install-b", "install-c"];
 const ERASED = "install-b";
 
@@ -35,39 +23,22 @@ function eventOf(day: string, hwid: string, hour = 1): StoredEvent {
   };
 }
 
-/** Three installs over five days, four events each a day, the days in several parts (one in the old layout). */
-const stored = DAYS.flatMap((day) => INSTALLS.flatMap((hwid) => [1, 2, 3, 4].map((hour) => eventOf(day, hwid, hour))));
-const files = dayFiles(stored, { parts: 3, oldLayout: [DAYS[0]!] });
-
-let blobs: LocalBlobs;
-let github: FakeGitHub;
-let server: { url: string; close(): Promise<void> };
-let runtime: Runtime & { ok: true };
-let spoolStore: ReturnType<LocalBlobs["store"]>;
-
-beforeAll(async () => {
-  blobs = await startBlobs();
-});
-afterAll(async () => {
-  await blobs.close();
-});
-beforeEach(async () => {
-  github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
-  github.seedAll(files);
-  server = await serveFakeGitHub(github);
-  const made = createRuntime(
-    loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: server.url }),
-    { blobs: (spoolStore = blobs.store(`erasure-${Math.random()}`)) },
-  );
-  if (!made.ok) throw new Error("not configured");
-  runtime = made;
-});
-afterEach(async () => {
-  await server.close();
-});
+/** Three installs over five days, four events each a day, the days in several parts (one in the old layout); a fake GitHub holding them, and a runtime on it. */
+const it = test
+  .extend("stored", { scope: "file" }, ({ days }) =>
+    days.last(5).flatMap((day) => INSTALLS.flatMap((hwid) => [1, 2, 3, 4].map((hour) => eventOf(day, hwid, hour)))),
+  )
+  .extend("files", { scope: "file" }, ({ stored, days }) => dayFiles(stored, { parts: 3, oldLayout: [days.ago(4)] }))
+  .extend("served", async ({ serveGitHub, files }) => {
+    const served = await serveGitHub();
+    served.fake.seedAll(files);
+    return served;
+  })
+  .extend("github", ({ served }) => served.fake)
+  .extend("runtime", ({ served, runtimeOf }) => runtimeOf(served.env));
 
 /** Every stored line at the branch's head, by file. */
-function linesAtHead(): Map<string, string[]> {
+function linesAtHead(github: FakeGitHub): Map<string, string[]> {
   return new Map(
     github
       .paths()
@@ -77,7 +48,14 @@ function linesAtHead(): Map<string, string[]> {
 }
 
 describe("erasure by hwid", () => {
-  it("removes every line of the install from every day and part in one commit, every other line unchanged and in order", async () => {
+  it("removes every line of the install from every day and part in one commit, every other line unchanged and in order", async ({
+    github,
+    runtime,
+    files,
+    days,
+    spoolStore,
+  }) => {
+    const { today } = days;
     const waiting = [eventOf(today, ERASED, 5), eventOf(today, "install-a", 5), eventOf(today, ERASED, 6)];
     await runtime.spool!.spool.add(waiting.slice(0, 2));
     await runtime.spool!.spool.add(waiting.slice(2));
@@ -95,7 +73,7 @@ describe("erasure by hwid", () => {
     expect(github.commits.length).toBe(commits + 1);
     expect(github.commits.at(-1)!.message).not.toContain(ERASED);
 
-    const head = linesAtHead();
+    const head = linesAtHead(github);
     for (const [path, content] of files) {
       const expected = content.split("\n").filter((line) => line && !line.includes(`"hwid":"${ERASED}"`));
       // A part left with no line is removed.
@@ -117,7 +95,13 @@ describe("erasure by hwid", () => {
     expect(await runtime.erasure!.requests.pending()).toEqual([]);
   });
 
-  it("loses nothing and stores nothing twice when a flush runs during the erasure", async () => {
+  it("loses nothing and stores nothing twice when a flush runs during the erasure", async ({
+    github,
+    runtime,
+    stored,
+    days,
+  }) => {
+    const { today } = days;
     const waiting = INSTALLS.map((hwid) => eventOf(today, hwid, 7));
     await runtime.spool!.spool.add(waiting);
     await runtime.erasure!.requests.submit(ERASED);
@@ -125,23 +109,18 @@ describe("erasure by hwid", () => {
     expect(erasure.outcome).toBe("erased");
     // Whatever ran first, the flush's events of the others are stored once, the erased install's never.
     for (let i = 0; i < 5 && (await runtime.spool!.spool.list()).length > 0; i += 1) await runtime.spool!.flush(7000);
-    const ids = [...linesAtHead().values()].flat().map((line) => JSON.parse(line) as StoredEvent);
+    const ids = [...linesAtHead(github).values()].flat().map((line) => JSON.parse(line) as StoredEvent);
     const expected = [...stored, ...waiting].filter((event) => event.hwid !== ERASED).map((event) => event.event_id);
     expect(ids.map((event) => event.event_id).sort()).toEqual(expected.sort());
     expect(ids.some((event) => event.hwid === ERASED)).toBe(false);
   });
 
-  it("with TELEMETRY_HISTORY=squash, leaves the branch one commit with no parent, holding the erased tree", async () => {
-    const squashing = createRuntime(
-      loadConfig({
-        GITHUB_TOKEN: TOKEN,
-        GITHUB_REPOSITORY: "acme/data",
-        GITHUB_API_URL: server.url,
-        TELEMETRY_HISTORY: "squash",
-      }),
-      { blobs: blobs.store(`erasure-squash-${Math.random()}`) },
-    );
-    if (!squashing.ok) throw new Error("not configured");
+  it("with TELEMETRY_HISTORY=squash, leaves the branch one commit with no parent, holding the erased tree", async ({
+    github,
+    served,
+    runtimeOf,
+  }) => {
+    const squashing = runtimeOf({ ...served.env, TELEMETRY_HISTORY: "squash" });
     await squashing.erasure!.requests.submit(ERASED);
     const run = await squashing.erasure!.run(60_000);
     expect(run).toMatchObject({
@@ -150,17 +129,21 @@ describe("erasure by hwid", () => {
       squashed: expect.stringMatching(/^[0-9a-f]{40}$/),
     });
     const api = async (path: string) =>
-      (await fetch(`${server.url}/repos/acme/data/${path}`, { headers: { authorization: `token ${TOKEN}` } })).json();
+      (
+        await fetch(`${served.url}/repos/acme/data/${path}`, {
+          headers: { authorization: `token ${served.env.GITHUB_TOKEN}` },
+        })
+      ).json();
     const ref = await api("git/ref/heads/main");
     expect(ref.object.sha).toBe(run.squashed);
     const root = await api(`git/commits/${run.squashed}`);
     expect(root.parents).toEqual([]);
     const erasedTree = await api(`git/commits/${run.commit}`);
     expect(root.tree.sha).toBe(erasedTree.tree.sha);
-    expect([...linesAtHead().values()].flat().some((line) => line.includes(ERASED))).toBe(false);
+    expect([...linesAtHead(github).values()].flat().some((line) => line.includes(ERASED))).toBe(false);
   });
 
-  it("does nothing, and commits nothing, with no request waiting", async () => {
+  it("does nothing, and commits nothing, with no request waiting", async ({ github, runtime }) => {
     const commits = github.commits.length;
     expect(await runtime.erasure!.run(10_000)).toMatchObject({ outcome: "nothing" });
     expect(github.commits.length).toBe(commits);
@@ -181,41 +164,25 @@ describe("erasure and the history, in a real git repository", () => {
       .map((sha) => git("cat-file", "-p", sha));
   }
 
-  it.each(["keep", "squash"] as const)(
+  it.for(["keep", "squash"] as const)(
     "TELEMETRY_HISTORY=%s: the head never holds the install; only squash leaves no object of it behind",
-    async (history) => {
-      const work = mkdtempSync(join(tmpdir(), "erasure-git-"));
-      const stand = new GitGitHub({ dir: join(work, "data.git"), owner: "acme", repo: "data", token: TOKEN });
+    async (history, { serveGitGitHub, runtimeOf, files }) => {
+      const { stand, env: github } = await serveGitGitHub();
       stand.seed(files, "Three installs over five days");
-      const served = await serveGitGitHub(stand);
-      try {
-        const made = createRuntime(
-          loadConfig({
-            GITHUB_TOKEN: TOKEN,
-            GITHUB_REPOSITORY: "acme/data",
-            GITHUB_API_URL: served.url,
-            TELEMETRY_HISTORY: history,
-          }),
-          { blobs: blobs.store(`erasure-git-${history}-${Math.random()}`) },
-        );
-        if (!made.ok) throw new Error("not configured");
-        await made.erasure!.requests.submit(ERASED);
-        const run = await made.erasure!.run(60_000);
-        expect(run).toMatchObject({ outcome: "erased", lines_removed: 20, error: null });
-        const blobsLeft = reachableBlobs(stand.gitDir);
-        const env = { ...process.env, GIT_DIR: stand.gitDir };
-        const atHead = execFileSync("git", ["ls-tree", "-r", "--name-only", "main"], { env, encoding: "utf8" });
-        expect(atHead).toContain("telemetry/");
-        // git grep exits 1 when nothing at the head matches.
-        expect(spawnSync("git", ["grep", "-q", `"hwid":"${ERASED}"`, "main"], { env }).status).toBe(1);
-        expect(spawnSync("git", ["grep", "-q", '"hwid":"install-a"', "main"], { env }).status).toBe(0);
-        const holding = blobsLeft.filter((blob) => blob.includes(`"hwid":"${ERASED}"`));
-        if (history === "squash") expect(holding).toEqual([]);
-        else expect(holding.length).toBeGreaterThan(0);
-      } finally {
-        await served.close();
-        rmSync(work, { recursive: true, force: true });
-      }
+      const made = runtimeOf({ ...github, TELEMETRY_HISTORY: history });
+      await made.erasure!.requests.submit(ERASED);
+      const run = await made.erasure!.run(60_000);
+      expect(run).toMatchObject({ outcome: "erased", lines_removed: 20, error: null });
+      const blobsLeft = reachableBlobs(stand.gitDir);
+      const env = { ...process.env, GIT_DIR: stand.gitDir };
+      const atHead = execFileSync("git", ["ls-tree", "-r", "--name-only", "main"], { env, encoding: "utf8" });
+      expect(atHead).toContain("telemetry/");
+      // git grep exits 1 when nothing at the head matches.
+      expect(spawnSync("git", ["grep", "-q", `"hwid":"${ERASED}"`, "main"], { env }).status).toBe(1);
+      expect(spawnSync("git", ["grep", "-q", '"hwid":"install-a"', "main"], { env }).status).toBe(0);
+      const holding = blobsLeft.filter((blob) => blob.includes(`"hwid":"${ERASED}"`));
+      if (history === "squash") expect(holding).toEqual([]);
+      else expect(holding.length).toBeGreaterThan(0);
     },
   );
 });

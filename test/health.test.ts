@@ -1,4 +1,3 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
 import { DAY_MS } from "../lib/day.ts";
 import { loadConfig } from "../lib/config.ts";
@@ -6,39 +5,37 @@ import { ingest } from "../lib/http/ingest.ts";
 import { reportHealth } from "../lib/http/report-health.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
-import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./support/fake-github/index.ts";
+import type { FakeGitHub, FakeGitHubOptions } from "./support/fake-github/index.ts";
+import { describe, expect, it, test } from "./support/fixtures.ts";
 
 const TOKEN = "health-test-token";
 const SECRET = "a-shared-secret-for-health";
 
 type Ready = Runtime & { ok: true };
 
-let blobs: LocalBlobs;
+/** This test's store on the file's Blobs server. */
+let spoolStore: BlobStore;
 let fake: FakeGitHub;
-let github: { url: string; close(): Promise<void> };
+let github: { url: string };
+let serveGitHub: (options: FakeGitHubOptions) => Promise<{ fake: FakeGitHub; url: string }>;
 /** Every listing of waiting entries the runtime made, by prefix. */
 let listings: string[];
 
-beforeEach(async () => {
-  blobs = await startBlobs();
+test.beforeEach(({ spoolStore: store, serveGitHub: serve }) => {
+  spoolStore = store;
+  serveGitHub = serve;
   listings = [];
-});
-afterEach(async () => {
-  await github?.close();
-  await blobs.close();
 });
 
 async function useGitHub(options: FakeGitHubOptions = {}, { token = TOKEN, clock = systemClock } = {}) {
-  fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, ...options });
-  github = await serveFakeGitHub(fake);
+  ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, ...options }));
   const config = loadConfig({
     GITHUB_TOKEN: token,
     GITHUB_REPOSITORY: "acme/data",
     GITHUB_API_URL: github.url,
     TELEMETRY_SECRET: SECRET,
   });
-  return createRuntime(config, { blobs: counted(blobs.store()), clock }) as Ready;
+  return createRuntime(config, { blobs: counted(spoolStore), clock }) as Ready;
 }
 
 function counted(store: BlobStore): BlobStore {
@@ -106,7 +103,9 @@ describe("GET /api/v1/health", () => {
     ]);
   });
 
-  it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async () => {
+  it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async ({
+    logs,
+  }) => {
     const runtime = await useGitHub({}, { token: "a-revoked-token" });
     await post(runtime, event);
     expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused" });
@@ -120,6 +119,9 @@ describe("GET /api/v1/health", () => {
     expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "refused", events: 0 });
     expect(fake.requests.length).toBe(calls);
     expect(listings.length).toBe(reads);
+    // One refusal logged, for the operator, without the token it was refused.
+    expect(logs.of("github_write_refused")).toEqual([expect.objectContaining({ level: "error", status: 401 })]);
+    expect(JSON.stringify(logs.lines)).not.toContain("a-revoked-token");
   });
 
   it("says degraded (200) when the token expires within 7 days", async () => {
@@ -135,16 +137,23 @@ describe("GET /api/v1/health", () => {
     expect(Date.parse(body.spool.token_expires_at)).toBeGreaterThan(Date.now() + 2 * DAY_MS);
   });
 
-  it("says degraded when events were set aside", async () => {
+  it("says degraded when events were set aside", async ({ logs }) => {
     const runtime = await useGitHub();
     const now = Date.now();
     const key = `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-1-${crypto.randomUUID()}`;
-    await blobs.store().setJSON(key, { events: [{ event_id: "not-a-uuid" }] });
+    await spoolStore.setJSON(key, { events: [{ event_id: "not-a-uuid" }] });
     await runtime.spool!.flush(5000);
     const { body } = await health(runtime);
     expect(body.status).toBe("degraded");
     expect(body.reasons).toEqual([expect.objectContaining({ reason: "events_quarantined" })]);
     expect(body.spool.quarantined_events).toBe(1);
+    expect(logs.of("spool_quarantined")).toEqual([
+      expect.objectContaining({
+        level: "error",
+        key: `${key}/0`,
+        issues: expect.arrayContaining([expect.objectContaining({ path: "event_id" })]),
+      }),
+    ]);
   });
 
   it("lists the spool at most once a minute however often it is asked, and again after a flush", async () => {
@@ -174,7 +183,7 @@ describe("a revoked token", () => {
   it("costs a bounded number of flushes and Blobs reads over 10 minutes, and once a valid token is set every event is stored once", async () => {
     const clock = fastClock(60);
     let reads = 0;
-    const store: BlobStore = blobs.store();
+    const store: BlobStore = spoolStore;
     const countedReads: BlobStore = {
       ...store,
       get: (key, options) => {
@@ -188,8 +197,7 @@ describe("a revoked token", () => {
       setJSON: (key, value, options) => store.setJSON(key, value, options),
       delete: (key) => store.delete(key),
     };
-    fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, empty: true, now: clock.now });
-    github = await serveFakeGitHub(fake);
+    ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, now: clock.now }));
     const runtimeWith = (token: string) =>
       createRuntime(loadConfig({ GITHUB_TOKEN: token, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: github.url }), {
         blobs: countedReads,
@@ -232,5 +240,5 @@ describe("a revoked token", () => {
     const lines = fake.paths().flatMap((path) => (fake.file(path) ?? "").split("\n").filter(Boolean));
     expect(lines.map((line) => JSON.parse(line).metadata.n).sort((a, b) => a - b)).toEqual(events.map((_, n) => n));
     expect((await health(renewed)).body.status).toBe("ok");
-  }, 60_000);
+  });
 });

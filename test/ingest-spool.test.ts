@@ -1,30 +1,29 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getStore } from "@netlify/blobs";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
 import { loadConfig } from "../lib/config.ts";
 import { reportHealth } from "../lib/http/report-health.ts";
 import { ingest } from "../lib/http/ingest.ts";
 import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
+import type { BlobStore } from "../lib/spool/blob-store.ts";
+import type { LocalBlobs } from "./support/blobs.ts";
+import { describe, expect, it, test } from "./support/fixtures.ts";
 
 let blobs: LocalBlobs;
+/** This test's store on the file's Blobs server. */
+let spoolStore: BlobStore;
 let dir: string;
 let runtime: Runtime & { ok: true };
 
-beforeEach(async () => {
-  blobs = await startBlobs();
-  dir = await mkdtemp(join(tmpdir(), "telemetry-spool-ingest-"));
-  runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & { ok: true };
-});
-afterEach(async () => {
-  await blobs.close();
-  await rm(dir, { recursive: true, force: true });
+test.beforeEach(async ({ blobs: server, spoolStore: store, tempDir }) => {
+  blobs = server;
+  spoolStore = store;
+  dir = await tempDir("telemetry-spool-ingest-");
+  runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: spoolStore }) as Runtime & { ok: true };
 });
 
 const post = (body: unknown, startFlush?: () => Promise<void>, target: Runtime = runtime) =>
@@ -72,7 +71,7 @@ describe("ingest with the spool", () => {
   });
 
   it("flushes an event accepted while another flusher held the lease once that one is done, with no later request", async () => {
-    const other = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: blobs.store() }) as Runtime & {
+    const other = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: dir }), { blobs: spoolStore }) as Runtime & {
       ok: true;
     };
     const held = await other.spool!.lease.acquire();
@@ -83,7 +82,7 @@ describe("ingest with the spool", () => {
     expect(response.status).toBe(201);
     // The other flusher stops without having seen the event (its listing came before it, or was cut short).
     await other.spool!.lease.release(held!);
-    await expect.poll(storedLines, { timeout: 5000, interval: 100 }).toHaveLength(1);
+    await expect.poll(storedLines, { timeout: 60_000, interval: 100 }).toHaveLength(1);
     expect(await runtime.spool!.spool.depth()).toMatchObject({ entries: 0 });
   });
 
@@ -140,7 +139,7 @@ describe("starting a flush", () => {
     try {
       const secret = "a-shared-secret-of-length";
       const config = loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SECRET: secret, URL: site });
-      const own = createRuntime(config, { blobs: blobs.store() }) as Runtime & { ok: true };
+      const own = createRuntime(config, { blobs: spoolStore }) as Runtime & { ok: true };
       await own.spool!.startFlush("http://attacker.example/api/v1/telemetry");
       expect(calls).toEqual([{ path: "/.netlify/functions/flush", key: secret }]);
     } finally {
@@ -157,9 +156,7 @@ describe("starting a flush", () => {
 });
 
 async function eventuallyStored(count: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  while ((await storedLines()).length < count) {
-    if (Date.now() > until) throw new Error(`fewer than ${count} lines were stored within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await expect
+    .poll(async () => (await storedLines()).length, { timeout: 60_000, interval: 50 })
+    .toBeGreaterThanOrEqual(count);
 }

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach } from "vitest";
+import { describe, expect, it } from "./support/fixtures.ts";
 import { storedEventSchema } from "../lib/events/stored-event.ts";
 import { MAX_WIRE_BYTES as MAX_BODY_BYTES } from "../lib/http/decode-body.ts";
 import { ingest } from "../lib/http/ingest.ts";

@@ -1,21 +1,14 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../lib/config.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
-import { createRuntime } from "../lib/runtime.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import { describe, expect, test } from "./support/fixtures.ts";
 import { runCli } from "./support/run-cli.ts";
 
-const DAY_MS = 86_400_000;
-const TOKEN = "lifecycle-token";
-const today = new Date().toISOString().slice(0, 10);
-const daysAgo = (n: number) => new Date(Date.parse(`${today}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
-/** 100 days of events, today's included: three installs a day. */
-const DAYS = Array.from({ length: 100 }, (_, n) => daysAgo(99 - n));
+/** 100 days of events, today's included (`DAYS`): three installs a day. */
+const it = test.extend("DAYS", { scope: "file" }, ({ days }) => days.last(100));
 
 function eventsOf(days: readonly string[], installs = ["install-a", "install-b", "install-c"]): StoredEvent[] {
   let n = 0;
@@ -48,99 +41,72 @@ function camelCaseKeys(value: unknown): string[] {
   ]);
 }
 
-let blobs: LocalBlobs;
-beforeAll(async () => {
-  blobs = await startBlobs();
-});
-afterAll(async () => {
-  await blobs.close();
-});
-
 describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
-  it("removes the raw files of the days past the period in one commit; the rollups and the dashboard stay", async () => {
-    const github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
+  it("removes the raw files of the days past the period in one commit; the rollups and the dashboard stay", async ({
+    DAYS,
+    days,
+    serveGitHub,
+    runtimeOf,
+  }) => {
+    const { fake: github, env } = await serveGitHub();
     const raw = dayFiles(eventsOf(DAYS), { parts: 2, oldLayout: [DAYS[0]!] });
     const kept: [string, string][] = [
       ["rollups/2026/2026-01-01.json", "{}\n"],
       ["dashboard/README.md", "# Telemetry dashboard\n"],
     ];
     github.seedAll([...raw, ...kept]);
-    const server = await serveFakeGitHub(github);
-    try {
-      const store = blobs.store(`retention-${Math.random()}`);
-      const runtime = createRuntime(
-        loadConfig({
-          GITHUB_TOKEN: TOKEN,
-          GITHUB_REPOSITORY: "acme/data",
-          GITHUB_API_URL: server.url,
-          TELEMETRY_RETENTION_DAYS: "30",
-        }),
-        { blobs: store },
-      );
-      if (!runtime.ok) throw new Error("not configured");
-      const commits = github.commits.length;
-      const report = await runtime.retain(25_000);
-      expect(report).toMatchObject({ outcome: "removed", keep_from: daysAgo(29), pending: false, error: null });
-      // The report is answered as JSON by the retention functions: snake_case, as every answer.
-      expect(camelCaseKeys(report)).toEqual([]);
-      expect(report!.days.map((d) => d.day)).toEqual(DAYS.slice(0, 70));
-      expect(github.commits.length).toBe(commits + 1);
-      const left = new Set(github.paths());
-      const rawLeft = [...raw.keys()].filter((path) => left.has(path));
-      expect(rawLeft).toEqual(
-        [...raw.keys()].filter((path) => DAYS.slice(70).some((day) => path.includes(day.replaceAll("-", "/")))),
-      );
-      expect(new Set(rawLeft.map((path) => path.split("/").slice(1, 4).join("-")))).toEqual(new Set(DAYS.slice(70)));
-      for (const [path, content] of kept) expect(github.file(path)).toBe(content);
-      // Within the flusher's pace: its write log holds the commit's three requests.
-      expect((await runtime.spool!.lease.read()).writes).toHaveLength(3);
+    const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30" });
+    const commits = github.commits.length;
+    const report = await runtime.retain(25_000);
+    expect(report).toMatchObject({ outcome: "removed", keep_from: days.ago(29), pending: false, error: null });
+    // The report is answered as JSON by the retention functions: snake_case, as every answer.
+    expect(camelCaseKeys(report)).toEqual([]);
+    expect(report!.days.map((d) => d.day)).toEqual(DAYS.slice(0, 70));
+    expect(github.commits.length).toBe(commits + 1);
+    const left = new Set(github.paths());
+    const rawLeft = [...raw.keys()].filter((path) => left.has(path));
+    expect(rawLeft).toEqual(
+      [...raw.keys()].filter((path) => DAYS.slice(70).some((day) => path.includes(day.replaceAll("-", "/")))),
+    );
+    expect(new Set(rawLeft.map((path) => path.split("/").slice(1, 4).join("-")))).toEqual(new Set(DAYS.slice(70)));
+    for (const [path, content] of kept) expect(github.file(path)).toBe(content);
+    // Within the flusher's pace: its write log holds the commit's three requests.
+    expect((await runtime.spool!.lease.read()).writes).toHaveLength(3);
 
-      const again = await runtime.retain(25_000);
-      expect(again).toMatchObject({ outcome: "nothing", days: [] });
-      expect(github.commits.length).toBe(commits + 1);
-    } finally {
-      await server.close();
-    }
+    const again = await runtime.retain(25_000);
+    expect(again).toMatchObject({ outcome: "nothing", days: [] });
+    expect(github.commits.length).toBe(commits + 1);
   });
 
-  it("with TELEMETRY_HISTORY=squash, replaces the history by one commit of what is kept", async () => {
-    const github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
+  it("with TELEMETRY_HISTORY=squash, replaces the history by one commit of what is kept", async ({
+    DAYS,
+    serveGitHub,
+    runtimeOf,
+  }) => {
+    const { fake: github, url, env } = await serveGitHub();
     github.seedAll(dayFiles(eventsOf(DAYS.slice(50)), { parts: 2 }));
-    const server = await serveFakeGitHub(github);
-    try {
-      const runtime = createRuntime(
-        loadConfig({
-          GITHUB_TOKEN: TOKEN,
-          GITHUB_REPOSITORY: "acme/data",
-          GITHUB_API_URL: server.url,
-          TELEMETRY_RETENTION_DAYS: "30",
-          TELEMETRY_HISTORY: "squash",
-        }),
-        { blobs: blobs.store(`retention-squash-${Math.random()}`) },
-      );
-      if (!runtime.ok) throw new Error("not configured");
-      const report = await runtime.retain(25_000);
-      expect(report).toMatchObject({ outcome: "removed", squashed: expect.stringMatching(/^[0-9a-f]{40}$/) });
-      const root = await (
-        await fetch(`${server.url}/repos/acme/data/git/commits/${report!.squashed}`, {
-          headers: { authorization: `token ${TOKEN}` },
-        })
-      ).json();
-      expect(root.parents).toEqual([]);
-      expect(github.paths().filter((path) => path.endsWith(".ndjson"))).toHaveLength(60);
-    } finally {
-      await server.close();
-    }
+    const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30", TELEMETRY_HISTORY: "squash" });
+    const report = await runtime.retain(25_000);
+    expect(report).toMatchObject({ outcome: "removed", squashed: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const root = await (
+      await fetch(`${url}/repos/acme/data/git/commits/${report!.squashed}`, {
+        headers: { authorization: `token ${env.GITHUB_TOKEN}` },
+      })
+    ).json();
+    expect(root.parents).toEqual([]);
+    expect(github.paths().filter((path) => path.endsWith(".ndjson"))).toHaveLength(60);
   });
 
-  it("is off unless TELEMETRY_RETENTION_DAYS is set, and refuses a period that is not a whole number of days", () => {
-    const runtime = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/unused" }), { blobs: blobs.store("off") });
-    expect(runtime.ok && runtime.retain(1000)).resolves.toBeUndefined();
+  it("is off unless TELEMETRY_RETENTION_DAYS is set, and refuses a period that is not a whole number of days", async ({
+    runtimeOf,
+  }) => {
+    const runtime = runtimeOf({ TELEMETRY_LOCAL_DIR: "/tmp/unused" });
+    await expect(runtime.retain(1000)).resolves.toBeUndefined();
     expect(() => loadConfig({ TELEMETRY_RETENTION_DAYS: "0" })).toThrow(/TELEMETRY_RETENTION_DAYS/);
     expect(() => loadConfig({ TELEMETRY_RETENTION_DAYS: "thirty" })).toThrow(/TELEMETRY_RETENTION_DAYS/);
   });
 
-  it("shows what would go with telemetry retention --dry-run, and removes nothing", async () => {
+  it("shows what would go with telemetry retention --dry-run, and removes nothing", async ({ DAYS, days }) => {
     const dir = await dataFolder(dayFiles(eventsOf(DAYS.slice(60)), { parts: 2 }));
     try {
       const { code, stdout, stderr } = await runCli(["retention", "--dry-run", "--days", "30", "--data", dir]);
@@ -151,7 +117,7 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
           .split("\n")
           .map((line) => line.split(" ")[0]),
       ).toEqual(DAYS.slice(60, 70));
-      expect(stderr).toBe(`telemetry: would remove 20 file(s) of 10 day(s) before ${daysAgo(29)}; rollups stay\n`);
+      expect(stderr).toBe(`telemetry: would remove 20 file(s) of 10 day(s) before ${days.ago(29)}; rollups stay\n`);
       await readFile(join(dir, "telemetry", ...DAYS[60]!.split("-"), "0001.ndjson"));
       expect((await runCli(["retention", "--dry-run", "--days", "0", "--data", dir])).code).toBe(2);
       const unset = await runCli(["retention", "--dry-run", "--data", dir]);
@@ -163,7 +129,9 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
 });
 
 describe("telemetry export (an access request)", () => {
-  it("writes every stored line of one install, byte for byte and in order, from every day and part", async () => {
+  it("writes every stored line of one install, byte for byte and in order, from every day and part", async ({
+    DAYS,
+  }) => {
     const events = eventsOf(DAYS.slice(95));
     const files = dayFiles(events, { parts: 3, oldLayout: [DAYS[95]!] });
     const dir = await dataFolder(files);
@@ -187,9 +155,9 @@ describe("telemetry export (an access request)", () => {
     }
   });
 
-  it("hashes the id it is given when the service stores hashes (TELEMETRY_HWID_MODE=hash)", async () => {
+  it("hashes the id it is given when the service stores hashes (TELEMETRY_HWID_MODE=hash)", async ({ days }) => {
     const salt = "export-salt-0123456789";
-    const hashed = eventsOf([today], ["install-a", "install-b"]).map((e) => ({
+    const hashed = eventsOf([days.today], ["install-a", "install-b"]).map((e) => ({
       ...e,
       hwid: pseudonymizeHwid(e.hwid, "hash", salt),
     }));
@@ -211,7 +179,7 @@ describe("telemetry export (an access request)", () => {
 });
 
 describe("telemetry erase --dry-run", () => {
-  it("lists the files and lines an erasure would remove, and removes nothing", async () => {
+  it("lists the files and lines an erasure would remove, and removes nothing", async ({ DAYS }) => {
     const files = dayFiles(eventsOf(DAYS.slice(97)), { parts: 3 });
     const dir = await dataFolder(files);
     try {

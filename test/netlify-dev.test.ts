@@ -1,19 +1,18 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./support/run-cli.ts";
 import { loadConfig } from "../lib/config.ts";
 import { storedEventSchema, type StoredEvent } from "../lib/events/stored-event.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import type { FakeGitHub } from "./support/fake-github/index.ts";
+import { describe, expect, it, test } from "./support/fixtures.ts";
 import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";
 
 const SLOW = 180_000;
 
-/** Polls `read` until it returns something other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+/** Polls `read` until it returns something other than undefined, or fails after `timeoutMs` (a bound, not a speed). */
+async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -40,13 +39,12 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   let dev: NetlifyDev;
   let dir: string;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "telemetry-dev-"));
+  test.beforeAll(async ({ tempDir }) => {
+    dir = await tempDir("telemetry-dev-");
     dev = await startNetlifyDev({ TELEMETRY_LOCAL_DIR: dir });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("refuses every caller of the flush function (the local store has no key: ingestion flushes in its own process)", async () => {
@@ -54,13 +52,13 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(refused.status).toBe(401);
   });
 
-  it("answers 201 once the event is in the spool, and the flush it starts puts the line in the day's file within seconds", async () => {
+  it("answers 201 once the event is in the spool, and the flush it starts puts the line in the day's file", async () => {
     const response = await postEvent(dev.url, seeds.app_launch_with_os);
     expect(response.status).toBe(201);
     const { status, event_id } = await response.json();
     expect(status).toBe("success");
 
-    const text = await eventually(() => readFile(todaysFile(dir), "utf8").catch(() => undefined), 5000);
+    const text = await eventually(() => readFile(todaysFile(dir), "utf8").catch(() => undefined));
     const record = storedEventSchema.parse(JSON.parse(text));
     expect(record).toMatchObject({ ...seeds.app_launch_with_os, event_id, ip: "127.0.0.1" });
 
@@ -77,7 +75,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     // No shared secret is set, so no caller is told where events go.
     expect(health).not.toHaveProperty("dir");
     expect(health.spool.last_flush).toMatchObject({ events: 1, commits: 1, files: 1, error: null });
-  }, 20_000);
+  });
 
   it("answers only through the rate-limited redirect: the function's own URL, which no rule covers, is 404", async () => {
     const around = await fetch(`${dev.url}/.netlify/functions/telemetry`, {
@@ -89,7 +87,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(await around.json()).toMatchObject({ status: "error", error: "not_found" });
     const lines = (await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean);
     expect(lines.some((line) => line.includes("e2e.around_the_limit"))).toBe(false);
-  }, 20_000);
+  });
 
   it("answers refusals through the redirects and stores none of them", async () => {
     const empty = await fetch(`${dev.url}/api/v1/telemetry`, { method: "POST" });
@@ -108,7 +106,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     const health = await (await fetch(`${dev.url}/api/v1/health`)).json();
     expect(health.spool.waiting_events).toBe(0);
     expect((await readFile(todaysFile(dir), "utf8")).split("\n").filter(Boolean)).toHaveLength(1);
-  }, 20_000);
+  });
 
   it("runs the hourly job on `telemetry publish`: rollups and the dashboard land in the local folder", async () => {
     const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], { TELEMETRY_LOCAL_DIR: dir });
@@ -122,26 +120,23 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     const rollup = JSON.parse(await readFile(join(dir, "rollups", day.slice(0, 4), `${day}.json`), "utf8"));
     expect(rollup).toMatchObject({ day, received: 1 });
     expect(await readFile(join(dir, "dashboard", "README.md"), "utf8")).toContain("# Telemetry dashboard");
-  }, 60_000);
+  });
 });
 
 describe("netlify dev with a GitHub token that GitHub refuses", () => {
   let dev: NetlifyDev;
-  let github: { url: string; close(): Promise<void> };
+  let github: { url: string };
 
-  beforeAll(async () => {
-    github = await serveFakeGitHub(
-      new FakeGitHub({ owner: "acme", repo: "data", token: "the-valid-token", empty: true }),
-    );
+  test.beforeAll(async ({ serveGitHub }) => {
+    github = await serveGitHub({ token: "the-valid-token", empty: true });
     dev = await startNetlifyDev({
       GITHUB_TOKEN: "a-revoked-token",
       GITHUB_REPOSITORY: "acme/data",
       GITHUB_API_URL: github.url,
     });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await github?.close();
   });
 
   it("keeps accepting events, and health answers 503 failing with the reason, for any uptime monitor to catch", async () => {
@@ -151,27 +146,26 @@ describe("netlify dev with a GitHub token that GitHub refuses", () => {
       if (response.status === 503) return response;
       await response.body?.cancel();
       return undefined;
-    }, 20_000);
+    });
     const body = await health.json();
     expect(body.status).toBe("failing");
     expect(body.reasons).toContainEqual(
       expect.objectContaining({ reason: "writes_refused", message: expect.stringMatching(/credentials/) }),
     );
     expect(body.spool.waiting_events).toBe(1);
-  }, 30_000);
+  });
 });
 
 describe("netlify dev with TELEMETRY_SPOOL=off", () => {
   let dev: NetlifyDev;
   let dir: string;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "telemetry-dev-direct-"));
+  test.beforeAll(async ({ tempDir }) => {
+    dir = await tempDir("telemetry-dev-direct-");
     dev = await startNetlifyDev({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SPOOL: "off" });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("writes the event to the store before answering 201", async () => {
@@ -189,28 +183,24 @@ describe("netlify dev with TELEMETRY_SPOOL=off", () => {
 describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a minute, reached through GITHUB_API_URL)", () => {
   let dev: NetlifyDev;
   let fake: FakeGitHub;
-  let github: { url: string; close(): Promise<void> };
+  const github = { url: "" };
 
-  beforeAll(async () => {
-    fake = new FakeGitHub({
-      owner: "acme",
-      repo: "data",
+  test.beforeAll(async ({ serveGitHub }) => {
+    ({ fake, url: github.url } = await serveGitHub({
       token: "dev-token",
       empty: true,
       latencyMs: [100, 300],
       writesPerMinute: 80,
       writesPerHour: 500,
-    });
-    github = await serveFakeGitHub(fake);
+    }));
     dev = await startNetlifyDev({
       GITHUB_TOKEN: "dev-token",
       GITHUB_REPOSITORY: "acme/data",
       GITHUB_API_URL: github.url,
     });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await github?.close();
   });
 
   const storedLines = () =>
@@ -257,10 +247,8 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
     SLOW,
   );
 
-  it("800 events from 40 parallel clients: all answered 201 in under 1 s at the 99th percentile, each in GitHub exactly once within two minutes", async () => {
-    const started = Date.now();
+  it("800 events from 40 parallel clients: all answered 201, each in GitHub exactly once", async () => {
     const before = storedLines().length;
-    const latencies: number[] = [];
     const statuses: number[] = [];
     const ids: string[] = [];
     const client = async (clientIndex: number) => {
@@ -271,57 +259,63 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
           app_version: "1.0.0",
           metadata: { n: eventIndex },
         };
-        const sent = performance.now();
-        // As the real client: one event per request, and it gives up after 5 s.
-        const response = await postEvent(dev.url, body, AbortSignal.timeout(5000));
-        latencies.push(performance.now() - sent);
+        // One event per request, as the real client sends; how fast it is answered is the bench's figure.
+        const response = await postEvent(dev.url, body);
         statuses.push(response.status);
         if (response.status === 201) ids.push((await response.json()).event_id);
       }
     };
     await Promise.all(Array.from({ length: 40 }, (_, index) => client(index)));
-
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
-    latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
-    console.log(`800 events: ack p50 ${latencies[399]!.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
-    expect(p99).toBeLessThan(1000);
 
-    await eventually(
-      () => (storedLines().length - before >= 800 ? true : undefined),
-      120_000 - (Date.now() - started),
-    ).catch(async (error: unknown) => {
-      // Say where the events are: the spool's state and what the functions logged last.
-      const health = await (await fetch(`${dev.url}/api/v1/health`)).text();
-      throw new Error(
-        `${String(error)}; ${storedLines().length - before} landed; health: ${health}\n${dev.output().slice(-4000)}`,
-      );
-    });
+    await eventually(() => (storedLines().length - before >= 800 ? true : undefined), 240_000).catch(
+      async (error: unknown) => {
+        // Say where the events are: the spool's state and what the functions logged last.
+        const health = await (await fetch(`${dev.url}/api/v1/health`)).text();
+        throw new Error(
+          `${String(error)}; ${storedLines().length - before} landed; health: ${health}\n${dev.output().slice(-4000)}`,
+        );
+      },
+    );
     const counts = new Map<string, number>();
     for (const line of storedLines()) counts.set(line.event_id, (counts.get(line.event_id) ?? 0) + 1);
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
     expect(storedLines().length - before).toBe(800);
     // Paced below the stand-in's limit: it never had to refuse a write.
     expect(fake.requests.filter((request) => request.status === 403 || request.status === 429)).toEqual([]);
-    console.log(`landed within ${((Date.now() - started) / 1000).toFixed(1)} s in ${fake.writeCount()} commits`);
   }, 300_000);
 
-  it("publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once", async () => {
-    const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
-    expect(refused.status).toBe(401);
-    const commits = fake.commits.length;
-    const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
-      GITHUB_TOKEN: "dev-token",
-      GITHUB_REPOSITORY: "acme/data",
-      GITHUB_API_URL: github.url,
-    });
-    expect(code, stderr).toBe(0);
-    expect(JSON.parse(stdout.trim().split("\n")[0]!)).toMatchObject({ outcome: "published", error: null });
-    expect(fake.commits.length).toBe(commits + 1);
-    expect(fake.commits.at(-1)!.paths).toEqual(expect.arrayContaining(["dashboard/README.md", "rollups/index.json"]));
-    const day = new Date().toISOString().slice(0, 10);
-    expect(JSON.parse(fake.file(`rollups/${day.slice(0, 4)}/${day}.json`)!).received).toBe(storedLines().length);
-  }, 60_000);
+  it(
+    "publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once",
+    async () => {
+      const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
+      expect(refused.status).toBe(401);
+      const published = () => fake.commits.filter((commit) => commit.message.startsWith("Roll up telemetry"));
+      expect(published()).toEqual([]);
+      const publish = async () => {
+        const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
+          GITHUB_TOKEN: "dev-token",
+          GITHUB_REPOSITORY: "acme/data",
+          GITHUB_API_URL: github.url,
+        });
+        expect(code, stderr).toBe(0);
+        const [run] = stdout.trim().split("\n");
+        return JSON.parse(run!) as { outcome: string; error: string | null };
+      };
+      // A flush still holding the lease (or the minute's writes) makes the job wait its turn: it is asked again.
+      const run = await eventually(async () => {
+        const answer = await publish();
+        return answer.outcome === "busy" || answer.outcome === "paced" ? undefined : answer;
+      }, 90_000);
+      expect(run).toMatchObject({ outcome: "published", error: null });
+      // A flush may commit beside it: count the job's own commits, not the branch's.
+      expect(published()).toHaveLength(1);
+      expect(published()[0]!.paths).toEqual(expect.arrayContaining(["dashboard/README.md", "rollups/index.json"]));
+      const day = new Date().toISOString().slice(0, 10);
+      expect(JSON.parse(fake.file(`rollups/${day.slice(0, 4)}/${day}.json`)!).received).toBe(storedLines().length);
+    },
+    SLOW,
+  );
 });
 
 /** Every line of every NDJSON file under `dir`, parsed (and so checked) as a stored record. */
@@ -341,8 +335,8 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
   let dev: NetlifyDev;
   let dir: string;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "telemetry-dev-protocol-"));
+  test.beforeAll(async ({ tempDir }) => {
+    dir = await tempDir("telemetry-dev-protocol-");
     dev = await startNetlifyDev({
       TELEMETRY_LOCAL_DIR: dir,
       TELEMETRY_SECRET: SECRET,
@@ -351,9 +345,8 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
       TELEMETRY_IP_SALT: "an-e2e-salt-of-some-length",
     });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const send = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
@@ -373,7 +366,7 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     eventually(async () => {
       const lines = (await linesIn(dir)).filter((line) => line.event_name === name);
       return lines.length >= count ? lines : undefined;
-    }, 20_000);
+    });
 
   it("refuses a request without the secret, with 401 JSON, and stores nothing", async () => {
     const response = await fetch(`${dev.url}/api/v1/telemetry`, {
@@ -577,24 +570,23 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     const done = await eventually(async () => {
       const answer = await (await fetch(`${dev.url}${status_url}`, { headers: { "x-telemetry-key": SECRET } })).json();
       return answer.status === "done" ? answer : undefined;
-    }, 30_000);
+    });
     expect(done).toMatchObject({ request_id, status: "done", lines_removed: 2 });
     const left = (await linesIn(dir)).filter((line) => line.event_name === "e2e.erasure");
     expect(left.map((line) => line.hwid)).toEqual(["keep-me"]);
-  }, 60_000);
+  });
 });
 
 describe.each(["truncate", "off"] as const)("netlify dev with TELEMETRY_IP_MODE=%s", (mode) => {
   let dev: NetlifyDev;
   let dir: string;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), `telemetry-dev-ip-${mode}-`));
+  test.beforeAll(async ({ tempDir }) => {
+    dir = await tempDir(`telemetry-dev-ip-${mode}-`);
     dev = await startNetlifyDev({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_IP_MODE: mode });
   }, SLOW);
-  afterAll(async () => {
+  test.afterAll(async () => {
     await dev?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("stores the client address as the mode keeps it", async () => {
@@ -602,7 +594,7 @@ describe.each(["truncate", "off"] as const)("netlify dev with TELEMETRY_IP_MODE=
     const [line] = await eventually(async () => {
       const lines = await linesIn(dir);
       return lines.length > 0 ? lines : undefined;
-    }, 20_000);
+    });
     // netlify dev sees the loopback client as 127.0.0.1.
     expect(line!.ip).toBe(mode === "truncate" ? "127.0.0.0" : null);
   });

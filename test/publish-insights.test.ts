@@ -1,55 +1,24 @@
 import { XMLValidator } from "fast-xml-parser";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { systemClock } from "../lib/clock.ts";
-import { loadConfig } from "../lib/config.ts";
 import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { periodReport } from "../lib/present/period-report.ts";
 import { PUBLISH_SCHEDULED_BUDGET_MS, rollupPath } from "../lib/insights/publish-insights.ts";
-import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { FlushLease, LEASE_TTL_MS } from "../lib/spool/flush-lease.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
-import { startBlobs, type LocalBlobs } from "./support/blobs.ts";
 import { dayFiles, lines } from "./support/data-folder.ts";
-import { FakeGitHub, serveFakeGitHub } from "./support/fake-github/index.ts";
+import type { FakeGitHub } from "./support/fake-github/index.ts";
+import { describe, expect, test as base } from "./support/fixtures.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
 
-const TOKEN = "publish-token";
-const DAY_MS = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const dayBefore = (n: number) => new Date(Date.parse(`${today}T00:00:00Z`) - n * DAY_MS).toISOString().slice(0, 10);
-const DAYS = [dayBefore(2), dayBefore(1), today];
-const dataset = generateDataset({ installs: 120, days: DAYS });
+/** The fake GitHub the job commits to, a runtime on it, and three days of 120 installs' events. */
+const it = base
+  .extend("dataset", { scope: "file" }, ({ days }) => generateDataset({ installs: 120, days: days.last(3) }))
+  .extend("served", ({ serveGitHub }) => serveGitHub())
+  .extend("github", ({ served }) => served.fake)
+  .extend("runtime", ({ served, runtimeOf }) => runtimeOf(served.env));
 
-let blobs: LocalBlobs;
-let github: FakeGitHub;
-let server: { url: string; close(): Promise<void> };
-let runtime: Runtime & { ok: true };
-/** The Blobs store the service's spool and lease live in. */
-let spoolStore: ReturnType<LocalBlobs["store"]>;
-
-beforeAll(async () => {
-  blobs = await startBlobs();
-});
-afterAll(async () => {
-  await blobs.close();
-});
-beforeEach(async () => {
-  github = new FakeGitHub({ token: TOKEN, owner: "acme", repo: "data" });
-  server = await serveFakeGitHub(github);
-  spoolStore = blobs.store(`publish-${Math.random()}`);
-  const made = createRuntime(
-    loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: server.url }),
-    { blobs: spoolStore },
-  );
-  if (!made.ok) throw new Error("not configured");
-  runtime = made;
-});
-afterEach(async () => {
-  await server.close();
-});
-
-function rollupOf(day: string) {
+function rollupOf(github: FakeGitHub, day: string) {
   return dayRollupSchema.parse(JSON.parse(github.file(rollupPath(day))!));
 }
 
@@ -60,8 +29,8 @@ function reportOf(events: readonly StoredEvent[], day: string) {
   return withoutFileSizes(periodReport([{ day, tally }], day, day));
 }
 
-function rolledUp(day: string) {
-  return withoutFileSizes(periodReport([{ day, tally: EventTally.fromRollup(rollupOf(day)) }], day, day));
+function rolledUp(github: FakeGitHub, day: string) {
+  return withoutFileSizes(periodReport([{ day, tally: EventTally.fromRollup(rollupOf(github, day)) }], day, day));
 }
 
 function withoutFileSizes(report: ReturnType<typeof periodReport>) {
@@ -69,7 +38,13 @@ function withoutFileSizes(report: ReturnType<typeof periodReport>) {
 }
 
 describe("the hourly job", () => {
-  it("rolls up every day with files, and commits rollups, index and dashboard in one commit", async () => {
+  it("rolls up every day with files, and commits rollups, index and dashboard in one commit", async ({
+    github,
+    runtime,
+    dataset,
+    days,
+  }) => {
+    const DAYS = days.last(3);
     github.seedAll(dayFiles(dataset.events, { parts: 3 }));
     const commits = github.commits.length;
     const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
@@ -88,17 +63,23 @@ describe("the hourly job", () => {
         "README.md",
       ]),
     );
-    for (const day of DAYS) expect(rolledUp(day)).toEqual(reportOf(dataset.events, day));
-    expect(rollupOf(today).ingest.parts).toBe(3);
+    for (const day of DAYS) expect(rolledUp(github, day)).toEqual(reportOf(dataset.events, day));
+    expect(rollupOf(github, days.today).ingest.parts).toBe(3);
   });
 
-  it("reads only what was appended since its last run, and counts each line once", async () => {
+  it("reads only what was appended since its last run, and counts each line once", async ({
+    github,
+    runtime,
+    dataset,
+    days,
+  }) => {
+    const { today } = days;
     const files = dayFiles(dataset.events, { parts: 2 });
     github.seedAll(files);
     await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
 
     const [todayParts] = [[...files.keys()].filter((path) => path.includes(today.replaceAll("-", "/"))).sort()];
-    const lastPart = todayParts!.at(-1)!;
+    const lastPart = todayParts.at(-1)!;
     const extra = generateDataset({ installs: 30, days: [today] }).events.map((e, i) => ({
       ...e,
       event_id: `10000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
@@ -117,13 +98,19 @@ describe("the hourly job", () => {
     const reads = github.requests.slice(before).filter((r) => r.method === "GET" && r.path.endsWith(".ndjson"));
     // The grown part and the new one; never the parts read to their end, nor the other days.
     expect(reads.map((r) => r.path.split("/contents/")[1]).sort()).toEqual([lastPart, newPart].sort());
-    expect(rolledUp(today)).toEqual(reportOf([...dataset.events, ...extra], today));
+    expect(rolledUp(github, today)).toEqual(reportOf([...dataset.events, ...extra], today));
 
     const idle = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
     expect(idle.outcome).toBe("unchanged");
   });
 
-  it("waits for the flusher's lease, commits nothing without it, and spends the shared write pace", async () => {
+  it("waits for the flusher's lease, commits nothing without it, and spends the shared write pace", async ({
+    github,
+    runtime,
+    dataset,
+    spoolStore,
+    logs,
+  }) => {
     github.seedAll(dayFiles(dataset.events));
     const flusher = new FlushLease(spoolStore, systemClock, LEASE_TTL_MS);
     const held = await flusher.acquire();
@@ -132,6 +119,8 @@ describe("the hourly job", () => {
     const busy = await runtime.publish(3_000);
     expect(busy.outcome).toBe("busy");
     expect(github.commits.length).toBe(commits);
+    // The job says so in its log line, as an operator reads it.
+    expect(logs.of("insights_published")).toEqual([expect.objectContaining({ level: "info", outcome: "busy" })]);
     await flusher.release(held!);
 
     const published = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
@@ -142,7 +131,12 @@ describe("the hourly job", () => {
     expect(state.holder).toBeNull();
   });
 
-  it("waits its turn in the write pace: with the minute's writes spent by flushes, it commits nothing", async () => {
+  it("waits its turn in the write pace: with the minute's writes spent by flushes, it commits nothing", async ({
+    github,
+    runtime,
+    dataset,
+    spoolStore,
+  }) => {
     github.seedAll(dayFiles(dataset.events));
     const flusher = new FlushLease(spoolStore, systemClock, LEASE_TTL_MS);
     const state = await flusher.acquire();
@@ -155,14 +149,14 @@ describe("the hourly job", () => {
     expect((await runtime.spool!.lease.read()).writes.length).toBe(60);
   });
 
-  it("never writes over a maintainer's own README", async () => {
+  it("never writes over a maintainer's own README", async ({ github, runtime, dataset }) => {
     github.seedAll([...dayFiles(dataset.events), ["README.md", "# Our data\n"]]);
     await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
     expect(github.file("README.md")).toBe("# Our data\n");
     expect(github.file("dashboard/README.md")).toContain("# Telemetry dashboard");
   });
 
-  it("links only to files that exist, and commits valid SVG", async () => {
+  it("links only to files that exist, and commits valid SVG", async ({ github, runtime, dataset }) => {
     github.seedAll(dayFiles(dataset.events));
     await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
     for (const [readme, base] of [

@@ -8,18 +8,17 @@ import { FlushLease } from "../../lib/spool/flush-lease.ts";
 import { Flusher } from "../../lib/spool/flusher.ts";
 import { GitHubAdapter } from "../../lib/storage/github/github-adapter.ts";
 import { GitHubStore } from "../../lib/storage/github/github-store.ts";
-import { SPOOL_STORE_NAME } from "../../lib/platform/spool-blobs.ts";
 import { Spool } from "../../lib/spool/spool.ts";
 
 interface ChildConfig {
-  blobs: { url: string; token: string; siteID: string };
+  blobs: { url: string; token: string; siteID: string; name: string };
   github: { url: string; token: string; owner: string; repo: string };
   leaseTtlMs: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? "{}") as ChildConfig;
 const blobs = getStore({
-  name: SPOOL_STORE_NAME,
+  name: config.blobs.name,
   siteID: config.blobs.siteID,
   token: config.blobs.token,
   edgeURL: config.blobs.url,

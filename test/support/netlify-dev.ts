@@ -34,8 +34,8 @@ export async function startNetlifyDev(env: Record<string, string>): Promise<Netl
     { cwd: ROOT, env: { ...inherited, ...env, BROWSER: "none" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`netlify dev did not start:\n${output}`)), START_TIMEOUT_MS);
@@ -45,7 +45,7 @@ export async function startNetlifyDev(env: Record<string, string>): Promise<Netl
         resolve();
       }
     };
-    child.stdout!.on("data", check);
+    child.stdout.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`netlify dev exited with ${code}:\n${output}`));

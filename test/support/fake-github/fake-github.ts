@@ -1,6 +1,6 @@
 /**
  * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
- * its Git Database API (`/repos/{owner}/{repo}/git/…`, in git-data-api.ts), `GET /repos/{owner}/{repo}`, and
+ * its Git Database API (`/repos/{owner}/{repo}/git/…`, in ../github-routes/git-data-routes.ts, over fake-git-store.ts), `GET /repos/{owner}/{repo}`, and
  * the tarball archive with its codeload download (`GET /repos/{owner}/{repo}/tarball/{ref}`, in archive-api.ts),
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
  * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
@@ -26,7 +26,9 @@ import {
 } from "./answers.ts";
 import { ArchiveApi, type ArchivedCommit } from "./archive-api.ts";
 import { GitDatabase, type Files } from "./git-database.ts";
-import { GitDataApi, type Branch } from "./git-data-api.ts";
+import { GitDataRoutes } from "../github-routes/git-data-routes.ts";
+import { BASE64 } from "../github-routes/request-body.ts";
+import { FakeGitStore, type Branch } from "./fake-git-store.ts";
 import {
   commitSha,
   directoryEntries,
@@ -60,7 +62,6 @@ const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/git\/(.+))?$/;
 const REF_WRITE_ROUTE = /^\/repos\/[^/]+\/[^/]+\/git\/refs(?:\/|$)/;
 /** GitHub's contents API lists the first 1,000 entries of a directory, and no more (the Git Trees API lists the rest). */
 const DIRECTORY_LISTING_LIMIT = 1000;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface FakeGitHubOptions {
   owner?: string;
@@ -156,15 +157,17 @@ export class FakeGitHub {
 
   private readonly branches = new Map<string, Branch>();
   private readonly database = new GitDatabase(() => [...this.branches.values()].map((branch) => branch.files));
-  private readonly gitData = new GitDataApi({
-    branches: this.branches,
-    database: this.database,
-    tokenUser: TOKEN_USER,
-    now: () => this.now(),
-    secretIn: (text) => this.secretIn(text),
-    countWrite: () => void (this.writes += 1),
-    moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
-  });
+  private readonly gitData = new GitDataRoutes(
+    new FakeGitStore({
+      branches: this.branches,
+      database: this.database,
+      tokenUser: TOKEN_USER,
+      now: () => this.now(),
+      secretIn: (text) => this.secretIn(text),
+      countWrite: () => void (this.writes += 1),
+      moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
+    }),
+  );
   private readonly archives: ArchiveApi;
   /** GitHub's primary and secondary rate limits, as the git-backed stand-in keeps them too. */
   private readonly limits: RateLimits;

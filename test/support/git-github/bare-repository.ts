@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import { devNull } from "node:os";
 import { join, resolve } from "node:path";
 import type { Person } from "../fake-github/git-objects.ts";
-import type { TreeFiles } from "./tree-files.ts";
+import type { TreeFiles } from "../github-routes/tree-files.ts";
 
 const GIT = "git";
 /** Room for any archive or blob a test makes. */

@@ -5,8 +5,9 @@
 import { contentEntry, DOCS, fileAnswer, githubError, json, type Answer, type Roots } from "../fake-github/answers.ts";
 import { putValidationError } from "../fake-github/put-validation.ts";
 import type { BareRepository } from "./bare-repository.ts";
-import { BASE64, commitAnswerOf, entryOf, peopleOf, readJsonBody } from "./shapes.ts";
-import { putFile } from "./tree-files.ts";
+import { BASE64, readJsonBody } from "../github-routes/request-body.ts";
+import { commitAnswerOf, entryOf, peopleOf } from "./shapes.ts";
+import { putFile } from "../github-routes/tree-files.ts";
 
 /** GitHub's contents API lists the first 1,000 entries of a folder, and no more. */
 const DIRECTORY_LISTING_LIMIT = 1000;

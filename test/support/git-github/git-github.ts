@@ -24,10 +24,11 @@ import {
 import { ArchiveRoutes } from "./archive-routes.ts";
 import { BareRepository } from "./bare-repository.ts";
 import { ContentsRoutes } from "./contents-routes.ts";
-import { GitDataRoutes } from "./git-data-routes.ts";
+import { GitDataRoutes } from "../github-routes/git-data-routes.ts";
+import { BareGitStore } from "./bare-git-store.ts";
 import { RateLimits, type RateLimitOptions } from "../fake-github/rate-limits.ts";
 import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
-import { putFile } from "./tree-files.ts";
+import { putFile } from "../github-routes/tree-files.ts";
 
 const DEFAULT_OWNER = "acme";
 const DEFAULT_REPO = "telemetry-data";
@@ -82,7 +83,7 @@ export class GitGitHub {
     this.git = new BareRepository(options.dir, this.branch);
     this.gitDir = this.git.gitDir;
     this.contents = new ContentsRoutes(this.git, this.branch);
-    this.gitData = new GitDataRoutes(this.git);
+    this.gitData = new GitDataRoutes(new BareGitStore(this.git));
     this.archives = new ArchiveRoutes(this.git, this.owner, this.repo);
     this.limits = new RateLimits(options);
   }
@@ -169,8 +170,9 @@ export class GitGitHub {
         return this.archives.redirect(path || this.branch, url.origin);
       default:
         if (section !== "git") return githubError(404, "Not Found", DOCS.rest);
+        // Writes are applied one at a time already: a route's answer settles at once.
         return (
-          (await this.gitData.handle(request.method, remainder, request, roots)) ??
+          (await this.gitData.handle(request.method, remainder, request, roots))?.() ??
           githubError(404, "Not Found", DOCS.rest)
         );
     }

@@ -1,15 +1,14 @@
 /**
  * What the stand-in's routes share beyond the fake's answer helpers: the links GitHub builds from the API
- * root, git's objects in the shapes those helpers take, and reading a JSON body as GitHub does.
+ * root, and git's objects in the shapes those helpers take.
  */
-import { commitAnswer, githubError, type Answer, type Roots } from "../fake-github/answers.ts";
+import { commitAnswer, type Roots } from "../fake-github/answers.ts";
 import type { Entry, Person } from "../fake-github/git-objects.ts";
-import { isPerson, isRecord } from "../fake-github/put-validation.ts";
+import { isPerson } from "../fake-github/put-validation.ts";
 import type { CommitObject, TreeRow } from "./bare-repository.ts";
 
 /** Who commits when a request names no one: the token's owner (as the in-memory fake names it). */
 export const TOKEN_USER: Person = { name: "Token Owner", email: "token-owner@users.noreply.github.com" };
-export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Links as a GitHub Enterprise Server without subdomains gives them: everything at the API's origin. */
 export function rootsOf(origin: string, owner: string, repo: string): Roots {
@@ -39,19 +38,6 @@ export function peopleOf(body: Record<string, unknown>): { author: Person; commi
   const author = isPerson(body.author) ? body.author : undefined;
   const committer = isPerson(body.committer) ? body.committer : undefined;
   return { author: author ?? committer ?? TOKEN_USER, committer: committer ?? author ?? TOKEN_USER };
-}
-
-export async function readJsonBody(
-  request: Request,
-  docs: string,
-): Promise<{ body: Record<string, unknown> } | { refused: Answer }> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await request.text());
-  } catch {
-    return { refused: githubError(400, "Problems parsing JSON", docs) };
-  }
-  return isRecord(body) ? { body } : { refused: githubError(400, "Body should be a JSON object", docs) };
 }
 
 export function safeDecode(text: string): string | undefined {

@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from "uuid";
 import type { Clock } from "../lib/clock.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
 import { telemetryEventSchema } from "../lib/events/telemetry-event.ts";
-import { ingest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { SECRET_MARKER, type Scenario } from "./scenarios.ts";
 import type { seedPatternWriter } from "./seed-pattern.ts";
 import type { Bench, SpoolService } from "./set-up.ts";

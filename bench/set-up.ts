@@ -4,7 +4,7 @@
  */
 import type { Clock } from "../lib/clock.ts";
 import { loadConfig, type Config } from "../lib/config.ts";
-import { ingest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../lib/spool/flusher.ts";

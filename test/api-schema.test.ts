@@ -7,8 +7,8 @@ import {
   requestJsonSchema,
   schemaDocuments,
   storedEventJsonSchema,
-} from "../lib/http/schema-documents.ts";
-import { serveSchema } from "../lib/http/serve-schema.ts";
+} from "../lib/http/endpoints/schema-documents.ts";
+import { serveSchema } from "../lib/http/endpoints/serve-schema.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 
 const { about: _about, ...seedBodies } = seeds;

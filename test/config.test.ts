@@ -1,7 +1,7 @@
 import { systemClock } from "../lib/clock.ts";
 import { describe, expect, it } from "vitest";
 import { ConfigError, deployContextOf, loadConfig } from "../lib/config.ts";
-import { reportHealth } from "../lib/http/report-health.ts";
+import { reportHealth } from "../lib/http/endpoints/report-health.ts";
 import { openRepository } from "../lib/storage/open-repository.ts";
 
 const TOKEN = "test-token-do-not-leak";

@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach } from "vitest";
 import { describe, expect, it } from "./support/fixtures.ts";
 import { loadConfig } from "../lib/config.ts";
-import { ingest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { checkShape, SHAPE_LIMITS } from "../lib/events/check-shape.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { scrubMetadata } from "../lib/events/scrub-metadata.ts";

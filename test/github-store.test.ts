@@ -8,7 +8,7 @@ import { loadConfig, type GitHubConfig } from "../lib/config.ts";
 import { storedEventSchema, toStoredEvent, type StoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
 import { GitHubStore } from "../lib/storage/github/github-store.ts";
-import { ingest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { appendEvents, StoreUnavailableError, type EventStore } from "../lib/storage/event-store.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 

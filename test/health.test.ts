@@ -1,8 +1,8 @@
 import { MINUTE_MS, systemClock, type Clock } from "../lib/clock.ts";
 import { DAY_MS } from "../lib/day.ts";
 import { loadConfig } from "../lib/config.ts";
-import { ingest } from "../lib/http/ingest.ts";
-import { reportHealth } from "../lib/http/report-health.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
+import { reportHealth } from "../lib/http/endpoints/report-health.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import type { FakeGitHub, FakeGitHubOptions } from "./support/fake-github/index.ts";

@@ -5,7 +5,7 @@ import { afterEach, beforeEach } from "vitest";
 import { describe, expect, it } from "./support/fixtures.ts";
 import { storedEventSchema } from "../lib/events/stored-event.ts";
 import { MAX_WIRE_BYTES as MAX_BODY_BYTES } from "../lib/http/decode-body.ts";
-import { ingest } from "../lib/http/ingest.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { ConfigError, loadConfig } from "../lib/config.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };

@@ -163,6 +163,8 @@ const NEVER: Record<string, readonly string[]> = {
 /** The folders a source file is at most MAX_LINES long in. */
 const SHORT_DIRS = ["lib", "cli", "netlify", "bench"];
 const MAX_LINES = 300;
+/** Modules a folder of lib/ holds at most. */
+const MAX_MODULES = 12;
 
 describe("the code around lib/", () => {
   it("imports one way: cli/ and bench/ use lib/ (and bench/ the test stand-ins), cli/commands/ uses cli/ and lib/", () => {
@@ -184,6 +186,12 @@ describe("the code around lib/", () => {
         .map((target) => `${module.path} → ${target}`);
     });
     expect(wrong).toEqual([]);
+  });
+
+  it(`keeps every folder of lib/ to ${MAX_MODULES} modules at most: a folder holds one concept`, () => {
+    const counts = new Map<string, number>();
+    for (const module of lib) counts.set(dirname(module.path), (counts.get(dirname(module.path)) ?? 0) + 1);
+    expect([...counts].filter(([, n]) => n > MAX_MODULES).map(([dir, n]) => `${dir}: ${n} modules`)).toEqual([]);
   });
 
   it(`keeps every source file of ${SHORT_DIRS.join("/, ")}/ within ${MAX_LINES} lines`, () => {

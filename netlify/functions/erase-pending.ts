@@ -1,6 +1,6 @@
 import type { Config } from "@netlify/functions";
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
-import { jobEndpoints } from "../../lib/http/job-endpoints.ts";
+import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /** The safety net: starts the erasure job when requests wait (a wake-up lost, a run that failed). */
 export default netlifyFunction(jobEndpoints.erasure.scheduled);

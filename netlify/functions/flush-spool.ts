@@ -1,6 +1,6 @@
 import type { Config } from "@netlify/functions";
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
-import { jobEndpoints } from "../../lib/http/job-endpoints.ts";
+import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /** The safety net: drains what ingestion-triggered flushes left (after a crash, a rate limit, the pace). */
 export default netlifyFunction(jobEndpoints.flush.scheduled);

@@ -1,5 +1,5 @@
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
-import { jobEndpoints } from "../../lib/http/job-endpoints.ts";
+import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /**
  * Woken by ingestion: answers 202 at once and flushes the spool after the answer; when it stops

@@ -1,6 +1,6 @@
 import type { Config } from "@netlify/functions";
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
-import { jobEndpoints } from "../../lib/http/job-endpoints.ts";
+import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /** Every hour: the rollups of the days that changed, and the dashboard, in one commit to the data repository. */
 export default netlifyFunction(jobEndpoints.publish.scheduled);

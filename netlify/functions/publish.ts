@@ -1,5 +1,5 @@
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
-import { jobEndpoints } from "../../lib/http/job-endpoints.ts";
+import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /**
  * The hourly job on demand (`telemetry publish`; a scheduled function cannot be called by URL once

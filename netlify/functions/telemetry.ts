@@ -1,5 +1,5 @@
 import type { Handler } from "@netlify/functions";
-import { ingest } from "../../lib/http/ingest.ts";
+import { ingest } from "../../lib/http/endpoints/ingest.ts";
 import { connectBlobs } from "../../lib/platform/connect-blobs.ts";
 import { requestFromEvent, resultFromResponse } from "../../lib/platform/request-from-event.ts";
 import { loadRuntime, type Runtime } from "../../lib/runtime.ts";

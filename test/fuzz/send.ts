@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { expect } from "vitest";
 import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../../lib/http/decode-body.ts";
-import { ingest } from "../../lib/http/ingest.ts";
+import { ingest } from "../../lib/http/endpoints/ingest.ts";
 import type { Runtime } from "../../lib/runtime.ts";
 import { compressed, damaged, encoded, type RequestPlan } from "./arbitraries.ts";
 import type { Ledger } from "./ledger.ts";

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from "../../lib/config.ts";
-import { ingest } from "../../lib/http/ingest.ts";
-import { reportHealth } from "../../lib/http/report-health.ts";
+import { ingest } from "../../lib/http/endpoints/ingest.ts";
+import { reportHealth } from "../../lib/http/endpoints/report-health.ts";
 import { expectError } from "../support/answers.ts";
 import { describe, expect, it, test } from "../support/fixtures.ts";
 import {

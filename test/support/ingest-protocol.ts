@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import { systemClock, type Clock } from "../../lib/clock.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { storedEventSchema, type StoredEvent } from "../../lib/events/stored-event.ts";
-import { ingest } from "../../lib/http/ingest.ts";
+import { ingest } from "../../lib/http/endpoints/ingest.ts";
 import { createRuntime, type Runtime } from "../../lib/runtime.ts";
 import type { BlobStore } from "../../lib/spool/blob-store.ts";
 import { expect, test } from "./fixtures.ts";

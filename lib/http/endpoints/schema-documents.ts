@@ -1,16 +1,16 @@
 import { z } from "zod";
-import { issueSchema } from "../issue.ts";
-import { CORS_ALLOWED_HEADERS } from "./cors-headers.ts";
-import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
+import { issueSchema } from "../../issue.ts";
+import { CORS_ALLOWED_HEADERS } from "../cors-headers.ts";
+import { MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../decode-body.ts";
 import { healthAnswerSchema } from "./report-health.ts";
-import { storedEventSchema } from "../events/stored-event.ts";
-import { telemetryEventSchema } from "../events/telemetry-event.ts";
-import { knownEvents } from "../events/known-events.ts";
-import { MAX_EVENT_BYTES } from "../events/prepare-event.ts";
-import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../events/read-batch.ts";
-import { dayRollupSchema } from "../tally/day-rollup.ts";
-import { periodReportSchema } from "../present/period-report.ts";
-import { erasureStatusSchema } from "../lifecycle/erasure-requests.ts";
+import { storedEventSchema } from "../../events/stored-event.ts";
+import { telemetryEventSchema } from "../../events/telemetry-event.ts";
+import { knownEvents } from "../../events/known-events.ts";
+import { MAX_EVENT_BYTES } from "../../events/prepare-event.ts";
+import { MAX_EVENTS_PER_REQUEST, modelExportSchema, rejectionSchema } from "../../events/read-batch.ts";
+import { dayRollupSchema } from "../../tally/day-rollup.ts";
+import { periodReportSchema } from "../../present/period-report.ts";
+import { erasureStatusSchema } from "../../lifecycle/erasure-requests.ts";
 import { erasureRequestSchema } from "./request-erasure.ts";
 
 /** Where the documents are served; also their `$id`s. */

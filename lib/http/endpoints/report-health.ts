@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { HOUR_MS, MINUTE_MS } from "../clock.ts";
-import { DAY_MS } from "../day.ts";
-import { messageOf } from "../log.ts";
-import type { Runtime } from "../runtime.ts";
-import type { FlushState } from "../spool/flush-lease.ts";
-import type { SpoolDepth } from "../spool/spool.ts";
-import { checkSecret } from "./check-secret.ts";
-import { defineEndpoint, type ReadyRuntime } from "./define-endpoint.ts";
-import { jsonResponse } from "./json-response.ts";
+import { HOUR_MS, MINUTE_MS } from "../../clock.ts";
+import { DAY_MS } from "../../day.ts";
+import { messageOf } from "../../log.ts";
+import type { Runtime } from "../../runtime.ts";
+import type { FlushState } from "../../spool/flush-lease.ts";
+import type { SpoolDepth } from "../../spool/spool.ts";
+import { checkSecret } from "../check-secret.ts";
+import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
+import { jsonResponse } from "../json-response.ts";
 
 /** How old a count of the spool health may report: a backlog is listed at most once a minute, whatever the checks. */
 const DEPTH_MAX_AGE_MS = MINUTE_MS;

@@ -1,15 +1,15 @@
-import { PUBLISH_CALLED_BUDGET_MS, PUBLISH_SCHEDULED_BUDGET_MS } from "../insights/publish-insights.ts";
-import { RETENTION_BUDGET_MS, RETENTION_CALLED_BUDGET_MS } from "../lifecycle/apply-retention.ts";
-import { ERASURE_BUDGET_MS } from "../lifecycle/erase-installs.ts";
-import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../spool/flusher.ts";
+import { PUBLISH_CALLED_BUDGET_MS, PUBLISH_SCHEDULED_BUDGET_MS } from "../../insights/publish-insights.ts";
+import { RETENTION_BUDGET_MS, RETENTION_CALLED_BUDGET_MS } from "../../lifecycle/apply-retention.ts";
+import { ERASURE_BUDGET_MS } from "../../lifecycle/erase-installs.ts";
+import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../../spool/flusher.ts";
 import {
   defineEndpoint,
   type Endpoint,
   type EndpointContext,
   type Invocation,
   type ReadyRuntime,
-} from "./define-endpoint.ts";
-import { jsonResponse } from "./json-response.ts";
+} from "../define-endpoint.ts";
+import { jsonResponse } from "../json-response.ts";
 
 type JobContext = EndpointContext & { invocation: Invocation };
 /** The fields of a job's answer, after `"status":"ok"`: its report, by the job's name. */

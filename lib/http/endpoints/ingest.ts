@@ -1,17 +1,17 @@
 import type { z } from "zod";
-import { anonymizeIp } from "../events/anonymize-ip.ts";
-import { InputError } from "../events/input-error.ts";
-import { isSupportedMediaType, readBatch, type Batch, type Rejection } from "../events/read-batch.ts";
-import { sortEvents, type SortedEvents } from "../events/sort-events.ts";
-import { log, messageOf } from "../log.ts";
-import type { Runtime } from "../runtime.ts";
-import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../storage/event-store.ts";
+import { anonymizeIp } from "../../events/anonymize-ip.ts";
+import { InputError } from "../../events/input-error.ts";
+import { isSupportedMediaType, readBatch, type Batch, type Rejection } from "../../events/read-batch.ts";
+import { sortEvents, type SortedEvents } from "../../events/sort-events.ts";
+import { log, messageOf } from "../../log.ts";
+import type { Runtime } from "../../runtime.ts";
+import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../../storage/event-store.ts";
 import type { successAnswerSchema } from "./schema-documents.ts";
-import { clientIp } from "./client-ip.ts";
-import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "./decode-body.ts";
-import { defineEndpoint, type ReadyRuntime } from "./define-endpoint.ts";
-import { HttpError } from "./http-error.ts";
-import { jsonResponse } from "./json-response.ts";
+import { clientIp } from "../client-ip.ts";
+import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../decode-body.ts";
+import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
+import { HttpError } from "../http-error.ts";
+import { jsonResponse } from "../json-response.ts";
 
 /**
  * The one path the endpoint answers on: the `netlify.toml` redirect that carries Netlify's rate

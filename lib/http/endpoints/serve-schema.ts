@@ -1,5 +1,5 @@
-import { defineStaticEndpoint } from "./define-endpoint.ts";
-import { HttpError } from "./http-error.ts";
+import { defineStaticEndpoint } from "../define-endpoint.ts";
+import { HttpError } from "../http-error.ts";
 import { schemaDocuments } from "./schema-documents.ts";
 
 /** What `GET /api/v1/schema` itself serves: the JSON Schema a client validates its bodies against. */

@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { pseudonymizeHwid } from "../events/pseudonymize-hwid.ts";
-import { telemetryEventSchema } from "../events/telemetry-event.ts";
-import { describeIssues, issuesOf } from "../issue.ts";
-import { log, messageOf } from "../log.ts";
-import type { ErasureRuntime, Runtime } from "../runtime.ts";
-import { defineEndpoint, type ReadyRuntime } from "./define-endpoint.ts";
-import { HttpError } from "./http-error.ts";
-import { jsonResponse } from "./json-response.ts";
+import { pseudonymizeHwid } from "../../events/pseudonymize-hwid.ts";
+import { telemetryEventSchema } from "../../events/telemetry-event.ts";
+import { describeIssues, issuesOf } from "../../issue.ts";
+import { log, messageOf } from "../../log.ts";
+import type { ErasureRuntime, Runtime } from "../../runtime.ts";
+import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
+import { HttpError } from "../http-error.ts";
+import { jsonResponse } from "../json-response.ts";
 
 /** Where requests are taken: the `netlify.toml` redirects that carry Netlify's rate limit. */
 const ERASURE_PATH = "/api/v1/erasure";

@@ -36,7 +36,7 @@ async function callEach(): Promise<Map<string, Answer>> {
     const { default: handle } = (await import(`../netlify/functions/${name}.ts`)) as {
       default: (request: Request, context: unknown) => Promise<Response>;
     };
-    const response = await handle(new Request(`${SITE}${path}`, { method, headers, body }), context);
+    const response = await handle(new Request(`${SITE}${path}`, { method, headers, body: body ?? null }), context);
     answers.set(name, { status: response.status, headers: response.headers, text: await response.text() });
   }
   const { handler } = await import("../netlify/functions/telemetry.ts");

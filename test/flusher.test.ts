@@ -405,6 +405,7 @@ describe("a flusher killed in the middle of its write", () => {
   }
 
   it("after GitHub accepted the write but before the spool was cleared: its successor stores nothing twice", async () => {
+    // eslint-disable-next-line prefer-const -- the hook reads it before the child starts; a const would be in its dead zone
     let victim: ChildProcess | undefined;
     await useGitHub({ afterWrite: async () => victim && (await kill(victim)) });
     const events = await accept(25);

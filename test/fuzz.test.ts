@@ -51,7 +51,7 @@ function property(
         fc.asyncProperty(plans, async (plan) => {
           await send(plan, { runtime, ledger });
         }),
-        { numRuns, seed: SEED },
+        { numRuns, ...(SEED === undefined ? {} : { seed: SEED }) },
       );
       await ledger.verifyAll();
       ledger.report(stats);

@@ -83,9 +83,9 @@ async function api(method: string, path: string, body?: unknown, token = TOKEN) 
   const response = await fetch(`${served.url}/repos/${OWNER}/${REPO}${path}`, {
     method,
     headers: { authorization: `token ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
 const putFile = (path: string, text: string, sha?: string) =>

@@ -197,7 +197,7 @@ describe("a revoked token", () => {
       setJSON: (key, value, options) => store.setJSON(key, value, options),
       delete: (key) => store.delete(key),
     };
-    ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, now: clock.now }));
+    ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, now: () => clock.now() }));
     const runtimeWith = (token: string) =>
       createRuntime(loadConfig({ GITHUB_TOKEN: token, GITHUB_REPOSITORY: "acme/data", GITHUB_API_URL: github.url }), {
         blobs: countedReads,

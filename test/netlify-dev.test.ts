@@ -27,7 +27,7 @@ const postEvent = (url: string, body: unknown, signal?: AbortSignal) =>
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
-    signal,
+    signal: signal ?? null,
   });
 
 function todaysFile(dir: string): string {

@@ -49,7 +49,7 @@ describe.each(Object.values(charts))("a $kind chart", (spec) => {
     expect(svg.startsWith("<svg")).toBe(true);
     expect(root["@_xmlns"]).toBe(SVG_NS);
     expect(root["@_width"]).toBe(WIDTH);
-    expect(root["@_viewBox"]).toBe(`0 0 ${root["@_width"]} ${root["@_height"]}`);
+    expect(root["@_viewBox"]).toBe(`0 0 ${String(root["@_width"])} ${String(root["@_height"])}`);
     expect(Number(root["@_height"])).toBeGreaterThan(100);
     expect(svg).toMatch(/^<svg[^>]*><rect width="720" height="\d+" fill="white"\/>/);
     expect(externalReferences(svg)).toEqual([]);

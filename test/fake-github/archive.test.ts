@@ -2,21 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { extract, type Header } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { FakeGitHub, serveFakeGitHub } from "../support/fake-github/index.ts";
-import {
-  TOKEN,
-  OWNER,
-  REPO,
-  GHES,
-  SHA,
-  useFake,
-  octokit,
-  base64,
-  failure,
-  put,
-  get,
-  server,
-  useMsw,
-} from "./client.ts";
+import { TOKEN, OWNER, REPO, GHES, SHA, useFake, octokit, failure, put, get, server, useMsw } from "./client.ts";
 
 useMsw();
 

@@ -6,7 +6,6 @@ import {
   TREE_OF_A,
   TREE_OF_A_C,
   ROOT_TREE,
-  SHA,
   useFake,
   octokit,
   base64,

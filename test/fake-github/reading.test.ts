@@ -1,4 +1,3 @@
-import { Octokit } from "@octokit/rest";
 import { describe, expect, it } from "vitest";
 import {
   TOKEN,

@@ -143,7 +143,7 @@ describe("limits, auth and faults", () => {
     let clock = 1_000_000;
     const fake = useFake({ now: () => clock });
     const client = octokit();
-    let sha: string | undefined;
+    let sha = "";
     for (let index = 0; index < 80; index += 1) {
       sha = (await put(client, "f.txt", `${index}\n`, sha ? { sha } : {})).data.content!.sha!;
       clock += 500;

@@ -24,8 +24,8 @@ import {
 setUpProtocol();
 
 describe("shared secret", () => {
-  test.beforeEach(async () => {
-    await use({ TELEMETRY_SECRET: SECRET, TELEMETRY_ALLOWED_ORIGINS: ORIGIN });
+  test.beforeEach(() => {
+    use({ TELEMETRY_SECRET: SECRET, TELEMETRY_ALLOWED_ORIGINS: ORIGIN });
   });
 
   it("401 unauthorized with WWW-Authenticate for a missing or wrong key, storing nothing", async () => {
@@ -89,8 +89,8 @@ describe("CORS", () => {
   const listed = (response: Response, name: string) =>
     (response.headers.get(name) ?? "").split(",").map((item) => item.trim().toLowerCase());
 
-  test.beforeEach(async () => {
-    await use({ TELEMETRY_ALLOWED_ORIGINS: `${ORIGIN}, https://other.example.org` });
+  test.beforeEach(() => {
+    use({ TELEMETRY_ALLOWED_ORIGINS: `${ORIGIN}, https://other.example.org` });
   });
 
   it("answers a preflight from an allowed origin with 204 and what a page may send", async () => {
@@ -129,7 +129,7 @@ describe("CORS", () => {
   });
 
   it('allows any origin with "*"', async () => {
-    await use({ TELEMETRY_ALLOWED_ORIGINS: "*" });
+    use({ TELEMETRY_ALLOWED_ORIGINS: "*" });
     const pre = await preflight("https://anywhere.example");
     expect(pre.headers.get("access-control-allow-origin")).toBe("*");
     expect(listed(pre, "access-control-allow-headers")).toContain("x-telemetry-key");
@@ -141,7 +141,7 @@ describe("CORS", () => {
   });
 
   it("with a secret, answers a preflight without one, and lets the page read a 401", async () => {
-    await use({ TELEMETRY_ALLOWED_ORIGINS: ORIGIN, TELEMETRY_SECRET: SECRET });
+    use({ TELEMETRY_ALLOWED_ORIGINS: ORIGIN, TELEMETRY_SECRET: SECRET });
     const pre = await preflight(ORIGIN);
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe(ORIGIN);
@@ -164,7 +164,7 @@ describe("dropped client types", () => {
   });
 
   it("with the spool, counts them by client type in health once flushed", async () => {
-    await use({}, { spool: true });
+    use({}, { spool: true });
     await post(event({ client_type: "unit-tests" }));
     await post([event({ client_type: "unit-tests" }), event(), event({ client_type: "unit-tests" })]);
     await flush();
@@ -174,13 +174,13 @@ describe("dropped client types", () => {
   });
 
   it("stores them with TELEMETRY_DROP_CLIENT_TYPES=none", async () => {
-    await use({ TELEMETRY_DROP_CLIENT_TYPES: "none" });
+    use({ TELEMETRY_DROP_CLIENT_TYPES: "none" });
     await post(event({ client_type: "unit-tests" }));
     expect((await stored()).map((record) => record.client_type)).toEqual(["unit-tests"]);
   });
 
   it("drops the types of a custom list, and only those", async () => {
-    await use({ TELEMETRY_DROP_CLIENT_TYPES: "ci, smoke-test" });
+    use({ TELEMETRY_DROP_CLIENT_TYPES: "ci, smoke-test" });
     const response = await post(
       ["ci", "smoke-test", "unit-tests", "vector-inspector"].map((type) => event({ client_type: type })),
     );

@@ -42,7 +42,7 @@ describe("idempotency", () => {
   });
 
   it("with the spool, stores once an event whose two copies wait in the spool together", async () => {
-    await use({}, { spool: true });
+    use({}, { spool: true });
     expect((await post(withId())).status).toBe(201);
     expect((await post(withId())).status).toBe(201);
     expect(await runtime.spool!.spool.depth()).toMatchObject({ entries: 2, events: 2 });
@@ -51,7 +51,7 @@ describe("idempotency", () => {
   });
 
   it("with the spool, stores once an event sent again after the first copy was flushed", async () => {
-    await use({}, { spool: true });
+    use({}, { spool: true });
     await post(withId());
     await flush();
     await post(withId());
@@ -60,7 +60,7 @@ describe("idempotency", () => {
   });
 
   it("with the spool, stores once an event sent again after its day file rolled over to a new part", async () => {
-    await use({}, { spool: true, maxFileBytes: 1024 });
+    use({}, { spool: true, maxFileBytes: 1024 });
     await post(withId());
     await flush();
     await post(event({ metadata: { filler: "f".repeat(900) } }));
@@ -77,7 +77,7 @@ describe("idempotency", () => {
   it.each([false, true])(
     "stores a single event sent twice with one Idempotency-Key once (spool: %s), answering one event_id",
     async (spool) => {
-      await use({}, { spool });
+      use({}, { spool });
       const key = { "idempotency-key": "retry-7f3a9c" };
       const first = await (await post(event(), { headers: key })).json();
       if (spool) await flush();
@@ -146,7 +146,7 @@ describe("client timestamps", () => {
   });
 
   it("files the event under the server's day, not the client's", async () => {
-    await use({}, { clock: { ...systemClock, now: () => Date.parse("2026-03-15T10:00:00Z") } });
+    use({}, { clock: { ...systemClock, now: () => Date.parse("2026-03-15T10:00:00Z") } });
     await post(event({ timestamp: "2025-12-31T23:59:59Z" }));
     expect(await storedFiles()).toEqual(["telemetry/2026/03/15/0001.ndjson"]);
     expect((await stored())[0]).toMatchObject({
@@ -169,7 +169,7 @@ describe("client timestamps", () => {
   });
 
   it("takes the years 0000 to 9999 in UTC and rejects a timestamp its offset takes outside them, which would block the spool", async () => {
-    await use({}, { spool: true });
+    use({}, { spool: true });
     for (const timestamp of ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "0000-01-01T00:30:00-01:00"]) {
       expect((await post(event({ timestamp }))).status).toBe(201);
     }

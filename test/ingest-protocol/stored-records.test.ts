@@ -22,7 +22,7 @@ describe("typed known events", () => {
   });
 
   it("strict: rejects such an event as that event's rejection", async () => {
-    await use({ TELEMETRY_SCHEMA_MODE: "strict" });
+    use({ TELEMETRY_SCHEMA_MODE: "strict" });
     const issues = [{ path: "metadata.embedding_dimension", message: expect.any(String) }];
     const response = await post([
       registration({ embedding_dimension: "768" }),
@@ -37,7 +37,7 @@ describe("typed known events", () => {
   it.each(["lenient", "strict"])(
     "%s: stores an event of an unknown name with any metadata, without violations",
     async (mode) => {
-      await use({ TELEMETRY_SCHEMA_MODE: mode });
+      use({ TELEMETRY_SCHEMA_MODE: mode });
       const metadata = { embedding_dimension: "768", message: 42, nested: { list: [1, "two", null] } };
       expect((await post(event({ event_name: "plugin.custom_thing", metadata }))).status).toBe(201);
       const [record] = await stored();
@@ -47,7 +47,7 @@ describe("typed known events", () => {
   );
 
   it.each(["lenient", "strict"])("%s: keeps metadata fields a known event does not list", async (mode) => {
-    await use({ TELEMETRY_SCHEMA_MODE: mode });
+    use({ TELEMETRY_SCHEMA_MODE: mode });
     const metadata = { model_name: "m", embedding_dimension: 768, gpu_name: "RTX 4090", extra: { quantized: true } };
     expect((await post(event({ event_name: "model_registration", metadata }))).status).toBe(201);
     const [record] = await stored();
@@ -65,7 +65,7 @@ describe("install ids (TELEMETRY_HWID_MODE)", () => {
   });
 
   it("hash stores a keyed hash: the same for one id and salt, never the id, and none without a salt", async () => {
-    await use({ TELEMETRY_HWID_MODE: "hash", TELEMETRY_HWID_SALT: SALT });
+    use({ TELEMETRY_HWID_MODE: "hash", TELEMETRY_HWID_SALT: SALT });
     for (const hwid of ["install-1", "install-1", "install-2"]) expect((await post(event({ hwid }))).status).toBe(201);
     const ids = (await stored()).map((record) => record.hwid);
     expect(ids[0]).toMatch(/^[0-9a-f]{32}$/);
@@ -92,17 +92,17 @@ describe("client address (TELEMETRY_IP_MODE)", () => {
   });
 
   it("truncate keeps the /24 of an IPv4 address and the /48 of an IPv6 one", async () => {
-    await use({ TELEMETRY_IP_MODE: "truncate" });
+    use({ TELEMETRY_IP_MODE: "truncate" });
     expect(await storedIp("203.0.113.77")).toBe("203.0.113.0");
     expect(await storedIp("2001:0db8:85a3:0000:0000:8a2e:0370:7334")).toBe("2001:db8:85a3::");
   });
 
   it("hash gives 16 hex characters, the same for one address and salt, another with another salt, never the address", async () => {
-    await use({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "first-salt-0123456789" });
+    use({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "first-salt-0123456789" });
     const first = await storedIp("203.0.113.7");
     const again = await storedIp("203.0.113.7");
     const neighbour = await storedIp("203.0.113.8");
-    await use({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "other-salt-0123456789" });
+    use({ TELEMETRY_IP_MODE: "hash", TELEMETRY_IP_SALT: "other-salt-0123456789" });
     const salted = await storedIp("203.0.113.7");
     expect(first).toMatch(/^[0-9a-f]{16}$/);
     expect(again).toBe(first);
@@ -122,7 +122,7 @@ describe("client address (TELEMETRY_IP_MODE)", () => {
   });
 
   it("off stores null", async () => {
-    await use({ TELEMETRY_IP_MODE: "off" });
+    use({ TELEMETRY_IP_MODE: "off" });
     expect(await storedIp("203.0.113.7", { "x-forwarded-for": "198.51.100.4" })).toBeNull();
   });
 
@@ -180,7 +180,7 @@ describe("scrubbing", () => {
   });
 
   it("stores metadata as sent with TELEMETRY_SCRUB=off", async () => {
-    await use({ TELEMETRY_SCRUB: "off" });
+    use({ TELEMETRY_SCRUB: "off" });
     await post(crash);
     const [record] = await stored();
     expect(record!.metadata).toEqual(sent);
@@ -296,7 +296,7 @@ describe("credentials in the envelope", () => {
   );
 
   it("refuses it with TELEMETRY_SCRUB=off too, which keeps metadata as sent", async () => {
-    await use({ TELEMETRY_SCRUB: "off" });
+    use({ TELEMETRY_SCRUB: "off" });
     await expectError(await post(event({ hwid: token })), 400, "invalid_event");
     expect(await storedFiles()).toEqual([]);
   });

@@ -28,7 +28,7 @@ export function githubFilesServer() {
   return {
     server,
     /** A new fake repository `acme/data`, answering at API. */
-    useFake(options: FakeGitHubOptions = {}): FakeGitHub {
+    useFake: (options: FakeGitHubOptions = {}): FakeGitHub => {
       const fake = new FakeGitHub({ owner: "acme", repo: "data", token: TOKEN, ...options });
       server.use(...githubHandlers(fake, API));
       return fake;

@@ -45,7 +45,7 @@ export function setUpProtocol(): void {
 export function use(
   env: Record<string, string> = {},
   { spool = false, clock = systemClock, maxFileBytes }: { spool?: boolean; clock?: Clock; maxFileBytes?: number } = {},
-): Ready {
+): void {
   const loaded = loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SPOOL: spool ? "on" : "off", ...env });
   // Past what the environment may set (GitHub's limits, a 64 KiB cap): a test must not wait on the pace,
   // and a part rolls over after a few events.
@@ -55,12 +55,12 @@ export function use(
     spool: { ...loaded.spool, limits: UNPACED },
   };
   runtime = createRuntime(config, spool ? { blobs: spoolStore, clock } : { clock }) as Ready;
-  return runtime;
 }
 
 interface PostOptions {
   headers?: Record<string, string>;
-  platformIp?: string;
+  /** The address the platform saw; `undefined` for none (as when it gives none), the default 203.0.113.7. */
+  platformIp?: string | undefined;
   bodyDecoded?: boolean;
 }
 

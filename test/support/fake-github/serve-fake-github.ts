@@ -43,7 +43,7 @@ async function relay(fake: GitHubLike, incoming: IncomingMessage, outgoing: Serv
   const request = new Request(`http://${incoming.headers.host ?? "127.0.0.1"}${incoming.url ?? "/"}`, {
     method,
     headers,
-    body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks),
+    body: method === "GET" || method === "HEAD" ? null : Buffer.concat(chunks),
   });
   const response = await fake.handle(request);
   outgoing.writeHead(response.status, Object.fromEntries(response.headers));

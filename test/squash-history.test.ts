@@ -44,6 +44,7 @@ function gitOf(stand: GitGitHub) {
   return (...args: string[]) =>
     execFileSync("git", args, {
       env: { ...process.env, GIT_DIR: stand.gitDir, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: devNull },
+      maxBuffer: 64 * 1024 ** 2,
     })
       .toString()
       .trim();

@@ -9,6 +9,8 @@ import { loadConfig } from "../lib/config.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { GitHubAdapter } from "../lib/storage/github/github-adapter.ts";
 import { GitHubFiles } from "../lib/storage/github/github-files.ts";
+import { runJob, type JobCommitted } from "../lib/jobs/run-job.ts";
+import { systemClock } from "../lib/clock.ts";
 import { dayFiles } from "./support/data-folder.ts";
 import { describe, expect, test } from "./support/fixtures.ts";
 import type { GitGitHub } from "./support/git-github/index.ts";
@@ -123,6 +125,80 @@ describe("TELEMETRY_HISTORY=squash", () => {
     const env = { GITHUB_TOKEN: "t", GITHUB_REPOSITORY: "acme/data", TELEMETRY_HISTORY: "squash" };
     expect(() => loadConfig({ ...env, TELEMETRY_SPOOL: "off" })).toThrow(/TELEMETRY_HISTORY=squash.*TELEMETRY_SPOOL/);
     expect(loadConfig(env).history).toBe("squash");
+  });
+});
+
+/** A job of its own on the stand-in's files (no spool, so no lease): commits `changes`, history squashed. */
+function squashingJob(url: string, token: string, changes: { path: string; content: string }[], always = false) {
+  const adapter = new GitHubAdapter({
+    credentials: { kind: "token", token },
+    owner: "acme",
+    repo: "data",
+    branch: undefined,
+    apiUrl: url,
+  });
+  const deps = {
+    files: new GitHubFiles(adapter),
+    clock: systemClock,
+    lease: undefined,
+    limits: { perMinute: 80, perHour: 500 },
+  };
+  return runJob<{ outcome: string; error: string | null } & JobCommitted>(deps, {
+    event: "test_job",
+    budgetMs: 20_000,
+    commitReserveMs: 5_000,
+    report: { commit: null, squashed: null, squash_error: null },
+    history: "squash",
+    run: async ({ underLease }) => ({
+      outcome: "done",
+      ...(await underLease((commit) => commit(changes, "A job's commit", always ? { squash: "always" } : {}))),
+    }),
+  });
+}
+
+describe("a job's squash, as its report tells it", () => {
+  it('squashes with squash: "always" though nothing changed, and not without it', async ({ serveGitGitHub }) => {
+    const { stand, url, env } = await serveGitGitHub();
+    stand.seed([["README.md", "data\n"]]);
+    stand.seed([["NOTES.md", "more\n"]]);
+    const git = gitOf(stand);
+    const same = [{ path: "README.md", content: "data\n" }];
+    expect(await squashingJob(url, env.GITHUB_TOKEN, same)).toMatchObject({
+      commit: null,
+      squashed: null,
+      squash_error: null,
+    });
+    expect(git("rev-list", "--count", "main")).toBe("2");
+    const report = await squashingJob(url, env.GITHUB_TOKEN, same, true);
+    expect(report).toMatchObject({
+      outcome: "done",
+      commit: null,
+      squashed: git("rev-parse", "main"),
+      squash_error: null,
+    });
+    expect(git("rev-list", "--count", "main")).toBe("1");
+  });
+
+  it("does not squash a branch forced away from the job's commit: the commit is reported, and why", async ({
+    serveGitGitHub,
+  }) => {
+    let seeded = "";
+    const served = await serveGitGitHub({
+      onWrite: (_method, path) => {
+        if (path === "/graphql") gitOf(served.stand)("update-ref", "refs/heads/main", seeded);
+      },
+    });
+    const { stand, url, env } = served;
+    stand.seed([["README.md", "data\n"]]);
+    seeded = stand.seed([["NOTES.md", "more\n"]]);
+    const report = await squashingJob(url, env.GITHUB_TOKEN, [{ path: "README.md", content: "erased\n" }]);
+    expect(report).toMatchObject({
+      outcome: "done",
+      commit: expect.stringMatching(SHA),
+      squashed: null,
+      squash_error: expect.stringMatching(/no longer holds/),
+    });
+    expect(gitOf(stand)("rev-parse", "main")).toBe(seeded);
   });
 });
 

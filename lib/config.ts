@@ -119,6 +119,10 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       "TELEMETRY_HWID_MODE=hash needs TELEMETRY_HWID_SALT (a random secret of at least 16 characters, kept for good: a new one makes every install new)",
     );
   }
+  // Without the spool nothing holds the flusher's lease while ingest commits directly: a job must not rewrite the history then.
+  if (vars.TELEMETRY_HISTORY === "squash" && vars.TELEMETRY_SPOOL === "off") {
+    throw new ConfigError("TELEMETRY_HISTORY=squash needs the spool: unset TELEMETRY_SPOOL=off, or keep the history");
+  }
   const common = {
     deployContext,
     netlifyDev: deployContext === "dev" || deployContext === "",

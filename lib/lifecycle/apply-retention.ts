@@ -29,6 +29,8 @@ export interface RetentionReport extends RetentionPlan {
   commit: string | null;
   /** The root commit that replaced the history (TELEMETRY_HISTORY=squash). */
   squashed: string | null;
+  /** Why the squash due after the commit was not made (see JobCommitted.squash_error). */
+  squash_error: string | null;
   error: string | null;
 }
 
@@ -81,7 +83,7 @@ export async function applyRetention(
     budgetMs,
     commitReserveMs: COMMIT_RESERVE_MS / 2,
     history: deps.history,
-    report: { keep_from: "", days: [], pending: false, commit: null, squashed: null },
+    report: { keep_from: "", days: [], pending: false, commit: null, squashed: null, squash_error: null },
     logged: (report) => ({
       outcome: report.outcome,
       keep_from: report.keep_from,

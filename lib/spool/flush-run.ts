@@ -220,7 +220,7 @@ export class FlushRun {
         await this.isolate(entry, events.slice(half));
         return;
       }
-      await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
+      await this.deps.spool.quarantine.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
         { path: "body", message: error.message },
       ]);
       this.cache.get(entry.key)!.quarantined += 1;

@@ -16,6 +16,8 @@ const COUNT_KEY = "summary/quarantine";
 /** Keys a page lists at least, unless fewer are left: a page is whole minute folders. */
 const PAGE_KEYS = 100;
 const CONCURRENCY = 8;
+/** Values one expiry run reads at most: a minute's housekeeping stays small, whatever the backlog. */
+const EXPIRY_READS = 200;
 /** `quarantine/pending/<minute>/<accepted ms>-<count>-<uuid>`, then `/<event_id or index>` for one event of it. */
 const KEY = /^quarantine\/pending\/\d+\/(\d+)-\d+-[0-9a-f-]+(\/[^/]+)?$/;
 
@@ -124,7 +126,7 @@ export class Quarantine {
    * folders of entries accepted before then can hold any (an entry is set aside after it was
    * accepted), oldest first. How many it removed.
    */
-  async expire(maxReads: number): Promise<number> {
+  async expire(maxReads = EXPIRY_READS): Promise<number> {
     const cutoff = this.clock.now() - KEEP_MS;
     let reads = 0;
     let removed = 0;

@@ -38,7 +38,7 @@ export interface SpoolRuntime {
    * store), runs it in this process, whose life outlasts the answer there.
    */
   startFlush(requestUrl: string): Promise<void>;
-  /** Forgets the client-given ids of days past the deduplication window. */
+  /** Forgets the client-given ids of days past the deduplication window, and expires what quarantine kept 30 days (a bounded part a run). */
   prune(): Promise<void>;
 }
 
@@ -136,7 +136,10 @@ export function createRuntime(
         if (flushKey === undefined) void flusher.flush(WOKEN_FLUSH_BUDGET_MS);
         else await callFlush(new URL(FLUSH_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
       },
-      prune: () => new SeenIds(blobs, clock).prune(),
+      prune: async () => {
+        await new SeenIds(blobs, clock).prune();
+        await spool.quarantine.expire();
+      },
     },
   };
 }

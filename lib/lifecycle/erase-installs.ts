@@ -67,6 +67,8 @@ export interface ErasureRun {
   lines_removed: number;
   files_changed: number;
   spool_events_dropped: number;
+  /** The installs' events GitHub's push protection (or a bug) had set aside in the spool's quarantine/, removed. */
+  quarantined_events_dropped: number;
   commit: string | null;
   /** The root commit that replaced the history (TELEMETRY_HISTORY=squash). */
   squashed: string | null;
@@ -97,7 +99,15 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
     budgetMs,
     commitReserveMs: COMMIT_RESERVE_MS,
     history: deps.history,
-    report: { requests: 0, lines_removed: 0, files_changed: 0, spool_events_dropped: 0, commit: null, squashed: null },
+    report: {
+      requests: 0,
+      lines_removed: 0,
+      files_changed: 0,
+      spool_events_dropped: 0,
+      quarantined_events_dropped: 0,
+      commit: null,
+      squashed: null,
+    },
     run: async ({ deadline, note, underLease }) => {
       const waiting = await requests.pending();
       if (waiting.length === 0) return { outcome: "nothing" };
@@ -110,13 +120,14 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
           deadline: deadline - COMMIT_RESERVE_MS,
         });
         const dropped = await dropWaiting(spool, new Set(hwids));
+        const quarantined = await spool.quarantine.removeEventsOf(hwids);
         const removed = [...plan.lines.values()].reduce((sum, n) => sum + n, 0);
         const message = `Erase ${hwids.length} install(s) (${hwids.map((hwid) => hashOf(deps.logKey, hwid)).join(", ")}): ${removed} line(s) from ${plan.files.length} file(s)`;
         const committed =
           plan.changes.length > 0
             ? await commit(plan.changes, message, plan.head ? { expectedHead: plan.head } : {})
             : { commit: null, squashed: null };
-        return { plan, dropped, removed, ...committed };
+        return { plan, dropped, quarantined, removed, ...committed };
       });
       for (const request of waiting) {
         await requests.complete(request, {
@@ -130,6 +141,7 @@ export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promis
         lines_removed: done.removed,
         files_changed: done.plan.files.length,
         spool_events_dropped: [...done.dropped.values()].reduce((sum, n) => sum + n, 0),
+        quarantined_events_dropped: done.quarantined,
         commit: done.commit,
         squashed: done.squashed,
       };

@@ -1,3 +1,4 @@
+import type { Quarantine } from "../spool/quarantine.ts";
 import { listDaySources } from "../storage/layout/list-day-sources.ts";
 import { dayParts } from "../storage/layout/day-parts.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
@@ -5,22 +6,30 @@ import type { RepositoryFiles } from "../storage/repository-files.ts";
 export interface ExportSummary {
   files: number;
   lines: number;
+  /** Events of the spool's quarantine, written after the stored lines. */
+  quarantined: number;
 }
 
 /**
  * Every stored line of the installs `hwids` (as stored: hashed already in hash mode), from every
  * day and part, oldest first, each line byte for byte as it is in its file: what an access request
- * is answered with. A line is matched by its `hwid` field, parsed, never by a text search.
+ * is answered with. A line is matched by its `hwid` field, parsed, never by a text search. Then,
+ * given the spool's `quarantine`, the events of those installs it keeps, each marked as such.
  */
 export async function exportInstall(
   files: RepositoryFiles,
-  { prefix, hwids, deadline }: { prefix: string; hwids: readonly string[]; deadline: number },
+  {
+    prefix,
+    hwids,
+    deadline,
+    quarantine,
+  }: { prefix: string; hwids: readonly string[]; deadline: number; quarantine?: Quarantine },
   write: (line: string) => Promise<void> | void,
 ): Promise<ExportSummary> {
   const wanted = new Set(hwids);
   // As the ids are written inside a line: JSON-escaped.
   const written = hwids.map((hwid) => JSON.stringify(hwid).slice(1, -1));
-  const summary: ExportSummary = { files: 0, lines: 0 };
+  const summary: ExportSummary = { files: 0, lines: 0, quarantined: 0 };
   for (const source of await listDaySources(files, { prefix, deadline })) {
     for (const part of await dayParts(files, source, deadline)) {
       const text = (await files.read(part.path, { deadline }))?.toString("utf8");
@@ -36,6 +45,7 @@ export async function exportInstall(
       }
     }
   }
+  if (quarantine) summary.quarantined = await quarantine.writeEventsOf(hwids, write);
   return summary;
 }
 

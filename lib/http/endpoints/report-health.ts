@@ -9,7 +9,7 @@ import { checkSecret } from "../check-secret.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
 import { jsonResponse } from "../json-response.ts";
 
-/** How old a count of the spool health may report: a backlog is listed at most once a minute, whatever the checks. */
+/** How old a count of the spool (and of its quarantine) health may report: each is listed at most once a minute, whatever the checks. */
 const DEPTH_MAX_AGE_MS = MINUTE_MS;
 /** A token that expires within this long makes the service degraded: time to renew it. */
 const TOKEN_WARNING_MS = 7 * DAY_MS;
@@ -59,11 +59,14 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
   const now = runtime.clock.now();
   let state: FlushState;
   let depth: SpoolDepth;
+  let quarantined: number;
   try {
     state = await runtime.spool.lease.read();
     // A count from before the last flush would still show what it stored as waiting.
     const lastFlushAt = state.last_flush ? Date.parse(state.last_flush.at) : 0;
-    depth = await runtime.spool.spool.recentDepth(Math.max(now - DEPTH_MAX_AGE_MS, lastFlushAt));
+    const notBefore = Math.max(now - DEPTH_MAX_AGE_MS, lastFlushAt);
+    depth = await runtime.spool.spool.recentDepth(notBefore);
+    quarantined = await runtime.spool.spool.quarantine.recentCount(notBefore);
   } catch (error) {
     const message = `The spool cannot be read: ${messageOf(error)}`;
     return answer([{ reason: "spool_unavailable", severity: "failing", message }], target);
@@ -83,6 +86,7 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
       last_flush: state.last_flush,
       dropped_events: state.dropped,
       quarantined_events: state.quarantined,
+      quarantined_waiting: quarantined,
     },
   });
 }

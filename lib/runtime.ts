@@ -5,7 +5,8 @@ import { applyRetention, type RetentionReport } from "./lifecycle/apply-retentio
 import { ERASURE_BUDGET_MS, eraseInstalls, type ErasureRun } from "./lifecycle/erase-installs.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { log } from "./log.ts";
-import { callFlush, ERASE_FUNCTION_PATH, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
+import { jobPaths } from "./job-paths.ts";
+import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
@@ -124,7 +125,7 @@ export function createRuntime(
       run: runErasuresNow,
       start: async (requestUrl) => {
         if (flushKey === undefined) void runErasuresNow(ERASURE_BUDGET_MS);
-        else await callFlush(new URL(ERASE_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+        else await callFlush(new URL(jobPaths.erase, config.siteUrl ?? requestUrl), flushKey);
       },
     },
     spool: {
@@ -134,7 +135,7 @@ export function createRuntime(
       wake: (start) => waker.wake(start),
       startFlush: async (requestUrl) => {
         if (flushKey === undefined) void flusher.flush(WOKEN_FLUSH_BUDGET_MS);
-        else await callFlush(new URL(FLUSH_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+        else await callFlush(new URL(jobPaths.flush, config.siteUrl ?? requestUrl), flushKey);
       },
       prune: () => new SeenIds(blobs, clock).prune(),
     },

@@ -22,6 +22,19 @@ const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** What the flush key is derived for, so that the same token gives other keys elsewhere. */
 const FLUSH_KEY_LABEL = "telemetry flush function";
 
+/**
+ * Where each job a caller starts is answered: under /api/v1/jobs/, through a netlify.toml redirect
+ * that carries a rate limit of its own (Netlify applies rate limits to redirects only). A rewrite
+ * keeps the path the caller asked for, so the function's own /.netlify/functions/ path, which no
+ * rule covers, is told apart and refused.
+ */
+export const jobPaths = {
+  flush: "/api/v1/jobs/flush",
+  publish: "/api/v1/jobs/publish",
+  retention: "/api/v1/jobs/retention",
+  erase: "/api/v1/jobs/erase",
+} as const;
+
 /** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */
 export interface WriteLimits {
   perMinute: number;

@@ -1,11 +1,10 @@
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
+import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
 import { ERASURE_BUDGET_MS, eraseInstalls, type ErasureRun } from "./lifecycle/erase-installs.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { log } from "./log.ts";
-import { jobPaths } from "./job-paths.ts";
 import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";

@@ -1,6 +1,6 @@
 import type { PublishReport } from "../../lib/insights/publish-insights.ts";
 import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
-import { jobPaths } from "../../lib/job-paths.ts";
+import { jobPaths } from "../../lib/config.ts";
 import { callSite } from "./call-site.ts";
 
 /** A called run has 8 s of work and a synchronous function's 10 s: longer is a failure. */

@@ -1,4 +1,4 @@
-import { jobPaths } from "../../job-paths.ts";
+import { jobPaths } from "../../config.ts";
 import { PUBLISH_CALLED_BUDGET_MS, PUBLISH_SCHEDULED_BUDGET_MS } from "../../insights/publish-insights.ts";
 import { RETENTION_BUDGET_MS, RETENTION_CALLED_BUDGET_MS } from "../../lifecycle/apply-retention.ts";
 import { ERASURE_BUDGET_MS } from "../../lifecycle/erase-installs.ts";

@@ -23,7 +23,7 @@ export async function exportInstall(
     hwids,
     deadline,
     quarantine,
-  }: { prefix: string; hwids: readonly string[]; deadline: number; quarantine?: Quarantine },
+  }: { prefix: string; hwids: readonly string[]; deadline: number; quarantine?: Quarantine | undefined },
   write: (line: string) => Promise<void> | void,
 ): Promise<ExportSummary> {
   const wanted = new Set(hwids);

@@ -44,7 +44,7 @@ const healthEndpoint = defineEndpoint({
  * message, as every endpoint answers it), an unreadable spool, GitHub refusing writes, or an event
  * waiting longer than allowed; `degraded` (200) when it works but needs a look: the token expires
  * within 7 days, events were set aside, or the last flush failed; else `ok` (200). Each reason is
- * named. Where events go (repository, branch, folder) is shown only to a caller with the shared secret.
+ * named. Where events go (repository, branch, folder) is shown only to a caller with the jobs' key.
  */
 export function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
   return healthEndpoint(request, { runtime });
@@ -52,7 +52,8 @@ export function reportHealth(request: Request, runtime: Runtime): Promise<Respon
 
 async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Response> {
   const described = runtime.store.describe();
-  const shown = runtime.ingest.secret !== undefined && checkSecret(request, runtime.ingest.secret);
+  // The operator's, never the clients' secret: every install of the app holds that one.
+  const shown = runtime.flushKey !== undefined && checkSecret(request, runtime.flushKey);
   const target = shown ? described : { storage: described.storage };
   if (!runtime.spool) return answer([], { ...target, spool: { enabled: false } });
 

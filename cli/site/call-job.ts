@@ -15,7 +15,7 @@ const JOBS = {
   },
   retention: {
     path: "/.netlify/functions/retention",
-    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending,
+    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending > 0,
   },
 };
 

@@ -16,7 +16,7 @@ const JOBS = {
   },
   retention: {
     path: jobPaths.retention,
-    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending,
+    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending > 0,
   },
 };
 

@@ -30,6 +30,7 @@ describe("configuration", () => {
           ipSalt: undefined,
           hwidMode: "full",
           hwidSalt: undefined,
+          hwidPreviousSalt: undefined,
           scrub: true,
         },
       });

@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
+import { systemClock } from "../lib/clock.ts";
+import { ErasureQueueFullError, ErasureRequests } from "../lib/lifecycle/erasure-requests.ts";
 import { hwidForms } from "../lib/lifecycle/hwid-forms.ts";
 import { exportInstall } from "../lib/lifecycle/export-install.ts";
 import { openRepository } from "../lib/storage/open-repository.ts";
@@ -60,6 +62,15 @@ describe("erasure requests: one per install, one run at a time", () => {
     const second = await runtime.erasure!.requests.submit(["install-b"]);
     expect(second.request_id).toBe(first.request_id);
     expect(await runtime.erasure!.requests.pending()).toHaveLength(1);
+  });
+
+  it("a full queue refuses a new request, and still answers one for a waiting install", async ({ spoolStore }) => {
+    const requests = new ErasureRequests(spoolStore, systemClock, "a key", 2);
+    const first = await requests.submit(["install-a"]);
+    await requests.submit(["install-b"]);
+    await expect(requests.submit(["install-c"])).rejects.toBeInstanceOf(ErasureQueueFullError);
+    expect((await requests.submit(["install-a"])).request_id).toBe(first.request_id);
+    expect(await requests.pending(1)).toHaveLength(1);
   });
 
   it("two runs at once do each request once: the log keeps the lines the run that did it removed", async ({

@@ -65,6 +65,8 @@ export interface IngestConfig {
   ipSalt: string | undefined;
   hwidMode: HwidMode;
   hwidSalt: string | undefined;
+  /** The salt before TELEMETRY_HWID_SALT: erasure and export look for the ids hashed with it too. */
+  hwidPreviousSalt: string | undefined;
   /** Redact secrets, e-mail addresses and home-directory user names in metadata. */
   scrub: boolean;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       ipSalt: vars.TELEMETRY_IP_SALT,
       hwidMode,
       hwidSalt: vars.TELEMETRY_HWID_SALT,
+      hwidPreviousSalt: vars.TELEMETRY_HWID_PREVIOUS_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },

@@ -2,8 +2,15 @@ import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
-import { ERASURE_BUDGET_MS, eraseInstalls, type ErasureRun } from "./lifecycle/erase-installs.ts";
+import {
+  ERASURE_BUDGET_MS,
+  ERASURE_WAKE_EVERY_MS,
+  eraseInstalls,
+  type ErasureRun,
+} from "./lifecycle/erase-installs.ts";
+import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
+import { InstallIndex } from "./lifecycle/install-index.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
@@ -19,8 +26,10 @@ import { openRepository } from "./storage/open-repository.ts";
 /** Erasure requests and the job that does them (they need the spool's Netlify Blobs). */
 export interface ErasureRuntime {
   requests: ErasureRequests;
-  /** Every waiting request, in one run of at most `budgetMs` (see eraseInstalls). */
+  /** A page of waiting requests, in one run of at most `budgetMs`, unless another runs (see eraseInstalls). */
   run(budgetMs: number): Promise<ErasureRun>;
+  /** After a request was queued: calls `start` unless a run is under way or one was started in the last minutes. */
+  wake(start: () => Promise<void>): Promise<boolean>;
   /** Starts a run in the background function (at the deploy's URL, with the jobs' key); without a key, in this process. */
   start(requestUrl: string): Promise<void>;
 }
@@ -109,12 +118,16 @@ export function createRuntime(
   }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
-  const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
-  const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
+  // The flusher marks the installs it stores, so that a request for an id never stored reads no file.
+  const index = new InstallIndex(blobs, logKey);
+  const flusher = new Flusher({ blobs, spool, lease, store: index.watch(store), clock, limits: config.spool.limits });
+  const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   const requests = new ErasureRequests(blobs, clock, logKey);
-  const runErasuresNow = (budgetMs: number) => eraseInstalls({ ...jobDeps(lease), spool, requests, logKey }, budgetMs);
+  const marker = new ErasureMarker(blobs, clock);
+  const runErasuresNow = (budgetMs: number) =>
+    eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
     ...instance,
     publish: publishWith(lease),
@@ -122,6 +135,11 @@ export function createRuntime(
     erasure: {
       requests,
       run: runErasuresNow,
+      wake: async (start) => {
+        if (!(await marker.wakes(ERASURE_WAKE_EVERY_MS))) return false;
+        await start();
+        return true;
+      },
       start: async (requestUrl) => {
         if (flushKey === undefined) void runErasuresNow(ERASURE_BUDGET_MS);
         else await callFlush(new URL(jobPaths.erase, config.siteUrl ?? requestUrl), flushKey);

@@ -31,6 +31,7 @@ describe("configuration", () => {
           ipSalt: undefined,
           hwidMode: "full",
           hwidSalt: undefined,
+          hwidPreviousSalt: undefined,
           scrub: true,
         },
       });

@@ -45,7 +45,7 @@ describe("the quarantine in an install's erasure", () => {
     await setAside(quarantine, eventOf(ERASED));
     await setAside(quarantine, eventOf(ERASED));
     const kept = await setAside(quarantine, eventOf("install-a"));
-    await runtime.erasure!.requests.submit(ERASED);
+    await runtime.erasure!.requests.submit([ERASED]);
 
     const run = await runtime.erasure!.run(60_000);
     expect(run).toMatchObject({ outcome: "erased", quarantined_events_dropped: 2, error: null });
@@ -64,7 +64,7 @@ describe("the quarantine in an install's erasure", () => {
     const hashed = pseudonymizeHwid(ERASED, "hash", salt);
     await setAside(runtime.spool!.spool.quarantine, eventOf(hashed));
     // As the endpoint submits it: the stored form.
-    await runtime.erasure!.requests.submit(hashed);
+    await runtime.erasure!.requests.submit([hashed]);
 
     expect(await runtime.erasure!.run(60_000)).toMatchObject({ quarantined_events_dropped: 1 });
     expect((await spoolStore.list({ prefix: "quarantine/" })).blobs).toEqual([]);

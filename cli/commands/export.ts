@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
-import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
+import { hwidForms } from "../../lib/lifecycle/hwid-forms.ts";
 import { exportInstall } from "../../lib/lifecycle/export-install.ts";
 import { spoolBlobs } from "../../lib/platform/spool-blobs.ts";
 import { Quarantine } from "../../lib/spool/quarantine.ts";
@@ -23,15 +23,15 @@ export function registerExport(program: Command): Command {
     .description("every stored event of an install, as NDJSON (an access request): from every day and part")
     .requiredOption(
       "--hwid <id...>",
-      "the install's id, as the client sends it (hashed here when TELEMETRY_HWID_MODE=hash)",
+      "the install's id, as the client sends it (looked for as sent and hashed with the salts given)",
     )
     .option("--out <file>", "write to this file instead of stdout")
     .addOption(dataOption())
     .addOption(githubOption())
     .action(async (options: ExportOptions, command: Command) => {
       const { files, config } = await openData(command, options);
-      const { hwidMode, hwidSalt } = config.ingest;
-      const hwids = options.hwid.map((hwid) => pseudonymizeHwid(hwid, hwidMode, hwidSalt));
+      // Every form an install's lines may be stored under: as sent, hashed, hashed under the previous salt.
+      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest));
       const quarantine = await openQuarantine();
       const out = options.out ? createWriteStream(options.out) : process.stdout;
       const summary = await exportInstall(

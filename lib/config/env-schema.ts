@@ -124,6 +124,9 @@ export const envSchema = z.object({
   TELEMETRY_HWID_SALT: optional.pipe(
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
+  TELEMETRY_HWID_PREVIOUS_SALT: optional.pipe(
+    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
   TELEMETRY_HEALTH_MAX_WAIT_MINUTES: optional.pipe(
     z.coerce

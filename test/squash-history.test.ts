@@ -66,9 +66,11 @@ describe("TELEMETRY_HISTORY=squash", () => {
   }) => {
     const isMove = squashMove();
     let pushed = false;
+    // Armed once the day's rollups are published: retention removes only what a rollup covers.
+    let armed = false;
     const served = await serveGitGitHub({
       onWrite: (method, path) => {
-        if (pushed || !isMove(method, path)) return;
+        if (!armed || pushed || !isMove(method, path)) return;
         pushed = true;
         served.stand.seed([[MAINTAINER_FILE, "a maintainer's note\n"]], "A maintainer's push");
       },
@@ -77,6 +79,8 @@ describe("TELEMETRY_HISTORY=squash", () => {
     stand.seed(dayFiles(eventsOf(DAYS)));
     const git = gitOf(stand);
     const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30", TELEMETRY_HISTORY: "squash" });
+    expect(await runtime.publish(25_000)).toMatchObject({ outcome: "published", pending: 0 });
+    armed = true;
     const report = await runtime.retain(25_000);
 
     expect(pushed).toBe(true);
@@ -97,10 +101,11 @@ describe("TELEMETRY_HISTORY=squash", () => {
     spoolStore,
   }) => {
     let commits = 0;
+    let armed = false;
     const served = await serveGitGitHub({
       onWrite: async (method, path) => {
         // The squash's root commit: another flusher takes the lease over meanwhile.
-        if (method === "POST" && path.endsWith("/git/commits") && ++commits === 2)
+        if (armed && method === "POST" && path.endsWith("/git/commits") && ++commits === 2)
           await spoolStore.setJSON(LEASE_KEY, { holder: "another-flusher", expires_at: Date.now() + 60_000 });
       },
     });
@@ -108,6 +113,8 @@ describe("TELEMETRY_HISTORY=squash", () => {
     stand.seed(dayFiles(eventsOf(DAYS)));
     const git = gitOf(stand);
     const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30", TELEMETRY_HISTORY: "squash" });
+    expect(await runtime.publish(25_000)).toMatchObject({ outcome: "published", pending: 0 });
+    armed = true;
     const report = await runtime.retain(25_000);
 
     // The retention commit stands, on top of the history, which is left as it was.

@@ -9,6 +9,7 @@ import { FAULT_SCENARIOS, HOUR, SCENARIOS, type Mode, type Scenario } from "./sc
 import { sendEvents, type Acknowledgements } from "./send-events.ts";
 import { setUp, type Bench } from "./set-up.ts";
 import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
+import { erasureScenario, type ErasureFigures } from "./erasure-scenario.ts";
 import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
 
 const DRAIN_LIMIT_MS = 3 * HOUR;
@@ -144,6 +145,30 @@ function printPublish(figures: PublishFigures): void {
   for (const [label, value] of rows) console.log(`    ${label.padEnd(52)} ${value}`);
 }
 
+function printErasure(figures: ErasureFigures): void {
+  const rows: [string, string][] = [
+    [
+      "events sent / stored / lost / duplicated",
+      `${figures.sent} / ${figures.stored} / ${figures.lost} / ${figures.duplicated}`,
+    ],
+    ["spool's oldest event, greatest age (simulated)", `${(figures.oldestWaitMs / 1000).toFixed(1)} s`],
+    ["longest erasure run (simulated)", `${(figures.longestRunMs / 1000).toFixed(1)} s`],
+    [
+      "real requests done",
+      `${figures.realDone} of ${figures.realRequests} (their lines left: ${figures.seededLinesLeft})`,
+    ],
+    ["requests for ids never stored done", `${figures.unknownDone}`],
+    [
+      "erasure runs, by outcome",
+      Object.entries(figures.runs)
+        .map(([outcome, n]) => `${outcome} ${n}`)
+        .join(", "),
+    ],
+    ["archive downloads", `${figures.archiveDownloads}`],
+  ];
+  for (const [label, value] of rows) console.log(`    ${label.padEnd(52)} ${value}`);
+}
+
 const only = process.argv.slice(2);
 const year =
   only.length === 0 || only.includes("year")
@@ -172,6 +197,15 @@ const publish =
         return figures;
       })()
     : undefined;
+const erasure =
+  only.length === 0 || only.includes("erasure")
+    ? await (async () => {
+        console.log("\nerasure: 1,000 erasure requests (half for ids never stored) during steady ingest (clock x10)");
+        const figures = await erasureScenario();
+        printErasure(figures);
+        return figures;
+      })()
+    : undefined;
 const chosen = [...SCENARIOS, ...FAULT_SCENARIOS].filter(
   (candidate) => only.length === 0 || only.includes(candidate.name),
 );
@@ -189,6 +223,15 @@ for (const [scenario, mode] of [
 
 const spool = results.filter((result) => result.mode === "spool");
 const checks: [string, boolean][] = [
+  [
+    "erasure: 0 lost or duplicated, every request done, the spool's oldest within a minute plus one run",
+    erasure === undefined ||
+      (erasure.lost === 0 &&
+        erasure.duplicated === 0 &&
+        erasure.realDone === erasure.realRequests &&
+        erasure.seededLinesLeft === 0 &&
+        erasure.oldestWaitMs <= 60_000 + erasure.longestRunMs),
+  ],
   ["0 lost, 0 duplicated", spool.every((result) => result.lost === 0 && result.duplicated === 0)],
   ["ack p99 under 250 ms", spool.every((result) => percentile(result.ackMs, 0.99) < 250)],
   [

@@ -10,8 +10,8 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** The default period: the last 30 days, today included. */
 const DEFAULT_DAYS = 30;
-/** The local store's folder by default, which `telemetry pull` fills too. */
-export const DEFAULT_DATA_DIR = ".telemetry-data";
+/** The local store's folder, read by default (`telemetry pull` fills only the folder its --to names). */
+const DEFAULT_DATA_DIR = ".telemetry-data";
 
 export function day(value: string): string {
   if (!DAY.test(value) || Number.isNaN(startOfDay(value))) {
@@ -53,7 +53,7 @@ export async function openData(
   return { files: openRepository(config, systemClock).files, config, ...(dir === undefined ? {} : { dir }) };
 }
 
-/** `--data`, else the local store's folder (where `npm start` and `telemetry pull` put the files); it must exist. */
+/** `--data`, else the local store's folder (where `npm start` puts the files); it must exist. */
 export function dataDir(config: Config, data: string | undefined): string {
   const dir = data ?? (config.storage.kind === "local" ? config.storage.dir : DEFAULT_DATA_DIR);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { z } from "zod";
 import type { Clock } from "../lib/clock.ts";
 import { mapLimit } from "../lib/spool/map-limit.ts";
 import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
@@ -9,6 +10,9 @@ import { LONGEST_READ_MS } from "../lib/tally/tally-days.ts";
 /** Downloads at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
 const DOWNLOAD_CONCURRENCY = 8;
 const MIRRORED = /\.(?:ndjson|json)$/;
+/** What pull wrote into `--to`, by path: the only files it ever removes. */
+const PULL_MANIFEST = ".telemetry-pull.json";
+const manifestSchema = z.object({ files: z.array(z.string()) });
 
 export interface PullProgress {
   /** Files to download, once the listing is done; then each one downloaded. */
@@ -28,8 +32,10 @@ export interface PullSummary {
 /**
  * Mirrors the data repository's NDJSON tree (`folders`, e.g. the prefix and the rollups) into
  * `to`, incrementally: a file whose local bytes have the sha GitHub lists is not downloaded again,
- * and a local file of those folders that the repository no longer holds is removed. Each file is
- * written whole under a temporary name first, so that an interrupted pull leaves no half file.
+ * and a file pull wrote (its manifest, PULL_MANIFEST) that the repository no longer holds is
+ * removed; a file it did not write is never touched. A listed path that would land outside `to` is
+ * refused before anything is written. Each file is written whole under a temporary name first, so
+ * that an interrupted pull leaves no half file.
  */
 export async function pullRepository(
   remote: RepositoryFiles,
@@ -52,6 +58,8 @@ export async function pullRepository(
     );
   };
   for (const folder of folders) await walk(folder);
+  for (const entry of listed) within(to, entry.path);
+  const written = await readManifest(to);
 
   const stale = [];
   for (const entry of listed) {
@@ -63,7 +71,7 @@ export async function pullRepository(
   await mapLimit(stale, DOWNLOAD_CONCURRENCY, async (entry) => {
     const bytes = await remote.read(entry.path, options);
     if (!bytes) return;
-    const file = join(to, entry.path);
+    const file = within(to, entry.path);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(`${file}.partial`, bytes);
     await rename(`${file}.partial`, file);
@@ -73,24 +81,41 @@ export async function pullRepository(
   });
 
   const kept = new Set(listed.map((entry) => entry.path));
-  let removed = 0;
-  for (const folder of folders) {
-    for (const path of await localFiles(to, folder)) {
-      if (kept.has(path) || !MIRRORED.test(path)) continue;
-      await rm(join(to, path));
-      removed += 1;
-    }
-  }
+  const pulled = (path: string) => folders.some((folder) => folder === "" || path.startsWith(`${folder}/`));
+  const gone = written.filter((path) => !kept.has(path) && pulled(path));
+  for (const path of gone) await rm(within(to, path), { force: true });
+  // Files of folders not pulled this time stay recorded: a later pull of them may still remove them.
+  await writeManifest(to, [...kept, ...written.filter((path) => !kept.has(path) && !pulled(path))]);
   return {
     files: listed.length,
     downloaded: progress.done,
     unchanged: listed.length - stale.length,
-    removed,
+    removed: gone.length,
     bytes: progress.bytes,
   };
 }
 
-async function localFiles(root: string, folder: string): Promise<string[]> {
-  const entries = await readdir(join(root, folder), { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => relative(root, join(entry.parentPath, entry.name)));
+/** `path` under `to`, or an error naming it: a listing (or a manifest) may hold `..`. */
+function within(to: string, path: string): string {
+  const file = resolve(to, path);
+  const inside = relative(resolve(to), file);
+  if (inside === "" || inside === PULL_MANIFEST || inside.startsWith("..") || isAbsolute(inside)) {
+    throw new Error(`refusing ${JSON.stringify(path)}: it resolves outside ${to}`);
+  }
+  return file;
+}
+
+async function readManifest(to: string): Promise<string[]> {
+  const text = await readFile(join(to, PULL_MANIFEST), "utf8").catch(() => undefined);
+  if (text === undefined) return [];
+  const parsed = manifestSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${join(to, PULL_MANIFEST)} is not pull's manifest: move it away`);
+  return parsed.data.files;
+}
+
+async function writeManifest(to: string, files: string[]): Promise<void> {
+  const file = join(to, PULL_MANIFEST);
+  await mkdir(to, { recursive: true });
+  await writeFile(`${file}.partial`, `${JSON.stringify({ files: files.sort() }, null, 2)}\n`);
+  await rename(`${file}.partial`, file);
 }

@@ -18,15 +18,28 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 12
 export function tallyPool(
   dir: string,
   size = availableParallelism(),
+  script: URL = WORKER,
 ): { countParts: CountParts; close(): Promise<void> } {
   const workers = Array.from(
     { length: Math.max(1, size) },
-    () => new Worker(WORKER, { resourceLimits: WORKER_LIMITS }),
+    () => new Worker(script, { resourceLimits: WORKER_LIMITS }),
   );
+  // Each run removes its own listeners (a report of many days would pile them up), and a worker that
+  // ends without a result (its memory limit, a crash) fails the run rather than leaving it waiting.
   const run = (worker: Worker, job: TallyJob) =>
     new Promise<{ rollup: DayRollup } & Omit<PartsTally, "tally">>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
+      const settle =
+        <T>(done: (value: T) => void) =>
+        (value: T) => {
+          worker.off("message", onMessage).off("error", onError).off("exit", onExit);
+          done(value);
+        };
+      const onMessage = settle(resolve);
+      const onError = settle(reject);
+      const onExit = settle((code: number) =>
+        reject(new Error(`a counting worker stopped (exit code ${code}) before it reported`)),
+      );
+      worker.on("message", onMessage).on("error", onError).on("exit", onExit);
       worker.postMessage(job);
     });
   return {

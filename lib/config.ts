@@ -22,6 +22,19 @@ const DEFAULT_DROP_CLIENT_TYPES = ["unit-tests"];
 /** What the flush key is derived for, so that the same token gives other keys elsewhere. */
 const FLUSH_KEY_LABEL = "telemetry flush function";
 
+/**
+ * Where each job a caller starts is answered: under /api/v1/jobs/, through a netlify.toml redirect
+ * that carries a rate limit of its own (Netlify applies rate limits to redirects only). A rewrite
+ * keeps the path the caller asked for, so the function's own /.netlify/functions/ path, which no
+ * rule covers, is told apart and refused.
+ */
+export const jobPaths = {
+  flush: "/api/v1/jobs/flush",
+  publish: "/api/v1/jobs/publish",
+  retention: "/api/v1/jobs/retention",
+  erase: "/api/v1/jobs/erase",
+} as const;
+
 /** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */
 export interface WriteLimits {
   perMinute: number;
@@ -52,6 +65,8 @@ export interface IngestConfig {
   ipSalt: string | undefined;
   hwidMode: HwidMode;
   hwidSalt: string | undefined;
+  /** The salt before TELEMETRY_HWID_SALT: erasure and export look for the ids hashed with it too. */
+  hwidPreviousSalt: string | undefined;
   /** Redact secrets, e-mail addresses and home-directory user names in metadata. */
   scrub: boolean;
 }
@@ -75,9 +90,10 @@ export interface Config {
   pathPrefix: string;
   maxFileBytes: number;
   /**
-   * What a caller of the flush function must present: the shared secret, else a key derived from
-   * the GitHub token (so every deployment has one, and it tells nothing of the token); none for the
-   * local store, whose flushes then run in the ingesting process.
+   * The jobs' key, what a caller of a job function (flush, publish, retention, erasure) must present:
+   * TELEMETRY_ADMIN_KEY, else a key derived from the GitHub credential (so every deployment has one,
+   * and it tells nothing of the credential); never TELEMETRY_SECRET, which clients hold. None for the
+   * local store without an admin key, whose flushes then run in the ingesting process.
    */
   flushKey: string | undefined;
   /** The deploy's own URL (Netlify's DEPLOY_URL, else URL), where the flush function is called; never a client's Host. */
@@ -119,6 +135,13 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       "TELEMETRY_HWID_MODE=hash needs TELEMETRY_HWID_SALT (a random secret of at least 16 characters, kept for good: a new one makes every install new)",
     );
   }
+  // Without the spool nothing holds the flusher's lease while ingest commits directly: a job must not rewrite the history then.
+  if (vars.TELEMETRY_HISTORY === "squash" && vars.TELEMETRY_SPOOL === "off") {
+    throw new ConfigError("TELEMETRY_HISTORY=squash needs the spool: unset TELEMETRY_SPOOL=off, or keep the history");
+  }
+  if (vars.TELEMETRY_ADMIN_KEY !== undefined && vars.TELEMETRY_ADMIN_KEY === vars.TELEMETRY_SECRET) {
+    throw new ConfigError("TELEMETRY_ADMIN_KEY must differ from TELEMETRY_SECRET: every client holds the secret");
+  }
   const common = {
     deployContext,
     netlifyDev: deployContext === "dev" || deployContext === "",
@@ -131,10 +154,11 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       ipSalt: vars.TELEMETRY_IP_SALT,
       hwidMode,
       hwidSalt: vars.TELEMETRY_HWID_SALT,
+      hwidPreviousSalt: vars.TELEMETRY_HWID_PREVIOUS_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
     },
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },
-    flushKey: flushKeyOf(vars.TELEMETRY_SECRET, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),
+    flushKey: jobKeyOf(vars.TELEMETRY_ADMIN_KEY, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
     retentionDays: vars.TELEMETRY_RETENTION_DAYS,
     history: vars.TELEMETRY_HISTORY ?? "keep",
@@ -170,9 +194,12 @@ export function loadCliConfig({ repository }: { repository?: string } = {}, env:
   return loadConfig(repository ? { ...env, GITHUB_REPOSITORY: repository } : env, undefined);
 }
 
-/** The shared secret, else a key only a holder of the GitHub credential can make, from which it cannot be recovered. */
-function flushKeyOf(secret: string | undefined, credential: string | undefined): string | undefined {
-  if (secret !== undefined) return secret;
+/**
+ * The operator's key, else one only a holder of the GitHub credential can make, from which it cannot
+ * be recovered; never the clients' shared secret, which every install of the app holds.
+ */
+function jobKeyOf(adminKey: string | undefined, credential: string | undefined): string | undefined {
+  if (adminKey !== undefined) return adminKey;
   return credential === undefined
     ? undefined
     : createHmac("sha256", credential).update(FLUSH_KEY_LABEL).digest("base64url");

@@ -1,11 +1,18 @@
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
+import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
-import { ERASURE_BUDGET_MS, eraseInstalls, type ErasureRun } from "./lifecycle/erase-installs.ts";
+import {
+  ERASURE_BUDGET_MS,
+  ERASURE_WAKE_EVERY_MS,
+  eraseInstalls,
+  type ErasureRun,
+} from "./lifecycle/erase-installs.ts";
+import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
+import { InstallIndex } from "./lifecycle/install-index.ts";
 import { log } from "./log.ts";
-import { callFlush, ERASE_FUNCTION_PATH, FLUSH_FUNCTION_PATH } from "./platform/call-flush.ts";
+import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
@@ -19,9 +26,11 @@ import { openRepository } from "./storage/open-repository.ts";
 /** Erasure requests and the job that does them (they need the spool's Netlify Blobs). */
 export interface ErasureRuntime {
   requests: ErasureRequests;
-  /** Every waiting request, in one run of at most `budgetMs` (see eraseInstalls). */
+  /** A page of waiting requests, in one run of at most `budgetMs`, unless another runs (see eraseInstalls). */
   run(budgetMs: number): Promise<ErasureRun>;
-  /** Starts a run in the background function (at the deploy's URL, with the flush key); without a key, in this process. */
+  /** After a request was queued: calls `start` unless a run is under way or one was started in the last minutes. */
+  wake(start: () => Promise<void>): Promise<boolean>;
+  /** Starts a run in the background function (at the deploy's URL, with the jobs' key); without a key, in this process. */
   start(requestUrl: string): Promise<void>;
 }
 
@@ -34,11 +43,11 @@ export interface SpoolRuntime {
   wake(start: () => Promise<void>): Promise<boolean>;
   /**
    * Starts a flush in another invocation: calls the flush function at the deploy's own URL (at
-   * `requestUrl`'s origin only where none is known) with the flush key. Without a key (the local
+   * `requestUrl`'s origin only where none is known) with the jobs' key. Without a key (the local
    * store), runs it in this process, whose life outlasts the answer there.
    */
   startFlush(requestUrl: string): Promise<void>;
-  /** Forgets the client-given ids of days past the deduplication window. */
+  /** Forgets the client-given ids of days past the deduplication window, and expires what quarantine kept 30 days (a bounded part a run). */
   prune(): Promise<void>;
 }
 
@@ -109,12 +118,16 @@ export function createRuntime(
   }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
-  const flusher = new Flusher({ blobs, spool, lease, store, clock, limits: config.spool.limits });
-  const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
-  // The erasure log's hashes are keyed with the deploy's flush key; the local store has none, and no log worth a key.
+  // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
+  // The flusher marks the installs it stores, so that a request for an id never stored reads no file.
+  const index = new InstallIndex(blobs, logKey);
+  const flusher = new Flusher({ blobs, spool, lease, store: index.watch(store), clock, limits: config.spool.limits });
+  const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   const requests = new ErasureRequests(blobs, clock, logKey);
-  const runErasuresNow = (budgetMs: number) => eraseInstalls({ ...jobDeps(lease), spool, requests, logKey }, budgetMs);
+  const marker = new ErasureMarker(blobs, clock);
+  const runErasuresNow = (budgetMs: number) =>
+    eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
     ...instance,
     publish: publishWith(lease),
@@ -122,9 +135,14 @@ export function createRuntime(
     erasure: {
       requests,
       run: runErasuresNow,
+      wake: async (start) => {
+        if (!(await marker.wakes(ERASURE_WAKE_EVERY_MS))) return false;
+        await start();
+        return true;
+      },
       start: async (requestUrl) => {
         if (flushKey === undefined) void runErasuresNow(ERASURE_BUDGET_MS);
-        else await callFlush(new URL(ERASE_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+        else await callFlush(new URL(jobPaths.erase, config.siteUrl ?? requestUrl), flushKey);
       },
     },
     spool: {
@@ -134,9 +152,12 @@ export function createRuntime(
       wake: (start) => waker.wake(start),
       startFlush: async (requestUrl) => {
         if (flushKey === undefined) void flusher.flush(WOKEN_FLUSH_BUDGET_MS);
-        else await callFlush(new URL(FLUSH_FUNCTION_PATH, config.siteUrl ?? requestUrl), flushKey);
+        else await callFlush(new URL(jobPaths.flush, config.siteUrl ?? requestUrl), flushKey);
       },
-      prune: () => new SeenIds(blobs, clock).prune(),
+      prune: async () => {
+        await new SeenIds(blobs, clock).prune();
+        await spool.quarantine.expire();
+      },
     },
   };
 }

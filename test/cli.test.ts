@@ -41,6 +41,7 @@ describe("telemetry's parser", () => {
       ["report", "--from", "22/11/2026"],
       ["report", "--from", "2026-11-23", "--to", "2026-11-22", "--data", "."],
       ["pull"],
+      ["pull", "--github", "acme/data"],
     ]) {
       const { code, stderr, stdout } = await telemetry(args);
       expect(code, args.join(" ")).toBe(2);
@@ -195,7 +196,9 @@ describe("telemetry pull", () => {
       github.seed(changed!, `${files.get(changed!)}${JSON.stringify(dataset.events[0])}\n`);
       await writeFile(join(to, "telemetry", "stray.ndjson"), "{}\n");
       const second = await telemetry(["pull", "--github", "acme/data", "--to", to], env);
-      expect(second.stderr).toMatch(/: 1 downloaded .*, \d+ unchanged, 1 removed/);
+      // The stray file is not one pull wrote: it stays.
+      expect(second.stderr).toMatch(/: 1 downloaded .*, \d+ unchanged, 0 removed/);
+      expect(await readFile(join(to, "telemetry", "stray.ndjson"), "utf8")).toBe("{}\n");
       expect(await readFile(join(to, changed!), "utf8")).toContain(dataset.events[0]!.event_id);
 
       const refused = await telemetry(["pull", "--github", "acme/data", "--to", to], { ...env, GITHUB_TOKEN: "wrong" });

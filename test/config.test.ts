@@ -5,6 +5,7 @@ import { reportHealth } from "../lib/http/endpoints/report-health.ts";
 import { openRepository } from "../lib/storage/open-repository.ts";
 
 const TOKEN = "test-token-do-not-leak";
+const ADMIN_KEY = "an-operator-key-of-at-least-32-characters";
 
 describe("configuration", () => {
   it("uses the local folder under netlify dev and outside Netlify when no GitHub variable is set", () => {
@@ -30,6 +31,7 @@ describe("configuration", () => {
           ipSalt: undefined,
           hwidMode: "full",
           hwidSalt: undefined,
+          hwidPreviousSalt: undefined,
           scrub: true,
         },
       });
@@ -197,17 +199,34 @@ describe("configuration", () => {
     }
   });
 
-  it("gives the flush function a key: the shared secret, else one derived from the token that does not show it, none for the local store", () => {
+  it("gives the jobs a key clients never hold: TELEMETRY_ADMIN_KEY, else one derived from the GitHub credential, never the app's secret", () => {
     const github = { GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" };
     const derived = loadConfig(github).flushKey!;
     expect(derived).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(derived).not.toContain(TOKEN);
     expect(loadConfig(github).flushKey).toBe(derived);
     expect(loadConfig({ ...github, GITHUB_TOKEN: `${TOKEN}x` }).flushKey).not.toBe(derived);
-    expect(loadConfig({ ...github, TELEMETRY_SECRET: "a-shared-secret-of-length" }).flushKey).toBe(
-      "a-shared-secret-of-length",
-    );
+    // The app's secret ships in every desktop install: it is never the jobs' key.
+    expect(loadConfig({ ...github, TELEMETRY_SECRET: "a-shared-secret-of-length" }).flushKey).toBe(derived);
+    expect(loadConfig({ TELEMETRY_SECRET: "a-shared-secret-of-length" }).flushKey).toBeUndefined();
+    expect(loadConfig({ ...github, TELEMETRY_ADMIN_KEY: ADMIN_KEY }).flushKey).toBe(ADMIN_KEY);
+    expect(loadConfig({ TELEMETRY_ADMIN_KEY: ADMIN_KEY }).flushKey).toBe(ADMIN_KEY);
     expect(loadConfig({}).flushKey).toBeUndefined();
+  });
+
+  it("refuses a TELEMETRY_ADMIN_KEY under 32 characters or equal to the app's secret, naming it, never its value", () => {
+    const short = "an-admin-key-too-short";
+    expect(() => loadConfig({ TELEMETRY_ADMIN_KEY: short })).toThrow(/TELEMETRY_ADMIN_KEY must be at least 32/);
+    expect(() => loadConfig({ TELEMETRY_ADMIN_KEY: short })).not.toThrow(new RegExp(short));
+    const shared = { TELEMETRY_ADMIN_KEY: ADMIN_KEY, TELEMETRY_SECRET: ADMIN_KEY };
+    expect(() => loadConfig(shared)).toThrow(/TELEMETRY_ADMIN_KEY must differ from TELEMETRY_SECRET/);
+    expect(() => loadConfig(shared)).not.toThrow(new RegExp(ADMIN_KEY));
+  });
+
+  it('keeps the NDJSON tree at the repository\'s root for TELEMETRY_PATH_PREFIX="" (unset: telemetry)', () => {
+    expect(loadConfig({ TELEMETRY_PATH_PREFIX: "" }).pathPrefix).toBe("");
+    expect(loadConfig({ TELEMETRY_PATH_PREFIX: "/" }).pathPrefix).toBe("");
+    expect(loadConfig({}).pathPrefix).toBe("telemetry");
   });
 
   it("calls the flush function at the deploy's own URL, DEPLOY_URL before URL", () => {
@@ -243,7 +262,7 @@ describe("GET /api/v1/health", () => {
       ingest: config.ingest,
       netlifyDev: false,
       clock: systemClock,
-      flushKey: undefined,
+      flushKey: config.flushKey,
       health: { maxWaitMs: 15 * 60_000 },
       store: openRepository(config, systemClock).store,
       spool: undefined,
@@ -252,15 +271,16 @@ describe("GET /api/v1/health", () => {
       erasure: undefined,
     });
 
-  it("names the GitHub target, without the token, to a caller with the shared secret", async () => {
-    const response = await health(
-      loadConfig({
-        GITHUB_TOKEN: TOKEN,
-        GITHUB_REPOSITORY: "acme/data",
-        GITHUB_BRANCH: "events",
-        TELEMETRY_SECRET: SECRET,
-      }),
-    );
+  it("names the GitHub target, without the token, to the holder of the jobs' key only, never to the app's secret", async () => {
+    const config = loadConfig({
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: "acme/data",
+      GITHUB_BRANCH: "events",
+      TELEMETRY_SECRET: SECRET,
+    });
+    const withSecret = await (await health(config, { key: SECRET })).json();
+    expect(withSecret).toEqual({ status: "ok", reasons: [], storage: "github", spool: { enabled: false } });
+    const response = await health(config, { key: config.flushKey! });
     expect(response.status).toBe(200);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({
@@ -277,7 +297,7 @@ describe("GET /api/v1/health", () => {
     expect(text).not.toContain(TOKEN);
   });
 
-  it("shows the status and reasons but not where events go to a caller without the secret, or when none is set", async () => {
+  it("shows the status and reasons but not where events go to a caller without the jobs' key", async () => {
     for (const config of [
       loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", TELEMETRY_SECRET: SECRET }),
       loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data" }),
@@ -290,7 +310,9 @@ describe("GET /api/v1/health", () => {
 
   it("names the local folder", async () => {
     const body = await (
-      await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events", TELEMETRY_SECRET: SECRET }))
+      await health(loadConfig({ TELEMETRY_LOCAL_DIR: "/tmp/events", TELEMETRY_ADMIN_KEY: ADMIN_KEY }), {
+        key: ADMIN_KEY,
+      })
     ).json();
     expect(body).toMatchObject({ status: "ok", storage: "local", dir: "/tmp/events", prefix: "telemetry" });
   });

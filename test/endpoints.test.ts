@@ -12,10 +12,10 @@ const event = { hwid: "h", event_name: "app_launch", app_version: "1.0.0" };
 /** Each function with a request it would be sent: by a client, a job's caller, or the schedule. */
 const CALLS: { name: string; method: string; path: string; body?: string }[] = [
   { name: "erasure", method: "POST", path: "/api/v1/erasure", body: JSON.stringify({ hwid: "h" }) },
-  { name: "flush", method: "POST", path: "/.netlify/functions/flush" },
-  { name: "publish", method: "POST", path: "/.netlify/functions/publish" },
-  { name: "retention", method: "POST", path: "/.netlify/functions/retention" },
-  { name: "erase-background", method: "POST", path: "/.netlify/functions/erase-background" },
+  { name: "flush", method: "POST", path: "/api/v1/jobs/flush" },
+  { name: "publish", method: "POST", path: "/api/v1/jobs/publish" },
+  { name: "retention", method: "POST", path: "/api/v1/jobs/retention" },
+  { name: "erase-background", method: "POST", path: "/api/v1/jobs/erase" },
   { name: "flush-spool", method: "POST", path: "/.netlify/functions/flush-spool" },
   { name: "publish-insights", method: "POST", path: "/.netlify/functions/publish-insights" },
   { name: "apply-retention", method: "POST", path: "/.netlify/functions/apply-retention" },
@@ -115,5 +115,43 @@ describe("a misconfigured deploy", () => {
       ],
     });
     expect(text).not.toContain(SHORT_SECRET);
+  });
+});
+
+/** The functions a caller starts a job with, at the rate-limited path each answers on. */
+const JOBS = [
+  { name: "flush", path: "/api/v1/jobs/flush" },
+  { name: "publish", path: "/api/v1/jobs/publish" },
+  { name: "retention", path: "/api/v1/jobs/retention" },
+  { name: "erase-background", path: "/api/v1/jobs/erase" },
+];
+const APP_SECRET = "the-secret-every-install-holds";
+
+async function callJob(name: string, path: string, key: string): Promise<Response> {
+  const { default: handle } = (await import(`../netlify/functions/${name}.ts`)) as {
+    default: (request: Request, context: unknown) => Promise<Response>;
+  };
+  const context = { deploy: { context: "production", published: true }, waitUntil: () => {} };
+  return handle(new Request(`${SITE}${path}`, { method: "POST", headers: { "x-telemetry-key": key } }), context);
+}
+
+describe("the job functions", () => {
+  it("refuse the app's secret with 401 on every job, and take only the jobs' key", async () => {
+    stubEnv({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", TELEMETRY_SECRET: APP_SECRET });
+    for (const { name, path } of JOBS) {
+      const refused = await callJob(name, path, APP_SECRET);
+      expect({ name, status: refused.status }).toEqual({ name, status: 401 });
+      expect(await refused.json(), name).toMatchObject({ error: "unauthorized" });
+    }
+  });
+
+  it("answer 404 at the function's own /.netlify/functions/ path, which no rate limit covers, even with the key", async () => {
+    const adminKey = "an-operator-key-of-at-least-32-characters";
+    stubEnv({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", TELEMETRY_ADMIN_KEY: adminKey });
+    for (const { name, path } of JOBS) {
+      const around = await callJob(name, `/.netlify/functions/${name}`, adminKey);
+      expect({ name, status: around.status }).toEqual({ name, status: 404 });
+      expect(await around.json(), name).toMatchObject({ error: "not_found", message: expect.stringContaining(path) });
+    }
   });
 });

@@ -59,7 +59,7 @@ describe("erasure by hwid", () => {
     const waiting = [eventOf(today, ERASED, 5), eventOf(today, "install-a", 5), eventOf(today, ERASED, 6)];
     await runtime.spool!.spool.add(waiting.slice(0, 2));
     await runtime.spool!.spool.add(waiting.slice(2));
-    const request = await runtime.erasure!.requests.submit(ERASED);
+    const request = await runtime.erasure!.requests.submit([ERASED]);
     const commits = github.commits.length;
 
     const run = await runtime.erasure!.run(60_000);
@@ -104,7 +104,7 @@ describe("erasure by hwid", () => {
     const { today } = days;
     const waiting = INSTALLS.map((hwid) => eventOf(today, hwid, 7));
     await runtime.spool!.spool.add(waiting);
-    await runtime.erasure!.requests.submit(ERASED);
+    await runtime.erasure!.requests.submit([ERASED]);
     const [erasure] = await Promise.all([runtime.erasure!.run(60_000), runtime.spool!.flush(7000)]);
     expect(erasure.outcome).toBe("erased");
     // Whatever ran first, the flush's events of the others are stored once, the erased install's never.
@@ -121,7 +121,7 @@ describe("erasure by hwid", () => {
     runtimeOf,
   }) => {
     const squashing = runtimeOf({ ...served.env, TELEMETRY_HISTORY: "squash" });
-    await squashing.erasure!.requests.submit(ERASED);
+    await squashing.erasure!.requests.submit([ERASED]);
     const run = await squashing.erasure!.run(60_000);
     expect(run).toMatchObject({
       outcome: "erased",
@@ -170,7 +170,7 @@ describe("erasure and the history, in a real git repository", () => {
       const { stand, env: github } = await serveGitGitHub();
       stand.seed(files, "Three installs over five days");
       const made = runtimeOf({ ...github, TELEMETRY_HISTORY: history });
-      await made.erasure!.requests.submit(ERASED);
+      await made.erasure!.requests.submit([ERASED]);
       const run = await made.erasure!.run(60_000);
       expect(run).toMatchObject({ outcome: "erased", lines_removed: 20, error: null });
       const blobsLeft = reachableBlobs(stand.gitDir);

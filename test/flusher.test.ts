@@ -157,6 +157,7 @@ describe("flushing the spool into GitHub", () => {
     expect(await spoolStore.get(`quarantine/${bad}`, { type: "json" })).toEqual({
       value: { events: "not a list" },
       issues: [{ path: "events", message: expect.any(String) }],
+      set_aside_at: expect.closeTo(Date.now(), -5) as number,
     });
   });
 
@@ -172,6 +173,7 @@ describe("flushing the spool into GitHub", () => {
     expect(await spoolStore.get(`quarantine/${key}/1`, { type: "json" })).toEqual({
       value: broken,
       issues: [{ path: "event_id", message: expect.any(String) }],
+      set_aside_at: expect.closeTo(Date.now(), -5) as number,
     });
     expect((await new FlushLease(spoolStore, systemClock, 30_000).read()).quarantined).toBe(1);
   });
@@ -208,6 +210,8 @@ describe("flushing the spool into GitHub", () => {
     expect(await spoolStore.get(set[0]!.key, { type: "json" })).toEqual({
       value: secret,
       issues: [{ path: "body", message: expect.stringMatching(/push protection.*example_secret/) }],
+      // Kept 30 days from then (see the quarantine's own tests).
+      set_aside_at: expect.closeTo(Date.now(), -5) as number,
     });
     expect((await new FlushLease(spoolStore, systemClock, 30_000).read()).quarantined).toBe(1);
     const writes = putCount();

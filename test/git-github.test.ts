@@ -275,6 +275,41 @@ describe("GitGitHub, a GitHub backed by a git repository, through the project's 
     expect((await files.read(DAY_FILE, soon()))?.toString()).toBe('{"email":null}\n');
   });
 
+  it("moves a branch with GraphQL's updateRefs only while it is at beforeOid, and answers a stale one as GitHub does", async () => {
+    const first = stand.seed([[DAY_FILE, "one\n"]]);
+    const second = stand.seed([[DAY_FILE, "two\n"]]);
+    const { body: repository } = await api("GET", "");
+    const { body: head } = await api("GET", `/git/commits/${second}`);
+    const { body: root } = await api("POST", "/git/commits", { message: "Squash", tree: head.tree.sha, parents: [] });
+    const updateRefs = async (beforeOid: string) => {
+      const response = await fetch(`${served.url}/graphql`, {
+        method: "POST",
+        headers: { authorization: `bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          query: "mutation ($input: UpdateRefsInput!) { updateRefs(input: $input) { clientMutationId } }",
+          variables: {
+            input: {
+              repositoryId: repository.node_id,
+              refUpdates: [{ name: "refs/heads/main", beforeOid, afterOid: root.sha, force: true }],
+            },
+          },
+        }),
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+
+    // A stale beforeOid: 200, a generic error, and the branch where it was.
+    const stale = await updateRefs(first);
+    expect(stale.status).toBe(200);
+    expect(stale.body).toMatchObject({ data: { updateRefs: null }, errors: [{ message: expect.any(String) }] });
+    expect(git("rev-parse", "main")).toBe(second);
+    expect(await updateRefs(second)).toEqual({
+      status: 200,
+      body: { data: { updateRefs: { clientMutationId: null } } },
+    });
+    expect(git("rev-parse", "main")).toBe(root.sha);
+  });
+
   it("refuses the fourth content write in a minute with the secondary limit's 403, writing nothing, and reads go on", async () => {
     let clock = 1_700_000_000_000;
     await served.close();

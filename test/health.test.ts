@@ -44,7 +44,7 @@ function counted(store: BlobStore): BlobStore {
     setJSON: (key, value, options) => store.setJSON(key, value, options),
     delete: (key) => store.delete(key),
     list: (options) => {
-      if (!options.directories && options.prefix.startsWith("pending/")) listings.push(options.prefix);
+      if (!options.directories && /^(pending|quarantine)\//.test(options.prefix)) listings.push(options.prefix);
       return store.list(options);
     },
   };
@@ -147,6 +147,8 @@ describe("GET /api/v1/health", () => {
     expect(body.status).toBe("degraded");
     expect(body.reasons).toEqual([expect.objectContaining({ reason: "events_quarantined" })]);
     expect(body.spool.quarantined_events).toBe(1);
+    // What still waits there (until it expires or an erasure removes it), not only what was ever set aside.
+    expect(body.spool.quarantined_waiting).toBe(1);
     expect(logs.of("spool_quarantined")).toEqual([
       expect.objectContaining({
         level: "error",
@@ -165,6 +167,19 @@ describe("GET /api/v1/health", () => {
     expect((await health(runtime)).body.spool.waiting_events).toBe(0);
     expect((await health({ ...runtime, clock: later(2 * MINUTE_MS) })).body.spool.waiting_events).toBe(0);
     expect(listings.filter((prefix) => prefix === "pending/")).toHaveLength(3);
+  });
+
+  it("counts what waits in quarantine at most once a minute however often it is asked", async () => {
+    const runtime = await useGitHub();
+    const now = Date.now();
+    const entry = `pending/${String(Math.floor(now / 60_000)).padStart(10, "0")}/${String(now).padStart(15, "0")}-2-${crypto.randomUUID()}`;
+    const quarantine = runtime.spool!.spool.quarantine;
+    await quarantine.setAside(`${entry}/1`, { hwid: "a" }, [{ path: "body", message: "refused" }]);
+    for (let n = 0; n < 10; n++) expect((await health(runtime)).body.spool.quarantined_waiting).toBe(1);
+    await quarantine.setAside(`${entry}/2`, { hwid: "a" }, [{ path: "body", message: "refused" }]);
+    expect((await health(runtime)).body.spool.quarantined_waiting).toBe(1);
+    expect((await health({ ...runtime, clock: later(2 * MINUTE_MS) })).body.spool.quarantined_waiting).toBe(2);
+    expect(listings.filter((prefix) => prefix === "quarantine/")).toHaveLength(2);
   });
 });
 

@@ -137,11 +137,11 @@ describe("starting a flush", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const site = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const secret = "a-shared-secret-of-length";
-      const config = loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_SECRET: secret, URL: site });
+      const key = "an-operator-key-of-at-least-32-characters";
+      const config = loadConfig({ TELEMETRY_LOCAL_DIR: dir, TELEMETRY_ADMIN_KEY: key, URL: site });
       const own = createRuntime(config, { blobs: spoolStore }) as Runtime & { ok: true };
       await own.spool!.startFlush("http://attacker.example/api/v1/telemetry");
-      expect(calls).toEqual([{ path: "/.netlify/functions/flush", key: secret }]);
+      expect(calls).toEqual([{ path: "/api/v1/jobs/flush", key }]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

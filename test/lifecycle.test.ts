@@ -6,6 +6,12 @@ import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { describe, expect, test } from "./support/fixtures.ts";
 import { runCli } from "./support/run-cli.ts";
+import { PUBLISH_SCHEDULED_BUDGET_MS, type PublishReport } from "../lib/insights/publish-insights.ts";
+import { RETENTION_CALLED_BUDGET_MS, type RetentionReport } from "../lib/lifecycle/apply-retention.ts";
+import { jobEndpoints } from "../lib/http/endpoints/job-endpoints.ts";
+import type { Runtime } from "../lib/runtime.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /** 100 days of events, today's included (`DAYS`): three installs a day. */
 const it = test.extend("DAYS", { scope: "file" }, ({ days }) => days.last(100));
@@ -41,7 +47,49 @@ function camelCaseKeys(value: unknown): string[] {
   ]);
 }
 
+/** The hourly job, run until every day is rolled up: retention waits for it. */
+async function rollUpEverything(runtime: { publish(budgetMs: number): Promise<PublishReport> }): Promise<void> {
+  for (let run = 0; run < 20; run += 1) {
+    const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    // A run that ran out of time (a loaded machine) is followed by another, as the schedule would.
+    if ((report.outcome === "published" && report.pending === 0) || report.outcome === "unchanged") return;
+  }
+  throw new Error("the hourly job never caught up");
+}
+
 describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
+  it("removes a day only once its rollup covers its files, and every such day in one called run", async ({
+    DAYS,
+    days,
+    serveGitGitHub,
+    runtimeOf,
+  }) => {
+    const { stand, env } = await serveGitGitHub();
+    const stored = DAYS.slice(60);
+    const raw = dayFiles(eventsOf(stored), { parts: 2 });
+    stand.seed(raw, "40 days");
+    const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30" });
+    const expired = stored.slice(0, 10);
+
+    const early = await runtime.retain(RETENTION_CALLED_BUDGET_MS);
+    expect(early).toMatchObject({ outcome: "nothing", days: [], waiting: expired, pending: 0 });
+
+    await rollUpEverything(runtime);
+    // A late line in one expired day after its rollup was written: that day waits for the next rollup.
+    const late = [...raw.keys()].find((path) => path.includes(expired[3]!.replaceAll("-", "/")))!;
+    stand.seed([[late, `${raw.get(late)!}${JSON.stringify(eventsOf([expired[3]!], ["install-late"])[0])}\n`]]);
+    const report = await runtime.retain(RETENTION_CALLED_BUDGET_MS);
+    expect(report).toMatchObject({ outcome: "removed", waiting: [expired[3]], pending: 0, error: null });
+    expect(report!.days.map((d) => d.day)).toEqual(expired.filter((day) => day !== expired[3]));
+    expect(report!.days.flatMap((d) => d.files)).toHaveLength(18);
+
+    await rollUpEverything(runtime);
+    const last = await runtime.retain(RETENTION_CALLED_BUDGET_MS);
+    expect(last).toMatchObject({ outcome: "removed", waiting: [], pending: 0 });
+    expect(last!.days.map((d) => d.day)).toEqual([expired[3]]);
+    expect(days.ago(29)).toBe(stored[10]);
+  });
+
   it("removes the raw files of the days past the period in one commit; the rollups and the dashboard stay", async ({
     DAYS,
     days,
@@ -56,9 +104,18 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
     ];
     github.seedAll([...raw, ...kept]);
     const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30" });
+    await rollUpEverything(runtime);
+    const keptNow = kept.map(([path]) => [path, github.file(path)] as const);
     const commits = github.commits.length;
+    const writes = (await runtime.spool!.lease.read()).writes.length;
     const report = await runtime.retain(25_000);
-    expect(report).toMatchObject({ outcome: "removed", keep_from: days.ago(29), pending: false, error: null });
+    expect(report).toMatchObject({
+      outcome: "removed",
+      keep_from: days.ago(29),
+      waiting: [],
+      pending: 0,
+      error: null,
+    });
     // The report is answered as JSON by the retention functions: snake_case, as every answer.
     expect(camelCaseKeys(report)).toEqual([]);
     expect(report!.days.map((d) => d.day)).toEqual(DAYS.slice(0, 70));
@@ -69,9 +126,9 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
       [...raw.keys()].filter((path) => DAYS.slice(70).some((day) => path.includes(day.replaceAll("-", "/")))),
     );
     expect(new Set(rawLeft.map((path) => path.split("/").slice(1, 4).join("-")))).toEqual(new Set(DAYS.slice(70)));
-    for (const [path, content] of kept) expect(github.file(path)).toBe(content);
+    for (const [path, content] of keptNow) expect(github.file(path)).toBe(content);
     // Within the flusher's pace: its write log holds the commit's three requests.
-    expect((await runtime.spool!.lease.read()).writes).toHaveLength(3);
+    expect((await runtime.spool!.lease.read()).writes).toHaveLength(writes + 3);
 
     const again = await runtime.retain(25_000);
     expect(again).toMatchObject({ outcome: "nothing", days: [] });
@@ -86,6 +143,7 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
     const { fake: github, url, env } = await serveGitHub();
     github.seedAll(dayFiles(eventsOf(DAYS.slice(50)), { parts: 2 }));
     const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30", TELEMETRY_HISTORY: "squash" });
+    await rollUpEverything(runtime);
     const report = await runtime.retain(25_000);
     expect(report).toMatchObject({ outcome: "removed", squashed: expect.stringMatching(/^[0-9a-f]{40}$/) });
     const root = await (
@@ -106,9 +164,14 @@ describe("retention (TELEMETRY_RETENTION_DAYS)", () => {
     expect(() => loadConfig({ TELEMETRY_RETENTION_DAYS: "thirty" })).toThrow(/TELEMETRY_RETENTION_DAYS/);
   });
 
-  it("shows what would go with telemetry retention --dry-run, and removes nothing", async ({ DAYS, days }) => {
+  it("shows what would go with telemetry retention --dry-run, and removes nothing", async ({
+    DAYS,
+    days,
+    runtimeOf,
+  }) => {
     const dir = await dataFolder(dayFiles(eventsOf(DAYS.slice(60)), { parts: 2 }));
     try {
+      await rollUpEverything(runtimeOf({ TELEMETRY_LOCAL_DIR: dir }));
       const { code, stdout, stderr } = await runCli(["retention", "--dry-run", "--days", "30", "--data", dir]);
       expect(code, stderr).toBe(0);
       expect(
@@ -199,6 +262,64 @@ describe("telemetry erase --dry-run", () => {
       expect((await runCli(["erase", "--dry-run", "--data", dir])).code).toBe(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The site as `telemetry retention --url` meets it: its retention function over `runtime`, on loopback. */
+async function serveSite(runtime: Runtime): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    const url = `http://127.0.0.1${request.url ?? "/"}`;
+    const headers = new Headers(
+      Object.entries(request.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
+    );
+    void jobEndpoints.retention
+      .called(new Request(url, { method: request.method ?? "GET", headers }), {
+        runtime,
+        invocation: { waitUntil: () => {} },
+      })
+      .then(async (answer) => {
+        response.writeHead(answer.status, Object.fromEntries(answer.headers));
+        response.end(Buffer.from(await answer.arrayBuffer()));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe("telemetry retention (the site's job, now)", () => {
+  it("calls the site until every expired day is gone, a line a call, and says what waits", async ({
+    DAYS,
+    days,
+    serveGitHub,
+    runtimeOf,
+  }) => {
+    const { fake: github, env } = await serveGitHub();
+    const stored = DAYS.slice(60);
+    github.seedAll(dayFiles(eventsOf(stored), { parts: 2 }));
+    const runtime = runtimeOf({ ...env, TELEMETRY_RETENTION_DAYS: "30" });
+    await rollUpEverything(runtime);
+    const late = `telemetry/${stored[2]!.replaceAll("-", "/")}/0003.ndjson`;
+    github.seed(late, `${JSON.stringify(eventsOf([stored[2]!], ["install-late"])[0])}\n`);
+    const site = await serveSite(runtime);
+    try {
+      const { code, stdout, stderr } = await runCli(["retention", "--url", site.url], env);
+      expect(code, stderr).toBe(0);
+      const runs = stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as RetentionReport);
+      expect(runs.flatMap((run) => run.days.map((d) => d.day))).toEqual(stored.slice(0, 10).filter((_, i) => i !== 2));
+      const lines = stderr.trim().split("\n");
+      expect(lines.slice(0, -1)).toHaveLength(runs.length);
+      expect(lines.at(-1)).toBe(
+        `telemetry: removed 18 file(s) of 9 day(s) before ${days.ago(29)}; 1 day(s) wait for their rollups (${stored[2]}): a later run removes them`,
+      );
+      const left = github.paths().filter((path) => path.endsWith(".ndjson"));
+      expect(left).toHaveLength(30 * 2 + 3);
+    } finally {
+      await site.close();
     }
   });
 });

@@ -48,7 +48,7 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   });
 
   it("refuses every caller of the flush function (the local store has no key: ingestion flushes in its own process)", async () => {
-    const refused = await fetch(`${dev.url}/.netlify/functions/flush`, { method: "POST" });
+    const refused = await fetch(`${dev.url}/api/v1/jobs/flush`, { method: "POST" });
     expect(refused.status).toBe(401);
   });
 
@@ -212,7 +212,7 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
 
   it("starts a flush only for a caller with the flush key, which the service derives from its token when no secret is set", async () => {
     const call = (headers: Record<string, string> = {}) =>
-      fetch(`${dev.url}/.netlify/functions/flush`, { method: "POST", headers });
+      fetch(`${dev.url}/api/v1/jobs/flush`, { method: "POST", headers });
     const guesses: Record<string, string>[] = [
       {},
       { "x-telemetry-key": "a-guess-at-the-key" },
@@ -288,7 +288,7 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
   it(
     "publishes only for a caller with the flush key: `telemetry publish` derives it from the same token, and commits once",
     async () => {
-      const refused = await fetch(`${dev.url}/.netlify/functions/publish`, { method: "POST" });
+      const refused = await fetch(`${dev.url}/api/v1/jobs/publish`, { method: "POST" });
       expect(refused.status).toBe(401);
       const published = () => fake.commits.filter((commit) => commit.message.startsWith("Roll up telemetry"));
       expect(published()).toEqual([]);
@@ -331,6 +331,7 @@ async function linesIn(dir: string): Promise<StoredEvent[]> {
 
 describe("netlify dev: the full ingest protocol, as an independent client sees it", () => {
   const SECRET = "an-e2e-shared-secret";
+  const ADMIN_KEY = "an-e2e-operator-key-of-32-characters";
   const ORIGIN = "https://app.example.com";
   let dev: NetlifyDev;
   let dir: string;
@@ -340,6 +341,7 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
     dev = await startNetlifyDev({
       TELEMETRY_LOCAL_DIR: dir,
       TELEMETRY_SECRET: SECRET,
+      TELEMETRY_ADMIN_KEY: ADMIN_KEY,
       TELEMETRY_ALLOWED_ORIGINS: ORIGIN,
       TELEMETRY_IP_MODE: "hash",
       TELEMETRY_IP_SALT: "an-e2e-salt-of-some-length",
@@ -367,6 +369,21 @@ describe("netlify dev: the full ingest protocol, as an independent client sees i
       const lines = (await linesIn(dir)).filter((line) => line.event_name === name);
       return lines.length >= count ? lines : undefined;
     });
+
+  it("runs jobs for the operator's key only: the app's secret is 401 on every job, a function's own path 404, and health names the folder to the operator only", async () => {
+    const job = (path: string, key: string) =>
+      fetch(`${dev.url}${path}`, { method: "POST", headers: { "x-telemetry-key": key } });
+    // erase-background is a background function, which Netlify answers 202 itself: endpoints.test.ts checks its refusal.
+    for (const path of ["/api/v1/jobs/publish", "/api/v1/jobs/retention", "/api/v1/jobs/flush"]) {
+      const refused = await job(path, SECRET);
+      expect({ path, status: refused.status }).toEqual({ path, status: 401 });
+    }
+    expect((await job("/.netlify/functions/publish", ADMIN_KEY)).status).toBe(404);
+    expect((await job("/api/v1/jobs/flush", ADMIN_KEY)).status).toBe(202);
+    const health = (key: string) => fetch(`${dev.url}/api/v1/health`, { headers: { "x-telemetry-key": key } });
+    expect(await (await health(SECRET)).json()).not.toHaveProperty("dir");
+    expect(await (await health(ADMIN_KEY)).json()).toMatchObject({ dir });
+  });
 
   it("refuses a request without the secret, with 401 JSON, and stores nothing", async () => {
     const response = await fetch(`${dev.url}/api/v1/telemetry`, {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { XMLValidator } from "fast-xml-parser";
 import { systemClock } from "../lib/clock.ts";
 import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
@@ -170,5 +171,42 @@ describe("the hourly job", () => {
     const svgs = github.paths().filter((path) => path.endsWith(".svg"));
     expect(svgs.length).toBe(5);
     for (const svg of svgs) expect(XMLValidator.validate(github.file(svg)!), svg).toBe(true);
+  });
+});
+
+describe("the hourly job's cursor", () => {
+  it("rebuilds a day whose part was rewritten since it was read (an erasure), counting each line once", async ({
+    serveGitGitHub,
+    runtimeOf,
+    dataset,
+    days,
+  }) => {
+    const { stand, env } = await serveGitGitHub();
+    const runtime = runtimeOf(env);
+    const { today } = days;
+    const events = dataset.events.filter((e) => e.created_at.startsWith(today)).slice(0, 200);
+    expect(events).toHaveLength(200);
+    const part = `telemetry/${today.replaceAll("-", "/")}/0001.ndjson`;
+    stand.seed([[part, lines(events.slice(0, 100))]]);
+    expect((await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS)).outcome).toBe("published");
+
+    // 100 lines appended, and the first 50 erased: the part is longer than the cursor, but not the part it read.
+    stand.seed([[part, lines(events.slice(50, 200))]], "Erase and append");
+    const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(report.outcome).toBe("published");
+    expect(report.days).toEqual([expect.objectContaining({ day: today, malformed: 0, caught_up: true })]);
+    const rollup = dayRollupSchema.parse(
+      JSON.parse(
+        execFileSync("git", ["show", `main:${rollupPath(today)}`], {
+          env: { ...process.env, GIT_DIR: stand.gitDir },
+          encoding: "utf8",
+        }),
+      ),
+    );
+    expect(rollup.ingest).toMatchObject({ lines: 150, malformed: 0 });
+    const tally = EventTally.fromRollup(rollup);
+    expect(withoutFileSizes(periodReport([{ day: today, tally }], today, today))).toEqual(
+      reportOf(events.slice(50, 200), today),
+    );
   });
 });

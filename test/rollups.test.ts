@@ -238,7 +238,7 @@ describe("the rollup format", () => {
       updated_at: "2026-12-01T00:00:00.000Z",
       complete: true,
       source: null,
-      parts: [{ name: "0001.ndjson", bytes: 1, lines: 1 }],
+      parts: [{ name: "0001.ndjson", bytes: 1, lines: 1, prefix: "0123456789abcdef", blob: null }],
     });
     const written = (rollup: DayRollup) => dayRollupSchema.parse(JSON.parse(`${JSON.stringify(rollup)}\n`));
     const days = DAYS.map((day) => {

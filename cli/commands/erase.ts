@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
-import { pseudonymizeHwid } from "../../lib/events/pseudonymize-hwid.ts";
+import { hwidForms } from "../../lib/lifecycle/hwid-forms.ts";
 import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
-import { planErasure } from "../../lib/lifecycle/erase-installs.ts";
+import { planErasure } from "../../lib/lifecycle/plan-erasure.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
 import { askErasure } from "../site/ask-erasure.ts";
 import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";
@@ -24,7 +24,7 @@ export function registerErase(program: Command): Command {
     )
     .requiredOption(
       "--hwid <id...>",
-      "the install's id, as the client sends it (hashed here when TELEMETRY_HWID_MODE=hash)",
+      "the install's id, as the client sends it (looked for as sent and hashed with the salts given)",
     )
     .option("--dry-run", "only list the files and lines that would go (reads --data or --github)")
     .option("--url <site>", `the site that does it (default: DEPLOY_URL or URL, else ${DEFAULT_SITE})`)
@@ -41,8 +41,8 @@ export function registerErase(program: Command): Command {
         return;
       }
       const { files, config } = await openData(command, options);
-      const { hwidMode, hwidSalt } = config.ingest;
-      const hwids = options.hwid.map((hwid) => pseudonymizeHwid(hwid, hwidMode, hwidSalt));
+      // Every form an install's lines may be stored under: as sent, hashed, hashed under the previous salt.
+      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest));
       const plan = await planErasure(files, {
         prefix: config.pathPrefix,
         hwids,

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
 import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
-import { planRetention } from "../../lib/lifecycle/apply-retention.ts";
+import { planRetention, type RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
 import { callJob } from "../site/call-job.ts";
 import { DEFAULT_SITE, siteOf } from "../site/call-site.ts";
 import { EXIT_USAGE } from "../fail.ts";
@@ -31,9 +31,7 @@ export function registerRetention(program: Command): Command {
     .action(async (options: RetentionOptions, command: Command) => {
       if (!options.dryRun) {
         const config = loadCliConfig();
-        for await (const run of callJob(siteOf(options.url, config), config.flushKey, "retention")) {
-          process.stdout.write(`${JSON.stringify(run)}\n`);
-        }
+        process.exitCode = await callRetention(siteOf(options.url, config), config.flushKey);
         return;
       }
       const { files, config } = await openData(command, options);
@@ -52,9 +50,45 @@ export function registerRetention(program: Command): Command {
         process.stdout.write(`${day.day}  ${day.files.length} file(s)  ${(day.bytes / 1e6).toFixed(1)} MB\n`);
       const total = plan.days.reduce((sum, d) => sum + d.files.length, 0);
       process.stderr.write(
-        `telemetry: would remove ${total} file(s) of ${plan.days.length} day(s) before ${plan.keep_from}${plan.pending ? " in this run (more in the next)" : ""}; rollups stay\n`,
+        `telemetry: would remove ${total} file(s) of ${plan.days.length} day(s) before ${plan.keep_from}${plan.pending > 0 ? ` in this run (${plan.pending} more day(s) in the next)` : ""}${plan.waiting.length > 0 ? `; ${plan.waiting.length} day(s) wait for their rollups` : ""}; rollups stay\n`,
       );
     });
+}
+
+/**
+ * Calls the site's retention until nothing is pending: each run's report on stdout, a line of
+ * progress on stderr (rewritten in place on a terminal), and at the end what was removed and what
+ * is left; exit status 1 when days past the period are left that a run could have removed.
+ */
+async function callRetention(site: string, key: string | undefined): Promise<number> {
+  const done = { days: 0, files: 0 };
+  let last: RetentionReport | null = null;
+  const tty = process.stderr.isTTY;
+  for await (const run of callJob(site, key, "retention")) {
+    process.stdout.write(`${JSON.stringify(run)}\n`);
+    last = run;
+    if (!run) break;
+    done.days += run.days.length;
+    done.files += run.days.reduce((sum, d) => sum + d.files.length, 0);
+    const line = `telemetry: retention: ${done.days} day(s) removed (${done.files} file(s)), ${run.pending} to go`;
+    process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+  }
+  if (tty) process.stderr.write("\n");
+  if (!last) {
+    process.stderr.write("telemetry: the site keeps every day (TELEMETRY_RETENTION_DAYS is not set there)\n");
+    return 0;
+  }
+  const waiting = last.waiting.length
+    ? `; ${last.waiting.length} day(s) wait for their rollups (${last.waiting.join(", ")}): a later run removes them`
+    : "";
+  const left =
+    last.pending > 0 || last.error
+      ? `; ${last.pending} day(s) left: the last run ended ${last.outcome}${last.error ? ` (${last.error})` : ""}, run it again`
+      : "";
+  process.stderr.write(
+    `telemetry: removed ${done.files} file(s) of ${done.days} day(s) before ${last.keep_from}${waiting}${left}\n`,
+  );
+  return left ? 1 : 0;
 }
 
 function positive(value: string): number {

@@ -1,5 +1,6 @@
 import type { PublishReport } from "../../lib/insights/publish-insights.ts";
 import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
+import { jobPaths } from "../../lib/config.ts";
 import { callSite } from "./call-site.ts";
 
 /** A called run has 8 s of work and a synchronous function's 10 s: longer is a failure. */
@@ -10,19 +11,19 @@ const MAX_RUNS = 200;
 /** The jobs a site runs on demand: its function, and whether a run's report says to call again. */
 const JOBS = {
   publish: {
-    path: "/.netlify/functions/publish",
+    path: jobPaths.publish,
     again: (run: PublishReport) => run.outcome === "published" && run.pending > 0 && run.days.length > 0,
   },
   retention: {
-    path: "/.netlify/functions/retention",
-    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending,
+    path: jobPaths.retention,
+    again: (run: RetentionReport | null) => run?.outcome === "removed" && run.pending > 0,
   },
 };
 
 type Reports = { publish: PublishReport; retention: RetentionReport | null };
 
 /**
- * Calls one of the site's jobs (with the flush key, when the site has one) until it says nothing
+ * Calls one of the site's jobs (with the jobs' key, when the site has one) until it says nothing
  * is pending or a run makes no progress; yields each run's report.
  */
 export async function* callJob<Job extends keyof typeof JOBS>(

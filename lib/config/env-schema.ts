@@ -2,6 +2,8 @@ import { z } from "zod";
 
 /** Shorter secrets and salts are guessable. */
 const MIN_SECRET_LENGTH = 16;
+/** The operator's key runs jobs that spend the GitHub token's budget: longer than a client's secret. */
+const MIN_ADMIN_KEY_LENGTH = 32;
 /** Smaller parts multiply the files (and commits) a day takes: GitHub lists at most 1,000 entries a folder. */
 const MIN_MAX_FILE_BYTES = 64 * 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
@@ -65,13 +67,17 @@ export const envSchema = z.object({
       )
       .optional(),
   ),
-  TELEMETRY_PATH_PREFIX: optional.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9_.\/-]*$/, "may hold only letters, digits, '_', '.', '-' and '/'")
-      .refine((prefix) => !prefix.split("/").includes(".."), "must not contain '..'")
-      .optional(),
-  ),
+  // "" is a value here (the repository's root), not an unset variable.
+  TELEMETRY_PATH_PREFIX: z
+    .string()
+    .transform((value) => value.trim())
+    .pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.\/-]*$/, "may hold only letters, digits, '_', '.', '-' and '/'")
+        .refine((prefix) => !prefix.split("/").includes(".."), "must not contain '..'"),
+    )
+    .optional(),
   TELEMETRY_LOCAL_DIR: optional,
   TELEMETRY_MAX_FILE_BYTES: optional.pipe(
     z.coerce.number<string>().int().min(MIN_MAX_FILE_BYTES).max(MAX_MAX_FILE_BYTES).optional(),
@@ -96,6 +102,9 @@ export const envSchema = z.object({
   TELEMETRY_SECRET: optional.pipe(
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
+  TELEMETRY_ADMIN_KEY: optional.pipe(
+    z.string().min(MIN_ADMIN_KEY_LENGTH, `must be at least ${MIN_ADMIN_KEY_LENGTH} characters`).optional(),
+  ),
   TELEMETRY_ALLOWED_ORIGINS: optional.pipe(
     z
       .string()
@@ -113,6 +122,9 @@ export const envSchema = z.object({
   ),
   TELEMETRY_HWID_MODE: optional.pipe(z.enum(HWID_MODES).optional()),
   TELEMETRY_HWID_SALT: optional.pipe(
+    z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
+  ),
+  TELEMETRY_HWID_PREVIOUS_SALT: optional.pipe(
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),

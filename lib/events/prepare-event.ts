@@ -85,13 +85,15 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
   const scrubbed = context.ingest.scrub
     ? scrubMetadata(event.metadata ?? {})
     : { metadata: event.metadata ?? {}, redactions: 0 };
-  // Hashed as UTF-8 bytes: uuid's own encoding throws on a lone surrogate, which a JSON string may hold (U+FFFD here).
+  const hwid = pseudonymizeHwid(event.hwid, context.ingest.hwidMode, context.ingest.hwidSalt);
+  // Made from the id as stored: in hash mode keyed with the salt, so that the event id tells nothing
+  // of the raw id. Hashed as UTF-8 bytes: uuid's own encoding throws on a lone surrogate, which a
+  // JSON string may hold (U+FFFD here).
   const clientId =
     event.event_id?.toLowerCase() ??
     (context.idempotencyKey
-      ? uuidv5(Buffer.from(`${event.hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE)
+      ? uuidv5(Buffer.from(`${hwid}\n${context.idempotencyKey}`, "utf8"), IDEMPOTENCY_NAMESPACE)
       : undefined);
-  const hwid = pseudonymizeHwid(event.hwid, context.ingest.hwidMode, context.ingest.hwidSalt);
   const record = toStoredEvent(
     { ...event, hwid },
     {

@@ -17,8 +17,8 @@ export type Endpoint<C> = (request: Request, context: C) => Promise<Response>;
 /**
  * Who may call an endpoint, checked once the runtime is ready. `client`: a page of an allowed
  * origin only (a browser would keep the answer from a page, not stop the request), with the shared
- * secret when one is set; `job`: the flush key, or anyone under `netlify dev` with the local store,
- * which has no key and nothing to guard; `flush`: the flush key only (without one, the flush runs
+ * secret when one is set; `job`: the jobs' key (never the clients' secret), or anyone under `netlify dev`
+ * with the local store, which has no key and nothing to guard; `flush`: the jobs' key only (without one, the flush runs
  * in the ingesting process and the function takes no caller); `anyone`.
  */
 export type Caller = "client" | "job" | "flush" | "anyone";

@@ -41,6 +41,8 @@ type RollupIndex = z.output<typeof rollupIndexSchema>;
 export interface PublishDeps extends LeasedFiles {
   /** The folder of the raw NDJSON tree ("" for the root). */
   prefix: string;
+  /** The key of the keyed hash a rollup's samples name their install by (the erasure forgets them by it). */
+  installKey?: string;
 }
 
 export interface PublishReport {
@@ -119,7 +121,7 @@ async function publish(
 
 /** Reads the due days in order until `readUntil`: each day's tally, what was read, and its rollup and index entry. */
 async function readDays(
-  { files, clock }: PublishDeps,
+  { files, clock, installKey }: PublishDeps,
   index: RollupIndex,
   due: readonly DaySource[],
   { readUntil, deadline }: { readUntil: number; deadline: number },
@@ -130,7 +132,11 @@ async function readDays(
   for (const source of due) {
     if (clock.now() >= readUntil) break;
     const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
-    const result = await rollUpDay(files, source, previous, { deadline: readUntil, clock });
+    const result = await rollUpDay(files, source, previous, {
+      deadline: readUntil,
+      clock,
+      ...(installKey === undefined ? {} : { installKey }),
+    });
     for (const line of result.malformed.slice(0, 10)) log("warn", "malformed_line", { ...line });
     read.set(source.day, { day: source.day, tally: result.tally });
     days.push({

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
-import { dayParts } from "../storage/layout/day-parts.ts";
+import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import type { DaySource } from "../storage/layout/day-sources.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { ROLLUP_VERSION, type DayRollup } from "../tally/day-rollup.ts";
+import { ROLLUP_VERSION, type DayRollup, type RollupPart } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
 import type { MalformedLine } from "../tally/tally-lines.ts";
 import { tallyParts } from "../tally/tally-parts.ts";
@@ -34,32 +34,44 @@ export function sourceSignature(source: DaySource): string | undefined {
 /**
  * Brings a day's rollup up to date from its files: from `previous`, only the bytes appended since
  * (each part's cursor), else from the start; parts are read oldest first, and reading stops at the
- * deadline, leaving the cursor where it got to. A previous rollup of another format, or one whose
- * files shrank (rewritten), is not continued: the day is read again from its start.
+ * deadline, leaving the cursor where it got to. A cursor is trusted only for the bytes it read: a
+ * previous rollup of another format, one whose part is gone or shorter, or one whose part's first
+ * bytes differ from those it read (an erasure rewrote it) is not continued: the day is read again
+ * from its start (the parts already downloaded are not fetched twice).
  */
 export async function rollUpDay(
   files: RepositoryFiles,
   source: DaySource,
   previous: DayRollup | undefined,
-  { deadline, clock }: { deadline: number; clock: Clock },
+  { deadline, clock, installKey }: { deadline: number; clock: Clock; installKey?: string },
 ): Promise<DayRead> {
   const parts = await dayParts(files, source, deadline);
+  const dayOver = isClosed(source.day, clock.now());
   const continues =
     previous?.version === ROLLUP_VERSION &&
     previous.parts.every((read) => parts.some((part) => part.name === read.name && part.size >= read.bytes));
-  const tally = continues ? EventTally.fromRollup(previous) : new EventTally();
-  const cursor = new Map((continues ? previous.parts : []).map((read) => [read.name, { ...read }]));
-  const dayOver = isClosed(source.day, clock.now());
-  const toRead = parts.map((part) => {
-    const read = cursor.get(part.name) ?? { name: part.name, bytes: 0, lines: 0 };
-    cursor.set(part.name, read);
-    return { path: part.path, size: part.size, cursor: read };
-  });
-  const { malformed, bytesRead, filesRead, caughtUp } = await tallyParts(tally, files, toRead, {
-    final: dayOver,
-    deadline,
-    clock,
-  });
+  const fetched = new Map<string, Promise<Buffer | undefined>>();
+  const keeping: Pick<RepositoryFiles, "read"> = {
+    read: (path, options) => {
+      const bytes = files.read(path, options);
+      fetched.set(path, bytes);
+      return bytes;
+    },
+  };
+  const count = (from: DayRollup | undefined, reader: Pick<RepositoryFiles, "read">) =>
+    countDay(reader, parts, from, { final: dayOver, deadline, clock, installKey });
+  let day = await count(continues ? previous : undefined, continues ? keeping : files);
+  if (day.read.stale) {
+    const again: Pick<RepositoryFiles, "read"> = {
+      read: (path, options) => fetched.get(path) ?? files.read(path, options),
+    };
+    const first = day.read;
+    day = await count(undefined, again);
+    day.read.bytesRead += first.bytesRead;
+    day.read.filesRead += first.filesRead;
+  }
+  const { tally, cursor, read } = day;
+  const { malformed, bytesRead, filesRead, caughtUp } = read;
   tally.ingest.parts = cursor.size;
   const rollup = tally.toRollup({
     day: source.day,
@@ -69,4 +81,33 @@ export async function rollUpDay(
     parts: [...cursor.values()],
   });
   return { rollup, tally, malformed, bytesRead, filesRead, caughtUp };
+}
+
+/** Counts the day's parts from `previous`'s cursors (or from the start), each part's cursor tied to its git id. */
+async function countDay(
+  files: Pick<RepositoryFiles, "read">,
+  parts: readonly DayPart[],
+  previous: DayRollup | undefined,
+  options: { final: boolean; deadline: number; clock: Clock; installKey: string | undefined },
+) {
+  const tally = previous
+    ? EventTally.fromRollup(previous, tallyOptions(options.installKey))
+    : new EventTally(tallyOptions(options.installKey));
+  const cursor = new Map<string, RollupPart>((previous?.parts ?? []).map((read) => [read.name, { ...read }]));
+  const toRead = parts.map((part) => {
+    const known = cursor.get(part.name);
+    const read = known ?? { name: part.name, bytes: 0, lines: 0, prefix: "", blob: null };
+    cursor.set(part.name, read);
+    // A part of the same size whose git id changed was rewritten: read, its prefix tells.
+    const reread = known !== undefined && part.sha !== "" && known.blob !== null && known.blob !== part.sha;
+    return { path: part.path, size: part.size, cursor: read, reread };
+  });
+  const read = await tallyParts(tally, files, toRead, options);
+  // Every part read to its end: each cursor holds the part its git id names (a day left half-read rereads one).
+  if (read.caughtUp && !read.stale) parts.forEach((part) => (cursor.get(part.name)!.blob = part.sha || null));
+  return { tally, cursor, read };
+}
+
+function tallyOptions(installKey: string | undefined) {
+  return installKey === undefined ? {} : { installKey };
 }

@@ -29,6 +29,9 @@ export type PacedCommit = (
 /** Counts a request that belongs to a write already paced (a history squash after the commit) against the same limits. */
 export type RecordWrite = () => Promise<void>;
 
+/** Renews the lease at once: throws LeaseLostError when another flusher has taken it (then nothing may be forced). */
+export type CheckLease = () => Promise<void>;
+
 /**
  * Runs `work` holding the flusher's lease (looked for until `leaseBy`, renewed while it runs), so
  * that a job beside the flusher (the hourly rollups, retention, an erasure) never races a flush;
@@ -39,11 +42,12 @@ export type RecordWrite = () => Promise<void>;
 export async function commitUnderLease<T>(
   { files, clock, lease, limits }: LeasedFiles,
   leaseBy: number,
-  work: (commit: PacedCommit, record: RecordWrite) => Promise<T>,
+  work: (commit: PacedCommit, record: RecordWrite, check: CheckLease) => Promise<T>,
 ): Promise<T | "busy"> {
   if (!lease) {
     return work(
       async (changes, message, options) => (await files.commitFiles(changes, message, options)).commit,
+      async () => {},
       async () => {},
     );
   }
@@ -54,10 +58,14 @@ export async function commitUnderLease<T>(
   }
   const pacer = new WritePacer(state.writes, limits, clock);
   let held: FlushState = state;
+  // One renewal at a time: two on the same etag would make the second look like a lost lease.
+  let renewal: Promise<void> = Promise.resolve();
+  const renew = (): Promise<void> => {
+    renewal = renewal.catch(() => {}).then(() => lease.renew({ ...held, writes: pacer.writes() }));
+    return renewal;
+  };
   const renewing = setInterval(() => {
-    lease
-      .renew({ ...held, writes: pacer.writes() })
-      .catch((error: unknown) => log("warn", "flush_lease_not_renewed", { message: messageOf(error) }));
+    renew().catch((error: unknown) => log("warn", "flush_lease_not_renewed", { message: messageOf(error) }));
   }, RENEW_EVERY_MS).unref();
   try {
     return await work(
@@ -88,9 +96,11 @@ export async function commitUnderLease<T>(
         }
       },
       async () => pacer.record(),
+      renew,
     );
   } finally {
     clearInterval(renewing);
+    await renewal.catch(() => {});
     await lease
       .release({ ...held, writes: pacer.writes() })
       .catch((error: unknown) => log("warn", "flush_lease_not_released", { message: messageOf(error) }));

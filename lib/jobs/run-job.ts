@@ -14,16 +14,39 @@ export interface JobReport {
   error: string | null;
 }
 
-/** What a job's commit made: the commit (null when nothing changed), and the root commit a squash left. */
+/** What a job's commit made, and (TELEMETRY_HISTORY=squash) what the squash after it did. */
 export interface JobCommitted {
+  /** The commit made; null when nothing changed. */
   commit: string | null;
+  /**
+   * The root commit the branch is at once its history was squashed after this commit (a squash
+   * always ends with the branch at one commit holding everything on it, this commit included).
+   * Null when no squash was made: the history is kept, nothing changed (and `squash` was not
+   * `"always"`), or the squash failed (see `squash_error`).
+   */
   squashed: string | null;
+  /**
+   * Why the squash that was due was not made, the commit standing (the branch no longer held it, a
+   * lost lease, GitHub busy or refusing): the history still holds what earlier commits did, and the
+   * next run must squash. Null when a due squash was made, or none was due.
+   */
+  squash_error: string | null;
+}
+
+export interface JobCommitOptions {
+  /** Commit only on top of this commit (see CommitFilesOptions.expectedHead). */
+  expectedHead?: string;
+  /**
+   * "always": with TELEMETRY_HISTORY=squash, squash the history even when these changes make no
+   * commit (an earlier run's commit whose squash failed); by default only after a commit.
+   */
+  squash?: "always";
 }
 
 export type JobCommit = (
   changes: readonly FileChange[],
   message: string,
-  options?: { expectedHead?: string },
+  options?: JobCommitOptions,
 ) => Promise<JobCommitted>;
 
 /** What a run works with: its deadline, its report so far, and its commit under the flusher's lease. */
@@ -89,11 +112,19 @@ export async function runJob<R extends JobReport>(deps: LeasedFiles, spec: JobSp
       fields = { ...fields, ...more };
     },
     underLease: async (work) => {
-      const done = await commitUnderLease(deps, deadline - spec.commitReserveMs, (commit, record) =>
-        work(async (changes, message, { expectedHead } = {}) => {
+      const done = await commitUnderLease(deps, deadline - spec.commitReserveMs, (commit, record, check) =>
+        work(async (changes, message, { expectedHead, squash } = {}) => {
           const sha = await commit(changes, message, { deadline, ...(expectedHead ? { expectedHead } : {}) });
-          const squashed = sha && spec.history === "squash" ? await squashBranch(files, sha, deadline, record) : null;
-          return { commit: sha ?? null, squashed: squashed ?? null };
+          const committed = { commit: sha ?? null, squashed: null, squash_error: null };
+          if (spec.history !== "squash" || (sha === undefined && squash !== "always")) return committed;
+          try {
+            const squashed = await squashBranch(files, sha, deadline, { record, check });
+            return { ...committed, squashed: squashed ?? null };
+          } catch (error) {
+            // The commit stands; only the squash is left for the next run.
+            log("warn", "history_not_squashed", { event: spec.event, commit: sha ?? null, message: messageOf(error) });
+            return { ...committed, squash_error: messageOf(error) };
+          }
         }),
       ).catch((error: unknown) => {
         if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {

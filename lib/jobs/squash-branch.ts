@@ -1,20 +1,22 @@
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import type { RecordWrite } from "./commit-under-lease.ts";
+import type { CheckLease, RecordWrite } from "./commit-under-lease.ts";
 
 /**
- * The history replaced by one commit of the tree at `head` (TELEMETRY_HISTORY=squash), so that no
- * commit holds what a job removed. The caller holds the flusher's lease: nothing else commits
- * meanwhile, and its requests count against the same write pace.
+ * The history replaced by one commit of the branch's tree (TELEMETRY_HISTORY=squash), so that no
+ * commit holds what a job removed; the branch must still hold `head` (the job's commit; undefined:
+ * whatever it holds). The caller holds the flusher's lease, checked again before the branch is
+ * forced (`check`), and its requests count against the same write pace.
  */
 export async function squashBranch(
   files: RepositoryFiles,
-  head: string,
+  head: string | undefined,
   deadline: number,
-  record: RecordWrite,
+  { record, check }: { record: RecordWrite; check: CheckLease },
 ): Promise<string | undefined> {
   return files.squashHistory("Telemetry data: the history squashed to this commit (TELEMETRY_HISTORY=squash)", {
     deadline,
     expectedHead: head,
     beforeWrite: record,
+    beforeForce: check,
   });
 }

@@ -1,173 +1,246 @@
 import { createHmac } from "node:crypto";
+import { MINUTE_MS } from "../clock.ts";
 import type { HistoryMode } from "../config.ts";
-import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
-import { runJob } from "../jobs/run-job.ts";
+import {
+  commitUnderLease,
+  type LeasedFiles,
+  type PacedCommit,
+  type RecordWrite,
+  type CheckLease,
+} from "../jobs/commit-under-lease.ts";
+import { runJob, type JobRun } from "../jobs/run-job.ts";
+import { squashBranch } from "../jobs/squash-branch.ts";
+import { log, messageOf } from "../log.ts";
 import type { Spool } from "../spool/spool.ts";
-import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
-import type { ErasureRequests } from "./erasure-requests.ts";
+import { StoreUnavailableError } from "../storage/event-store.ts";
+import { HeadMovedError } from "../storage/repository-files.ts";
+import { dropWaiting } from "./drop-waiting.ts";
+import type { ErasureMarker } from "./erasure-marker.ts";
+import type { ErasureProgress, ErasureRequests, PendingErasure } from "./erasure-requests.ts";
+import type { InstallIndex } from "./install-index.ts";
+import { planErasure, type ErasurePlan } from "./plan-erasure.ts";
 
-/** What a run keeps for itself after reading: the spool, the commit. */
+/** What a run keeps for itself after reading: the spool, the commit, the squash. */
 const COMMIT_RESERVE_MS = 30_000;
 /** A background function has 15 minutes: the job stops reading well before. */
 export const ERASURE_BUDGET_MS = 14 * 60 * 1000;
+/** A request starts a run at most this often; the schedule (every 10 minutes) takes the rest. */
+export const ERASURE_WAKE_EVERY_MS = 5 * MINUTE_MS;
+/** The flusher's lease is tried this long at most: a flush's commit, never a backlog; busy, the requests wait for the next run. */
+const LEASE_WAIT_MS = 2000;
+/** Events waiting longer than this (twice the scheduled flush's minute) mean the flusher is behind: the run gives way. */
+const FLUSHER_BEHIND_MS = 2 * MINUTE_MS;
+/** Requests a run takes on: one page of the queue. */
+const PAGE = 1000;
+/** What the reading keeps for the rest: past it, no new day is begun. */
+const READ_MARGIN_MS = 10_000;
+/** Snapshots read at most when a flush commits between the read and the lease. */
+const SNAPSHOT_TRIES = 3;
 /** How much of an id the commit message names: a keyed hash, never the id. */
 const MESSAGE_HASH_HEX_CHARS = 8;
 
-/** Which files lose how many lines, and the commit of the files read. */
-export interface ErasurePlan {
-  head: string | undefined;
-  files: { path: string; removed: number }[];
-  /** Lines removed, by install id. */
-  lines: Map<string, number>;
-  changes: FileChange[];
-}
-
-/**
- * Every line of the installs `hwids` (as stored: hashed already in hash mode) in the raw files
- * under `prefix`, read from one snapshot of the branch: each file that holds one, rewritten
- * without those lines, every other line kept byte for byte and in order.
- */
-export async function planErasure(
-  files: RepositoryFiles,
-  { prefix, hwids, deadline }: { prefix: string; hwids: readonly string[]; deadline: number },
-): Promise<ErasurePlan> {
-  const wanted = new Set(hwids);
-  // As the ids are written inside a line: JSON-escaped.
-  const written = hwids.map((hwid) => JSON.stringify(hwid).slice(1, -1));
-  const plan: ErasurePlan = { head: undefined, files: [], lines: new Map(hwids.map((h) => [h, 0])), changes: [] };
-  const { head } = await files.readTree(
-    prefix,
-    (path, bytes) => {
-      if (!path.endsWith(".ndjson")) return;
-      const text = bytes.toString("utf8");
-      if (!written.some((hwid) => text.includes(hwid))) return;
-      let removed = 0;
-      const kept = text.split("\n").filter((line) => {
-        const hwid = written.some((id) => line.includes(id)) ? hwidOf(line) : undefined;
-        if (hwid === undefined || !wanted.has(hwid)) return true;
-        plan.lines.set(hwid, plan.lines.get(hwid)! + 1);
-        removed += 1;
-        return false;
-      });
-      if (removed === 0) return;
-      plan.files.push({ path, removed });
-      // A part left with no line is removed: git keeps no empty file worth keeping, and no reader misses it.
-      const content = kept.join("\n");
-      plan.changes.push({ path, content: content === "" ? null : content });
-    },
-    { deadline },
-  );
-  plan.head = head;
-  return plan;
-}
-
 export interface ErasureRun {
-  outcome: "erased" | "nothing" | "busy" | "paced" | "failed";
+  outcome: "erased" | "partial" | "nothing" | "running" | "yielded" | "moved" | "busy" | "paced" | "failed";
   requests: number;
+  /** Requests answered from the install index (no line ever stored), without reading a file. */
+  unknown: number;
+  done: number;
   lines_removed: number;
   files_changed: number;
   spool_events_dropped: number;
+  /** The installs' events GitHub's push protection (or a bug) had set aside in the spool's quarantine/, removed. */
+  quarantined_events_dropped: number;
   commit: string | null;
   /** The root commit that replaced the history (TELEMETRY_HISTORY=squash). */
   squashed: string | null;
+  archive_downloads: number;
   error: string | null;
 }
 
 export interface ErasureDeps extends LeasedFiles {
   prefix: string;
-  /** squash: the history is replaced by one commit of the erased tree, so that no commit holds the lines. */
+  /** squash: a request is done only once the history was squashed after its commit. */
   history: HistoryMode;
   spool: Spool;
   requests: ErasureRequests;
+  index: InstallIndex;
+  marker: ErasureMarker;
   /** The key of the hashes that name the installs in commit messages. */
   logKey: string;
 }
 
+type Note = JobRun<ErasureRun>["note"];
+type Found = Partial<ErasureRun> & Pick<ErasureRun, "outcome">;
+
 /**
- * The erasure job: every waiting request at once, holding the flusher's lease from the first read
- * to the commit, so that no flush adds a line meanwhile: the raw files read from one snapshot, the
- * lines of those installs removed in one commit on top of exactly that snapshot (within the
- * flusher's write pace), their events still waiting in the spool dropped; then each request is
- * logged done. A run that fails leaves the requests waiting for the next.
+ * The erasure job, one run at a time (the marker): a page of waiting requests; those the install
+ * index says were never stored are done at once, the others looked for in one snapshot of the
+ * branch read WITHOUT the flusher's lease. Then the lease, tried briefly (a flush has priority),
+ * is held only to drop the installs' waiting events and commit the removed lines on top of exactly
+ * that snapshot (a flush that committed meanwhile: read again, a few times at most). With
+ * TELEMETRY_HISTORY=squash the history is squashed after the commit, and a request is done only
+ * once a squash after its lines' commit landed. A run out of time commits what it read and the
+ * next goes on from the day it stopped at. The run gives way when the flusher is behind.
  */
 export async function eraseInstalls(deps: ErasureDeps, budgetMs: number): Promise<ErasureRun> {
-  const { requests, spool } = deps;
   return runJob<ErasureRun>(deps, {
     event: "erasure_run",
     budgetMs,
     commitReserveMs: COMMIT_RESERVE_MS,
-    history: deps.history,
-    report: { requests: 0, lines_removed: 0, files_changed: 0, spool_events_dropped: 0, commit: null, squashed: null },
-    run: async ({ deadline, note, underLease }) => {
-      const waiting = await requests.pending();
-      if (waiting.length === 0) return { outcome: "nothing" };
-      note({ requests: waiting.length });
-      const hwids = [...new Set(waiting.map((request) => request.hwid))];
-      const done = await underLease(async (commit) => {
-        const plan = await planErasure(deps.files, {
-          prefix: deps.prefix,
-          hwids,
-          deadline: deadline - COMMIT_RESERVE_MS,
-        });
-        const dropped = await dropWaiting(spool, new Set(hwids));
-        const removed = [...plan.lines.values()].reduce((sum, n) => sum + n, 0);
-        const message = `Erase ${hwids.length} install(s) (${hwids.map((hwid) => hashOf(deps.logKey, hwid)).join(", ")}): ${removed} line(s) from ${plan.files.length} file(s)`;
-        const committed =
-          plan.changes.length > 0
-            ? await commit(plan.changes, message, plan.head ? { expectedHead: plan.head } : {})
-            : { commit: null, squashed: null };
-        return { plan, dropped, removed, ...committed };
-      });
-      for (const request of waiting) {
-        await requests.complete(request, {
-          linesRemoved: done.plan.lines.get(request.hwid) ?? 0,
-          spoolEventsDropped: done.dropped.get(request.hwid) ?? 0,
-          commit: done.commit ?? undefined,
-        });
+    report: {
+      requests: 0,
+      unknown: 0,
+      done: 0,
+      lines_removed: 0,
+      files_changed: 0,
+      spool_events_dropped: 0,
+      quarantined_events_dropped: 0,
+      commit: null,
+      squashed: null,
+      archive_downloads: 0,
+    },
+    run: async ({ deadline, note }) => {
+      if (!(await deps.marker.claim(deadline))) return { outcome: "running" };
+      try {
+        return await eraseOnce(deps, deadline, note);
+      } finally {
+        await deps.marker
+          .release()
+          .catch((error: unknown) => log("warn", "erasure_marker_not_released", { message: messageOf(error) }));
       }
-      return {
-        outcome: "erased",
-        lines_removed: done.removed,
-        files_changed: done.plan.files.length,
-        spool_events_dropped: [...done.dropped.values()].reduce((sum, n) => sum + n, 0),
-        commit: done.commit,
-        squashed: done.squashed,
-      };
     },
   });
 }
 
-/** Drops the waiting events of `hwids` from the spool (the caller holds the lease: no flush reads it meanwhile); counts by id. */
-async function dropWaiting(spool: Spool, hwids: ReadonlySet<string>): Promise<Map<string, number>> {
-  const dropped = new Map<string, number>();
-  const entries = await spool.list();
-  const records = await spool.read(entries);
-  for (const [i, record] of records.entries()) {
-    const kept = record.events.filter((event) => !hwids.has(event.hwid));
-    if (kept.length === record.events.length) continue;
-    for (const event of record.events) {
-      if (hwids.has(event.hwid)) dropped.set(event.hwid, (dropped.get(event.hwid) ?? 0) + 1);
-    }
-    const keptIds = new Set(kept.map((event) => event.event_id));
-    const entry = entries[i]!;
-    if (kept.length === 0) await spool.remove([entry]);
-    else
-      await spool.rewrite(entry, {
-        ...record,
-        events: kept,
-        client_ids: record.client_ids.filter((id) => keptIds.has(id)),
-      });
+async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promise<Found> {
+  const { requests, index, clock } = deps;
+  const page = await requests.pending(PAGE);
+  if (page.length === 0) return { outcome: "nothing" };
+  note({ requests: page.length });
+  if (await flusherBehind(deps)) return { outcome: "yielded" };
+  const complete = await index.complete();
+  const unknown = new Set<PendingErasure>();
+  if (complete) {
+    for (const request of page) if (!request.progress && !(await index.holdsAny(request.forms))) unknown.add(request);
   }
-  return dropped;
+  note({ unknown: unknown.size });
+  const searched = page.filter((request) => !unknown.has(request));
+  let downloads = 0;
+  for (let attempt = 1; ; attempt += 1) {
+    let plan: ErasurePlan | undefined;
+    if (searched.length > 0) {
+      plan = await planErasure(deps.files, {
+        prefix: deps.prefix,
+        hwids: searched.flatMap((request) => request.forms),
+        deadline: deadline - COMMIT_RESERVE_MS,
+        from: new Map(searched.flatMap((r) => (r.progress?.from ? r.forms.map((f) => [f, r.progress!.from!]) : []))),
+        readBy: { at: deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS, clock },
+      });
+      downloads += 1;
+      note({ archive_downloads: downloads });
+    }
+    const found = await commitUnderLease(deps, clock.now() + LEASE_WAIT_MS, (commit, record, check) =>
+      settle(deps, { page, plan, deadline, note }, commit, record, check),
+    ).catch((error: unknown): Found => {
+      if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
+        return { outcome: "paced" };
+      }
+      throw error;
+    });
+    if (found === "busy") return { outcome: "busy" };
+    if (
+      found.outcome !== "moved" ||
+      attempt >= SNAPSHOT_TRIES ||
+      clock.now() > deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS
+    ) {
+      if (plan && !complete && plan.stoppedAt === undefined && found.outcome !== "moved") {
+        // A whole read: every id stored until this snapshot is marked, and the flusher marks every later one.
+        await index.mark(plan.seen);
+        await index.markComplete();
+      }
+      return found;
+    }
+  }
 }
 
-function hwidOf(line: string): string | undefined {
-  try {
-    const value = JSON.parse(line) as { hwid?: unknown };
-    return typeof value.hwid === "string" ? value.hwid : undefined;
-  } catch {
-    return undefined;
+/** Under the lease: the spool, the commit on top of the snapshot, the progress, the squash, the requests done. */
+async function settle(
+  deps: ErasureDeps,
+  {
+    page,
+    plan,
+    deadline,
+    note,
+  }: { page: PendingErasure[]; plan: ErasurePlan | undefined; deadline: number; note: Note },
+  commit: PacedCommit,
+  record: RecordWrite,
+  check: CheckLease,
+): Promise<Found> {
+  const { requests } = deps;
+  let sha: string | undefined;
+  if (plan && plan.changes.length > 0) {
+    const removed = plan.files.reduce((sum, file) => sum + file.removed, 0);
+    const names = page.map((request) => hashOf(deps.logKey, request.hwid)).join(", ");
+    const message = `Erase ${page.length} install(s) (${names}): ${removed} line(s) from ${plan.files.length} file(s)`;
+    try {
+      sha = await commit(plan.changes, message, { deadline, ...(plan.head ? { expectedHead: plan.head } : {}) });
+    } catch (error) {
+      // A flush committed between the read and the lease: nothing was changed, the read is redone.
+      if (error instanceof HeadMovedError) return { outcome: "moved" };
+      throw error;
+    }
+    note({ commit: sha ?? null, lines_removed: removed, files_changed: plan.files.length });
   }
+  const forms = page.flatMap((request) => request.forms);
+  const dropped = await dropWaiting(deps.spool, new Set(forms));
+  const quarantined = await deps.spool.quarantine.removeEventsOf(forms);
+  note({
+    spool_events_dropped: [...dropped.values()].reduce((sum, n) => sum + n, 0),
+    quarantined_events_dropped: quarantined,
+  });
+  const progress = new Map<PendingErasure, ErasureProgress>();
+  for (const request of page) {
+    const sum = (counts: ReadonlyMap<string, number> | undefined) =>
+      request.forms.reduce((total, form) => total + (counts?.get(form) ?? 0), 0);
+    const before = request.progress ?? { lines_removed: 0, spool_events_dropped: 0, commit: null };
+    const lines = sum(plan?.lines);
+    const next: ErasureProgress = {
+      lines_removed: before.lines_removed + lines,
+      spool_events_dropped: before.spool_events_dropped + sum(dropped),
+      commit: lines > 0 ? (sha ?? before.commit) : before.commit,
+      ...(plan?.stoppedAt ? { from: plan.stoppedAt } : {}),
+    };
+    progress.set(request, next);
+  }
+  // Kept before the squash: if it fails, or the function dies, the next run knows a squash is owed.
+  await Promise.all([...progress].map(([request, next]) => requests.record(request, next)));
+  let squashed: string | undefined;
+  const owed = [...progress.values()].some((next) => next.commit !== null);
+  if (deps.history === "squash" && owed) {
+    const head = sha ?? plan?.head;
+    try {
+      squashed = head ? await squashBranch(deps.files, head, deadline, { record, check }) : undefined;
+    } catch (error) {
+      return { outcome: "failed", error: `the history was not squashed: ${messageOf(error)}` };
+    }
+    note({ squashed: squashed ?? null });
+  }
+  let done = 0;
+  for (const [request, next] of progress) {
+    if (next.from !== undefined) continue;
+    if (deps.history === "squash" && next.commit !== null && squashed === undefined && plan?.head !== undefined)
+      continue;
+    await requests.complete(request, next);
+    done += 1;
+  }
+  note({ done });
+  return { outcome: done === page.length ? "erased" : "partial" };
+}
+
+/** Whether events wait in the spool longer than the flusher's own pace: then the flusher goes first. */
+async function flusherBehind({ spool, clock }: ErasureDeps): Promise<boolean> {
+  const [oldest] = await spool.oldest(1);
+  return oldest !== undefined && clock.now() - oldest.at > FLUSHER_BEHIND_MS;
 }
 
 function hashOf(key: string, hwid: string): string {

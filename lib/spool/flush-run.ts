@@ -3,11 +3,10 @@ import type { WriteLimits } from "../config.ts";
 import type { StoredEvent } from "../events/stored-event.ts";
 import { groupByDay } from "../storage/layout/partition.ts";
 import { PushProtectedError, type CommitResult, type EventStore } from "../storage/event-store.ts";
-import type { FlushLease, FlushState, LastFlush } from "./flush-lease.ts";
+import { settledState, type FlushLease, type FlushState, type LastFlush } from "./flush-lease.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { endOfRun } from "./end-of-run.ts";
 import { RunFigures } from "./run-figures.ts";
-import { settledState } from "./settled-state.ts";
 import { SeenIds } from "./seen-ids.ts";
 import type { Spool, SpoolEntry, SpoolRecord } from "./spool.ts";
 import { WritePacer } from "./write-pacer.ts";
@@ -221,7 +220,7 @@ export class FlushRun {
         await this.isolate(entry, events.slice(half));
         return;
       }
-      await this.deps.spool.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
+      await this.deps.spool.quarantine.setAside(`${entry.key}/${events[0]!.event_id}`, events[0], [
         { path: "body", message: error.message },
       ]);
       this.cache.get(entry.key)!.quarantined += 1;

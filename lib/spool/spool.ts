@@ -3,15 +3,13 @@ import type { BlobStore } from "./blob-store.ts";
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import { z } from "zod";
 import { storedEventSchema, type StoredEvent } from "../events/stored-event.ts";
-import { issuesOf, type Issue } from "../issue.ts";
-import { log } from "../log.ts";
+import { issuesOf } from "../issue.ts";
 import { mapLimit } from "./map-limit.ts";
+import { Quarantine } from "./quarantine.ts";
 
 const PENDING_PREFIX = "pending/";
 /** The depth as last counted, shared by every instance (see recentDepth). */
 const DEPTH_KEY = "summary/depth";
-/** Where an event (or an entry) that cannot be stored is kept, with the reason, for a maintainer to look at. */
-const QUARANTINE_PREFIX = "quarantine/";
 /** Issues kept of a value set aside: enough to see what is wrong. */
 const MAX_KEPT_ISSUES = 5;
 /** Entries are filed in folders of one minute, so that a flusher lists the oldest minutes, not the whole backlog. */
@@ -73,10 +71,15 @@ const countedDepthSchema = spoolDepthSchema.extend({ counted_at: z.number() });
  * covers, hence the minute folders.
  */
 export class Spool {
+  /** Where what the flusher cannot store is set aside, in the same store. */
+  readonly quarantine: Quarantine;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.quarantine = new Quarantine(blobs, clock);
+  }
 
   /** Resolves once the events are durably kept; the caller may then acknowledge them. */
   async add(
@@ -149,7 +152,7 @@ export class Spool {
       const value = await this.blobs.get(key, { type: "json" });
       const record = spoolRecordSchema.safeParse(value ?? {});
       if (!record.success) {
-        await this.setAside(key, value, issuesOf(record.error.issues.slice(0, MAX_KEPT_ISSUES)));
+        await this.quarantine.setAside(key, value, issuesOf(record.error.issues.slice(0, MAX_KEPT_ISSUES)));
         await this.blobs.delete(key);
         const { events } = (value ?? {}) as { events?: unknown };
         return { ...EMPTY_RECORD, quarantined: Array.isArray(events) ? events.length : 1 };
@@ -162,17 +165,15 @@ export class Spool {
         if (parsed.success) events.push(parsed.data as StoredEvent);
         else {
           quarantined += 1;
-          await this.setAside(`${key}/${index}`, event, issuesOf(parsed.error.issues.slice(0, MAX_KEPT_ISSUES)));
+          await this.quarantine.setAside(
+            `${key}/${index}`,
+            event,
+            issuesOf(parsed.error.issues.slice(0, MAX_KEPT_ISSUES)),
+          );
         }
       }
       return { ...record.data, events, quarantined };
     });
-  }
-
-  /** Keeps `value` in quarantine/ under `key`, with why, for a maintainer to look at. */
-  async setAside(key: string, value: unknown, issues: readonly Issue[]): Promise<void> {
-    await this.blobs.setJSON(`${QUARANTINE_PREFIX}${key}`, { value, issues });
-    log("error", "spool_quarantined", { key, issues });
   }
 
   /** Saves what is left of an entry whose other events are done (its key, and so its listed count, stays). */

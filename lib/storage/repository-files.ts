@@ -32,6 +32,16 @@ export interface CommitFilesOptions extends FilesCallOptions {
   expectedHead?: string | undefined;
 }
 
+/** How a history is squashed (see RepositoryFiles.squashHistory). */
+export interface SquashHistoryOptions extends FilesCallOptions {
+  /** The commit the squashed history must hold (the branch at it, or descending from it); undefined: any head. */
+  expectedHead?: string | undefined;
+  /** Awaited before every content-creating request, as for a commit. */
+  beforeWrite?: () => Promise<void>;
+  /** Awaited just before the branch is forced; what it throws leaves the history as it is (a lost lease, say). */
+  beforeForce?: () => Promise<void>;
+}
+
 /** The branch is no longer at the commit the changes were computed from. */
 export class HeadMovedError extends Error {
   override name = "HeadMovedError";
@@ -66,15 +76,13 @@ export interface RepositoryFiles {
     options: FilesCallOptions,
   ): Promise<{ head: string | undefined }>;
   /**
-   * Replaces the branch's history by one commit with no parent holding the tree of `expectedHead`
-   * (a forced update of the branch), so that no commit reachable from it holds what earlier ones
-   * did; fails with HeadMovedError, changing nothing, when the branch is no longer at `expectedHead`.
+   * Replaces the branch's history by one commit with no parent holding the tree of its head, so that
+   * no commit reachable from it holds what earlier ones did. The branch is moved by a compare-and-swap:
+   * a commit landing meanwhile is never dropped, the squash is made again on top of it. Fails with
+   * HeadMovedError, changing nothing, when the head no longer holds `expectedHead`, or kept moving.
    * Gives the new root commit (undefined for a local folder, which keeps no history).
    */
-  squashHistory(
-    message: string,
-    options: FilesCallOptions & { expectedHead: string; beforeWrite?: () => Promise<void> },
-  ): Promise<string | undefined>;
+  squashHistory(message: string, options: SquashHistoryOptions): Promise<string | undefined>;
   /** Makes every change in one commit, on top of whatever the branch holds then (or `expectedHead`). */
   commitFiles(changes: readonly FileChange[], message: string, options: CommitFilesOptions): Promise<CommitFilesResult>;
 }

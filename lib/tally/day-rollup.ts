@@ -7,16 +7,26 @@ import { IngestFigures } from "./ingest-figures.ts";
 export const ROLLUPS_DIR = "rollups";
 
 /** The rollup format's version: a reader meeting another rebuilds the day from its files. */
-export const ROLLUP_VERSION = 1;
+export const ROLLUP_VERSION = 2;
 
-/** How far a day's files have been read: each part's bytes taken, so that the next run reads only what was appended. */
+/**
+ * How far a day's files have been read: each part's bytes taken, so that the next run reads only what
+ * was appended, and a hash of those bytes, so that a part rewritten since (an erasure) is noticed.
+ */
 const rollupPartSchema = z.object({
   name: z
     .string()
     .describe("The part's file name in the day's folder, e.g. 0001.ndjson (or the day's file, old layout)"),
   bytes: lines.describe("Bytes read, up to the end of the last whole line"),
   lines: lines.describe("Lines read, so that a later line is named by its number"),
+  prefix: z
+    .string()
+    .describe("sha256 of the bytes read (hex, first 16 digits): a part whose first bytes differ was rewritten"),
+  blob: z.string().nullable().describe("The part's git id when read (null where the store has none)"),
 });
+
+/** How far one part was read, tied to what it read. */
+export type RollupPart = z.output<typeof rollupPartSchema>;
 
 /**
  * One UTC day of telemetry, computed from that day's NDJSON files (which stay the truth: a rollup

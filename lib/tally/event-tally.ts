@@ -7,6 +7,13 @@ import { IngestFigures } from "./ingest-figures.ts";
 
 /** Client types of test runs: stored when not dropped at ingest, left out of every figure. */
 const TEST_CLIENT_TYPES = new Set(["unit-tests"]);
+/** The install key of a tally given none (a local report): samples are named by a hash anyone can recompute. */
+const LOCAL_INSTALL_KEY = "telemetry-local-install-key";
+
+export interface TallyOptions {
+  /** The key of the keyed hash that names the install a kept sample came from (see keyedInstall). */
+  installKey?: string;
+}
 
 /**
  * The figures of a set of events (a day, or a period of days merged), counted as they are read:
@@ -19,10 +26,18 @@ export class EventTally {
   /** The figures in the list's order, each handed every line. */
   private readonly list: ReturnType<typeof figureList>;
 
-  constructor(
-    readonly ingest = new IngestFigures(),
-    readonly figures: TallyFigures = newFigures(),
-  ) {
+  readonly ingest: IngestFigures;
+  readonly figures: TallyFigures;
+  private readonly installKey: string;
+
+  constructor({
+    installKey = LOCAL_INSTALL_KEY,
+    ingest = new IngestFigures(),
+    figures = newFigures(),
+  }: TallyOptions & { ingest?: IngestFigures; figures?: TallyFigures } = {}) {
+    this.installKey = installKey;
+    this.ingest = ingest;
+    this.figures = figures;
     this.list = figureList(figures);
   }
 
@@ -33,7 +48,12 @@ export class EventTally {
       this.ingest.test_events += 1;
       return;
     }
-    const line: TallyLine = { event, weight: weightOf(event.metadata.sampling_rate), hash: installHash(event.hwid) };
+    const line: TallyLine = {
+      event,
+      weight: weightOf(event.metadata.sampling_rate),
+      hash: installHash(event.hwid),
+      installKey: this.installKey,
+    };
     for (const figure of this.list) figure.add(line);
   }
 
@@ -98,8 +118,8 @@ export class EventTally {
   }
 
   /** A rollup's figures, to merge or go on counting. */
-  static fromRollup(rollup: DayRollup): EventTally {
-    return new EventTally(IngestFigures.decode(rollup.ingest), decodeFigures(rollup));
+  static fromRollup(rollup: DayRollup, options: TallyOptions = {}): EventTally {
+    return new EventTally({ ...options, ingest: IngestFigures.decode(rollup.ingest), figures: decodeFigures(rollup) });
   }
 }
 

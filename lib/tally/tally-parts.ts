@@ -1,3 +1,4 @@
+import { createHash, type Hash } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
 import type { EventTally } from "./event-tally.ts";
@@ -10,8 +11,13 @@ const READS_IN_FLIGHT = 4;
 export interface PartToRead {
   path: string;
   size?: number;
-  /** Bytes and lines already counted (a rollup's cursor): moved on as the part is read. */
-  cursor?: { bytes: number; lines: number };
+  /**
+   * Bytes and lines already counted (a rollup's cursor), and a hash of those bytes: moved on as the
+   * part is read. A part whose first bytes no longer hash to `prefix` was rewritten: not counted.
+   */
+  cursor?: { bytes: number; lines: number; prefix?: string };
+  /** Read even if no longer than the cursor (its git id changed). */
+  reread?: boolean;
 }
 
 export interface TalliedParts {
@@ -21,6 +27,13 @@ export interface TalliedParts {
   filesRead: number;
   /** Every part was read to its end (false: the deadline came first). */
   caughtUp: boolean;
+  /** A part's first bytes were not those its cursor read (rewritten since): counting stopped there. */
+  stale: boolean;
+}
+
+/** What a cursor keeps of the bytes it read: enough to tell a rewritten part, far too little to hold its content. */
+function prefixDigest(hash: Hash): string {
+  return hash.copy().digest("hex").slice(0, 16);
 }
 
 /**
@@ -40,8 +53,10 @@ export async function tallyParts(
     readsInFlight = READS_IN_FLIGHT,
   }: { final: boolean; deadline: number; clock: Clock; readsInFlight?: number },
 ): Promise<TalliedParts> {
-  const result: TalliedParts = { malformed: [], bytesRead: 0, filesRead: 0, caughtUp: true };
-  const unread = parts.filter((part) => part.size === undefined || part.size > (part.cursor?.bytes ?? 0));
+  const result: TalliedParts = { malformed: [], bytesRead: 0, filesRead: 0, caughtUp: true, stale: false };
+  const unread = parts.filter(
+    (part) => part.reread || part.size === undefined || part.size > (part.cursor?.bytes ?? 0),
+  );
   const fetching: Promise<Buffer | undefined>[] = [];
   let fetched = 0;
   for (const part of unread) {
@@ -59,6 +74,11 @@ export async function tallyParts(
     const from = part.cursor ?? { bytes: 0, lines: 0 };
     result.bytesRead += bytes.length;
     result.filesRead += 1;
+    const read = part.cursor && createHash("sha256").update(bytes.subarray(0, from.bytes));
+    if (read && from.bytes > 0 && (bytes.length < from.bytes || prefixDigest(read) !== from.prefix)) {
+      result.stale = true;
+      break;
+    }
     const tallied = tallyLines(
       tally,
       bytes.subarray(from.bytes),
@@ -66,6 +86,7 @@ export async function tallyParts(
       { final },
     );
     tally.ingest.bytes += tallied.bytes;
+    if (read) from.prefix = prefixDigest(read.update(bytes.subarray(from.bytes, from.bytes + tallied.bytes)));
     from.bytes += tallied.bytes;
     from.lines += tallied.lines;
     result.malformed.push(...tallied.malformed);

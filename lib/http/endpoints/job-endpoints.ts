@@ -1,3 +1,4 @@
+import { jobPaths } from "../../config.ts";
 import { PUBLISH_CALLED_BUDGET_MS, PUBLISH_SCHEDULED_BUDGET_MS } from "../../insights/publish-insights.ts";
 import { RETENTION_BUDGET_MS, RETENTION_CALLED_BUDGET_MS } from "../../lifecycle/apply-retention.ts";
 import { ERASURE_BUDGET_MS } from "../../lifecycle/erase-installs.ts";
@@ -22,6 +23,8 @@ interface Job {
   called(runtime: ReadyRuntime, request: Request): Promise<Fields>;
   /** Who may call it (see Caller). */
   caller: "job" | "flush";
+  /** The one path the called function answers on (see jobPaths). */
+  path: string;
   /** The called run goes on after the answer, 202 at once (the flush function). */
   background?: boolean;
 }
@@ -35,6 +38,7 @@ function serveJob(job: Job): { scheduled: Endpoint<JobContext>; called: Endpoint
         jsonResponse(200, { status: "ok", ...(await job.scheduled(runtime, request)) }),
     }),
     called: defineEndpoint<JobContext>({
+      path: { matches: (pathname) => pathname === job.path, elsewhere: `Start this job with POST ${job.path}` },
       methods: ["POST"],
       caller: job.caller,
       handle: async (request, runtime, { invocation }) => {
@@ -50,10 +54,11 @@ function serveJob(job: Job): { scheduled: Endpoint<JobContext>; called: Endpoint
 function budgeted(
   name: string,
   run: (runtime: ReadyRuntime, budgetMs: number) => Promise<unknown>,
-  { scheduledMs, calledMs }: { scheduledMs: number; calledMs: number },
+  { path, scheduledMs, calledMs }: { path: string; scheduledMs: number; calledMs: number },
 ): Job {
   return {
     caller: "job",
+    path,
     scheduled: async (runtime) => ({ [name]: (await run(runtime, scheduledMs)) ?? null }),
     called: async (runtime) => ({ [name]: (await run(runtime, calledMs)) ?? null }),
   };
@@ -64,6 +69,7 @@ export const jobEndpoints = {
   /** Every hour, and `telemetry publish`: rollups and dashboard in one commit. */
   publish: serveJob(
     budgeted("publish", (runtime, budgetMs) => runtime.publish(budgetMs), {
+      path: jobPaths.publish,
       scheduledMs: PUBLISH_SCHEDULED_BUDGET_MS,
       calledMs: PUBLISH_CALLED_BUDGET_MS,
     }),
@@ -71,6 +77,7 @@ export const jobEndpoints = {
   /** Every day, and `telemetry retention`: the raw files past the period removed. */
   retention: serveJob(
     budgeted("retention", (runtime, budgetMs) => runtime.retain(budgetMs), {
+      path: jobPaths.retention,
       scheduledMs: RETENTION_BUDGET_MS,
       calledMs: RETENTION_CALLED_BUDGET_MS,
     }),
@@ -81,6 +88,7 @@ export const jobEndpoints = {
    */
   erasure: serveJob({
     caller: "job",
+    path: jobPaths.erase,
     scheduled: async (runtime, request) => {
       const jobs = runtime.erasure;
       const waiting = jobs ? (await jobs.requests.pending()).length : 0;
@@ -96,6 +104,7 @@ export const jobEndpoints = {
    */
   flush: serveJob({
     caller: "flush",
+    path: jobPaths.flush,
     background: true,
     scheduled: async (runtime) => {
       const report = runtime.spool ? await runtime.spool.flush(SCHEDULED_FLUSH_BUDGET_MS) : undefined;

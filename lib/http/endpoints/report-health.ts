@@ -9,7 +9,7 @@ import { checkSecret } from "../check-secret.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
 import { jsonResponse } from "../json-response.ts";
 
-/** How old a count of the spool health may report: a backlog is listed at most once a minute, whatever the checks. */
+/** How old a count of the spool (and of its quarantine) health may report: each is listed at most once a minute, whatever the checks. */
 const DEPTH_MAX_AGE_MS = MINUTE_MS;
 /** A token that expires within this long makes the service degraded: time to renew it. */
 const TOKEN_WARNING_MS = 7 * DAY_MS;
@@ -44,7 +44,7 @@ const healthEndpoint = defineEndpoint({
  * message, as every endpoint answers it), an unreadable spool, GitHub refusing writes, or an event
  * waiting longer than allowed; `degraded` (200) when it works but needs a look: the token expires
  * within 7 days, events were set aside, or the last flush failed; else `ok` (200). Each reason is
- * named. Where events go (repository, branch, folder) is shown only to a caller with the shared secret.
+ * named. Where events go (repository, branch, folder) is shown only to a caller with the jobs' key.
  */
 export function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
   return healthEndpoint(request, { runtime });
@@ -52,18 +52,22 @@ export function reportHealth(request: Request, runtime: Runtime): Promise<Respon
 
 async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Response> {
   const described = runtime.store.describe();
-  const shown = runtime.ingest.secret !== undefined && checkSecret(request, runtime.ingest.secret);
+  // The operator's, never the clients' secret: every install of the app holds that one.
+  const shown = runtime.flushKey !== undefined && checkSecret(request, runtime.flushKey);
   const target = shown ? described : { storage: described.storage };
   if (!runtime.spool) return answer([], { ...target, spool: { enabled: false } });
 
   const now = runtime.clock.now();
   let state: FlushState;
   let depth: SpoolDepth;
+  let quarantined: number;
   try {
     state = await runtime.spool.lease.read();
     // A count from before the last flush would still show what it stored as waiting.
     const lastFlushAt = state.last_flush ? Date.parse(state.last_flush.at) : 0;
-    depth = await runtime.spool.spool.recentDepth(Math.max(now - DEPTH_MAX_AGE_MS, lastFlushAt));
+    const notBefore = Math.max(now - DEPTH_MAX_AGE_MS, lastFlushAt);
+    depth = await runtime.spool.spool.recentDepth(notBefore);
+    quarantined = await runtime.spool.spool.quarantine.recentCount(notBefore);
   } catch (error) {
     const message = `The spool cannot be read: ${messageOf(error)}`;
     return answer([{ reason: "spool_unavailable", severity: "failing", message }], target);
@@ -83,6 +87,7 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
       last_flush: state.last_flush,
       dropped_events: state.dropped,
       quarantined_events: state.quarantined,
+      quarantined_waiting: quarantined,
     },
   });
 }

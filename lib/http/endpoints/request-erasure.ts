@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { pseudonymizeHwid } from "../../events/pseudonymize-hwid.ts";
 import { telemetryEventSchema } from "../../events/telemetry-event.ts";
 import { describeIssues, issuesOf } from "../../issue.ts";
+import { ErasureQueueFullError, QUEUE_FULL_RETRY_AFTER_SECONDS } from "../../lifecycle/erasure-requests.ts";
+import { hwidForms } from "../../lifecycle/hwid-forms.ts";
 import { log, messageOf } from "../../log.ts";
 import type { ErasureRuntime, Runtime } from "../../runtime.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
@@ -21,7 +22,8 @@ export const erasureRequestSchema = z.object({ hwid: telemetryEventSchema.shape.
  * The install asks for its data to be erased: `POST /api/v1/erasure` with `{"hwid": "…"}` answers
  * 202 with a request id once the request is durably kept (the erasure job does it, in the
  * background); `GET /api/v1/erasure/{id}` tells `pending` or `done`, with the lines removed.
- * Knowing the random per-install id is the proof of being that install. The same rules as the
+ * A second request for an install that waits is answered with the waiting request's id; past
+ * 10,000 waiting requests, 429 with Retry-After. Knowing the random per-install id is the proof of being that install. The same rules as the
  * ingest endpoint apply: the shared secret when set, the allowed origins, Netlify's rate limit.
  * `startErasure` wakes the job (by default, the runtime's background function).
  */
@@ -43,12 +45,18 @@ export const requestErasure = defineEndpoint<{ runtime: Runtime; startErasure?: 
       return jsonResponse(200, status, cors);
     }
     const hwid = await readHwid(request);
-    const { hwidMode, hwidSalt } = runtime.ingest;
-    const accepted = await erasure.requests.submit(pseudonymizeHwid(hwid, hwidMode, hwidSalt));
+    const accepted = await erasure.requests.submit(hwidForms(hwid, runtime.ingest)).catch((error: unknown) => {
+      if (!(error instanceof ErasureQueueFullError)) throw error;
+      throw new HttpError(429, "erasure_queue_full", "Too many erasure requests wait: ask again later", {
+        headers: { "retry-after": String(QUEUE_FULL_RETRY_AFTER_SECONDS) },
+        details: { retry_after_seconds: QUEUE_FULL_RETRY_AFTER_SECONDS },
+      });
+    });
     // The request is kept whatever happens here: the job's schedule takes it if this wake-up is lost.
-    await (startErasure ?? (() => erasure.start(request.url)))().catch((error: unknown) =>
-      log("warn", "erasure_not_started", { reason: messageOf(error) }),
-    );
+    // Requests are coalesced: one wakes a run at most every few minutes, whatever their number.
+    await erasure
+      .wake(startErasure ?? (() => erasure.start(request.url)))
+      .catch((error: unknown) => log("warn", "erasure_not_started", { reason: messageOf(error) }));
     return jsonResponse(
       202,
       { status: "accepted", request_id: accepted.request_id, status_url: `${ERASURE_PATH}/${accepted.request_id}` },

@@ -14,6 +14,10 @@ import { writeContentsFile } from "./write-contents-file.ts";
 /** Commits started again from the branch's new head when it moved meanwhile, or when GitHub failed. */
 const MAX_COMMIT_ATTEMPTS = 5;
 const FILE_MODE = "100644" as const;
+/** GitHub documents no size for a request: a tree request's body stays under this, several chained when needed. */
+const MAX_TREE_REQUEST_BYTES = 3 * 1024 ** 2;
+/** A file larger than this goes in a blob request of its own first, and into the tree by its sha. */
+const MAX_INLINE_BYTES = 256 * 1024;
 /** An attempt that made the repository's first commit, through the contents API: the rest goes on top of it. */
 const AGAIN = Symbol("again");
 const BUSY = "the files could not be committed";
@@ -30,7 +34,11 @@ interface Attempt {
   landed: string | undefined;
   /** Commits holding every change, whose ref update may have landed though its answer was lost. */
   created: Set<string>;
+  /** The blob made for a large file's content, kept for the next attempt. */
+  blobs: Map<FileChange, string>;
 }
+
+type TreeItem = { path: string; mode: typeof FILE_MODE; type: "blob"; sha?: string | null; content?: string };
 
 /**
  * Makes every change in one commit through the Git Database API: a tree on the head's tree, a
@@ -52,7 +60,15 @@ export async function commitFiles(
   };
   // The last change to a path is the one that counts.
   const latest = [...new Map(changes.map((change) => [change.path, change])).values()];
-  const attempt: Attempt = { github, message, call: { deadline }, write, landed: undefined, created: new Set() };
+  const attempt: Attempt = {
+    github,
+    message,
+    call: { deadline },
+    write,
+    landed: undefined,
+    created: new Set(),
+    blobs: new Map(),
+  };
   let lastError: unknown;
   for (let tries = 0; tries < MAX_COMMIT_ATTEMPTS; tries += 1) {
     if (lastError !== undefined) await github.backOff(tries, { deadline }, lastError, BUSY);
@@ -169,23 +185,23 @@ async function createTree(
   const { github, call } = attempt;
   const wanted = baseTree === undefined ? changes.filter((change) => change.content !== null) : changes;
   const send = async (entries: readonly FileChange[]) => {
-    if (entries.length === 0) return baseTree;
-    // Written files go inline (GitHub makes their blobs), removed ones as `sha: null`.
-    const tree = entries.map(({ path, content }) => ({
-      path,
-      mode: FILE_MODE,
-      type: "blob" as const,
-      ...(content === null ? { sha: null } : { content }),
-    }));
-    const { data } = await attempt.write(() =>
-      github.client.rest.git.createTree({
-        ...github.repository(),
-        ...(baseTree ? { base_tree: baseTree } : {}),
-        tree,
-        request: github.writeRequest(call),
-      }),
-    );
-    return data.sha;
+    // One request at a time: each is paced as it goes.
+    const items: TreeItem[] = [];
+    for (const change of entries) items.push(await treeItem(attempt, change));
+    let tree = baseTree;
+    for (const run of bounded(items)) {
+      const base = tree;
+      const { data } = await attempt.write(() =>
+        github.client.rest.git.createTree({
+          ...github.repository(),
+          ...(base ? { base_tree: base } : {}),
+          tree: run,
+          request: github.writeRequest(call),
+        }),
+      );
+      tree = data.sha;
+    }
+    return tree;
   };
   try {
     return await send(wanted);
@@ -198,6 +214,46 @@ async function createTree(
     if (kept.length === wanted.length) throw error;
     return send(kept);
   }
+}
+
+/** A change as a tree entry: a small file inline (GitHub makes its blob), a large one by the blob made for it, a removed one as `sha: null`. */
+async function treeItem(attempt: Attempt, change: FileChange): Promise<TreeItem> {
+  const { path, content } = change;
+  const entry = { path, mode: FILE_MODE, type: "blob" as const };
+  if (content === null) return { ...entry, sha: null };
+  if (Buffer.byteLength(content) <= MAX_INLINE_BYTES) return { ...entry, content };
+  const made = attempt.blobs.get(change);
+  if (made !== undefined) return { ...entry, sha: made };
+  const { github, call } = attempt;
+  const { data } = await attempt.write(() =>
+    github.client.rest.git.createBlob({
+      ...github.repository(),
+      content,
+      encoding: "utf-8",
+      request: github.writeRequest(call),
+    }),
+  );
+  attempt.blobs.set(change, data.sha);
+  return { ...entry, sha: data.sha };
+}
+
+/** The entries split into runs whose tree request stays under MAX_TREE_REQUEST_BYTES, each tree on the one before. */
+function bounded(items: readonly TreeItem[]): TreeItem[][] {
+  const runs: TreeItem[][] = [];
+  let run: TreeItem[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (run.length > 0 && bytes + size > MAX_TREE_REQUEST_BYTES) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 /** Which of `paths` are files of tree `root`, looked up folder by folder. */

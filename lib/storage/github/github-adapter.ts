@@ -11,6 +11,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS, PushProtectedError, StoreUnavailableError 
 import { CallGate, MIN_CALL_BUDGET_MS, type CallOptions } from "./call-gate.ts";
 import {
   FALLBACK_RATE_LIMIT_SECONDS,
+  graphqlErrorsOf,
   isOwnTimeout,
   isTransient,
   pushProtectionFindings,
@@ -60,7 +61,8 @@ export class GitHubAdapter {
   readonly client: GitHubClient;
   private readonly gate: CallGate;
   private expiresAt: number | null = null;
-  private defaultBranch: Promise<string> | undefined;
+  /** GET /repos/{owner}/{repo}, asked once: the default branch, and the node id GraphQL names the repository by. */
+  private repositoryData: Promise<{ default_branch: string; node_id: string }> | undefined;
 
   constructor(
     readonly config: GitHubConfig,
@@ -101,15 +103,12 @@ export class GitHubAdapter {
   /** The configured branch, else the repository's default one (asked once). */
   async branch(call: GitHubCall): Promise<string> {
     if (this.config.branch) return this.config.branch;
-    this.defaultBranch ??= this.client.rest.repos
-      .get({ ...this.repository(), request: this.request(call) })
-      .then(({ data }) => data.default_branch);
-    try {
-      return await this.defaultBranch;
-    } catch (error) {
-      this.defaultBranch = undefined;
-      throw error;
-    }
+    return (await this.repositoryDetails(call)).default_branch;
+  }
+
+  /** The repository's global id (REST `node_id`), which GraphQL's mutations take as `repositoryId`. */
+  async repositoryId(call: GitHubCall): Promise<string> {
+    return (await this.repositoryDetails(call)).node_id;
   }
 
   /** `owner/repo@branch`, or `owner/repo` on the default branch: never a secret. */
@@ -156,6 +155,19 @@ export class GitHubAdapter {
       });
     }
     if (isTransient(error)) return this.busy(error, "the files could not be committed");
+    // GraphQL answers a refused mutation with 200 and its reasons in `errors`.
+    const graphqlErrors = graphqlErrorsOf(error);
+    if (graphqlErrors) {
+      log("error", REFUSED_EVENTS[refused], { status: 200, message: graphqlErrors });
+      return new StoreUnavailableError(
+        `GitHub refused the ${refused} (GraphQL: ${graphqlErrors})`,
+        FALLBACK_RATE_LIMIT_SECONDS,
+        {
+          cause: error,
+          reason: "refused",
+        },
+      );
+    }
     if (status === undefined || status < 400) return error;
     log("error", REFUSED_EVENTS[refused], { status, message: messageOf(error) });
     const said = (error as OctokitError).response?.data as { message?: unknown } | undefined;
@@ -183,6 +195,18 @@ export class GitHubAdapter {
       cause: error,
       reason: isOwnTimeout(error) ? "out_of_time" : "busy",
     });
+  }
+
+  private async repositoryDetails(call: GitHubCall): Promise<{ default_branch: string; node_id: string }> {
+    this.repositoryData ??= this.client.rest.repos
+      .get({ ...this.repository(), request: this.request(call) })
+      .then(({ data }) => data);
+    try {
+      return await this.repositoryData;
+    } catch (error) {
+      this.repositoryData = undefined;
+      throw error;
+    }
   }
 
   private noteExpiry(headers: Record<string, string | number | undefined>): void {

@@ -5,6 +5,7 @@ import type {
   FilesCallOptions,
   RepositoryEntry,
   RepositoryFiles,
+  SquashHistoryOptions,
 } from "../repository-files.ts";
 import { commitFiles } from "./commit-files.ts";
 import type { GitHubAdapter } from "./github-adapter.ts";
@@ -66,10 +67,7 @@ export class GitHubFiles implements RepositoryFiles {
     }
   }
 
-  squashHistory(
-    message: string,
-    options: FilesCallOptions & { expectedHead: string; beforeWrite?: () => Promise<void> },
-  ): Promise<string | undefined> {
+  squashHistory(message: string, options: SquashHistoryOptions): Promise<string | undefined> {
     return this.answering(() => squashHistory(this.github, message, options));
   }
 

@@ -26,6 +26,16 @@ export function isTransient(error: unknown): boolean {
   return isOwnTimeout(error) || (status !== undefined && status >= 500);
 }
 
+/** The messages of a GraphQL answer's `errors` (Octokit's GraphqlResponseError), joined; undefined for any other error. */
+export function graphqlErrorsOf(error: unknown): string | undefined {
+  const { name, errors } = (error ?? {}) as { name?: unknown; errors?: unknown };
+  if (name !== "GraphqlResponseError" || !Array.isArray(errors)) return undefined;
+  return errors
+    .map((entry) => (entry as { message?: unknown } | null)?.message)
+    .map((message) => (typeof message === "string" ? message : "error"))
+    .join("; ");
+}
+
 /** The token types of a push protection refusal (`metadata.secret_scanning.bypass_placeholders`), if it is one. */
 export function pushProtectionFindings(error: unknown): string[] | undefined {
   const data = (error as OctokitError | undefined)?.response?.data as

@@ -7,16 +7,18 @@ export interface DayPart {
   name: string;
   path: string;
   size: number;
+  /** Git's id of its bytes; "" where the store has none. */
+  sha: string;
 }
 
 /** A day's files in the order they were written: the old layout's, then the day folder's parts. */
 export async function dayParts(files: RepositoryFiles, source: DaySource, deadline: number): Promise<DayPart[]> {
-  const parts = source.oldFiles.map((file) => ({ name: file.name, path: file.path, size: file.size }));
+  const parts = source.oldFiles.map((file) => ({ name: file.name, path: file.path, size: file.size, sha: file.sha }));
   if (!source.folder) return parts;
   const listed = await files.list(source.folder.path, { deadline });
   const named = listed.filter((entry) => entry.type === "file" && PART_NAME.test(entry.name));
   named.sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const part of named)
-    parts.push({ name: `${source.folder.name}/${part.name}`, path: part.path, size: part.size });
+    parts.push({ name: `${source.folder.name}/${part.name}`, path: part.path, size: part.size, sha: part.sha });
   return parts;
 }

@@ -4,11 +4,23 @@ import { fingerprintError } from "../fingerprint-error.ts";
 import { BREAKDOWN_PRECISION, HyperLogLog } from "../hyper-log-log.ts";
 import { versionOrder } from "./app-versions.ts";
 import { countLine, decodeInstalls, encodeInstalls, sortedBreakdowns, type Breakdown } from "./breakdown.ts";
-import { estimate, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { estimate, keyedInstall, keyOrder, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
 
 /** A sample traceback keeps its last lines: the innermost frames and the exception. */
 const SAMPLE_TRACEBACK_LINES = 30;
 const SAMPLE_MESSAGE_CHARS = 2000;
+/** Samples kept a group, from as many installs: an erased install's gives way to the next one's. */
+const SAMPLES_KEPT = 3;
+
+const sampleSchema = z.object({
+  install: z.string().describe("The install it came from, as a keyed hash (an erasure forgets its samples)"),
+  at: z.iso.datetime({ precision: 3 }),
+  message: z.string().describe("The occurrence's message, as stored (scrubbed at ingest, and again)"),
+  traceback: z.string().nullable().describe("The occurrence's traceback, cut to its last lines"),
+});
+
+/** One occurrence kept as a sample of its group. */
+type ErrorSample = z.output<typeof sampleSchema>;
 
 const schema = z.object({
   errors: z.array(
@@ -17,8 +29,10 @@ const schema = z.object({
         .string()
         .describe("The client's error_hash, else one derived from type, top in-app frame and masked message"),
       exception_type: z.string(),
-      message: z.string().describe("One occurrence's message, as stored (scrubbed at ingest)"),
-      traceback: z.string().nullable().describe("One occurrence's traceback, cut to its last lines"),
+      samples: z
+        .array(sampleSchema)
+        .max(SAMPLES_KEPT)
+        .describe("The earliest occurrence of each of the first installs, earliest first"),
       received: lines,
       estimated: estimate,
       installs: sketch,
@@ -33,14 +47,13 @@ type Encoded = z.output<typeof schema>;
 
 interface ErrorFigures extends Breakdown {
   exception_type: string;
-  message: string;
-  traceback: string | null;
+  samples: ErrorSample[];
   first_seen: string;
   last_seen: string;
   versions: Set<string>;
 }
 
-/** Error groups by fingerprint: occurrences, installs, first and last seen, versions, and the earliest occurrence as a sample. */
+/** Error groups by fingerprint: occurrences, installs, first and last seen, versions, and the earliest occurrences as samples. */
 export class ErrorGroups implements Figure<Encoded> {
   static readonly shape = schema.shape;
   private readonly errors = new Map<string, ErrorFigures>();
@@ -51,28 +64,36 @@ export class ErrorGroups implements Figure<Encoded> {
     if (!occurrence) return;
     const at = event.created_at;
     let figures = this.errors.get(occurrence.fingerprint);
-    if (!figures || at < figures.first_seen) {
-      const sample = scrubMetadata({
-        message: occurrence.message.slice(0, SAMPLE_MESSAGE_CHARS),
-        traceback: lastLines(event.metadata.traceback),
-      }).metadata;
-      figures ??= {
+    if (!figures) {
+      figures = {
         received: 0,
         estimated: 0,
         installs: new HyperLogLog(BREAKDOWN_PRECISION),
         exception_type: occurrence.exceptionType,
-        message: "",
-        traceback: null,
+        samples: [],
         first_seen: at,
         last_seen: at,
         versions: new Set(),
       };
-      figures.message = String(sample.message);
-      figures.traceback = typeof sample.traceback === "string" ? sample.traceback : null;
-      figures.first_seen = at;
       this.errors.set(occurrence.fingerprint, figures);
     }
+    const { samples } = figures;
+    if (samples.length < SAMPLES_KEPT || at < samples.at(-1)!.at) {
+      const sample = scrubMetadata({
+        message: occurrence.message.slice(0, SAMPLE_MESSAGE_CHARS),
+        traceback: lastLines(event.metadata.traceback),
+      }).metadata;
+      figures.samples = keptSamples(samples, [
+        {
+          install: keyedInstall(line.installKey, event.hwid),
+          at,
+          message: String(sample.message),
+          traceback: typeof sample.traceback === "string" ? sample.traceback : null,
+        },
+      ]);
+    }
     countLine(figures, line);
+    if (at < figures.first_seen) figures.first_seen = at;
     if (at > figures.last_seen) figures.last_seen = at;
     figures.versions.add(event.app_version);
   }
@@ -88,25 +109,28 @@ export class ErrorGroups implements Figure<Encoded> {
       ours.estimated += theirs.estimated;
       ours.installs.merge(theirs.installs);
       theirs.versions.forEach((v) => ours.versions.add(v));
-      // The sample is the earliest occurrence's, whichever order the days are merged in.
-      if (theirs.first_seen < ours.first_seen) {
-        Object.assign(ours, { first_seen: theirs.first_seen, message: theirs.message, traceback: theirs.traceback });
-      }
+      // The samples are the earliest occurrences', whichever order the days are merged in.
+      ours.samples = keptSamples(ours.samples, theirs.samples);
+      if (theirs.first_seen < ours.first_seen) ours.first_seen = theirs.first_seen;
       if (theirs.last_seen > ours.last_seen) ours.last_seen = theirs.last_seen;
     }
   }
 
-  /** Most frequent first, each with its versions in version order. */
+  /** Most frequent first, each with its versions in version order and its earliest sample's message and traceback. */
   figures() {
     return sortedBreakdowns(this.errors, (fingerprint, f) => ({
       fingerprint,
       ...f,
+      message: f.samples[0]?.message ?? "",
+      traceback: f.samples[0]?.traceback ?? null,
       versions: [...f.versions].sort(versionOrder),
     }));
   }
 
   encode(): Encoded {
-    return { errors: this.figures().map(encodeInstalls) };
+    return {
+      errors: this.figures().map(({ message: _, traceback: __, ...f }) => encodeInstalls(f)),
+    };
   }
 
   static decode({ errors }: Encoded): ErrorGroups {
@@ -116,6 +140,18 @@ export class ErrorGroups implements Figure<Encoded> {
     }
     return figure;
   }
+}
+
+/** The earliest sample of each install among `ours` and `theirs`, earliest first, as many as are kept. */
+function keptSamples(ours: readonly ErrorSample[], theirs: readonly ErrorSample[]): ErrorSample[] {
+  const earliest = new Map<string, ErrorSample>();
+  for (const sample of [...ours, ...theirs]) {
+    const kept = earliest.get(sample.install);
+    if (!kept || sample.at < kept.at) earliest.set(sample.install, sample);
+  }
+  return [...earliest.values()]
+    .sort((a, b) => keyOrder(a.at, b.at) || keyOrder(a.install, b.install))
+    .slice(0, SAMPLES_KEPT);
 }
 
 function lastLines(traceback: unknown): string | null {

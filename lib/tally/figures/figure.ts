@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 import type { StoredEvent } from "../../events/stored-event.ts";
 import type { InstallHash } from "../hyper-log-log.ts";
@@ -9,6 +10,8 @@ export interface TallyLine {
   weight: number;
   /** The install's hash, computed once and counted by every sketch. */
   hash: InstallHash;
+  /** The key of the keyed hash a kept sample names its install by (see keyedInstall). */
+  installKey: string;
 }
 
 /** One figure of a tally: counts a line, takes in another of its kind, and writes its keys of the rollup. */
@@ -54,4 +57,13 @@ export function text(value: unknown): string | undefined {
 /** Plain code-point order: the same on every machine, unlike a locale's. */
 export function keyOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Which install a kept sample (an error's message, a model's name) came from, as a keyed hash of its
+ * stored id (HMAC-SHA256 with the tally's install key, 16 hex digits): an erasure that knows the key
+ * finds the samples to forget (lib/tally/forget-installs.ts); a reader of the rollup cannot tell the install.
+ */
+export function keyedInstall(installKey: string, hwid: string): string {
+  return createHmac("sha256", installKey).update(hwid).digest("hex").slice(0, 16);
 }

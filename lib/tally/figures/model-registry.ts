@@ -5,6 +5,7 @@ import {
   addOutcomes,
   estimate,
   joinKey,
+  keyedInstall,
   keyOrder,
   lines,
   outcomes,
@@ -18,6 +19,8 @@ import {
 const MODEL_REGISTRATION = "model_registration";
 const UNKNOWN = "unknown";
 const COUNTED = ["embedding_dimensions", "modalities", "normalization", "distance_metrics", "device_types"] as const;
+/** Installs a name is remembered as registered by: a name only erased installs registered is dropped with them. */
+const NAMED_BY_KEPT = 3;
 
 const counts = z.record(z.string(), lines).describe("Lines by value");
 
@@ -29,6 +32,11 @@ const schema = z.object({
       received: lines,
       registrations: estimate,
       installs: sketch,
+      named_by: z
+        .array(z.string())
+        .max(NAMED_BY_KEPT)
+        .describe("Installs that registered the name, as keyed hashes (the first few, in code-point order)"),
+      named_by_others: z.boolean().describe("More installs than named_by registered it"),
       embedding_dimensions: counts,
       modalities: counts,
       normalization: counts,
@@ -49,6 +57,8 @@ interface ModelFigures extends Record<(typeof COUNTED)[number], Counts> {
   received: number;
   registrations: number;
   installs: HyperLogLog;
+  named_by: string[];
+  named_by_others: boolean;
   load: Outcomes;
   inference: Outcomes;
 }
@@ -58,7 +68,7 @@ export class ModelRegistry implements Figure<Encoded> {
   static readonly shape = schema.shape;
   private readonly models = new Map<string, ModelFigures>();
 
-  add({ event, weight, hash }: TallyLine): void {
+  add({ event, weight, hash, installKey }: TallyLine): void {
     const metadata = event.metadata;
     if (event.event_name !== MODEL_REGISTRATION) return;
     const name = text(metadata.model_name);
@@ -73,6 +83,8 @@ export class ModelRegistry implements Figure<Encoded> {
         received: 0,
         registrations: 0,
         installs: new HyperLogLog(BREAKDOWN_PRECISION),
+        named_by: [],
+        named_by_others: false,
         embedding_dimensions: {},
         modalities: {},
         normalization: {},
@@ -86,6 +98,7 @@ export class ModelRegistry implements Figure<Encoded> {
     figures.received += 1;
     figures.registrations += weight;
     figures.installs.add(hash);
+    if (!figures.named_by_others) nameBy(figures, [keyedInstall(installKey, event.hwid)], false);
     const dimension = metadata.embedding_dimension;
     if (typeof dimension === "number" && Number.isInteger(dimension))
       countValue(figures.embedding_dimensions, String(dimension));
@@ -117,6 +130,7 @@ export class ModelRegistry implements Figure<Encoded> {
       ours.received += theirs.received;
       ours.registrations += theirs.registrations;
       ours.installs.merge(theirs.installs);
+      nameBy(ours, theirs.named_by, theirs.named_by_others);
       for (const field of COUNTED) {
         for (const [value, n] of Object.entries(theirs[field])) ours[field][value] = (ours[field][value] ?? 0) + n;
       }
@@ -141,6 +155,13 @@ export class ModelRegistry implements Figure<Encoded> {
     for (const f of models) figure.models.set(joinKey(f.model_name, f.model_source), decodeInstalls(f));
     return figure;
   }
+}
+
+/** Adds `installs` to those a model is named by, keeping the first few (in code-point order) and whether there were more. */
+function nameBy(figures: ModelFigures, installs: readonly string[], others: boolean): void {
+  const all = [...new Set([...figures.named_by, ...installs])].sort(keyOrder);
+  figures.named_by = all.slice(0, NAMED_BY_KEPT);
+  figures.named_by_others ||= others || all.length > NAMED_BY_KEPT;
 }
 
 function countValue(counts: Counts, value: string | undefined): void {

@@ -287,10 +287,15 @@ export function blobAnswer(file: StoredFile, accept: string | null, roots: Roots
 }
 
 /** The part of "Get a repository" that a client of the contents and Git Data APIs reads. */
+/** The repository's global id (REST `node_id`, GraphQL `Repository.id`). */
+export function repositoryNodeId(owner: string, repo: string): string {
+  return `R_${Buffer.from(`${owner}/${repo}`).toString("base64url")}`;
+}
+
 export function repositoryAnswer(owner: string, repo: string, defaultBranch: string, roots: Roots): Answer {
   return json(200, {
     id: 1,
-    node_id: `R_${Buffer.from(`${owner}/${repo}`).toString("base64url")}`,
+    node_id: repositoryNodeId(owner, repo),
     name: repo,
     full_name: `${owner}/${repo}`,
     private: true,

@@ -1,6 +1,7 @@
 /**
  * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
- * its Git Database API (`/repos/{owner}/{repo}/git/…`, in ../github-routes/git-data-routes.ts, over fake-git-store.ts), `GET /repos/{owner}/{repo}`, and
+ * its Git Database API (`/repos/{owner}/{repo}/git/…`, in ../github-routes/git-data-routes.ts, over fake-git-store.ts), `GET /repos/{owner}/{repo}`,
+ * GraphQL's `updateRefs` (../github-routes/graphql-routes.ts), and
  * the tarball archive with its codeload download (`GET /repos/{owner}/{repo}/tarball/{ref}`, in archive-api.ts),
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
  * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
@@ -27,6 +28,7 @@ import {
 import { ArchiveApi, type ArchivedCommit } from "./archive-api.ts";
 import { GitDatabase, type Files } from "./git-database.ts";
 import { GitDataRoutes } from "../github-routes/git-data-routes.ts";
+import { GraphqlRoutes } from "../github-routes/graphql-routes.ts";
 import { BASE64 } from "../github-routes/request-body.ts";
 import { FakeGitStore, type Branch } from "./fake-git-store.ts";
 import {
@@ -157,17 +159,17 @@ export class FakeGitHub {
 
   private readonly branches = new Map<string, Branch>();
   private readonly database = new GitDatabase(() => [...this.branches.values()].map((branch) => branch.files));
-  private readonly gitData = new GitDataRoutes(
-    new FakeGitStore({
-      branches: this.branches,
-      database: this.database,
-      tokenUser: TOKEN_USER,
-      now: () => this.now(),
-      secretIn: (text) => this.secretIn(text),
-      countWrite: () => void (this.writes += 1),
-      moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
-    }),
-  );
+  private readonly gitStore = new FakeGitStore({
+    branches: this.branches,
+    database: this.database,
+    tokenUser: TOKEN_USER,
+    now: () => this.now(),
+    secretIn: (text) => this.secretIn(text),
+    countWrite: () => void (this.writes += 1),
+    moveBranch: (branch, sha, files) => this.moveBranch(branch, sha, files),
+  });
+  private readonly gitData = new GitDataRoutes(this.gitStore);
+  private readonly graphql: GraphqlRoutes;
   private readonly archives: ArchiveApi;
   /** GitHub's primary and secondary rate limits, as the git-backed stand-in keeps them too. */
   private readonly limits: RateLimits;
@@ -194,6 +196,7 @@ export class FakeGitHub {
     this.beforeWrite = options.beforeWrite;
     this.onArrival = options.onArrival;
     this.afterWrite = options.afterWrite;
+    this.graphql = new GraphqlRoutes(this.gitStore, this.owner, this.repo);
     this.archives = new ArchiveApi({
       owner: this.owner,
       repo: this.repo,
@@ -217,7 +220,9 @@ export class FakeGitHub {
     const settle = await this.arrive(request, url, basePath, apiPath, requestId);
     await this.latency();
     const path = safeDecode(apiPath ?? url.pathname) ?? url.pathname;
-    const movesBranch = request.method === "PUT" || (request.method !== "GET" && REF_WRITE_ROUTE.test(path));
+    const movesBranch =
+      request.method === "PUT" ||
+      (request.method !== "GET" && (REF_WRITE_ROUTE.test(path) || GraphqlRoutes.isEndpoint(url.pathname, basePath)));
     const dropped = movesBranch && (await this.beforeWrite?.(path)) === "drop";
     const answer = dropped ? injectedFailure(502) : settle();
     if (movesBranch && answer.status < 300) await this.afterWrite?.(path);
@@ -315,6 +320,8 @@ export class FakeGitHub {
     if (admission.refused)
       return admission.limit === "primary" ? withRate(fixed(admission.refused)) : fixed(admission.refused);
 
+    if (request.method === "POST" && GraphqlRoutes.isEndpoint(url.pathname, basePath))
+      return withRate(await this.graphql.handle(request));
     const tarball = apiPath === undefined ? null : TARBALL_ROUTE.exec(apiPath);
     if (
       tarball &&

@@ -2,12 +2,14 @@
  * A stand-in for GitHub's REST API that keeps its data in a real bare git repository, driven by the git CLI,
  * so that a test can check what the project's clients leave behind with git itself (`git log`, `git gc`,
  * `git rev-list --all --objects`). It answers the calls lib/storage makes: `GET /repos/{owner}/{repo}`, the
- * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs) and the tarball with its
- * codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
+ * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs), GraphQL's `updateRefs`
+ * (../github-routes/graphql-routes.ts) and the tarball with its codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
  * Writes are applied one at a time, so that two writers racing on a branch conflict as they do on GitHub.
  * GitHub's rate limits hold as in the in-memory fake (fake-github/rate-limits.ts, shared): the primary limit's headers on every
  * API answer, and the secondary limit on content creation (80 writes a minute, 500 an hour, unless told
  * otherwise), whose 403 with `retry-after` refuses a write before it reaches the repository.
+ *
+ * A test can act when a write's turn comes (`onWrite`), as a maintainer's push landing at that moment would.
  *
  * Out of scope, where the in-memory fake (../fake-github) has them: push protection, injected failures and
  * latency, GitHub App tokens, and a base path for GitHub Enterprise.
@@ -25,6 +27,7 @@ import { ArchiveRoutes } from "./archive-routes.ts";
 import { BareRepository } from "./bare-repository.ts";
 import { ContentsRoutes } from "./contents-routes.ts";
 import { GitDataRoutes } from "../github-routes/git-data-routes.ts";
+import { GraphqlRoutes } from "../github-routes/graphql-routes.ts";
 import { BareGitStore } from "./bare-git-store.ts";
 import { RateLimits, type RateLimitOptions } from "../fake-github/rate-limits.ts";
 import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
@@ -49,6 +52,8 @@ export interface GitGitHubOptions extends RateLimitOptions {
   token?: string;
   /** The default branch. */
   branch?: string;
+  /** Called as each admitted write's turn comes, before it is applied: `path` below the API root, decoded. */
+  onWrite?: (method: string, path: string) => Promise<void> | void;
 }
 
 export interface GitRequestRecord {
@@ -56,6 +61,8 @@ export interface GitRequestRecord {
   /** The path below the API root, percent-decoded, without the query. */
   path: string;
   status: number;
+  /** Bytes of the request's body. */
+  bytes: number;
 }
 
 export class GitGitHub {
@@ -70,6 +77,8 @@ export class GitGitHub {
   private readonly git: BareRepository;
   private readonly contents: ContentsRoutes;
   private readonly gitData: GitDataRoutes;
+  private readonly graphql: GraphqlRoutes;
+  private readonly onWrite: GitGitHubOptions["onWrite"];
   private readonly archives: ArchiveRoutes;
   private readonly limits: RateLimits;
   /** The write being applied: the next waits for it. */
@@ -83,7 +92,10 @@ export class GitGitHub {
     this.git = new BareRepository(options.dir, this.branch);
     this.gitDir = this.git.gitDir;
     this.contents = new ContentsRoutes(this.git, this.branch);
-    this.gitData = new GitDataRoutes(new BareGitStore(this.git));
+    const store = new BareGitStore(this.git);
+    this.gitData = new GitDataRoutes(store);
+    this.graphql = new GraphqlRoutes(store, this.owner, this.repo);
+    this.onWrite = options.onWrite;
     this.archives = new ArchiveRoutes(this.git, this.owner, this.repo);
     this.limits = new RateLimits(options);
   }
@@ -91,11 +103,13 @@ export class GitGitHub {
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const requestId = newRequestId();
+    const bytes = request.body ? (await request.clone().arrayBuffer()).byteLength : 0;
     const answer = await this.arrive(request, url, requestId);
     this.requests.push({
       method: request.method,
       path: safeDecode(url.pathname) ?? url.pathname,
       status: answer.status,
+      bytes,
     });
     return toResponse(answer, requestId);
   }
@@ -133,7 +147,10 @@ export class GitGitHub {
     const answer =
       refused ??
       (WRITE_METHODS.has(request.method)
-        ? await this.oneAtATime(() => this.guarded(() => this.route(request, url)))
+        ? await this.oneAtATime(async () => {
+            await this.onWrite?.(request.method, safeDecode(url.pathname) ?? url.pathname);
+            return this.guarded(() => this.route(request, url));
+          })
         : await this.guarded(() => this.route(request, url)));
     return { ...answer, headers: { ...headers, ...answer.headers } };
   }
@@ -147,6 +164,10 @@ export class GitGitHub {
   }
 
   private async route(request: Request, url: URL): Promise<Answer> {
+    if (GraphqlRoutes.isEndpoint(url.pathname))
+      return request.method === "POST"
+        ? (await this.graphql.handle(request))()
+        : githubError(404, "Not Found", DOCS.rest);
     const [, owner = "", repo = "", rest] = REPOSITORY_ROUTE.exec(url.pathname) ?? [];
     // Owner and repository names are case-insensitive on GitHub.
     if (owner.toLowerCase() !== this.owner.toLowerCase() || repo.toLowerCase() !== this.repo.toLowerCase())

@@ -1,0 +1,95 @@
+import type { Clock } from "../clock.ts";
+import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
+import { hwidsNamed, installMatcher } from "./install-matcher.ts";
+
+/** A raw file's day, in either layout (`YYYY/MM/DD/NNNN.ndjson`, `YYYY/MM/DD.ndjson`). */
+const DAY_OF_PATH = /(\d{4})\/(\d{2})\/(\d{2})(?:\/[^/]+|\.[^/]*)$/;
+
+/** Which files lose how many lines, and the commit of the files read. */
+export interface ErasurePlan {
+  head: string | undefined;
+  files: { path: string; removed: number }[];
+  /** Lines removed, by id (as stored). */
+  lines: Map<string, number>;
+  changes: FileChange[];
+  /** The first day left unread (the reading ran out of time there); undefined when every day was read. */
+  stoppedAt: string | undefined;
+  /** Every id (as stored) the files read name: what the install index learns from a whole read. */
+  seen: Set<string>;
+}
+
+export interface PlanOptions {
+  prefix: string;
+  /** The ids as stored: every form of each install (see hwidForms). */
+  hwids: readonly string[];
+  deadline: number;
+  /** Days before this are not searched for an id (an earlier run read them). */
+  from?: ReadonlyMap<string, string>;
+  /** Past this (epoch ms of `clock`), no new day is begun: the run commits what it has and the next goes on. */
+  readBy?: { at: number; clock: Clock };
+}
+
+/**
+ * Every line of the installs `hwids` in the raw files under `prefix`, read from one snapshot of
+ * the branch: each file that holds one, rewritten without those lines, every other line kept byte
+ * for byte and in order. Lines are found on their stored form (see installMatcher). A reading that
+ * passes `readBy` stops at the next day and says where: every file of an earlier day is planned,
+ * whatever order the files come in.
+ */
+export async function planErasure(files: RepositoryFiles, options: PlanOptions): Promise<ErasurePlan> {
+  const { prefix, hwids, deadline, from = new Map<string, string>(), readBy } = options;
+  const plan: ErasurePlan = {
+    head: undefined,
+    files: [],
+    lines: new Map(hwids.map((hwid) => [hwid, 0])),
+    changes: [],
+    stoppedAt: undefined,
+    seen: new Set(),
+  };
+  let lastDay: string | undefined;
+  const everyDay = installMatcher(hwids);
+  const { head } = await files.readTree(
+    prefix,
+    (path, bytes) => {
+      if (!path.endsWith(".ndjson")) return;
+      const day = dayOf(path);
+      if (plan.stoppedAt !== undefined && !(day < plan.stoppedAt)) return;
+      const searched = from.size === 0 ? hwids : hwids.filter((hwid) => !(day < (from.get(hwid) ?? "")));
+      // Only a day something is looked for in counts as begun.
+      if (searched.length > 0 && plan.stoppedAt === undefined && readBy && lastDay !== undefined && day !== lastDay) {
+        if (readBy.clock.now() > readBy.at) {
+          plan.stoppedAt = day;
+          return;
+        }
+      }
+      if (searched.length > 0) lastDay = day;
+      const text = bytes.toString("utf8");
+      for (const hwid of hwidsNamed(text)) plan.seen.add(hwid);
+      if (searched.length === 0) return;
+      const matcher = searched === hwids ? everyDay : installMatcher(searched);
+      if (!matcher.names(text)) return;
+      let removed = 0;
+      const kept = text.split("\n").filter((line) => {
+        const hwid = matcher.ownerOf(line);
+        if (hwid === undefined) return true;
+        plan.lines.set(hwid, plan.lines.get(hwid)! + 1);
+        removed += 1;
+        return false;
+      });
+      if (removed === 0) return;
+      plan.files.push({ path, removed });
+      // A part left with no line is removed: git keeps no empty file worth keeping, and no reader misses it.
+      const content = kept.join("\n");
+      plan.changes.push({ path, content: content === "" ? null : content });
+    },
+    { deadline },
+  );
+  plan.head = head;
+  return plan;
+}
+
+/** The day of a raw file's path; "" for a path of neither layout (read with the first day). */
+function dayOf(path: string): string {
+  const match = DAY_OF_PATH.exec(path);
+  return match ? `${match[1]}-${match[2]}-${match[3]}` : "";
+}

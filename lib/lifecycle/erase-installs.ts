@@ -237,10 +237,16 @@ async function settle(
   return { outcome: done === page.length ? "erased" : "partial" };
 }
 
-/** Whether events wait in the spool longer than the flusher's own pace: then the flusher goes first. */
-async function flusherBehind({ spool, clock }: ErasureDeps): Promise<boolean> {
+/**
+ * Whether events wait in the spool longer than the flusher's own pace: then the flusher goes first.
+ * Events held back by the write pace or a stop (the flusher may not write before `resume_at`) are
+ * its pace, not a delay; the run's one commit then costs the flusher one turn of it.
+ */
+async function flusherBehind({ spool, lease, clock }: ErasureDeps): Promise<boolean> {
   const [oldest] = await spool.oldest(1);
-  return oldest !== undefined && clock.now() - oldest.at > FLUSHER_BEHIND_MS;
+  if (oldest === undefined || clock.now() - oldest.at <= FLUSHER_BEHIND_MS) return false;
+  const state = await lease?.read();
+  return state === undefined || Math.max(state.resume_at, state.blocked_until) <= clock.now();
 }
 
 function hashOf(key: string, hwid: string): string {

@@ -121,7 +121,7 @@ export function createRuntime(
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
   // The flusher marks the installs it stores, so that a request for an id never stored reads no file.
-  const index = new InstallIndex(blobs, logKey);
+  const index = new InstallIndex(blobs, clock, logKey);
   const flusher = new Flusher({ blobs, spool, lease, store: index.watch(store), clock, limits: config.spool.limits });
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   const requests = new ErasureRequests(blobs, clock, logKey);

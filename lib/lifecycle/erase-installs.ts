@@ -118,6 +118,7 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
   if (page.length === 0) return { outcome: "nothing" };
   note({ requests: page.length });
   if (await flusherBehind(deps)) return { outcome: "yielded" };
+  await index.fold();
   const complete = await index.complete();
   const unknown = new Set<PendingErasure>();
   if (complete) {

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
 import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
@@ -91,6 +92,10 @@ export function createRuntime(
 ): Runtime {
   const { store, files } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
+  // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
+  const logKey = flushKey ?? LOCAL_LOG_KEY;
+  // The rollups name the installs of their kept samples by a key of their own, derived from the same.
+  const installKey = createHmac("sha256", logKey).update("rollup installs").digest("hex");
   // What every job commits with: the files, under the flusher's lease and pace (none without the spool).
   const jobDeps = (lease: FlushLease | undefined) => ({
     files,
@@ -99,6 +104,7 @@ export function createRuntime(
     limits: config.spool.limits,
     prefix: config.pathPrefix,
     history: config.history,
+    installKey,
   });
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
     publishInsights(jobDeps(lease), budgetMs);
@@ -118,8 +124,6 @@ export function createRuntime(
   }
   const spool = new Spool(blobs, clock);
   const lease = new FlushLease(blobs, clock, leaseTtlMs);
-  // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
-  const logKey = flushKey ?? LOCAL_LOG_KEY;
   // The flusher marks the installs it stores, so that a request for an id never stored reads no file.
   const index = new InstallIndex(blobs, clock, logKey);
   const flusher = new Flusher({ blobs, spool, lease, store: index.watch(store), clock, limits: config.spool.limits });

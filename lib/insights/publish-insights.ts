@@ -4,21 +4,16 @@ import { log } from "../log.ts";
 import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { mapLimit } from "../spool/map-limit.ts";
-import type { FlushState } from "../spool/flush-lease.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
-import { DASHBOARD_MARKER, type IngestStatus } from "../present/dashboard-readme.ts";
 import type { DayTally } from "../present/period-report.ts";
-import { PERIOD_DAYS, renderDashboard } from "../present/render-dashboard.ts";
 import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
+import { dashboardFiles, dashboardStart, ROOT_README } from "./dashboard-files.ts";
 import { rollUpDay, sourceSignature } from "./roll-up-day.ts";
 
 /** Where the dashboard lives in the data repository, beside the rollups. */
 const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;
-const DASHBOARD_DIR = "dashboard";
-/** GitHub shows the root README on the repository's page: written only when there is none, or it is ours. */
-const ROOT_README = "README.md";
 /** A scheduled run has 30 s; a called one a synchronous function's 10 s (26 s at most): `telemetry publish` calls again while days are pending. */
 export const PUBLISH_SCHEDULED_BUDGET_MS = 25_000;
 export const PUBLISH_CALLED_BUDGET_MS = 8_000;
@@ -103,14 +98,9 @@ async function publish(
 
   const state = deps.lease ? await deps.lease.read() : undefined;
   const window = await windowTallies(files, index, read, today, deadline);
+  const rootReadme = (await files.read(ROOT_README, { deadline }))?.toString("utf8");
   const updatedAt = new Date(clock.now()).toISOString();
-  const status = state && statusOf(state);
-  const dashboard = await renderDashboard(window, { today, updatedAt, ...(status ? { status } : {}) });
-  for (const file of dashboard.files) changes.push({ path: `${DASHBOARD_DIR}/${file.name}`, content: file.content });
-  const rootReadme = await files.read(ROOT_README, { deadline });
-  if (rootReadme === undefined || rootReadme.toString("utf8").startsWith(DASHBOARD_MARKER)) {
-    changes.push({ path: ROOT_README, content: dashboard.readme(`${DASHBOARD_DIR}/`) });
-  }
+  changes.push(...(await dashboardFiles({ days: window, today, updatedAt, state, rootReadme })));
   changes.push({ path: INDEX_PATH, content: `${JSON.stringify(index, null, 1)}\n` });
 
   const message = `Roll up telemetry: ${days.map((d) => d.day).join(", ")}`;
@@ -201,7 +191,7 @@ async function windowTallies(
   today: string,
   deadline: number,
 ): Promise<DayTally[]> {
-  const first = addDays(today, -(2 * PERIOD_DAYS - 1));
+  const first = dashboardStart(today);
   const others = Object.keys(index.days).filter((day) => day >= first && day <= today && !read.has(day));
   const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => readRollup(files, day, deadline));
   return [
@@ -219,19 +209,6 @@ async function readRollup(files: RepositoryFiles, day: string, deadline: number)
 
 export function rollupPath(day: string): string {
   return `${ROLLUPS_DIR}/${day.slice(0, 4)}/${day}.json`;
-}
-
-function statusOf(state: FlushState): IngestStatus {
-  return {
-    dropped: state.dropped,
-    quarantined: state.quarantined,
-    lastFlush: state.last_flush && {
-      at: state.last_flush.at,
-      events: state.last_flush.events,
-      error: state.last_flush.error,
-    },
-    tokenExpiresAt: state.token_expires_at === null ? null : new Date(state.token_expires_at).toISOString(),
-  };
 }
 
 function parseJson(bytes: Buffer): unknown {

@@ -8,12 +8,16 @@ import {
   type RecordWrite,
   type CheckLease,
 } from "../jobs/commit-under-lease.ts";
+import { dayOf } from "../day.ts";
+import { dashboardFiles, dashboardStart } from "../insights/dashboard-files.ts";
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { squashBranch } from "../jobs/squash-branch.ts";
 import { log, messageOf } from "../log.ts";
 import type { Spool } from "../spool/spool.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
 import { HeadMovedError } from "../storage/repository-files.ts";
+import { EventTally } from "../tally/event-tally.ts";
+import { keyedInstall } from "../tally/figures/figure.ts";
 import { dropWaiting } from "./drop-waiting.ts";
 import type { ErasureMarker } from "./erasure-marker.ts";
 import type { ErasureProgress, ErasureRequests, PendingErasure } from "./erasure-requests.ts";
@@ -67,6 +71,8 @@ export interface ErasureDeps extends LeasedFiles {
   marker: ErasureMarker;
   /** The key of the hashes that name the installs in commit messages. */
   logKey: string;
+  /** The key the hourly job names the installs of its kept samples by (see keyedInstall): the erasure forgets them by it. */
+  installKey: string;
 }
 
 type Note = JobRun<ErasureRun>["note"];
@@ -130,15 +136,18 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
   for (let attempt = 1; ; attempt += 1) {
     let plan: ErasurePlan | undefined;
     if (searched.length > 0) {
+      const hwids = searched.flatMap((request) => request.forms);
       plan = await planErasure(deps.files, {
         prefix: deps.prefix,
-        hwids: searched.flatMap((request) => request.forms),
+        hwids,
+        installs: new Set(hwids.map((hwid) => keyedInstall(deps.installKey, hwid))),
         deadline: deadline - COMMIT_RESERVE_MS,
         from: new Map(searched.flatMap((r) => (r.progress?.from ? r.forms.map((f) => [f, r.progress!.from!]) : []))),
         readBy: { at: deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS, clock },
       });
       downloads += 1;
       note({ archive_downloads: downloads });
+      if (plan.forgotten > 0) plan.changes.push(...(await redrawnDashboard(deps, plan)));
     }
     const found = await commitUnderLease(deps, clock.now() + LEASE_WAIT_MS, (commit, record, check) =>
       settle(deps, { page, plan, deadline, note }, commit, record, check),
@@ -236,6 +245,22 @@ async function settle(
   }
   note({ done });
   return { outcome: done === page.length ? "erased" : "partial" };
+}
+
+/** The dashboard drawn again from the snapshot's rollups, once they forgot the installs: it showed their samples. */
+async function redrawnDashboard({ clock, lease }: ErasureDeps, plan: ErasurePlan) {
+  const today = dayOf(clock.now());
+  const first = dashboardStart(today);
+  const days = [...plan.rollups.values()]
+    .filter((rollup) => rollup.day >= first && rollup.day <= today)
+    .map((rollup) => ({ day: rollup.day, tally: EventTally.fromRollup(rollup) }));
+  return dashboardFiles({
+    days,
+    today,
+    updatedAt: new Date(clock.now()).toISOString(),
+    state: await lease?.read(),
+    rootReadme: plan.rootReadme,
+  });
 }
 
 /**

@@ -1,9 +1,14 @@
 import type { Clock } from "../clock.ts";
+import { ROOT_README } from "../insights/dashboard-files.ts";
 import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
+import { dayRollupSchema, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
+import { forgetInstalls } from "../tally/forget-installs.ts";
 import { hwidsNamed, installMatcher } from "./install-matcher.ts";
 
 /** A raw file's day, in either layout (`YYYY/MM/DD/NNNN.ndjson`, `YYYY/MM/DD.ndjson`). */
 const DAY_OF_PATH = /(\d{4})\/(\d{2})\/(\d{2})(?:\/[^/]+|\.[^/]*)$/;
+/** A day's rollup (`rollups/YYYY/YYYY-MM-DD.json`). */
+const ROLLUP_PATH = new RegExp(`^${ROLLUPS_DIR}/\\d{4}/(\\d{4}-\\d{2}-\\d{2})\\.json$`);
 
 /** Which files lose how many lines, and the commit of the files read. */
 export interface ErasurePlan {
@@ -16,12 +21,20 @@ export interface ErasurePlan {
   stoppedAt: string | undefined;
   /** Every id (as stored) the files read name: what the install index learns from a whole read. */
   seen: Set<string>;
+  /** Every day's rollup the snapshot holds, by day, without what it kept of the installs (see forgetInstalls). */
+  rollups: Map<string, DayRollup>;
+  /** Samples and model names forgotten in those rollups (their changes are planned): the dashboard is rendered again. */
+  forgotten: number;
+  /** The root README as the snapshot holds it. */
+  rootReadme: string | undefined;
 }
 
 export interface PlanOptions {
   prefix: string;
   /** The ids as stored: every form of each install (see hwidForms). */
   hwids: readonly string[];
+  /** The same installs as the rollups name them (keyedInstall of each form, with the rollups' key); none: the rollups are not changed. */
+  installs?: ReadonlySet<string>;
   deadline: number;
   /** Days before this are not searched for an id (an earlier run read them). */
   from?: ReadonlyMap<string, string>;
@@ -34,10 +47,11 @@ export interface PlanOptions {
  * the branch: each file that holds one, rewritten without those lines, every other line kept byte
  * for byte and in order. Lines are found on their stored form (see installMatcher). A reading that
  * passes `readBy` stops at the next day and says where: every file of an earlier day is planned,
- * whatever order the files come in.
+ * whatever order the files come in. Every rollup of the snapshot (days past retention included,
+ * whose raw files are gone) is rewritten without the samples and model names of `installs`.
  */
 export async function planErasure(files: RepositoryFiles, options: PlanOptions): Promise<ErasurePlan> {
-  const { prefix, hwids, deadline, from = new Map<string, string>(), readBy } = options;
+  const { prefix, hwids, installs = new Set<string>(), deadline, from = new Map<string, string>(), readBy } = options;
   const plan: ErasurePlan = {
     head: undefined,
     files: [],
@@ -45,13 +59,21 @@ export async function planErasure(files: RepositoryFiles, options: PlanOptions):
     changes: [],
     stoppedAt: undefined,
     seen: new Set(),
+    rollups: new Map(),
+    forgotten: 0,
+    rootReadme: undefined,
   };
   let lastDay: string | undefined;
   const everyDay = installMatcher(hwids);
+  const under = prefix === "" ? "" : `${prefix}/`;
+  // The whole snapshot: the raw files under the prefix, and the rollups and README beside them (one archive all the same).
   const { head } = await files.readTree(
-    prefix,
+    "",
     (path, bytes) => {
-      if (!path.endsWith(".ndjson")) return;
+      if (path === ROOT_README) plan.rootReadme = bytes.toString("utf8");
+      const rollupDay = ROLLUP_PATH.exec(path)?.[1];
+      if (rollupDay !== undefined) return forgetIn(plan, path, rollupDay, bytes, installs);
+      if (!path.startsWith(under) || !path.endsWith(".ndjson")) return;
       const day = dayOf(path);
       if (plan.stoppedAt !== undefined && !(day < plan.stoppedAt)) return;
       const searched = from.size === 0 ? hwids : hwids.filter((hwid) => !(day < (from.get(hwid) ?? "")));
@@ -86,6 +108,22 @@ export async function planErasure(files: RepositoryFiles, options: PlanOptions):
   );
   plan.head = head;
   return plan;
+}
+
+/** A rollup without what it kept of `installs`, planned when that changed it; one that does not parse is left to the hourly job to rebuild. */
+function forgetIn(plan: ErasurePlan, path: string, day: string, bytes: Buffer, installs: ReadonlySet<string>): void {
+  let parsed;
+  try {
+    parsed = dayRollupSchema.safeParse(JSON.parse(bytes.toString("utf8")));
+  } catch {
+    return;
+  }
+  if (!parsed.success) return;
+  const { rollup, forgotten } = forgetInstalls(parsed.data, installs);
+  plan.rollups.set(day, rollup);
+  if (forgotten === 0) return;
+  plan.forgotten += forgotten;
+  plan.changes.push({ path, content: `${JSON.stringify(rollup)}\n` });
 }
 
 /** The day of a raw file's path; "" for a path of neither layout (read with the first day). */

@@ -90,8 +90,7 @@ export class ErasureRequests {
     const installKey = `${INSTALL_PREFIX}${this.hash(forms[0]!, INSTALL_HEX_CHARS)}`;
     const waiting = await this.waitingFor(installKey);
     if (waiting) return waiting;
-    const { blobs } = await this.blobs.list({ prefix: PENDING_PREFIX });
-    if (blobs.length >= this.maxPending) throw new ErasureQueueFullError("Too many erasure requests wait");
+    if ((await this.waiting()) >= this.maxPending) throw new ErasureQueueFullError("Too many erasure requests wait");
     const request = {
       id: uuidv7({ msecs: this.clock.now() }),
       hwid: forms[0]!,
@@ -119,6 +118,12 @@ export class ErasureRequests {
     }
     const pending = pendingErasureSchema.safeParse(await this.blobs.get(`${PENDING_PREFIX}${id}`, { type: "json" }));
     return pending.success ? { request_id: id, status: "pending", requested_at: pending.data.requested_at } : undefined;
+  }
+
+  /** How many requests wait: a listing, no request read (the schedule's check every 10 minutes). */
+  async waiting(): Promise<number> {
+    const { blobs } = await this.blobs.list({ prefix: PENDING_PREFIX });
+    return blobs.length;
   }
 
   /** The oldest `limit` requests waiting, oldest first: a run reads one page, never the whole queue. */

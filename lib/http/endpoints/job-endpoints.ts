@@ -91,7 +91,7 @@ export const jobEndpoints = {
     path: jobPaths.erase,
     scheduled: async (runtime, request) => {
       const jobs = runtime.erasure;
-      const waiting = jobs ? (await jobs.requests.pending()).length : 0;
+      const waiting = jobs ? await jobs.requests.waiting() : 0;
       if (jobs && waiting > 0) await jobs.start(request.url);
       return { waiting };
     },

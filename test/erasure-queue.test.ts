@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
 import { systemClock } from "../lib/clock.ts";
+import { requestErasure } from "../lib/http/endpoints/request-erasure.ts";
 import { ErasureQueueFullError, ErasureRequests } from "../lib/lifecycle/erasure-requests.ts";
 import { hwidForms } from "../lib/lifecycle/hwid-forms.ts";
 import { exportInstall } from "../lib/lifecycle/export-install.ts";
@@ -71,6 +72,34 @@ describe("erasure requests: one per install, one run at a time", () => {
     await expect(requests.submit(["install-c"])).rejects.toBeInstanceOf(ErasureQueueFullError);
     expect((await requests.submit(["install-a"])).request_id).toBe(first.request_id);
     expect(await requests.pending(1)).toHaveLength(1);
+  });
+
+  it("answers a request past the full queue 429 erasure_queue_full with Retry-After, as JSON, and still a waiting install's with its id", async ({
+    served,
+    runtimeOf,
+    spoolStore,
+  }) => {
+    const runtime = runtimeOf(served.env);
+    const requests = new ErasureRequests(spoolStore, systemClock, "a key", 2);
+    const small = { ...runtime, erasure: { ...runtime.erasure!, requests } };
+    const ask = async (hwid: string) => {
+      const response = await requestErasure(
+        new Request("https://telemetry.example/api/v1/erasure", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ hwid }),
+        }),
+        { runtime: small, startErasure: async () => {} },
+      );
+      return { status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.json() };
+    };
+    const first = await ask("install-a");
+    expect(first.status).toBe(202);
+    expect((await ask("install-b")).status).toBe(202);
+    const refused = await ask("install-c");
+    expect(refused).toMatchObject({ status: 429, retryAfter: "600", body: { error: "erasure_queue_full" } });
+    expect(await ask("install-a")).toMatchObject({ status: 202, body: { request_id: first.body.request_id } });
+    expect(await requests.waiting()).toBe(2);
   });
 
   it("two runs at once do each request once: the log keeps the lines the run that did it removed", async ({

@@ -9,6 +9,7 @@ import { exportInstall } from "../lib/lifecycle/export-install.ts";
 import { openRepository } from "../lib/storage/open-repository.ts";
 import { loadConfig } from "../lib/config.ts";
 import { ndjsonLine } from "../lib/storage/ndjson-line.ts";
+import type { BlobStore } from "../lib/spool/blob-store.ts";
 import type { GitGitHub } from "./support/git-github/index.ts";
 import { describe, expect, test } from "./support/fixtures.ts";
 
@@ -292,5 +293,79 @@ describe("erasure and export find every stored form of an id", () => {
     await runtime.erasure!.requests.submit(forms);
     expect(await runtime.erasure!.run(60_000)).toMatchObject({ outcome: "erased", lines_removed: 18 });
     expect(linesAtHead(stand)).toHaveLength(6);
+  });
+});
+
+/** A Blobs store that runs `hook` once, after the first listing of `prefix`. */
+function hookedStore(store: BlobStore, prefix: string, hook: () => Promise<unknown>): BlobStore {
+  let fired = false;
+  return {
+    get: (key, options) => store.get(key, options),
+    setJSON: (key, value, options) => store.setJSON(key, value, options),
+    delete: (key) => store.delete(key),
+    list: async (options) => {
+      const listed = await store.list(options);
+      if (options.prefix === prefix && !fired) {
+        fired = true;
+        await hook();
+      }
+      return listed;
+    },
+  };
+}
+
+describe("erasure beside the flusher", () => {
+  it("an install first stored between the index check and the lease is not answered done: the next run finds its lines", async ({
+    served,
+    stand,
+    runtimeOf,
+    spoolStore,
+    days,
+  }) => {
+    const flusher = runtimeOf(served.env);
+    // A first run reads the whole branch and declares the install index complete.
+    await flusher.erasure!.requests.submit(["install-a"]);
+    expect((await flusher.erasure!.run(60_000)).outcome).toBe("erased");
+    // The install's first events wait in the spool when it asks; a flush stores them right after the run checked the index.
+    await flusher.spool!.spool.add([eventOf(days.today, "install-late")]);
+    const racing = hookedStore(spoolStore, "erasure/seen-log/", () => flusher.spool!.flush(10_000));
+    const eraser = runtimeOf(served.env, { blobs: racing });
+    const { request_id: id } = await eraser.erasure!.requests.submit(["install-late"]);
+    await eraser.erasure!.run(60_000);
+    expect(linesAtHead(stand).filter((line) => line.includes("install-late"))).toHaveLength(1);
+    expect(await eraser.erasure!.requests.status(id)).toMatchObject({ status: "pending" });
+
+    expect(await eraser.erasure!.run(60_000)).toMatchObject({ outcome: "erased", lines_removed: 1 });
+    expect(await eraser.erasure!.requests.status(id)).toMatchObject({ status: "done", lines_removed: 1 });
+    expect(linesAtHead(stand).some((line) => line.includes("install-late"))).toBe(false);
+  });
+
+  it("holds the flusher's lease only for what must not race a flush: a page of ids never stored costs a few Blobs calls under it", async ({
+    served,
+    runtimeOf,
+    spoolStore,
+  }) => {
+    const runtime = runtimeOf(served.env);
+    await runtime.erasure!.requests.submit(["install-a"]);
+    await runtime.erasure!.run(60_000);
+    const ids = Array.from({ length: 200 }, (_, i) => `never-stored-${i}`);
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(ids.slice(i, i + 50).map((id) => runtime.erasure!.requests.submit([id])));
+    }
+    // Blobs calls between the lease's first write (taken) and its last (released), the lease's own left out.
+    const calls: string[] = [];
+    const store: BlobStore = spoolStore;
+    const counted: BlobStore = {
+      get: (key, options) => (calls.push(key), store.get(key, options)),
+      setJSON: (key, value, options) => (calls.push(key), store.setJSON(key, value, options)),
+      delete: (key) => (calls.push(key), store.delete(key)),
+      list: (options) => (calls.push(options.prefix), store.list(options)),
+    };
+    const run = await runtimeOf(served.env, { blobs: counted }).erasure!.run(60_000);
+    expect(run).toMatchObject({ outcome: "erased", unknown: 200, done: 200, archive_downloads: 0 });
+    const taken = calls.indexOf("flusher/lease");
+    const released = calls.lastIndexOf("flusher/lease");
+    const underLease = calls.slice(taken, released).filter((key) => !key.startsWith("flusher/lease"));
+    expect(underLease.length).toBeLessThan(60);
   });
 });

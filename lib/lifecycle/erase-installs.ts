@@ -8,21 +8,19 @@ import {
   type RecordWrite,
   type CheckLease,
 } from "../jobs/commit-under-lease.ts";
-import { dayOf } from "../day.ts";
-import { dashboardFiles, dashboardStart } from "../insights/dashboard-files.ts";
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { squashBranch } from "../jobs/squash-branch.ts";
 import { log, messageOf } from "../log.ts";
 import type { Spool } from "../spool/spool.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
 import { HeadMovedError } from "../storage/repository-files.ts";
-import { EventTally } from "../tally/event-tally.ts";
 import { keyedInstall } from "../tally/figures/figure.ts";
 import { dropWaiting } from "./drop-waiting.ts";
 import type { ErasureMarker } from "./erasure-marker.ts";
 import type { ErasureProgress, ErasureRequests, PendingErasure } from "./erasure-requests.ts";
 import type { InstallIndex } from "./install-index.ts";
 import { planErasure, type ErasurePlan } from "./plan-erasure.ts";
+import { redrawnDashboard } from "./redrawn-dashboard.ts";
 
 /** What a run keeps for itself after reading: the spool, the commit, the squash. */
 const COMMIT_RESERVE_MS = 30_000;
@@ -130,7 +128,6 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
   if (complete) {
     for (const request of page) if (!request.progress && !(await index.holdsAny(request.forms))) unknown.add(request);
   }
-  note({ unknown: unknown.size });
   const searched = page.filter((request) => !unknown.has(request));
   let downloads = 0;
   for (let attempt = 1; ; attempt += 1) {
@@ -147,46 +144,68 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
       });
       downloads += 1;
       note({ archive_downloads: downloads });
-      if (plan.forgotten > 0) plan.changes.push(...(await redrawnDashboard(deps, plan)));
+      if (plan.forgotten > 0) plan.changes.push(...(await redrawnDashboard(plan, deps)));
     }
-    const found = await commitUnderLease(deps, clock.now() + LEASE_WAIT_MS, (commit, record, check) =>
-      settle(deps, { page, plan, deadline, note }, commit, record, check),
+    const settled = await commitUnderLease(deps, clock.now() + LEASE_WAIT_MS, (commit, record, check) =>
+      settle(deps, { page, unknown, plan, deadline, note }, commit, record, check),
     ).catch((error: unknown): Found => {
       if (error instanceof StoreUnavailableError && (error.reason === "paced" || error.reason === "rate_limited")) {
         return { outcome: "paced" };
       }
       throw error;
     });
-    if (found === "busy") return { outcome: "busy" };
-    if (
-      found.outcome !== "moved" ||
-      attempt >= SNAPSHOT_TRIES ||
-      clock.now() > deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS
-    ) {
-      if (plan && !complete && plan.stoppedAt === undefined && found.outcome !== "moved") {
+    if (settled === "busy") return { outcome: "busy" };
+    if ("progress" in settled) {
+      if (plan && !complete && plan.stoppedAt === undefined) {
         // A whole read: every id stored until this snapshot is marked, and the flusher marks every later one.
         await index.mark(plan.seen);
         await index.markComplete();
       }
-      return found;
+      return finish(deps, page, settled, note);
+    }
+    if (
+      settled.outcome !== "moved" ||
+      attempt >= SNAPSHOT_TRIES ||
+      clock.now() > deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS
+    ) {
+      return settled;
     }
   }
 }
 
-/** Under the lease: the spool, the commit on top of the snapshot, the progress, the squash, the requests done. */
+/** What the run did under the lease, for what follows it: each request's progress, and those it leaves waiting. */
+interface Settled {
+  progress: Map<PendingErasure, ErasureProgress>;
+  /** Requests that are not done this run: a squash owed and not made, or an install stored since it was judged unknown. */
+  waiting: Set<PendingErasure>;
+  squashError: string | undefined;
+}
+
+/**
+ * Under the lease, only what must not race a flush: the commit on top of the snapshot, the
+ * installs' waiting events dropped, the index read again (a flush that committed between the
+ * check and the lease logged its installs first), the progress a squash depends on, the squash.
+ */
 async function settle(
   deps: ErasureDeps,
   {
     page,
+    unknown,
     plan,
     deadline,
     note,
-  }: { page: PendingErasure[]; plan: ErasurePlan | undefined; deadline: number; note: Note },
+  }: {
+    page: PendingErasure[];
+    unknown: ReadonlySet<PendingErasure>;
+    plan: ErasurePlan | undefined;
+    deadline: number;
+    note: Note;
+  },
   commit: PacedCommit,
   record: RecordWrite,
   check: CheckLease,
-): Promise<Found> {
-  const { requests } = deps;
+): Promise<Settled | Found> {
+  const { requests, index } = deps;
   let sha: string | undefined;
   if (plan && plan.changes.length > 0) {
     const removed = plan.files.reduce((sum, file) => sum + file.removed, 0);
@@ -201,14 +220,16 @@ async function settle(
     }
     note({ commit: sha ?? null, lines_removed: removed, files_changed: plan.files.length });
   }
-  const forms = page.flatMap((request) => request.forms);
-  const dropped = await dropWaiting(deps.spool, new Set(forms));
-  const quarantined = await deps.spool.quarantine.removeEventsOf(forms);
-  note({
-    spool_events_dropped: [...dropped.values()].reduce((sum, n) => sum + n, 0),
-    quarantined_events_dropped: quarantined,
-  });
+  const dropped = await dropWaiting(deps.spool, new Set(page.flatMap((request) => request.forms)));
+  note({ spool_events_dropped: [...dropped.values()].reduce((sum, n) => sum + n, 0) });
+  const waiting = new Set<PendingErasure>();
+  if (unknown.size > 0) {
+    await index.fold();
+    for (const request of unknown) if (await index.holdsAny(request.forms)) waiting.add(request);
+  }
+  note({ unknown: unknown.size - waiting.size });
   const progress = new Map<PendingErasure, ErasureProgress>();
+  const kept: Promise<void>[] = [];
   for (const request of page) {
     const sum = (counts: ReadonlyMap<string, number> | undefined) =>
       request.forms.reduce((total, form) => total + (counts?.get(form) ?? 0), 0);
@@ -221,46 +242,43 @@ async function settle(
       ...(plan?.stoppedAt ? { from: plan.stoppedAt } : {}),
     };
     progress.set(request, next);
+    // Kept before the squash where it matters: if the squash fails, or the function dies, the next run knows one is owed, or where to go on.
+    if (lines > 0 || next.from !== undefined) kept.push(requests.record(request, next));
   }
-  // Kept before the squash: if it fails, or the function dies, the next run knows a squash is owed.
-  await Promise.all([...progress].map(([request, next]) => requests.record(request, next)));
-  let squashed: string | undefined;
+  await Promise.all(kept);
+  let squashError: string | undefined;
   const owed = [...progress.values()].some((next) => next.commit !== null);
   if (deps.history === "squash" && owed) {
     const head = sha ?? plan?.head;
+    let squashed: string | undefined;
     try {
       squashed = head ? await squashBranch(deps.files, head, deadline, { record, check }) : undefined;
+      note({ squashed: squashed ?? null });
     } catch (error) {
-      return { outcome: "failed", error: `the history was not squashed: ${messageOf(error)}` };
+      squashError = `the history was not squashed: ${messageOf(error)}`;
     }
-    note({ squashed: squashed ?? null });
+    // A folder keeps no history (no head): nothing is owed there.
+    if (squashed === undefined && plan?.head !== undefined) {
+      for (const [request, next] of progress) if (next.commit !== null) waiting.add(request);
+    }
   }
+  return { progress, waiting, squashError };
+}
+
+/** After the lease: the installs' quarantined events removed, and each request that is done logged as done. */
+async function finish(deps: ErasureDeps, page: PendingErasure[], settled: Settled, note: Note): Promise<Found> {
+  const { progress, waiting, squashError } = settled;
+  const quarantined = await deps.spool.quarantine.removeEventsOf(page.flatMap((request) => request.forms));
+  note({ quarantined_events_dropped: quarantined });
   let done = 0;
   for (const [request, next] of progress) {
-    if (next.from !== undefined) continue;
-    if (deps.history === "squash" && next.commit !== null && squashed === undefined && plan?.head !== undefined)
-      continue;
-    await requests.complete(request, next);
+    if (next.from !== undefined || waiting.has(request)) continue;
+    await deps.requests.complete(request, next);
     done += 1;
   }
   note({ done });
+  if (squashError !== undefined) return { outcome: "failed", error: squashError };
   return { outcome: done === page.length ? "erased" : "partial" };
-}
-
-/** The dashboard drawn again from the snapshot's rollups, once they forgot the installs: it showed their samples. */
-async function redrawnDashboard({ clock, lease }: ErasureDeps, plan: ErasurePlan) {
-  const today = dayOf(clock.now());
-  const first = dashboardStart(today);
-  const days = [...plan.rollups.values()]
-    .filter((rollup) => rollup.day >= first && rollup.day <= today)
-    .map((rollup) => ({ day: rollup.day, tally: EventTally.fromRollup(rollup) }));
-  return dashboardFiles({
-    days,
-    today,
-    updatedAt: new Date(clock.now()).toISOString(),
-    state: await lease?.read(),
-    rootReadme: plan.rootReadme,
-  });
 }
 
 /**

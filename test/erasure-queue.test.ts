@@ -296,6 +296,37 @@ describe("erasure and export find every stored form of an id", () => {
   });
 });
 
+describe("hash mode, where the stored ids can be read", () => {
+  it("a request naming a stored hash erases nothing: only the id a client sends finds its lines", async ({
+    serveGitGitHub,
+    runtimeOf,
+    days,
+  }) => {
+    const salt = "the-current-salt-0123456789";
+    const stored = pseudonymizeHwid("victim-install", "hash", salt);
+    const { stand, env } = await serveGitGitHub();
+    stand.seed(filesOf(days.last(2), [stored, pseudonymizeHwid("install-a", "hash", salt)]));
+    const runtime = runtimeOf({ ...env, TELEMETRY_HWID_MODE: "hash", TELEMETRY_HWID_SALT: salt });
+    const ask = (hwid: string) =>
+      requestErasure(
+        new Request("https://telemetry.example/api/v1/erasure", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ hwid }),
+        }),
+        { runtime, startErasure: async () => {} },
+      );
+    // What a public repository shows is the hash: a stranger sends it as the id.
+    expect((await ask(stored)).status).toBe(202);
+    await runtime.erasure!.run(60_000);
+    expect(linesAtHead(stand).filter((line) => line.includes(stored))).toHaveLength(4);
+    // The install itself, sending its id, is erased.
+    expect((await ask("victim-install")).status).toBe(202);
+    expect(await runtime.erasure!.run(60_000)).toMatchObject({ outcome: "erased", lines_removed: 4 });
+    expect(linesAtHead(stand).some((line) => line.includes(stored))).toBe(false);
+  });
+});
+
 /** A Blobs store that runs `hook` once, after the first listing of `prefix`. */
 function hookedStore(store: BlobStore, prefix: string, hook: () => Promise<unknown>): BlobStore {
   let fired = false;

@@ -42,7 +42,7 @@ export function registerErase(program: Command): Command {
       }
       const { files, config } = await openData(command, options);
       // Every form an install's lines may be stored under: as sent, hashed, hashed under the previous salt.
-      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest));
+      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest, { operator: true }));
       const plan = await planErasure(files, {
         prefix: config.pathPrefix,
         hwids,

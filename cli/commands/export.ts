@@ -31,7 +31,7 @@ export function registerExport(program: Command): Command {
     .action(async (options: ExportOptions, command: Command) => {
       const { files, config } = await openData(command, options);
       // Every form an install's lines may be stored under: as sent, hashed, hashed under the previous salt.
-      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest));
+      const hwids = options.hwid.flatMap((hwid) => hwidForms(hwid, config.ingest, { operator: true }));
       const quarantine = await openQuarantine();
       const out = options.out ? createWriteStream(options.out) : process.stdout;
       const summary = await exportInstall(

@@ -4,6 +4,13 @@ import type { HwidMode } from "../config.ts";
 /** Hex characters kept of the HMAC: 128 bits, so that no two installs ever share one. */
 const HASH_HEX_CHARS = 32;
 
+const STORED_HASH = new RegExp(`^[0-9a-f]{${HASH_HEX_CHARS}}$`);
+
+/** Whether `value` has the shape of a hash this module stores (a client's id may too, rarely: a UUID has dashes). */
+export function looksPseudonymized(value: string): boolean {
+  return STORED_HASH.test(value);
+}
+
 /**
  * An install's id as the configured mode stores it: `full` as sent, `hash` as a keyed HMAC-SHA256
  * with a secret salt, so that a repository others can read never holds an id a client sent (and,

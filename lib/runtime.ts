@@ -12,6 +12,7 @@ import {
 import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
+import { keptKey } from "./jobs/kept-key.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
@@ -94,8 +95,10 @@ export function createRuntime(
   const { ingest, netlifyDev, flushKey, health } = config;
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
-  // The rollups name the installs of their kept samples by a key of their own, derived from the same.
-  const installKey = createHmac("sha256", logKey).update("rollup installs").digest("hex");
+  // The rollups name the installs of their kept samples by a key that must outlive every credential (see keptKey); without the spool there is no erasure to forget them.
+  const installKey = config.spool.enabled
+    ? keptKey(blobs, "rollup-installs")
+    : async () => createHmac("sha256", logKey).update("rollup installs").digest("hex");
   // What every job commits with: the files, under the flusher's lease and pace (none without the spool).
   const jobDeps = (lease: FlushLease | undefined) => ({
     files,

@@ -100,4 +100,21 @@ describe("erasure and what the hourly job kept of an install", () => {
     for (const [path, content] of rebuilt) expect(content, path).not.toContain(ITS_MESSAGE);
     expect(rebuilt.get("dashboard/README.md")).toContain(OTHERS_MESSAGE);
   });
+
+  it("forgets them too after the jobs' key changed (a renewed GitHub token): the rollups' key is kept apart", async ({
+    served,
+    github,
+    runtimeOf,
+  }) => {
+    const env = { ...served.env, TELEMETRY_RETENTION_DAYS: "3" };
+    const before = runtimeOf(env);
+    expect(await before.publish(60_000)).toMatchObject({ outcome: "published", pending: 0 });
+    expect(await before.retain(60_000)).toMatchObject({ error: null });
+    // The same site once its token was renewed: the jobs' key, derived from it, is another.
+    const after = runtimeOf(env, { adjust: (config) => ({ ...config, flushKey: "derived-from-the-renewed-token" }) });
+    await after.erasure!.requests.submit([ERASED]);
+    expect(await after.erasure!.run(60_000)).toMatchObject({ outcome: "erased", error: null });
+    expect(await after.publish(60_000)).toMatchObject({ error: null });
+    for (const [path, content] of derivedFiles(github)) expect(content, path).not.toContain(ITS_MESSAGE);
+  });
 });

@@ -37,7 +37,7 @@ export interface PublishDeps extends LeasedFiles {
   /** The folder of the raw NDJSON tree ("" for the root). */
   prefix: string;
   /** The key of the keyed hash a rollup's samples name their install by (the erasure forgets them by it). */
-  installKey?: string;
+  installKey?: () => Promise<string>;
 }
 
 export interface PublishReport {
@@ -119,13 +119,14 @@ async function readDays(
   const read = new Map<string, DayTally>();
   const days: PublishReport["days"] = [];
   const changes: FileChange[] = [];
+  const key = await installKey?.();
   for (const source of due) {
     if (clock.now() >= readUntil) break;
     const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
     const result = await rollUpDay(files, source, previous, {
       deadline: readUntil,
       clock,
-      ...(installKey === undefined ? {} : { installKey }),
+      ...(key === undefined ? {} : { installKey: key }),
     });
     for (const line of result.malformed.slice(0, 10)) log("warn", "malformed_line", { ...line });
     read.set(source.day, { day: source.day, tally: result.tally });

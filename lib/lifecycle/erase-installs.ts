@@ -70,7 +70,7 @@ export interface ErasureDeps extends LeasedFiles {
   /** The key of the hashes that name the installs in commit messages. */
   logKey: string;
   /** The key the hourly job names the installs of its kept samples by (see keyedInstall): the erasure forgets them by it. */
-  installKey: string;
+  installKey: () => Promise<string>;
 }
 
 type Note = JobRun<ErasureRun>["note"];
@@ -134,10 +134,11 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
     let plan: ErasurePlan | undefined;
     if (searched.length > 0) {
       const hwids = searched.flatMap((request) => request.forms);
+      const installKey = await deps.installKey();
       plan = await planErasure(deps.files, {
         prefix: deps.prefix,
         hwids,
-        installs: new Set(hwids.map((hwid) => keyedInstall(deps.installKey, hwid))),
+        installs: new Set(hwids.map((hwid) => keyedInstall(installKey, hwid))),
         deadline: deadline - COMMIT_RESERVE_MS,
         from: new Map(searched.flatMap((r) => (r.progress?.from ? r.forms.map((f) => [f, r.progress!.from!]) : []))),
         readBy: { at: deadline - COMMIT_RESERVE_MS - READ_MARGIN_MS, clock },

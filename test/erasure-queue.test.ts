@@ -103,6 +103,20 @@ describe("erasure requests: one per install, one run at a time", () => {
     expect(await requests.waiting()).toBe(2);
   });
 
+  it("however many requests arrive, they start one run each 5 minutes at most", async ({ served, runtimeOf }) => {
+    let now = Date.parse("2026-12-01T00:00:00Z");
+    const clock = { ...systemClock, now: () => now };
+    const runtime = runtimeOf(served.env, { clock });
+    let started = 0;
+    const start = async () => void (started += 1);
+    for (let i = 0; i < 30; i += 1, now += 9_000) await runtime.erasure!.wake(start);
+    expect(started).toBe(1);
+    now += 30_000;
+    expect(await runtime.erasure!.wake(start)).toBe(true);
+    expect(await runtime.erasure!.wake(start)).toBe(false);
+    expect(started).toBe(2);
+  });
+
   it("two runs at once do each request once: the log keeps the lines the run that did it removed", async ({
     served,
     stand,

@@ -1,0 +1,164 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DAY_MS } from "../lib/day.ts";
+import { ingest } from "../lib/http/endpoints/ingest.ts";
+import { reportHealth } from "../lib/http/endpoints/report-health.ts";
+import type { Runtime } from "../lib/runtime.ts";
+import { describe, expect, test, type GitHubEnv } from "./support/fixtures.ts";
+import { runCli } from "./support/run-cli.ts";
+
+/**
+ * `telemetry doctor` as a maintainer runs it: its own process, against a site whose health is the real
+ * endpoint's answer (over a runtime on the GitHub stand-in and Blobs' own server), and the stand-in itself.
+ */
+
+const CHECKS = [
+  "site",
+  "health",
+  "configuration",
+  "GitHub credential",
+  "token expiry",
+  "repository",
+  "write access",
+  "branch",
+  "push protection",
+  "last flush",
+  "last publish",
+  "spool",
+];
+
+/** A site on loopback that answers health as the deployed endpoint does, and nothing else. */
+async function serveSite(runtime: Runtime, { onCleanup }: { onCleanup: (fn: () => Promise<void>) => void }) {
+  const server = createServer((incoming, outgoing) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(incoming.headers))
+      if (typeof value === "string") headers.set(name, value);
+    const request = new Request(`http://127.0.0.1${incoming.url ?? "/"}`, { headers });
+    const answer =
+      new URL(request.url).pathname === "/api/v1/health"
+        ? reportHealth(request, runtime)
+        : Promise.resolve(new Response(JSON.stringify({ message: "Not Found" }), { status: 404 }));
+    void answer.then(async (response) => {
+      outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+      outgoing.end(Buffer.from(await response.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  onCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function doctor(site: string, env: GitHubEnv, repository = "acme/data") {
+  const { GITHUB_TOKEN, GITHUB_API_URL } = env;
+  const outcome = await runCli(["doctor", "--url", site, "--github", repository], { GITHUB_TOKEN, GITHUB_API_URL });
+  const lines = outcome.stdout.trimEnd().split("\n");
+  const line = (name: string) => lines.find((text) => text.slice(2).startsWith(`${name}:`));
+  return { ...outcome, lines, line };
+}
+
+function expectNoLeak(outcome: { stdout: string; stderr: string }, token: string) {
+  expect(outcome.stdout + outcome.stderr).not.toContain(token);
+  // One line a check, never a stack trace.
+  expect(outcome.stdout + outcome.stderr).not.toMatch(/^\s+at /m);
+  expect(outcome.stderr).toBe("");
+}
+
+describe("telemetry doctor", () => {
+  test("says every check passes for a good token on a working site, and exits 0", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { fake, env } = await serveGitHub({
+      tokenExpiresAt: new Date(Date.now() + 90 * DAY_MS),
+      permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+      pushProtection: { example_secret: /SCAN-ME-[0-9]{6}/ },
+    });
+    const runtime = runtimeOf(env);
+    const accepted = await ingest(
+      new Request("http://127.0.0.1/api/v1/telemetry", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ hwid: "h", event_name: "app_launch", app_version: "1.0.0" }),
+      }),
+      { runtime },
+    );
+    expect(accepted.status).toBe(201);
+    expect(await runtime.spool!.flush(10_000)).toMatchObject({ events: 1 });
+    expect(await runtime.publish(25_000)).toMatchObject({ outcome: "published" });
+    expect(fake.paths()).toContain("dashboard/README.md");
+    const site = await serveSite(runtime, { onCleanup: onTestFinished });
+
+    const outcome = await doctor(site, env);
+    expect(outcome.code, outcome.stdout).toBe(0);
+    expect(outcome.lines.map((text) => text.slice(2, text.indexOf(":")))).toEqual(CHECKS);
+    for (const text of outcome.lines) expect(text).toMatch(/^✓ /);
+    expect(outcome.line("token expiry")).toMatch(/in (89|90) days/);
+    expect(outcome.line("push protection")).toMatch(/on/);
+    expect(outcome.line("last flush")).toMatch(/1 event/);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+
+  test("says the credential is refused for a revoked token, and exits 1", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { fake, env } = await serveGitHub({});
+    const site = await serveSite(runtimeOf(env), { onCleanup: onTestFinished });
+    fake.revokeTokenFor(DAY_MS);
+
+    const outcome = await doctor(site, env);
+    expect(outcome.code, outcome.stdout).toBe(1);
+    expect(outcome.line("site")).toMatch(/^✓ /);
+    expect(outcome.line("GitHub credential")).toMatch(/^✗ GitHub credential: .*401 Bad credentials.*GITHUB_TOKEN/);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+
+  test("says the token cannot write for a read-only token, and exits 1", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { env, url } = await serveGitHub({
+      permissions: { admin: false, maintain: false, push: false, triage: false, pull: true },
+    });
+    // The stand-in refuses its writes as GitHub does.
+    const write = await fetch(`${url}/repos/acme/data/contents/x.txt`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${env.GITHUB_TOKEN}` },
+      body: JSON.stringify({ message: "x", content: "eA==" }),
+    });
+    expect(write.status).toBe(403);
+    expect(await write.json()).toMatchObject({ message: "Resource not accessible by personal access token" });
+    const site = await serveSite(runtimeOf(env), { onCleanup: onTestFinished });
+
+    const outcome = await doctor(site, env);
+    expect(outcome.code, outcome.stdout).toBe(1);
+    expect(outcome.line("GitHub credential")).toMatch(/^✓ /);
+    expect(outcome.line("repository")).toMatch(/^✓ /);
+    expect(outcome.line("write access")).toMatch(/^✗ write access: .*read.*Contents: read and write/);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+
+  test("says the repository is missing when GitHub does not know it, and exits 1", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { env } = await serveGitHub({});
+    const site = await serveSite(runtimeOf(env), { onCleanup: onTestFinished });
+
+    const outcome = await doctor(site, env, "acme/missing");
+    expect(outcome.code, outcome.stdout).toBe(1);
+    expect(outcome.line("GitHub credential")).toMatch(/^✓ /);
+    expect(outcome.line("repository")).toMatch(/^✗ repository: acme\/missing .*404/);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+});

@@ -80,8 +80,9 @@ function configurationCheck(config: Config | ConfigError, health: HealthAnswer |
       detail: `the site stores events in ${health.repository}, this checks ${checked}: name it with --github ${health.repository}`,
     };
   }
+  if (!health) return { name: "configuration", ok: true, detail: here(config) };
   const site =
-    health?.repository === undefined
+    health.repository === undefined
       ? "the site's repository is not shown (it is, with the jobs' key: TELEMETRY_ADMIN_KEY or the same GitHub credential)"
       : "the site stores in the same repository";
   return { name: "configuration", ok: true, detail: `${here(config)}; ${site}` };

@@ -161,4 +161,36 @@ describe("telemetry doctor", () => {
     expect(outcome.line("repository")).toMatch(/^✗ repository: acme\/missing .*404/);
     expectNoLeak(outcome, env.GITHUB_TOKEN);
   });
+
+  test("says the branch refuses the service's commits when its protection or a ruleset requires pull requests", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { env } = await serveGitHub({
+      permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+      branchProtection: { required_pull_request_reviews: { required_approving_review_count: 1 } },
+      branchRules: [{ type: "pull_request", parameters: { required_approving_review_count: 1 } }],
+      tokenExpiresAt: new Date(Date.now() + 3 * DAY_MS),
+    });
+    const site = await serveSite(runtimeOf(env), { onCleanup: onTestFinished });
+
+    const outcome = await doctor(site, env);
+    expect(outcome.code, outcome.stdout).toBe(1);
+    expect(outcome.line("branch")).toMatch(
+      /^✗ branch: main: its protection requires pull request reviews; a ruleset requires/,
+    );
+    expect(outcome.line("token expiry")).toMatch(/^✗ token expiry: expires at .* \(in 2 days\): renew it/);
+    expect(outcome.line("push protection")).toMatch(/^✗ push protection: off/);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+
+  test("says the site cannot be reached, in one line, and exits 1", async ({ serveGitHub }) => {
+    const { env } = await serveGitHub({});
+    const outcome = await doctor("http://127.0.0.1:9", env);
+    expect(outcome.code, outcome.stdout).toBe(1);
+    expect(outcome.lines[0]).toMatch(/^✗ site: cannot reach http:\/\/127\.0\.0\.1:9 .*--url/);
+    expect(outcome.line("repository")).toMatch(/^✓ /);
+    expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
 });

@@ -175,7 +175,7 @@ async function branchCheck(
       refusals.push(...protectionRefusals(data, history));
     } catch (error) {
       if (statusOf(error) !== 404 && statusOf(error) !== 403) throw error;
-      refusals.push("is protected, and its protection is shown to admins only: make sure it lets the service commit");
+      refusals.push("protected, and only an admin may see how: make sure its protection lets the service commit");
     }
   }
   const types = new Set<string>((await branchRules(github, call, branch)).map((rule) => rule.type));
@@ -192,7 +192,7 @@ async function branchCheck(
   return {
     name: "branch",
     ok: false,
-    detail: `${branch} ${refusals.join("; ")}: the service commits straight to the branch; let the token's user or the app bypass it, or point GITHUB_BRANCH at a branch of its own`,
+    detail: `${branch}: ${refusals.join("; ")}: the service commits straight to the branch; let the token's user or the app bypass it, or point GITHUB_BRANCH at a branch of its own`,
   };
 }
 
@@ -228,7 +228,7 @@ function protectionRefusals(protection: Protection, history: HistoryMode): strin
       "refuses force pushes (TELEMETRY_HISTORY=squash needs one)",
     ],
   ];
-  return refusals.filter(([applies]) => applies).map(([, refusal]) => `protection ${refusal}`);
+  return refusals.filter(([applies]) => applies).map(([, refusal]) => `its protection ${refusal}`);
 }
 
 function pushProtection(repository: RepositoryData): Check {

@@ -1,10 +1,11 @@
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DAY_MS } from "../lib/day.ts";
 import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { reportHealth } from "../lib/http/endpoints/report-health.ts";
 import type { Runtime } from "../lib/runtime.ts";
-import { describe, expect, test, type GitHubEnv } from "./support/fixtures.ts";
+import { describe, expect, test } from "./support/fixtures.ts";
 import { runCli } from "./support/run-cli.ts";
 
 /**
@@ -54,9 +55,9 @@ async function serveSite(runtime: Runtime, { onCleanup }: { onCleanup: (fn: () =
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function doctor(site: string, env: GitHubEnv, repository = "acme/data") {
-  const { GITHUB_TOKEN, GITHUB_API_URL } = env;
-  const outcome = await runCli(["doctor", "--url", site, "--github", repository], { GITHUB_TOKEN, GITHUB_API_URL });
+/** `env`: the GitHub settings of the maintainer's machine. */
+async function doctor(site: string, env: Record<string, string>, repository = "acme/data") {
+  const outcome = await runCli(["doctor", "--url", site, "--github", repository], env);
   const lines = outcome.stdout.trimEnd().split("\n");
   const line = (name: string) => lines.find((text) => text.slice(2).startsWith(`${name}:`));
   return { ...outcome, lines, line };
@@ -192,5 +193,35 @@ describe("telemetry doctor", () => {
     expect(outcome.lines[0]).toMatch(/^✗ site: cannot reach http:\/\/127\.0\.0\.1:9 .*--url/);
     expect(outcome.line("repository")).toMatch(/^✓ /);
     expectNoLeak(outcome, env.GITHUB_TOKEN);
+  });
+
+  test("says a GitHub App's tokens need no renewing, and that a key not the app's is refused", async ({
+    serveGitHub,
+    runtimeOf,
+    onTestFinished,
+  }) => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const { url } = await serveGitHub({ app: { id: "424242", publicKey, installationId: 99 } });
+    const app = (key: typeof privateKey) => ({
+      GITHUB_APP_ID: "424242",
+      GITHUB_APP_PRIVATE_KEY: key.export({ type: "pkcs8", format: "pem" }).toString(),
+      GITHUB_APP_INSTALLATION_ID: "99",
+      GITHUB_REPOSITORY: "acme/data",
+      GITHUB_API_URL: url,
+    });
+    const site = await serveSite(runtimeOf(app(privateKey)), { onCleanup: onTestFinished });
+
+    const good = await doctor(site, app(privateKey));
+    expect(good.code, good.stdout).toBe(0);
+    expect(good.line("GitHub credential")).toMatch(/^✓ GitHub credential: .*app 424242's installation 99/);
+    expect(good.line("token expiry")).toMatch(/^✓ token expiry: .*nothing to renew/);
+
+    const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
+    const refused = await doctor(site, app(other));
+    expect(refused.code, refused.stdout).toBe(1);
+    expect(refused.line("GitHub credential")).toMatch(
+      /^✗ GitHub credential: GitHub answered 401 .*GITHUB_APP_PRIVATE_KEY/,
+    );
+    expectNoLeak(refused, "PRIVATE KEY");
   });
 });

@@ -86,7 +86,7 @@ export async function checkGitHubAccess(
 }
 
 function isCredentialRefusal(error: unknown): boolean {
-  const url = (error as { request?: { url?: unknown } }).request?.url;
+  const url = (error as { request?: { url?: unknown } } | undefined)?.request?.url;
   return statusOf(error) === 401 || (typeof url === "string" && MINT_ROUTE.test(url));
 }
 

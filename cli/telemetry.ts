@@ -2,6 +2,7 @@
 // The maintainers' command-line tool: `npx telemetry <command>`; each command is an adapter of a few lines over lib/.
 import { Command, CommanderError } from "commander";
 import { registerDashboard } from "./commands/dashboard.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerErase } from "./commands/erase.ts";
 import { registerExport } from "./commands/export.ts";
 import { registerPublish } from "./commands/publish.ts";
@@ -32,6 +33,7 @@ for (const register of [
   registerExport,
   registerErase,
   registerRetention,
+  registerDoctor,
 ]) {
   const command = register(program);
   command.showHelpAfterError(`Usage: telemetry ${command.name()} ${command.usage()}`);

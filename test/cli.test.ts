@@ -11,7 +11,7 @@ import { runCli as telemetry } from "./support/run-cli.ts";
 const dataset = generateDataset();
 const FROM = "2026-11-20";
 const TO = "2026-11-22";
-const COMMANDS = ["pull", "report", "sql", "dashboard", "publish", "export", "erase", "retention"];
+const COMMANDS = ["pull", "report", "sql", "dashboard", "publish", "export", "erase", "retention", "doctor"];
 
 let data: string;
 beforeAll(async () => {

@@ -6,6 +6,8 @@ import { PERIOD_DAYS, renderDashboard } from "../present/render-dashboard.ts";
 import { addDays } from "../day.ts";
 
 const DASHBOARD_DIR = "dashboard";
+/** The dashboard's own README, always written (the root one only when the repository has none of its own). */
+export const DASHBOARD_README = `${DASHBOARD_DIR}/README.md`;
 /** GitHub shows the root README on the repository's page: written only when there is none, or it is ours. */
 export const ROOT_README = "README.md";
 

@@ -10,6 +10,8 @@ const CELL_CHARS = 100;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
+/** The README's sentence that dates it: `Updated <ISO time> from the daily rollups`. */
+const UPDATED = /^The last .* Updated (\S+) from the daily rollups/m;
 
 /** What the service knows of its own ingest, beside the files: the flusher's shared state, when there is one. */
 export interface IngestStatus {
@@ -32,6 +34,13 @@ export interface DashboardFigures {
   updatedAt: string;
   status: IngestStatus | undefined;
   charts: readonly [name: string, spec: ChartSpec][];
+}
+
+/** When the service last rendered `readme` (an ISO time); undefined when it is not a dashboard the service wrote. */
+export function dashboardUpdatedAt(readme: string): string | undefined {
+  if (!readme.startsWith(DASHBOARD_MARKER)) return undefined;
+  const at = UPDATED.exec(readme)?.[1];
+  return at !== undefined && !Number.isNaN(Date.parse(at)) ? at : undefined;
 }
 
 /**

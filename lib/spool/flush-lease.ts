@@ -12,7 +12,8 @@ const count = z.number().int().nonnegative();
 /** A point in time (epoch ms); 0 for none. */
 const epochMs = z.number().nonnegative().catch(0);
 
-const lastFlushSchema = z.object({
+/** The last flush, as the flushers' state keeps it and health reports it. */
+export const lastFlushSchema = z.object({
   at: z.string(),
   events: count,
   commits: count,

@@ -3,7 +3,7 @@ import { HOUR_MS, MINUTE_MS } from "../../clock.ts";
 import { DAY_MS } from "../../day.ts";
 import { messageOf } from "../../log.ts";
 import type { Runtime } from "../../runtime.ts";
-import type { FlushState } from "../../spool/flush-lease.ts";
+import { lastFlushSchema, type FlushState } from "../../spool/flush-lease.ts";
 import type { SpoolDepth } from "../../spool/spool.ts";
 import { checkSecret } from "../check-secret.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
@@ -24,12 +24,24 @@ const reasonSchema = z.object({
 
 type Reason = z.output<typeof reasonSchema>;
 
+/** The spool's part of the answer, as far as a reader of it (telemetry doctor) relies on it; the README lists the rest. */
+const spoolHealthSchema = z.looseObject({
+  enabled: z.boolean(),
+  waiting_events: z.number().int().optional(),
+  oldest_waiting_age_s: z.number().int().nullable().optional(),
+  last_flush: lastFlushSchema.nullable().optional(),
+});
+
 /** What health answers: the status and its reasons, then the store and the spool (see the README). */
 export const healthAnswerSchema = z.looseObject({
   status: z.enum(["ok", "degraded", "failing"]).describe("failing is answered 503, the others 200"),
   reasons: z.array(reasonSchema),
   storage: z.enum(["github", "local"]).optional(),
+  repository: z.string().optional().describe("Where events go (owner/name), shown only to a caller with the jobs' key"),
+  spool: spoolHealthSchema.optional(),
 });
+
+export type HealthAnswer = z.output<typeof healthAnswerSchema>;
 
 const healthEndpoint = defineEndpoint({
   methods: ["GET", "HEAD"],
@@ -131,7 +143,7 @@ function reasonsOf(state: FlushState, depth: SpoolDepth, now: number, maxWaitMs:
 /** 503 when failing, so that any uptime monitor catches it; 200 otherwise. */
 function answer(reasons: Reason[], details: Record<string, unknown>): Response {
   const status = reasons.some((r) => r.severity === "failing") ? "failing" : reasons.length > 0 ? "degraded" : "ok";
-  const body: z.output<typeof healthAnswerSchema> = { status, reasons, ...details };
+  const body: HealthAnswer = { status, reasons, ...details };
   return jsonResponse(status === "failing" ? 503 : 200, body);
 }
 

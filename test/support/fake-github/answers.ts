@@ -292,7 +292,14 @@ export function repositoryNodeId(owner: string, repo: string): string {
   return `R_${Buffer.from(`${owner}/${repo}`).toString("base64url")}`;
 }
 
-export function repositoryAnswer(owner: string, repo: string, defaultBranch: string, roots: Roots): Answer {
+/** `fields`: what depends on the caller (its `permissions`, the `security_and_analysis` an admin sees). */
+export function repositoryAnswer(
+  owner: string,
+  repo: string,
+  defaultBranch: string,
+  roots: Roots,
+  fields: Record<string, unknown>,
+): Answer {
   return json(200, {
     id: 1,
     node_id: repositoryNodeId(owner, repo),
@@ -306,7 +313,7 @@ export function repositoryAnswer(owner: string, repo: string, defaultBranch: str
     url: roots.api,
     default_branch: defaultBranch,
     visibility: "private",
-    permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
+    ...fields,
   });
 }
 

@@ -1,6 +1,8 @@
 /**
  * An HTTP-level stand-in for GitHub's REST contents API (`GET`/`PUT /repos/{owner}/{repo}/contents/{path}`),
  * its Git Database API (`/repos/{owner}/{repo}/git/…`, in ../github-routes/git-data-routes.ts, over fake-git-store.ts), `GET /repos/{owner}/{repo}`,
+ * the repository's settings (a branch, its protection, its rules, the caller's permissions and the 403 of a
+ * read-only token's writes: ../github-routes/settings-routes.ts),
  * GraphQL's `updateRefs` (../github-routes/graphql-routes.ts), and
  * the tarball archive with its codeload download (`GET /repos/{owner}/{repo}/tarball/{ref}`, in archive-api.ts),
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
@@ -41,6 +43,7 @@ import {
 } from "./git-objects.ts";
 import { AppTokens, type FakeApp } from "./app-tokens.ts";
 import { RateLimits } from "./rate-limits.ts";
+import { SettingsRoutes, type RepositorySettings } from "../github-routes/settings-routes.ts";
 import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
 export const DEFAULT_API_URL = "https://api.github.com";
@@ -60,12 +63,15 @@ const FULL_SHA = /^[0-9a-f]{40}$/;
 const ACCESS_TOKENS_ROUTE = /^\/app\/installations\/(\d+)\/access_tokens$/;
 /** The repository itself, or one of its Git Database routes (the rest still percent-encoded). */
 const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/git\/(.+))?$/;
+/** A route below the repository, the rest still percent-encoded (its settings: see SettingsRoutes). */
+const BELOW_REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)\/(.+)$/;
 /** Writes that move a branch, which the write hooks see: a contents PUT, a ref update or creation. */
 const REF_WRITE_ROUTE = /^\/repos\/[^/]+\/[^/]+\/git\/refs(?:\/|$)/;
 /** GitHub's contents API lists the first 1,000 entries of a directory, and no more (the Git Trees API lists the rest). */
 const DIRECTORY_LISTING_LIMIT = 1000;
 
-export interface FakeGitHubOptions {
+/** Push protection is on when `pushProtection` names what it finds. */
+export interface FakeGitHubOptions extends Omit<RepositorySettings, "pushProtection"> {
   owner?: string;
   repo?: string;
   /** Requests must send `Authorization: Bearer <token>` or `token <token>`. */
@@ -171,6 +177,7 @@ export class FakeGitHub {
   private readonly gitData = new GitDataRoutes(this.gitStore);
   private readonly graphql: GraphqlRoutes;
   private readonly archives: ArchiveApi;
+  private readonly settings: SettingsRoutes;
   /** GitHub's primary and secondary rate limits, as the git-backed stand-in keeps them too. */
   private readonly limits: RateLimits;
   private writes = 0;
@@ -197,6 +204,11 @@ export class FakeGitHub {
     this.onArrival = options.onArrival;
     this.afterWrite = options.afterWrite;
     this.graphql = new GraphqlRoutes(this.gitStore, this.owner, this.repo);
+    this.settings = new SettingsRoutes(
+      { ...options, pushProtection: options.pushProtection !== undefined },
+      `${this.owner}/${this.repo}`,
+      (branch) => this.branches.get(branch)?.head,
+    );
     this.archives = new ArchiveApi({
       owner: this.owner,
       repo: this.repo,
@@ -320,6 +332,8 @@ export class FakeGitHub {
     if (admission.refused)
       return admission.limit === "primary" ? withRate(fixed(admission.refused)) : fixed(admission.refused);
 
+    const readOnly = this.settings.refusedWrite(request.method);
+    if (readOnly) return withRate(fixed(readOnly));
     if (request.method === "POST" && GraphqlRoutes.isEndpoint(url.pathname, basePath))
       return withRate(await this.graphql.handle(request));
     const tarball = apiPath === undefined ? null : TARBALL_ROUTE.exec(apiPath);
@@ -336,12 +350,22 @@ export class FakeGitHub {
           : this.archives.redirect(ref, url.origin),
       );
     }
+    const below = apiPath === undefined ? null : BELOW_REPOSITORY_ROUTE.exec(apiPath);
+    if (
+      below &&
+      request.method === "GET" &&
+      SettingsRoutes.matches(below[3]!) &&
+      this.isOurRepository({ owner: below[1]!, repo: below[2]!, path: "" })
+    )
+      return withRate(() => this.settings.handle(below[3]!, linkRoots(url, basePath, this.owner, this.repo)));
     const repository = apiPath === undefined ? null : REPOSITORY_ROUTE.exec(apiPath);
     if (repository && this.isOurRepository({ owner: repository[1]!, repo: repository[2]!, path: "" })) {
       const roots = linkRoots(url, basePath, this.owner, this.repo);
       const route = repository[3] === undefined ? undefined : safeDecode(repository[3]);
       if (repository[3] === undefined && request.method === "GET")
-        return withRate(fixed(repositoryAnswer(this.owner, this.repo, this.defaultBranch, roots)));
+        return withRate(
+          fixed(repositoryAnswer(this.owner, this.repo, this.defaultBranch, roots, this.settings.repositoryFields())),
+        );
       const settle = route === undefined ? undefined : await this.gitData.handle(request.method, route, request, roots);
       return withRate(settle ?? fixed(githubError(404, "Not Found", DOCS.rest)));
     }

@@ -3,7 +3,9 @@
  * so that a test can check what the project's clients leave behind with git itself (`git log`, `git gc`,
  * `git rev-list --all --objects`). It answers the calls lib/storage makes: `GET /repos/{owner}/{repo}`, the
  * contents API (GET, PUT), the Git Database API (refs, commits, trees, blobs), GraphQL's `updateRefs`
- * (../github-routes/graphql-routes.ts) and the tarball with its codeload download, in GitHub's shapes, status codes and messages (the in-memory fake's answer helpers).
+ * (../github-routes/graphql-routes.ts), the tarball with its codeload download, and the repository's settings
+ * (a branch, its protection, its rules, the caller's permissions: ../github-routes/settings-routes.ts), in GitHub's
+ * shapes, status codes and messages (the in-memory fake's answer helpers).
  * Writes are applied one at a time, so that two writers racing on a branch conflict as they do on GitHub.
  * GitHub's rate limits hold as in the in-memory fake (fake-github/rate-limits.ts, shared): the primary limit's headers on every
  * API answer, and the secondary limit on content creation (80 writes a minute, 500 an hour, unless told
@@ -28,6 +30,7 @@ import { BareRepository } from "./bare-repository.ts";
 import { ContentsRoutes } from "./contents-routes.ts";
 import { GitDataRoutes } from "../github-routes/git-data-routes.ts";
 import { GraphqlRoutes } from "../github-routes/graphql-routes.ts";
+import { SettingsRoutes, type RepositorySettings } from "../github-routes/settings-routes.ts";
 import { BareGitStore } from "./bare-git-store.ts";
 import { RateLimits, type RateLimitOptions } from "../fake-github/rate-limits.ts";
 import { peopleOf, rootsOf, safeDecode } from "./shapes.ts";
@@ -43,7 +46,7 @@ const WRITE_METHODS = new Set(["PUT", "POST", "PATCH", "DELETE"]);
 /** The repository, then what follows it (still percent-encoded). */
 const REPOSITORY_ROUTE = /^\/repos\/([^/]+)\/([^/]+)(?:\/(.*))?$/;
 
-export interface GitGitHubOptions extends RateLimitOptions {
+export interface GitGitHubOptions extends RateLimitOptions, RepositorySettings {
   /** Where the bare repository is made (`git init --bare`). */
   dir: string;
   owner?: string;
@@ -81,6 +84,7 @@ export class GitGitHub {
   private readonly onWrite: GitGitHubOptions["onWrite"];
   private readonly archives: ArchiveRoutes;
   private readonly limits: RateLimits;
+  private readonly settings: SettingsRoutes;
   /** The write being applied: the next waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -98,6 +102,9 @@ export class GitGitHub {
     this.onWrite = options.onWrite;
     this.archives = new ArchiveRoutes(this.git, this.owner, this.repo);
     this.limits = new RateLimits(options);
+    this.settings = new SettingsRoutes(options, `${this.owner}/${this.repo}`, (branch) =>
+      this.git.branches().get(branch),
+    );
   }
 
   async handle(request: Request): Promise<Response> {
@@ -143,6 +150,8 @@ export class GitGitHub {
     // An anonymous caller cannot see a private repository: GitHub says it does not exist.
     if (credential === "missing") return githubError(404, "Not Found", DOCS.rest);
 
+    const readOnly = this.settings.refusedWrite(request.method);
+    if (readOnly) return readOnly;
     const { refused, headers } = this.limits.admit(request.method, requestId);
     const answer =
       refused ??
@@ -175,8 +184,9 @@ export class GitGitHub {
     const roots = rootsOf(url.origin, this.owner, this.repo);
     if (rest === undefined)
       return request.method === "GET"
-        ? repositoryAnswer(this.owner, this.repo, this.branch, roots)
+        ? repositoryAnswer(this.owner, this.repo, this.branch, roots, this.settings.repositoryFields())
         : githubError(404, "Not Found", DOCS.rest);
+    if (request.method === "GET" && SettingsRoutes.matches(rest)) return this.settings.handle(rest, roots);
     const [section = "", ...inner] = rest.split("/");
     // Octokit sends a path's slashes as %2F; other clients send them as they are. Both name the same thing.
     const remainder = safeDecode(inner.join("/"));

@@ -12,7 +12,7 @@ import {
 import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
-import { keptKey } from "./jobs/kept-key.ts";
+import { keptKey } from "./lifecycle/kept-key.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";

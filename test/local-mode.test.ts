@@ -1,7 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { systemClock } from "../lib/clock.ts";
+import { MINUTE_MS, systemClock } from "../lib/clock.ts";
 import { ingest } from "../lib/http/endpoints/ingest.ts";
+import { reportHealth } from "../lib/http/endpoints/report-health.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import type { ReadyRuntime } from "./support/fixtures.ts";
 import { describe, expect, it } from "./support/fixtures.ts";
@@ -120,5 +121,22 @@ describe("local mode (no GitHub configured, as `npm start` runs)", () => {
     await runtime.spool!.startFlush("http://localhost:8888/api/v1/telemetry");
     await expect.poll(async () => (await storedIds(dir)).length, { timeout: 60_000, interval: 200 }).toBe(300);
     expect((await storedIds(dir)).sort()).toEqual(ids.sort());
+  });
+
+  it("health says degraded, not ok, when events wait and no flush is taking them", async ({ runtimeOf, tempDir }) => {
+    const runtime = runtimeOf({ TELEMETRY_LOCAL_DIR: await tempDir("telemetry-local-health-") });
+    // Accepted without waking a flush: nothing holds it back, nothing takes it.
+    const response = await ingest(
+      new Request("http://localhost:8888/api/v1/telemetry", { method: "POST", body: JSON.stringify(event(0, 0)) }),
+      { runtime },
+    );
+    expect(response.status).toBe(201);
+    const later = { ...runtime, clock: { ...runtime.clock, now: () => Date.now() + 3 * MINUTE_MS } };
+    const health = await (await reportHealth(new Request("http://localhost:8888/api/v1/health"), later)).json();
+    expect(health).toMatchObject({
+      status: "degraded",
+      reasons: [expect.objectContaining({ reason: "events_stalled" })],
+      spool: { waiting_events: 1 },
+    });
   });
 });

@@ -14,7 +14,7 @@ import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
-import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
+import { spoolBlobs, spoolStoreName, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
 import { FlushWaker } from "./spool/flush-waker.ts";
@@ -85,7 +85,7 @@ export interface RuntimeParts {
 export function createRuntime(
   config: Config,
   {
-    blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined)),
+    blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined), spoolStoreName(config.storage)),
     clock = systemClock,
     leaseTtlMs = LEASE_TTL_MS,
   }: RuntimeParts = {},
@@ -180,7 +180,7 @@ export function loadRuntime(deploy: DeployInfo = {}): Runtime {
   try {
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope) });
+    const runtime = createRuntime(config, { blobs: spoolBlobs(scope, spoolStoreName(config.storage)) });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }

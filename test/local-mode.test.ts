@@ -1,8 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { vi } from "vitest";
 import { MINUTE_MS, systemClock } from "../lib/clock.ts";
+import { loadConfig } from "../lib/config.ts";
 import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { reportHealth } from "../lib/http/endpoints/report-health.ts";
+import { createRuntime } from "../lib/runtime.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import type { ReadyRuntime } from "./support/fixtures.ts";
 import { describe, expect, it } from "./support/fixtures.ts";
@@ -138,5 +141,39 @@ describe("local mode (no GitHub configured, as `npm start` runs)", () => {
       reasons: [expect.objectContaining({ reason: "events_stalled" })],
       spool: { waiting_events: 1 },
     });
+  });
+
+  it("keeps the spools of two data folders apart, though every netlify dev of a checkout shares one Blobs sandbox", async ({
+    blobs,
+    tempDir,
+  }) => {
+    // The sandbox as netlify dev gives it to the functions: the environment's Blobs context.
+    vi.stubEnv(
+      "NETLIFY_BLOBS_CONTEXT",
+      Buffer.from(
+        JSON.stringify({ siteID: blobs.siteID, token: blobs.token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url }),
+      ).toString("base64"),
+    );
+    try {
+      const [one, other] = [await tempDir("telemetry-local-one-"), await tempDir("telemetry-local-other-")];
+      const first = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: one })) as ReadyRuntime;
+      const second = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: other })) as ReadyRuntime;
+      const response = await ingest(
+        new Request("http://localhost:8888/api/v1/telemetry", { method: "POST", body: JSON.stringify(event(1, 1)) }),
+        { runtime: first },
+      );
+      expect(response.status).toBe(201);
+      const { event_id } = await response.json();
+      // The other server's flush finds nothing of the first's, and its folder stays empty.
+      expect(await second.spool!.flush(5000)).toMatchObject({ outcome: "idle", events: 0 });
+      expect(await storedIds(other)).toEqual([]);
+      expect(await first.spool!.flush(5000)).toMatchObject({ events: 1 });
+      expect(await storedIds(one)).toEqual([event_id]);
+      // A server on the same folder again (npm start run anew) finds what its last one left.
+      const again = createRuntime(loadConfig({ TELEMETRY_LOCAL_DIR: one })) as ReadyRuntime;
+      expect((await again.spool!.lease.read()).last_flush).toMatchObject({ events: 1 });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

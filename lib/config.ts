@@ -15,6 +15,8 @@ const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Below GitHub's 80 a minute and 500 an hour, leaving room for the token's other writes. */
 const DEFAULT_WRITES_PER_MINUTE = 60;
 const DEFAULT_WRITES_PER_HOUR = 400;
+/** A local folder takes writes as fast as they come: GitHub's pace would only hold its events back. */
+const LOCAL_WRITE_LIMITS: WriteLimits = { perMinute: Number.POSITIVE_INFINITY, perHour: Number.POSITIVE_INFINITY };
 /** How long the oldest waiting event may wait before health says the pipeline is failing. */
 const DEFAULT_HEALTH_MAX_WAIT_MINUTES = 15;
 /** The real client's own test runs send this client type. */
@@ -35,7 +37,7 @@ export const jobPaths = {
   erase: "/api/v1/jobs/erase",
 } as const;
 
-/** How many content writes the flusher may make: GitHub's limits, less what the token's other users need. */
+/** How many content writes the flusher may make: GitHub's limits, less what the token's other users need; none for a local folder. */
 export interface WriteLimits {
   perMinute: number;
   perHour: number;
@@ -182,7 +184,11 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       "storage_not_configured",
     );
   }
-  return { ...common, storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR } };
+  return {
+    ...common,
+    spool: { ...common.spool, limits: LOCAL_WRITE_LIMITS },
+    storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR },
+  };
 }
 
 /**

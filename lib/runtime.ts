@@ -15,7 +15,7 @@ import { InstallIndex } from "./lifecycle/install-index.ts";
 import { keptKey } from "./lifecycle/kept-key.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
-import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
+import { spoolBlobs, spoolStoreName, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
 import { FlushWaker } from "./spool/flush-waker.ts";
@@ -46,7 +46,7 @@ export interface SpoolRuntime {
   /**
    * Starts a flush in another invocation: calls the flush function at the deploy's own URL (at
    * `requestUrl`'s origin only where none is known) with the jobs' key. Without a key (the local
-   * store), runs it in this process, whose life outlasts the answer there.
+   * store), runs it in this process, whose life outlasts the answer there, and so the runs it hands over to.
    */
   startFlush(requestUrl: string): Promise<void>;
   /** Forgets the client-given ids of days past the deduplication window, and expires what quarantine kept 30 days (a bounded part a run). */
@@ -86,7 +86,7 @@ export interface RuntimeParts {
 export function createRuntime(
   config: Config,
   {
-    blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined)),
+    blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined), spoolStoreName(config.storage)),
     clock = systemClock,
     leaseTtlMs = LEASE_TTL_MS,
   }: RuntimeParts = {},
@@ -133,6 +133,9 @@ export function createRuntime(
   const waker = new FlushWaker(lease, clock, WOKEN_FLUSH_LEAD_MS);
   const requests = new ErasureRequests(blobs, clock, logKey);
   const marker = new ErasureMarker(blobs, clock);
+  // Without a key the flush runs in this process (netlify dev's, which outlives the answer and runs
+  // no schedule): a run that stops with events waiting starts the next one here too.
+  const flushHere = (): void => void flusher.flush(WOKEN_FLUSH_BUDGET_MS, async () => flushHere());
   const runErasuresNow = (budgetMs: number) =>
     eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
@@ -158,7 +161,7 @@ export function createRuntime(
       flush: (budgetMs, handOver) => flusher.flush(budgetMs, handOver),
       wake: (start) => waker.wake(start),
       startFlush: async (requestUrl) => {
-        if (flushKey === undefined) void flusher.flush(WOKEN_FLUSH_BUDGET_MS);
+        if (flushKey === undefined) flushHere();
         else await callFlush(new URL(jobPaths.flush, config.siteUrl ?? requestUrl), flushKey);
       },
       prune: async () => {
@@ -180,7 +183,7 @@ export function loadRuntime(deploy: DeployInfo = {}): Runtime {
   try {
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope) });
+    const runtime = createRuntime(config, { blobs: spoolBlobs(scope, spoolStoreName(config.storage)) });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }

@@ -16,7 +16,8 @@ describe("configuration", () => {
         storage: { kind: "local", dir: ".telemetry-data" },
         pathPrefix: "telemetry",
         maxFileBytes: 1024 * 1024,
-        spool: { enabled: true, limits: { perMinute: 60, perHour: 400 } },
+        // A local folder is not paced like GitHub.
+        spool: { enabled: true, limits: { perMinute: Infinity, perHour: Infinity } },
         health: { maxWaitMs: 15 * 60_000 },
         flushKey: undefined,
         siteUrl: undefined,
@@ -150,6 +151,8 @@ describe("configuration", () => {
 
   it("turns the spool off and sets the write pace on request, refusing values that are not counts", () => {
     const config = loadConfig({
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_REPOSITORY: "acme/data",
       TELEMETRY_SPOOL: "off",
       TELEMETRY_WRITES_PER_MINUTE: "30",
       TELEMETRY_WRITES_PER_HOUR: "200",

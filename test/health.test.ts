@@ -27,13 +27,17 @@ test.beforeEach(({ spoolStore: store, serveGitHub: serve }) => {
   listings = [];
 });
 
-async function useGitHub(options: FakeGitHubOptions = {}, { token = TOKEN, clock = systemClock } = {}) {
+async function useGitHub(
+  options: FakeGitHubOptions = {},
+  { token = TOKEN, clock = systemClock, writesPerHour = 400 } = {},
+) {
   ({ fake, ...github } = await serveGitHub({ token: TOKEN, empty: true, ...options }));
   const config = loadConfig({
     GITHUB_TOKEN: token,
     GITHUB_REPOSITORY: "acme/data",
     GITHUB_API_URL: github.url,
     TELEMETRY_SECRET: SECRET,
+    TELEMETRY_WRITES_PER_HOUR: String(writesPerHour),
   });
   return createRuntime(config, { blobs: counted(spoolStore), clock }) as Ready;
 }
@@ -90,17 +94,43 @@ describe("GET /api/v1/health", () => {
   it("says failing (503) when the oldest waiting event is older than the limit, naming it", async () => {
     const runtime = await useGitHub();
     await post(runtime, event);
-    expect((await health({ ...runtime, clock: later(14 * MINUTE_MS) })).body.status).toBe("ok");
+    expect((await health({ ...runtime, clock: later(14 * MINUTE_MS) })).body.status).not.toBe("failing");
     const { status, body } = await health({ ...runtime, clock: later(16 * MINUTE_MS) });
     expect(status).toBe(503);
     expect(body.status).toBe("failing");
+    expect(body.reasons).toContainEqual({
+      reason: "oldest_event_waiting",
+      severity: "failing",
+      message: expect.stringMatching(/16 min ago; the limit is 15 min/),
+    });
+  });
+
+  it("says degraded (200) when events wait longer than the write pace explains: no flush is taking them", async () => {
+    const runtime = await useGitHub();
+    // Accepted, and no flush woken (a wake-up lost, no schedule): the pace would let it be written at once.
+    await post(runtime, event);
+    expect((await health({ ...runtime, clock: later(MINUTE_MS) })).body.status).toBe("ok");
+    const { status, body } = await health({ ...runtime, clock: later(3 * MINUTE_MS) });
+    expect(status).toBe(200);
+    expect(body.status).toBe("degraded");
     expect(body.reasons).toEqual([
-      {
-        reason: "oldest_event_waiting",
-        severity: "failing",
-        message: expect.stringMatching(/16 min ago; the limit is 15 min/),
-      },
+      { reason: "events_stalled", severity: "degraded", message: expect.stringMatching(/3 min ago/) },
     ]);
+    await runtime.spool!.flush(5000);
+    expect((await health({ ...runtime, clock: later(3 * MINUTE_MS) })).body).toMatchObject({
+      status: "ok",
+      reasons: [],
+    });
+  });
+
+  it("says ok while events wait only for the write pace (the hour's writes spent)", async () => {
+    const runtime = await useGitHub({}, { writesPerHour: 1 });
+    await post(runtime, event);
+    await runtime.spool!.flush(5000);
+    await post(runtime, event);
+    expect(await runtime.spool!.flush(5000)).toMatchObject({ outcome: "paced" });
+    const { body } = await health({ ...runtime, clock: later(3 * MINUTE_MS) });
+    expect(body).toMatchObject({ status: "ok", reasons: [], spool: { waiting_events: 1 } });
   });
 
   it("says failing when GitHub refuses writes (a revoked token), and the flusher backs off instead of trying again at once", async ({

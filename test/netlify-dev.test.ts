@@ -121,6 +121,26 @@ describe("netlify dev with the local folder store (npm start without a token)", 
     expect(rollup).toMatchObject({ day, received: 1 });
     expect(await readFile(join(dir, "dashboard", "README.md"), "utf8")).toContain("# Telemetry dashboard");
   });
+
+  it("540 events from 20 parallel clients: every one lands in the folder, each once, with no further request", async () => {
+    const ids: string[] = [];
+    const client = async (clientIndex: number) => {
+      for (let eventIndex = 0; eventIndex < 27; eventIndex += 1) {
+        const body = { hwid: `local-${clientIndex}`, event_name: "e2e.burst", app_version: "1.0.0" };
+        const response = await postEvent(dev.url, body);
+        expect(response.status).toBe(201);
+        ids.push((await response.json()).event_id);
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, index) => client(index)));
+    // Only the folder is read from here on: the burst's own requests must bring every event in.
+    const burstLines = async () =>
+      (await linesIn(join(dir, "telemetry"))).filter((line) => line.event_name === "e2e.burst");
+    await eventually(async () => ((await burstLines()).length >= 540 ? true : undefined), 120_000);
+    expect((await burstLines()).map((line) => line.event_id).sort()).toEqual(ids.sort());
+    const health = await (await fetch(`${dev.url}/api/v1/health`)).json();
+    expect(health).toMatchObject({ status: "ok", spool: { waiting_events: 0 } });
+  });
 });
 
 describe("netlify dev with a GitHub token that GitHub refuses", () => {

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { hwidForms } from "../../lib/lifecycle/hwid-forms.ts";
 import { exportInstall } from "../../lib/lifecycle/export-install.ts";
-import { spoolBlobs } from "../../lib/platform/spool-blobs.ts";
+import { SPOOL_STORE_NAME, spoolBlobs } from "../../lib/platform/spool-blobs.ts";
 import { Quarantine } from "../../lib/spool/quarantine.ts";
 import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
@@ -58,7 +58,7 @@ const NO_BLOBS =
 
 /** The site's spool quarantine, where the environment gives @netlify/blobs a context to reach it. */
 async function openQuarantine(): Promise<Quarantine | undefined> {
-  const quarantine = new Quarantine(spoolBlobs("site"), systemClock);
+  const quarantine = new Quarantine(spoolBlobs("site", SPOOL_STORE_NAME), systemClock);
   try {
     await quarantine.page();
     return quarantine;

@@ -11,6 +11,7 @@ import {
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { squashBranch } from "../jobs/squash-branch.ts";
 import { log, messageOf } from "../log.ts";
+import { flusherBehind } from "../spool/flush-lease.ts";
 import type { Spool } from "../spool/spool.ts";
 import { StoreUnavailableError } from "../storage/event-store.ts";
 import { HeadMovedError } from "../storage/repository-files.ts";
@@ -30,8 +31,6 @@ export const ERASURE_BUDGET_MS = 14 * 60 * 1000;
 export const ERASURE_WAKE_EVERY_MS = 5 * MINUTE_MS;
 /** The flusher's lease is tried this long at most: a flush's commit, never a backlog; busy, the requests wait for the next run. */
 const LEASE_WAIT_MS = 2000;
-/** Events waiting longer than this (twice the scheduled flush's minute) mean the flusher is behind: the run gives way. */
-const FLUSHER_BEHIND_MS = 2 * MINUTE_MS;
 /** Requests a run takes on: one page of the queue. */
 const PAGE = 1000;
 /** What the reading keeps for the rest: past it, no new day is begun. */
@@ -121,7 +120,7 @@ async function eraseOnce(deps: ErasureDeps, deadline: number, note: Note): Promi
   const page = await requests.pending(PAGE);
   if (page.length === 0) return { outcome: "nothing" };
   note({ requests: page.length });
-  if (await flusherBehind(deps)) return { outcome: "yielded" };
+  if (await spoolBehind(deps)) return { outcome: "yielded" };
   await index.fold();
   const complete = await index.complete();
   const unknown = new Set<PendingErasure>();
@@ -283,15 +282,14 @@ async function finish(deps: ErasureDeps, page: PendingErasure[], settled: Settle
 }
 
 /**
- * Whether events wait in the spool longer than the flusher's own pace: then the flusher goes first.
- * Events held back by the write pace or a stop (the flusher may not write before `resume_at`) are
- * its pace, not a delay; the run's one commit then costs the flusher one turn of it.
+ * Whether events wait in the spool longer than the flusher's own pace (see flusherBehind): then the
+ * flusher goes first. Held back by the pace, they cost the run's one commit a turn of it only.
  */
-async function flusherBehind({ spool, lease, clock }: ErasureDeps): Promise<boolean> {
+async function spoolBehind({ spool, lease, clock }: ErasureDeps): Promise<boolean> {
   const [oldest] = await spool.oldest(1);
-  if (oldest === undefined || clock.now() - oldest.at <= FLUSHER_BEHIND_MS) return false;
-  const state = await lease?.read();
-  return state === undefined || Math.max(state.resume_at, state.blocked_until) <= clock.now();
+  if (oldest === undefined) return false;
+  const state = (await lease?.read()) ?? { resume_at: 0, blocked_until: 0 };
+  return flusherBehind(state, oldest.at, clock.now());
 }
 
 function hashOf(key: string, hwid: string): string {

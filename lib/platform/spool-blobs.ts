@@ -1,8 +1,25 @@
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { getDeployStore, getStore } from "@netlify/blobs";
+import type { StorageConfig } from "../config.ts";
 import type { BlobStore } from "../spool/blob-store.ts";
 
 /** The store the spool lives in; strongly consistent, so a flusher lists every entry acknowledged before it looked. */
 export const SPOOL_STORE_NAME = "telemetry-spool";
+/** Enough of a folder's digest to tell apart the folders one machine uses. */
+const FOLDER_DIGEST_CHARS = 16;
+
+/**
+ * The spool's store for the events of `storage`: GitHub's is `telemetry-spool`. Every `netlify dev`
+ * of a checkout shares one Blobs sandbox (`.netlify/blobs-serve`), so over the local folder store
+ * each folder (by its absolute path) has a spool of its own: two servers on two folders never
+ * flush each other's events, and a server started again on a folder finds what its last one left.
+ */
+export function spoolStoreName(storage: StorageConfig): string {
+  if (storage.kind === "github") return SPOOL_STORE_NAME;
+  const digest = createHash("sha256").update(resolve(storage.dir)).digest("hex").slice(0, FOLDER_DIGEST_CHARS);
+  return `${SPOOL_STORE_NAME}-local-${digest}`;
+}
 
 /** Whose spool a deploy uses: the site's (production's), or one of the deploy's own. */
 export type SpoolScope = "site" | "deploy";
@@ -22,12 +39,12 @@ export function spoolStoreOf(deployContext: string | undefined, published: boole
 }
 
 /**
- * The spool's store for `scope`. Netlify gives the Blobs context per invocation (and a
- * Lambda-compatible function through `connectLambda`), so the store is looked up on every call
- * rather than kept.
+ * The spool's store `name` (see spoolStoreName) for `scope`. Netlify gives the Blobs context per
+ * invocation (and a Lambda-compatible function through `connectLambda`), so the store is looked up
+ * on every call rather than kept.
  */
-export function spoolBlobs(scope: SpoolScope): BlobStore {
-  const options = { name: SPOOL_STORE_NAME, consistency: "strong", fetch: fetchWholeBody } as const;
+export function spoolBlobs(scope: SpoolScope, name: string): BlobStore {
+  const options = { name, consistency: "strong", fetch: fetchWholeBody } as const;
   const open = () => (scope === "site" ? getStore(options) : getDeployStore(options));
   return {
     get: (key, getOptions) => open().get(key, getOptions),

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { BlobStore } from "./blob-store.ts";
-import type { Clock } from "../clock.ts";
+import { MINUTE_MS, type Clock } from "../clock.ts";
 import type { SpoolRecord } from "./spool.ts";
 
 const LEASE_KEY = "flusher/lease";
+/** Past the moment the pace allowed its write, an event may wait this long (twice the scheduled flush's minute) before the flusher counts as behind. */
+const BEHIND_AFTER_MS = 2 * MINUTE_MS;
 /** How long a dead flusher keeps others out: longer than any run's budget, renewed every round. */
 export const LEASE_TTL_MS = 30_000;
 
@@ -147,6 +149,20 @@ export class FlushLease {
 
 function parseState(data: unknown): FlushState {
   return flushStateSchema.parse(data ?? {});
+}
+
+/**
+ * Whether the oldest waiting event, accepted at `oldestAt`, has waited longer than the flusher's
+ * pace explains: more than two minutes past the moment the pace or a stop (`resume_at`,
+ * `blocked_until`) let it be written. Events held back by them are the flusher's pace, not a delay;
+ * past it, no flush is taking them (a wake-up lost, no schedule to catch it) or they are more than it keeps up with.
+ */
+export function flusherBehind(
+  state: Pick<FlushState, "resume_at" | "blocked_until">,
+  oldestAt: number,
+  now: number,
+): boolean {
+  return now - Math.max(oldestAt, state.resume_at, state.blocked_until) > BEHIND_AFTER_MS;
 }
 
 /**

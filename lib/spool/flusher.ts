@@ -41,29 +41,30 @@ export class Flusher {
   /**
    * Runs a flush of at most `budgetMs`; one at a time per instance, later calls share the running
    * one. When it stopped with events waiting, calls `handOver` to start the next run (another
-   * invocation: this one's time is up), at most 1.5 s later (see handOverDelay). A failure is
-   * logged, and the events wait for the next run.
+   * invocation: this one's time is up), at most 1.5 s later (see handOverDelay), once this run is
+   * over, so that a hand-over within this instance starts a run rather than share the ended one. A
+   * failure is logged, and the events wait for the next run.
    */
   flush(budgetMs: number, handOver?: () => Promise<void>): Promise<FlushReport | undefined> {
     const { clock } = this.deps;
-    return (this.running ??= this.run(budgetMs)
-      .then(async (report) => {
-        const delay = handOver
-          ? handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS)
-          : undefined;
-        if (delay !== undefined) {
-          await clock.sleep(delay);
-          await handOver!();
-        }
-        return report;
-      })
+    if (this.running) return this.running;
+    const running = this.run(budgetMs)
       .catch((error: unknown) => {
         log("error", "spool_flush_failed", { message: messageOf(error) });
         return undefined;
       })
       .finally(() => {
         this.running = undefined;
-      }));
+      });
+    this.running = running;
+    if (!handOver) return running;
+    return running.then(async (report) => {
+      const delay = report && handOverDelay(report, clock.now(), WOKEN_FLUSH_LEAD_MS, HAND_OVER_MAX_DELAY_MS);
+      if (delay === undefined) return report;
+      await clock.sleep(delay);
+      await handOver().catch((error: unknown) => log("error", "spool_flush_failed", { message: messageOf(error) }));
+      return report;
+    });
   }
 
   /** One run of at most `budgetMs`: takes the lease, drains what it can, releases it, and reports. */

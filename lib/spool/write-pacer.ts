@@ -7,6 +7,12 @@ import { StoreUnavailableError } from "../storage/event-store.ts";
  * traffic lands at once; kept small because under load each of these writes is a small commit.
  */
 const BURST_SHARE_OF_HOUR = 0.025;
+/**
+ * The most writes the pace looks back on: GitHub's 500 an hour, above which no limit may be set.
+ * Without a limit (a local folder) the log would otherwise hold every write of the hour, and the
+ * lease that carries it grow with them.
+ */
+const KEPT_WRITES = 500;
 
 /**
  * When the next content write may start, given the times of the writes of the last hour
@@ -43,7 +49,7 @@ export class WritePacer {
   /** The writes of the last hour, to keep in the shared state. */
   writes(): number[] {
     const now = this.clock.now();
-    this.log = this.log.filter((at) => at > now - HOUR_MS);
+    this.log = this.log.filter((at) => at > now - HOUR_MS).slice(-KEPT_WRITES);
     return [...this.log];
   }
 

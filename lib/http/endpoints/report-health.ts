@@ -3,7 +3,7 @@ import { HOUR_MS, MINUTE_MS } from "../../clock.ts";
 import { DAY_MS } from "../../day.ts";
 import { messageOf } from "../../log.ts";
 import type { Runtime } from "../../runtime.ts";
-import { lastFlushSchema, type FlushState } from "../../spool/flush-lease.ts";
+import { flusherBehind, lastFlushSchema, type FlushState } from "../../spool/flush-lease.ts";
 import type { SpoolDepth } from "../../spool/spool.ts";
 import { checkSecret } from "../check-secret.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
@@ -17,7 +17,9 @@ const TOKEN_WARNING_MS = 7 * DAY_MS;
 const QUARANTINE_WINDOW_MS = DAY_MS;
 
 const reasonSchema = z.object({
-  reason: z.string().describe("What is wrong, as a code: writes_refused, oldest_event_waiting, token_expires_soon, …"),
+  reason: z
+    .string()
+    .describe("What is wrong, as a code: writes_refused, oldest_event_waiting, events_stalled, token_expires_soon, …"),
   severity: z.enum(["degraded", "failing"]),
   message: z.string(),
 });
@@ -54,8 +56,9 @@ const healthEndpoint = defineEndpoint({
  * GET /api/v1/health: whether the pipeline works, for people and uptime monitors alike. `status`
  * is `failing` (HTTP 503) when no event can reach the store: no usable configuration (its code and
  * message, as every endpoint answers it), an unreadable spool, GitHub refusing writes, or an event
- * waiting longer than allowed; `degraded` (200) when it works but needs a look: the token expires
- * within 7 days, events were set aside, or the last flush failed; else `ok` (200). Each reason is
+ * waiting longer than allowed; `degraded` (200) when it works but needs a look: events wait longer
+ * than the write pace explains, the token expires within 7 days, events were set aside, or the last
+ * flush failed; else `ok` (200). Each reason is
  * named. Where events go (repository, branch, folder) is shown only to a caller with the jobs' key.
  */
 export function reportHealth(request: Request, runtime: Runtime): Promise<Response> {
@@ -111,6 +114,13 @@ function reasonsOf(state: FlushState, depth: SpoolDepth, now: number, maxWaitMs:
       reason: "oldest_event_waiting",
       severity: "failing",
       message: `The oldest waiting event was accepted ${minutes(now - depth.oldest_at)} ago; the limit is ${minutes(maxWaitMs)}`,
+    });
+  }
+  if (depth.oldest_at !== null && flusherBehind(state, depth.oldest_at, now)) {
+    reasons.push({
+      reason: "events_stalled",
+      severity: "degraded",
+      message: `The oldest waiting event was accepted ${minutes(now - depth.oldest_at)} ago, though the write pace would have let it be written: no flush is taking the spool, or not fast enough`,
     });
   }
   if (state.refused_since > 0) {

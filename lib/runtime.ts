@@ -1,14 +1,10 @@
 import { createHmac } from "node:crypto";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
-import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
+import type { PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
-import {
-  ERASURE_BUDGET_MS,
-  ERASURE_WAKE_EVERY_MS,
-  eraseInstalls,
-  type ErasureRun,
-} from "./lifecycle/erase-installs.ts";
+import type { DashboardJobs } from "./lifecycle/dashboard-jobs.ts";
+import { ERASURE_BUDGET_MS, ERASURE_WAKE_EVERY_MS, type ErasureRun } from "./lifecycle/erase-installs.ts";
 import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
@@ -80,6 +76,8 @@ export interface RuntimeParts {
   blobs?: BlobStore;
   clock?: Clock;
   leaseTtlMs?: number;
+  /** The publish and erasure jobs; without them (a function that runs neither), asking for one throws. */
+  jobs?: DashboardJobs | undefined;
 }
 
 export function createRuntime(
@@ -88,8 +86,14 @@ export function createRuntime(
     blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined)),
     clock = systemClock,
     leaseTtlMs = LEASE_TTL_MS,
+    jobs,
   }: RuntimeParts = {},
 ): Runtime {
+  const dashboard = (): DashboardJobs => {
+    if (jobs === undefined)
+      throw new Error("This function was built without the dashboard's jobs: give it dashboardJobs");
+    return jobs;
+  };
   const { store, files } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
@@ -107,7 +111,7 @@ export function createRuntime(
     installKey,
   });
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
-    publishInsights(jobDeps(lease), budgetMs);
+    dashboard().publishInsights(jobDeps(lease), budgetMs);
   const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>
     config.retentionDays === undefined
       ? undefined
@@ -131,7 +135,7 @@ export function createRuntime(
   const requests = new ErasureRequests(blobs, clock, logKey);
   const marker = new ErasureMarker(blobs, clock);
   const runErasuresNow = (budgetMs: number) =>
-    eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
+    dashboard().eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
     ...instance,
     publish: publishWith(lease),
@@ -173,11 +177,11 @@ export interface DeployInfo {
 }
 
 /** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deploy: DeployInfo = {}): Runtime {
+export function loadRuntime(deploy: DeployInfo = {}, jobs?: DashboardJobs): Runtime {
   try {
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope) });
+    const runtime = createRuntime(config, { blobs: spoolBlobs(scope), jobs });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }

@@ -19,7 +19,13 @@ const child = spawn(process.execPath, [NETLIFY_BIN, "dev", ...process.argv.slice
   // Piped, netlify dev would drop its colours where a terminal shows them.
   env: process.stdout.isTTY ? { FORCE_COLOR: "1", ...process.env } : process.env,
 });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
+// netlify dev can hang in its exit handlers: ended for good if it has not gone a few seconds after the signal.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    child.kill(signal);
+    setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+  });
+}
 child.on("exit", (code) => process.exit(code ?? 1));
 child.stderr.pipe(process.stderr);
 

@@ -1,6 +1,6 @@
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
 import { expect, test } from "./support/fixtures.ts";
-import { runStartCommand, type NetlifyDev } from "./support/netlify-dev.ts";
+import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";
 
 /** The Vector Inspector client's own limit: past it, it gives the event up. */
 const CLIENT_TIMEOUT_MS = 5000;
@@ -13,7 +13,7 @@ test.afterAll(async () => {
 test("npm start says it is ready only once it answers: the first event after that is taken within the client's timeout", async ({
   tempDir,
 }) => {
-  dev = await runStartCommand({ TELEMETRY_LOCAL_DIR: await tempDir("telemetry-start-") });
+  dev = await startNetlifyDev({ TELEMETRY_LOCAL_DIR: await tempDir("telemetry-start-") });
   const response = await fetch(`${dev.url}/api/v1/telemetry`, {
     method: "POST",
     headers: { "content-type": "application/json" },

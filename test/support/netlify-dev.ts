@@ -23,7 +23,7 @@ const BLOBS_SANDBOX = fileURLToPath(new URL("../../.netlify/blobs-serve", import
  * the functions and an empty Blobs sandbox (a spool left by an earlier run would be flushed into this
  * one's store), and resolves once it says it is ready.
  */
-export async function runStartCommand(env: Record<string, string>): Promise<NetlifyDev> {
+export async function startNetlifyDev(env: Record<string, string>): Promise<NetlifyDev> {
   await rm(BLOBS_SANDBOX, { recursive: true, force: true });
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)));
@@ -54,25 +54,24 @@ export async function runStartCommand(env: Record<string, string>): Promise<Netl
   return { url: `http://localhost:${port}`, output: () => output, stop: () => stop(child) };
 }
 
-/** The start command, with the endpoints the tests use built before they run. */
-export async function startNetlifyDev(env: Record<string, string>): Promise<NetlifyDev> {
-  const dev = await runStartCommand(env);
-  const { url } = dev;
-  // netlify dev builds a function on its first request, seconds on a busy machine: build the
-  // endpoints now (a preflight and a health check store nothing), so that tests time what they test.
-  await fetch(`${url}/api/v1/telemetry`, { method: "OPTIONS" });
-  await fetch(`${url}/api/v1/health`);
-  await fetch(`${url}/.netlify/functions/flush`, { method: "GET" });
-  return dev;
+/** Ends the start command's whole process group: netlify dev can outlive npm, and hang in its exit handlers. */
+async function stop(child: ChildProcess): Promise<void> {
+  const group = -child.pid!;
+  signal(group, "SIGTERM");
+  for (let waited = 0; waited < 10_000 && signal(group, 0); waited += 100) {
+    if (waited === 5000) signal(group, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(-child.pid!, "SIGTERM");
-  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
+/** Sends `name` to the process group; false when none of it is left. */
+function signal(group: number, name: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(group, name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -21,4 +21,4 @@ test("npm start says it is ready only once it answers: the first event after tha
     signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
   });
   expect(response.status).toBe(201);
-}, 240_000);
+}, 300_000);

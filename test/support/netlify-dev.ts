@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const READY = /Local dev server ready/;
-const START_TIMEOUT_MS = 150_000;
+const START_TIMEOUT_MS = 280_000;
 /** Variables of ours that the machine might have set: a test decides them itself. */
 const OWN_VARIABLES = /^(GITHUB_|TELEMETRY_)/;
 
@@ -38,7 +38,11 @@ export async function startNetlifyDev(env: Record<string, string>): Promise<Netl
   child.stderr.on("data", (chunk) => (output += chunk));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`netlify dev did not start:\n${output}`)), START_TIMEOUT_MS);
+    // Not ready in time: ended, so that no server outlives the test that gave up on it.
+    const timer = setTimeout(
+      () => void stop(child).then(() => reject(new Error(`netlify dev did not start:\n${output}`))),
+      START_TIMEOUT_MS,
+    );
     const check = () => {
       if (READY.test(output)) {
         clearTimeout(timer);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../lib/config.ts";
 import { dayOf } from "../lib/day.ts";
+import { dashboardJobs } from "../lib/lifecycle/dashboard-jobs.ts";
 import { createRuntime } from "../lib/runtime.ts";
 import { PUBLISH_SCHEDULED_BUDGET_MS } from "../lib/insights/publish-insights.ts";
 import { startBlobs } from "../test/support/blobs.ts";
@@ -180,7 +181,7 @@ export async function hourlyPublish(): Promise<PublishFigures> {
       GITHUB_REPOSITORY: `${GITHUB.owner}/${GITHUB.repo}`,
       GITHUB_API_URL: server.url,
     });
-    const runtime = createRuntime(config, { blobs: blobs.store() });
+    const runtime = createRuntime(config, { blobs: blobs.store(), jobs: dashboardJobs });
     if (!runtime.ok) throw new Error("bench runtime not configured");
     const lines = [...syntheticLines(day, 2 * EVENTS_PER_HOUR)];
     const seedDay = (count: number) =>

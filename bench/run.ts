@@ -10,6 +10,7 @@ import { sendEvents, type Acknowledgements } from "./send-events.ts";
 import { setUp, type Bench } from "./set-up.ts";
 import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
 import { erasureScenario, type ErasureFigures } from "./erasure-scenario.ts";
+import { CLIENT_TIMEOUT_MS, coldStart, printColdStart } from "./cold-start.ts";
 import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
 
 const DRAIN_LIMIT_MS = 3 * HOUR;
@@ -170,6 +171,15 @@ function printErasure(figures: ErasureFigures): void {
 }
 
 const only = process.argv.slice(2);
+const cold =
+  only.length === 0 || only.includes("cold-start")
+    ? await (async () => {
+        console.log("\ncold-start: npm start as a new user runs it, every function built afresh");
+        const figures = await coldStart();
+        printColdStart(figures);
+        return figures;
+      })()
+    : undefined;
 const year =
   only.length === 0 || only.includes("year")
     ? await (async () => {
@@ -223,6 +233,10 @@ for (const [scenario, mode] of [
 
 const spool = results.filter((result) => result.mode === "spool");
 const checks: [string, boolean][] = [
+  [
+    `cold-start: the first event after ready taken within the client's ${CLIENT_TIMEOUT_MS / 1000} s`,
+    cold === undefined || (cold.firstStatus === 201 && cold.firstAnswerMs < CLIENT_TIMEOUT_MS),
+  ],
   [
     "erasure: 0 lost or duplicated, every request done, the spool's oldest within a minute plus one run",
     erasure === undefined ||

@@ -6,6 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import { loadConfig, type Config } from "../lib/config.ts";
 import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
+import { dashboardJobs } from "../lib/lifecycle/dashboard-jobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { SCHEDULED_FLUSH_BUDGET_MS, WOKEN_FLUSH_BUDGET_MS } from "../lib/spool/flusher.ts";
 import { spawn } from "node:child_process";
@@ -161,7 +162,11 @@ async function startBlobsProcess(): Promise<BlobsProcess> {
 
 /** The ingest handler's runtime with its spool in the Blobs process, warmed up, and its flushes started as on Netlify. */
 async function startSpoolService(blobs: BlobsProcess, githubUrl: string, clock: Clock): Promise<SpoolService> {
-  const runtime = createRuntime(configFor(githubUrl), { blobs: blobs.store(), clock }) as Runtime & { ok: true };
+  const runtime = createRuntime(configFor(githubUrl), {
+    blobs: blobs.store(),
+    clock,
+    jobs: dashboardJobs,
+  }) as Runtime & { ok: true };
   await warmUp(blobs.store("warm-up"));
   const invocations: number[] = [];
   // As the flush function does: a run out of budget with events waiting starts the next one.

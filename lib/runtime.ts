@@ -1,14 +1,10 @@
 import { createHmac } from "node:crypto";
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
-import { publishInsights, type PublishReport } from "./insights/publish-insights.ts";
+import type { PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
-import {
-  ERASURE_BUDGET_MS,
-  ERASURE_WAKE_EVERY_MS,
-  eraseInstalls,
-  type ErasureRun,
-} from "./lifecycle/erase-installs.ts";
+import type { DashboardJobs } from "./lifecycle/dashboard-jobs.ts";
+import { ERASURE_BUDGET_MS, ERASURE_WAKE_EVERY_MS, type ErasureRun } from "./lifecycle/erase-installs.ts";
 import { ErasureMarker } from "./lifecycle/erasure-marker.ts";
 import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
@@ -81,6 +77,8 @@ export interface RuntimeParts {
   blobs?: BlobStore;
   clock?: Clock;
   leaseTtlMs?: number;
+  /** The publish and erasure jobs; without them (a function that runs neither), asking for one throws. */
+  jobs?: DashboardJobs | undefined;
 }
 
 export function createRuntime(
@@ -89,8 +87,14 @@ export function createRuntime(
     blobs = spoolBlobs(spoolStoreOf(config.deployContext, undefined), spoolStoreName(config.storage)),
     clock = systemClock,
     leaseTtlMs = LEASE_TTL_MS,
+    jobs,
   }: RuntimeParts = {},
 ): Runtime {
+  const dashboard = (): DashboardJobs => {
+    if (jobs === undefined)
+      throw new Error("This function was built without the dashboard's jobs: give it dashboardJobs");
+    return jobs;
+  };
   const { store, files } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
@@ -110,7 +114,7 @@ export function createRuntime(
     installKey,
   });
   const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
-    publishInsights(jobDeps(lease), budgetMs);
+    dashboard().publishInsights(jobDeps(lease), budgetMs);
   const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>
     config.retentionDays === undefined
       ? undefined
@@ -137,7 +141,7 @@ export function createRuntime(
   // no schedule): a run that stops with events waiting starts the next one here too.
   const flushHere = (): void => void flusher.flush(WOKEN_FLUSH_BUDGET_MS, async () => flushHere());
   const runErasuresNow = (budgetMs: number) =>
-    eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
+    dashboard().eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
     ...instance,
     publish: publishWith(lease),
@@ -179,11 +183,11 @@ export interface DeployInfo {
 }
 
 /** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deploy: DeployInfo = {}): Runtime {
+export function loadRuntime(deploy: DeployInfo = {}, jobs?: DashboardJobs): Runtime {
   try {
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope, spoolStoreName(config.storage)) });
+    const runtime = createRuntime(config, { blobs: spoolBlobs(scope, spoolStoreName(config.storage)), jobs });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }

@@ -4,7 +4,7 @@ import { pseudonymizeHwid } from "../lib/events/pseudonymize-hwid.ts";
 import { systemClock } from "../lib/clock.ts";
 import { requestErasure } from "../lib/http/endpoints/request-erasure.ts";
 import { ErasureQueueFullError, ErasureRequests } from "../lib/lifecycle/erasure-requests.ts";
-import { hwidForms } from "../lib/lifecycle/hwid-forms.ts";
+import { hwidForms } from "../lib/events/hwid-forms.ts";
 import { exportInstall } from "../lib/lifecycle/export-install.ts";
 import { openRepository } from "../lib/storage/open-repository.ts";
 import { loadConfig } from "../lib/config.ts";

@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from "uuid";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../lib/config.ts";
 import { toStoredEvent } from "../lib/events/stored-event.ts";
+import { dashboardJobs } from "../lib/lifecycle/dashboard-jobs.ts";
 import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import { FakeGitHub, githubHandlers } from "./support/fake-github/index.ts";
 
@@ -33,6 +34,7 @@ function instance(): Runtime & { ok: true } {
   // Without the spool: no lease stands between the calls, only what the instance itself learnt.
   const runtime = createRuntime(
     loadConfig({ GITHUB_TOKEN: TOKEN, GITHUB_REPOSITORY: "acme/data", TELEMETRY_SPOOL: "off" }),
+    { jobs: dashboardJobs },
   );
   if (!runtime.ok) throw new Error("not configured");
   return runtime;

@@ -9,7 +9,7 @@ import type { FakeGitHub } from "./support/fake-github/index.ts";
 import { describe, expect, it, test } from "./support/fixtures.ts";
 import { startNetlifyDev, type NetlifyDev } from "./support/netlify-dev.ts";
 
-const SLOW = 180_000;
+const SLOW = 300_000;
 
 /** Polls `read` until it returns something other than undefined, or fails after `timeoutMs` (a bound, not a speed). */
 async function eventually<T>(read: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
 import { loadCliConfig } from "../../lib/config.ts";
-import { hwidForms } from "../../lib/lifecycle/hwid-forms.ts";
+import { hwidForms } from "../../lib/events/hwid-forms.ts";
 import { LONGEST_READ_MS } from "../../lib/tally/tally-days.ts";
 import { planErasure } from "../../lib/lifecycle/plan-erasure.ts";
 import { dataOption, githubOption, openData } from "../options.ts";

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import type { Command } from "commander";
 import { systemClock } from "../../lib/clock.ts";
-import { hwidForms } from "../../lib/lifecycle/hwid-forms.ts";
+import { hwidForms } from "../../lib/events/hwid-forms.ts";
 import { exportInstall } from "../../lib/lifecycle/export-install.ts";
 import { SPOOL_STORE_NAME, spoolBlobs } from "../../lib/platform/spool-blobs.ts";
 import { Quarantine } from "../../lib/spool/quarantine.ts";

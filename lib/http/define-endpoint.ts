@@ -1,4 +1,5 @@
 import type { ConfigError } from "../config.ts";
+import type { DashboardJobs } from "../lifecycle/dashboard-jobs.ts";
 import { loadRuntime, type DeployInfo, type Runtime } from "../runtime.ts";
 import { checkSecret } from "./check-secret.ts";
 import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
@@ -83,13 +84,17 @@ export interface Invocation {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** A Netlify function serving `endpoint`, loading the runtime once per instance (a configuration error is kept and answered). */
+/**
+ * A Netlify function serving `endpoint`, loading the runtime once per instance (a configuration error
+ * is kept and answered); `jobs` for a function that publishes or erases (see DashboardJobs).
+ */
 export function netlifyFunction(
   endpoint: Endpoint<EndpointContext & { invocation: Invocation }>,
+  jobs?: DashboardJobs,
 ): (request: Request, invocation: Invocation) => Promise<Response> {
   let runtime: Runtime | undefined;
   return (request, invocation) =>
-    endpoint(request, { runtime: (runtime ??= loadRuntime(invocation.deploy)), invocation });
+    endpoint(request, { runtime: (runtime ??= loadRuntime(invocation.deploy, jobs)), invocation });
 }
 
 async function answer(

@@ -1,4 +1,5 @@
 import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
+import { dashboardJobs } from "../../lib/lifecycle/dashboard-jobs.ts";
 import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
 
 /**
@@ -6,4 +7,4 @@ import { jobEndpoints } from "../../lib/http/endpoints/job-endpoints.ts";
  * deployed): for a caller with the flush key, or anyone under `netlify dev` with the local store,
  * which has no key and nothing to guard.
  */
-export default netlifyFunction(jobEndpoints.publish.called);
+export default netlifyFunction(jobEndpoints.publish.called, dashboardJobs);

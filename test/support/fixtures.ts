@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { test as base } from "vitest";
 import { loadConfig, type Config } from "../../lib/config.ts";
 import { setLogSink, type LogLevel } from "../../lib/log.ts";
+import { dashboardJobs } from "../../lib/lifecycle/dashboard-jobs.ts";
 import { createRuntime, type Runtime, type RuntimeParts } from "../../lib/runtime.ts";
 import { startBlobs } from "./blobs.ts";
 import { FakeGitHub, serveFakeGitHub, type FakeGitHubOptions } from "./fake-github/index.ts";
@@ -123,7 +124,7 @@ export const test = base
       env: Record<string, string>,
       { adjust = (config) => config, ...parts }: RuntimeOptions = {},
     ): ReadyRuntime => {
-      const runtime = createRuntime(adjust(loadConfig(env)), { blobs: spoolStore, ...parts });
+      const runtime = createRuntime(adjust(loadConfig(env)), { blobs: spoolStore, jobs: dashboardJobs, ...parts });
       if (!runtime.ok) throw new Error(`not configured: ${JSON.stringify(runtime)}`);
       return runtime;
     };

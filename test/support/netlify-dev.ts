@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const NETLIFY_BIN = createRequire(import.meta.url).resolve("netlify-cli/bin/run.js");
 const READY = /Local dev server ready/;
-const START_TIMEOUT_MS = 120_000;
+const START_TIMEOUT_MS = 280_000;
 /** Variables of ours that the machine might have set: a test decides them itself. */
 const OWN_VARIABLES = /^(GITHUB_|TELEMETRY_)/;
 
@@ -21,24 +19,30 @@ export interface NetlifyDev {
 const BLOBS_SANDBOX = fileURLToPath(new URL("../../.netlify/blobs-serve", import.meta.url));
 
 /**
- * Boots `netlify dev` (offline, as `npm start` does) on a free port, with `env` for the functions,
- * and an empty Blobs sandbox: a spool left by an earlier run would be flushed into this one's store.
+ * Runs `npm start -- --port <a free port>` (`netlify dev`, offline) as a user does, with `env` for
+ * the functions and an empty Blobs sandbox (a spool left by an earlier run would be flushed into this
+ * one's store), and resolves once it says it is ready.
  */
 export async function startNetlifyDev(env: Record<string, string>): Promise<NetlifyDev> {
   await rm(BLOBS_SANDBOX, { recursive: true, force: true });
   const port = await freePort();
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)));
-  const child = spawn(
-    process.execPath,
-    [NETLIFY_BIN, "dev", "--offline", "--internal-disable-edge-functions", "--no-open", "--port", String(port)],
-    { cwd: ROOT, env: { ...inherited, ...env, BROWSER: "none" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+  const child = spawn("npm", ["start", "--silent", "--", "--port", String(port)], {
+    cwd: ROOT,
+    env: { ...inherited, ...env, BROWSER: "none" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`netlify dev did not start:\n${output}`)), START_TIMEOUT_MS);
+    // Not ready in time: ended, so that no server outlives the test that gave up on it.
+    const timer = setTimeout(
+      () => void stop(child).then(() => reject(new Error(`netlify dev did not start:\n${output}`))),
+      START_TIMEOUT_MS,
+    );
     const check = () => {
       if (READY.test(output)) {
         clearTimeout(timer);
@@ -51,22 +55,27 @@ export async function startNetlifyDev(env: Record<string, string>): Promise<Netl
       reject(new Error(`netlify dev exited with ${code}:\n${output}`));
     });
   });
-  const url = `http://localhost:${port}`;
-  // netlify dev builds a function on its first request, seconds on a busy machine: build the
-  // endpoints now (a preflight and a health check store nothing), so that tests time what they test.
-  await fetch(`${url}/api/v1/telemetry`, { method: "OPTIONS" });
-  await fetch(`${url}/api/v1/health`);
-  await fetch(`${url}/.netlify/functions/flush`, { method: "GET" });
-  return { url, output: () => output, stop: () => stop(child) };
+  return { url: `http://localhost:${port}`, output: () => output, stop: () => stop(child) };
 }
 
+/** Ends the start command's whole process group: netlify dev can outlive npm, and hang in its exit handlers. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(-child.pid!, "SIGTERM");
-  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
+  const group = -child.pid!;
+  signal(group, "SIGTERM");
+  for (let waited = 0; waited < 10_000 && signal(group, 0); waited += 100) {
+    if (waited === 5000) signal(group, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Sends `name` to the process group; false when none of it is left. */
+function signal(group: number, name: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(group, name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { telemetryEventSchema } from "../../events/telemetry-event.ts";
 import { describeIssues, issuesOf } from "../../issue.ts";
 import { ErasureQueueFullError, QUEUE_FULL_RETRY_AFTER_SECONDS } from "../../lifecycle/erasure-requests.ts";
-import { hwidForms } from "../../lifecycle/hwid-forms.ts";
+import { hwidForms } from "../../events/hwid-forms.ts";
 import { log, messageOf } from "../../log.ts";
 import type { ErasureRuntime, Runtime } from "../../runtime.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";

@@ -1,5 +1,5 @@
 import type { IngestConfig } from "../config.ts";
-import { looksPseudonymized, pseudonymizeHwid } from "../events/pseudonymize-hwid.ts";
+import { looksPseudonymized, pseudonymizeHwid } from "./pseudonymize-hwid.ts";
 
 /**
  * Every form an install's lines may be stored under: first the one the configuration stores now,

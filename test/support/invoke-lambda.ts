@@ -1,0 +1,38 @@
+/**
+ * Runs one invocation of a built function, as AWS Lambda's Node.js runtime does, through
+ * `lambda-local` (what `netlify dev` runs functions with; it provides the runtime's
+ * `awslambda.streamifyResponse`). Arguments: the entry file and where to write the result; the
+ * event comes on stdin. Exits once the answer is written: Lambda freezes the process then.
+ */
+import { createRequire } from "node:module";
+import { writeFile } from "node:fs/promises";
+import { text } from "node:stream/consumers";
+import type { Readable } from "node:stream";
+
+interface LambdaLocal {
+  getLogger(): { level: string };
+  execute(
+    options: Record<string, unknown>,
+  ): Promise<{ statusCode: number; headers?: Record<string, string>; body?: unknown }>;
+}
+
+const fromCli = createRequire(createRequire(import.meta.url).resolve("netlify-cli/package.json"));
+const lambdaLocal = fromCli("lambda-local") as LambdaLocal;
+lambdaLocal.getLogger().level = "alert";
+
+const [entry, out] = process.argv.slice(2) as [string, string];
+const event: unknown = JSON.parse(await text(process.stdin));
+const result = await lambdaLocal.execute({
+  lambdaPath: entry,
+  event,
+  esm: entry.endsWith(".mjs"),
+  timeoutMs: 60_000,
+  verboseLevel: 0,
+});
+const body =
+  typeof result.body === "string" || result.body === undefined ? result.body : await text(result.body as Readable);
+await writeFile(
+  out,
+  JSON.stringify({ statusCode: result.statusCode, headers: result.headers ?? {}, body: body ?? "" }),
+);
+process.exit(0);

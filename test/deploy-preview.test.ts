@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { getDeployStore, getStore } from "@netlify/blobs";
 import { SPOOL_STORE_NAME } from "../lib/platform/spool-blobs.ts";
 import seeds from "./fixtures/seed-events.json" with { type: "json" };
-import { buildFunctions, invokeBuilt, type LambdaEvent } from "./support/built-functions.ts";
+import { buildFunctions, invokeBuilt, invokeWarm, type LambdaEvent } from "./support/built-functions.ts";
 import { describe, expect, test } from "./support/fixtures.ts";
 
 const SLOW = 240_000;
@@ -199,6 +199,52 @@ describe("the built functions, invoked as Netlify invokes them for each deploy",
       expect((await keysOf(own)).filter((key) => key.startsWith("erasure/pending/"))).toHaveLength(1);
       expect((await keysOf(site)).filter((key) => key.startsWith("erasure/"))).toEqual([]);
       expect(recorder.hosts).toEqual([permalinkOf(PREVIEW.id)]);
+    },
+    SLOW,
+  );
+
+  test(
+    "a deploy preview without complete settings of its own answers 503, naming its context and what to set there",
+    async ({ blobs }) => {
+      // As after `netlify env:set … --secret --context production`: the app's key reaches production only.
+      const { GITHUB_TOKEN: _token, ...env } = runtimeEnv(blobs);
+      const answer = await invokeBuilt(
+        entries.telemetry!,
+        eventFor(PREVIEW, "/api/v1/telemetry", seeds.app_launch_minimal, blobs),
+        { ...env, GITHUB_APP_ID: "123456", GITHUB_APP_INSTALLATION_ID: "12345678" },
+      );
+      expect(answer.statusCode).toBe(503);
+      expect(JSON.parse(answer.body)).toEqual({
+        status: "error",
+        error: "storage_not_configured",
+        message: expect.stringMatching(/GITHUB_APP_PRIVATE_KEY.*deploy-preview context/),
+      });
+    },
+    SLOW,
+  );
+
+  test(
+    "a warm instance of the published deploy leaves the site's spool once another deploy is published",
+    async ({ blobs }) => {
+      recorder.hosts.length = 0;
+      const retired: Deploy = { ...PUBLISHED, id: "6570999988887777aaaabbbb" };
+      const [before, after] = await invokeWarm(
+        entries.telemetry!,
+        [
+          eventFor(retired, "/api/v1/telemetry", seeds.app_launch_minimal, blobs),
+          eventFor(
+            { ...retired, published: false, host: permalinkOf(retired.id) },
+            "/api/v1/telemetry",
+            seeds.app_launch_minimal,
+            blobs,
+          ),
+        ],
+        runtimeEnv(blobs),
+      );
+      expect([before!.statusCode, after!.statusCode]).toEqual([201, 201]);
+      const { own } = storesOf(retired, blobs);
+      expect((await keysOf(own)).filter((key) => key.startsWith("pending/"))).toHaveLength(1);
+      expect(recorder.hosts).toEqual([PRODUCTION, permalinkOf(retired.id)]);
     },
     SLOW,
   );

@@ -60,13 +60,14 @@ export async function buildFunctions(names: string[], destFolder: string): Promi
 /**
  * Calls a built function's Lambda handler as Netlify's Lambda does, in a fresh Node process whose
  * environment is `env` alone (no `CONTEXT`, no `DEPLOY_URL`: build-time variables never reach a
- * running function). The answer is read whole, a streamed body included.
+ * running function), once for each event in turn (one warm instance). Each answer is read whole,
+ * a streamed body included.
  */
-export async function invokeBuilt(
+export async function invokeWarm(
   entry: string,
-  event: LambdaEvent,
+  events: LambdaEvent[],
   env: Record<string, string>,
-): Promise<LambdaResult> {
+): Promise<LambdaResult[]> {
   const out = `${entry}.${process.pid}.${Date.now()}.result.json`;
   const child = spawn(process.execPath, ["--experimental-transform-types", "--no-warnings", INVOKER, entry, out], {
     // HOME only for lambda-local, which looks for ~/.aws there: the function's own folder has none.
@@ -76,10 +77,20 @@ export async function invokeBuilt(
   let output = "";
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
-  child.stdin.end(JSON.stringify(event));
+  child.stdin.end(JSON.stringify(events));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   if (code !== 0) throw new Error(`the function's process exited with ${code}:\n${output}`);
-  const result = JSON.parse(await readFile(out, "utf8")) as LambdaResult;
+  const results = JSON.parse(await readFile(out, "utf8")) as LambdaResult[];
   await rm(out, { force: true });
-  return result;
+  return results;
+}
+
+/** One call of a built function in a fresh instance (see invokeWarm). */
+export async function invokeBuilt(
+  entry: string,
+  event: LambdaEvent,
+  env: Record<string, string>,
+): Promise<LambdaResult> {
+  const [result] = await invokeWarm(entry, [event], env);
+  return result!;
 }

@@ -14,6 +14,7 @@ import { ErasureRequests } from "./lifecycle/erasure-requests.ts";
 import { InstallIndex } from "./lifecycle/install-index.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
+import { deployOf } from "./platform/deploy-of.ts";
 import { spoolBlobs, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
@@ -166,18 +167,22 @@ export function createRuntime(
   };
 }
 
-/** What Netlify tells a function of its deploy (`context.deploy`); a Lambda-compatible function is told nothing. */
+/** What Netlify tells a function of its deploy and site (`context.deploy`, `context.site`). */
 export interface DeployInfo {
-  context?: string;
-  published?: boolean;
+  deploy?: { context?: string; id?: string; published?: boolean } | undefined;
+  site?: { name?: string | undefined; url?: string | undefined } | undefined;
 }
 
-/** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deploy: DeployInfo = {}): Runtime {
+/** Reads the configuration for the deploy told; a configuration error is kept and answered as 503 on every request. */
+export function loadRuntime(told: DeployInfo = {}): Runtime {
   try {
+    const deploy = deployOf(told);
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope) });
+    // A deployed function calls its jobs at its own deploy's address, never the site's URL variable (production's).
+    const runtime = createRuntime(deploy.local ? config : { ...config, siteUrl: deploy.url }, {
+      blobs: spoolBlobs(scope),
+    });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }

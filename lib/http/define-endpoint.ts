@@ -77,19 +77,29 @@ export function defineStaticEndpoint(
 }
 
 /** What Netlify tells a Request/Response function of its invocation, as far as the endpoints use it. */
-export interface Invocation {
-  deploy?: DeployInfo;
+export interface Invocation extends DeployInfo {
+  /** The client's address, as Netlify saw the connection. */
+  ip?: string;
   /** Keeps the function alive for `promise` after the answer. */
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** A Netlify function serving `endpoint`, loading the runtime once per instance (a configuration error is kept and answered). */
+/**
+ * A Netlify function serving `endpoint`. The runtime is loaded on the first call, and again only
+ * when the deploy told changes: an instance serves one deploy, but that deploy stops being the
+ * published one when another is, and must then leave the site's spool (a configuration error is
+ * kept and answered).
+ */
 export function netlifyFunction(
   endpoint: Endpoint<EndpointContext & { invocation: Invocation }>,
 ): (request: Request, invocation: Invocation) => Promise<Response> {
-  let runtime: Runtime | undefined;
-  return (request, invocation) =>
-    endpoint(request, { runtime: (runtime ??= loadRuntime(invocation.deploy)), invocation });
+  let loaded: { deploy: string; runtime: Runtime } | undefined;
+  return (request, invocation) => {
+    const { deploy, site } = invocation;
+    const told = JSON.stringify([deploy?.context, deploy?.id, deploy?.published]);
+    if (loaded?.deploy !== told) loaded = { deploy: told, runtime: loadRuntime({ deploy, site }) };
+    return endpoint(request, { runtime: loaded.runtime, invocation });
+  };
 }
 
 async function answer(

@@ -1,21 +1,17 @@
-import type { Handler } from "@netlify/functions";
+import { netlifyFunction } from "../../lib/http/define-endpoint.ts";
 import { ingest } from "../../lib/http/endpoints/ingest.ts";
-import { connectBlobs } from "../../lib/platform/connect-blobs.ts";
-import { requestFromEvent, resultFromResponse } from "../../lib/platform/request-from-event.ts";
-import { loadRuntime, type Runtime } from "../../lib/runtime.ts";
 
-// Kept across invocations of a warm instance.
-let runtime: Runtime | undefined;
-
-export const handler: Handler = async (event) => {
-  connectBlobs(event);
-  runtime ??= loadRuntime();
+/**
+ * POST /api/v1/telemetry: events in, kept in the spool, a flush woken. In the Request/Response form,
+ * the one where Netlify tells a running function which deploy it serves (`context.deploy`).
+ */
+export default netlifyFunction((request, { runtime, invocation }) => {
   const spool = runtime.ok ? runtime.spool : undefined;
-  const response = await ingest(requestFromEvent(event), {
+  return ingest(request, {
     runtime,
-    platformIp: event.headers["x-nf-client-connection-ip"],
+    platformIp: invocation.ip,
+    // netlify dev's functions server inflates a compressed body before any function sees it.
     bodyDecoded: runtime.ok && runtime.netlifyDev,
-    startFlush: spool && (() => spool.startFlush(event.rawUrl)),
+    startFlush: spool && (() => spool.startFlush(request.url)),
   });
-  return resultFromResponse(response);
-};
+});

@@ -174,7 +174,7 @@ export interface DeployInfo {
 }
 
 /** Reads the configuration for the deploy told; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(told: DeployInfo = {}): Runtime {
+function loadRuntime(told: DeployInfo): Runtime {
   try {
     const deploy = deployOf(told);
     const config = loadConfig(undefined, deploy.context);
@@ -192,4 +192,18 @@ export function loadRuntime(told: DeployInfo = {}): Runtime {
     log("error", error.code, { message: error.message });
     return { ok: false, error };
   }
+}
+
+/**
+ * The runtime for the deploy told, loaded on the first call and again only when the deploy told
+ * changes: an instance serves one deploy, but that deploy stops being the published one when
+ * another is, and must then leave the site's spool.
+ */
+export function runtimeLoader(): (told: DeployInfo) => Runtime {
+  let loaded: { deploy: string; runtime: Runtime } | undefined;
+  return ({ deploy, site }) => {
+    const told = JSON.stringify([deploy?.context, deploy?.id, deploy?.published]);
+    if (loaded?.deploy !== told) loaded = { deploy: told, runtime: loadRuntime({ deploy, site }) };
+    return loaded.runtime;
+  };
 }

@@ -1,5 +1,5 @@
 import type { ConfigError } from "../config.ts";
-import { loadRuntime, type DeployInfo, type Runtime } from "../runtime.ts";
+import { runtimeLoader, type DeployInfo, type Runtime } from "../runtime.ts";
 import { checkSecret } from "./check-secret.ts";
 import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
 import { HttpError } from "./http-error.ts";
@@ -84,22 +84,12 @@ export interface Invocation extends DeployInfo {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/**
- * A Netlify function serving `endpoint`. The runtime is loaded on the first call, and again only
- * when the deploy told changes: an instance serves one deploy, but that deploy stops being the
- * published one when another is, and must then leave the site's spool (a configuration error is
- * kept and answered).
- */
+/** A Netlify function serving `endpoint`, with the runtime of the deploy it is told (see runtimeLoader; a configuration error is kept and answered). */
 export function netlifyFunction(
   endpoint: Endpoint<EndpointContext & { invocation: Invocation }>,
 ): (request: Request, invocation: Invocation) => Promise<Response> {
-  let loaded: { deploy: string; runtime: Runtime } | undefined;
-  return (request, invocation) => {
-    const { deploy, site } = invocation;
-    const told = JSON.stringify([deploy?.context, deploy?.id, deploy?.published]);
-    if (loaded?.deploy !== told) loaded = { deploy: told, runtime: loadRuntime({ deploy, site }) };
-    return endpoint(request, { runtime: loaded.runtime, invocation });
-  };
+  const runtimeOf = runtimeLoader();
+  return (request, invocation) => endpoint(request, { runtime: runtimeOf(invocation), invocation });
 }
 
 async function answer(

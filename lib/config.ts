@@ -196,6 +196,15 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
 }
 
 /**
+ * The site's name and URL, read as Netlify's Request/Response bootstrap reads them into
+ * `context.site` (@netlify/serverless-functions-api 2.16.0, dist/index.js): for the
+ * Lambda-compatible function, which is given no context object.
+ */
+export function siteOf(env: Env = process.env): { name: string | undefined; url: string | undefined } {
+  return { name: env.SITE_NAME, url: env.URL };
+}
+
+/**
  * The command-line tool's configuration: the service's own variables (credentials, API URL, path
  * prefix, the flush key), outside any deploy; `repository` (`owner/name`) names the data repository
  * instead of GITHUB_REPOSITORY.

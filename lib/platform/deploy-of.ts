@@ -1,3 +1,5 @@
+import { siteOf } from "../config.ts";
+
 /** What a Request/Response function is told of its deploy and site (`context.deploy`, `context.site`). */
 interface Told {
   deploy?: { context?: string; id?: string; published?: boolean } | undefined;
@@ -32,4 +34,21 @@ export function deployOf({ deploy, site }: Told): DeployPlace {
   if (context === "production" && published === true) return { context, published, local: false, url: site?.url };
   const permalink = deploy?.id && site?.name ? `https://${deploy.id}--${site.name}.netlify.app` : undefined;
   return { context, published, local: false, url: permalink };
+}
+
+/**
+ * What a Lambda-compatible function is told of its deploy: the headers of the very event from
+ * which Netlify's Request/Response bootstrap builds `context.deploy`, read as it reads them
+ * (@netlify/serverless-functions-api 2.16.0, dist/index.js: a missing context or id is "",
+ * published only for "1"), and the site's variables it reads into `context.site`.
+ */
+export function toldByHeaders(headers: Record<string, string | undefined>): Told {
+  return {
+    deploy: {
+      context: headers["x-nf-deploy-context"] ?? "",
+      id: headers["x-nf-deploy-id"] ?? "",
+      published: headers["x-nf-deploy-published"] === "1",
+    },
+    site: siteOf(),
+  };
 }

@@ -23,7 +23,7 @@ export function spoolStoreOf(deployContext: string | undefined, published: boole
 
 /**
  * The spool's store for `scope`. Netlify gives the Blobs context per invocation (and a
- * Lambda-compatible function through `connectLambda`), so the store is looked up on every call
+ * Lambda-compatible function through its event, see connectBlobs), so the store is looked up on every call
  * rather than kept.
  */
 export function spoolBlobs(scope: SpoolScope): BlobStore {

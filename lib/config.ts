@@ -98,7 +98,11 @@ export interface Config {
    * local store without an admin key, whose flushes then run in the ingesting process.
    */
   flushKey: string | undefined;
-  /** The deploy's own URL (Netlify's DEPLOY_URL, else URL), where the flush function is called; never a client's Host. */
+  /**
+   * Where the jobs' functions are called: DEPLOY_URL, else URL (under `netlify dev`, and for the
+   * CLI); never a client's Host. A deployed function takes its deploy's own address from Netlify's
+   * context instead (see deployOf): at run time URL is production's, whichever deploy runs.
+   */
   siteUrl: string | undefined;
   /** Days of raw files kept (today included); undefined: every day is kept. Rollups are always kept. */
   retentionDays: number | undefined;
@@ -175,20 +179,35 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     },
   };
 
-  const github = githubStorage(vars);
+  let github: GitHubConfig | undefined;
+  try {
+    github = githubStorage(vars);
+  } catch (error) {
+    throw inContext(error, deployContext);
+  }
   if (github) return { ...common, storage: { kind: "github", github } };
 
   if (isDeployed(deployContext)) {
-    throw new ConfigError(
+    const missing = new ConfigError(
       "GitHub storage is not configured: set GITHUB_TOKEN and GITHUB_REPOSITORY (the local folder store is for netlify dev only)",
       "storage_not_configured",
     );
+    throw inContext(missing, deployContext);
   }
   return {
     ...common,
     spool: { ...common.spool, limits: LOCAL_WRITE_LIMITS },
     storage: { kind: "local", dir: vars.TELEMETRY_LOCAL_DIR ?? DEFAULT_LOCAL_DIR },
   };
+}
+
+/**
+ * The site's name and URL, read as Netlify's Request/Response bootstrap reads them into
+ * `context.site` (@netlify/serverless-functions-api 2.16.0, dist/index.js): for the
+ * Lambda-compatible function, which is given no context object.
+ */
+export function siteOf(env: Env = process.env): { name: string | undefined; url: string | undefined } {
+  return { name: env.SITE_NAME, url: env.URL };
 }
 
 /**
@@ -231,6 +250,19 @@ export function deployContextOf(env: Env): string | undefined {
   if (env.NETLIFY_DEV === "true") return "dev";
   if (env.CONTEXT) return env.CONTEXT;
   return env.AWS_LAMBDA_FUNCTION_NAME || env.LAMBDA_TASK_ROOT ? "production" : undefined;
+}
+
+/**
+ * A deploy preview or a branch deploy runs with the variables set for its own context, not
+ * production's: its storage error says where they go.
+ */
+function inContext(error: unknown, deployContext: string | undefined): unknown {
+  const elsewhere = isDeployed(deployContext) && deployContext !== "production";
+  if (!(error instanceof ConfigError) || error.code !== "storage_not_configured" || !elsewhere) return error;
+  return new ConfigError(
+    `${error.message}, for the ${deployContext} context: this deploy gets that context's variables, not production's (see README, "Deploy previews")`,
+    error.code,
+  );
 }
 
 function isDeployed(deployContext: string | undefined): boolean {

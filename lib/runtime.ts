@@ -11,6 +11,7 @@ import { InstallIndex } from "./lifecycle/install-index.ts";
 import { keptKey } from "./lifecycle/kept-key.ts";
 import { log } from "./log.ts";
 import { callFlush } from "./platform/call-flush.ts";
+import { deployOf } from "./platform/deploy-of.ts";
 import { spoolBlobs, spoolStoreName, spoolStoreOf } from "./platform/spool-blobs.ts";
 import type { BlobStore } from "./spool/blob-store.ts";
 import { FlushLease, LEASE_TTL_MS } from "./spool/flush-lease.ts";
@@ -176,18 +177,23 @@ export function createRuntime(
   };
 }
 
-/** What Netlify tells a function of its deploy (`context.deploy`); a Lambda-compatible function is told nothing. */
+/** What Netlify tells a function of its deploy and site (`context.deploy`, `context.site`). */
 export interface DeployInfo {
-  context?: string;
-  published?: boolean;
+  deploy?: { context?: string; id?: string; published?: boolean } | undefined;
+  site?: { name?: string | undefined; url?: string | undefined } | undefined;
 }
 
-/** Reads the configuration once per instance; a configuration error is kept and answered as 503 on every request. */
-export function loadRuntime(deploy: DeployInfo = {}, jobs?: DashboardJobs): Runtime {
+/** Reads the configuration for the deploy told; a configuration error is kept and answered as 503 on every request. */
+function loadRuntime(told: DeployInfo, jobs: DashboardJobs | undefined): Runtime {
   try {
+    const deploy = deployOf(told);
     const config = loadConfig(undefined, deploy.context);
     const scope = spoolStoreOf(config.deployContext, deploy.published);
-    const runtime = createRuntime(config, { blobs: spoolBlobs(scope, spoolStoreName(config.storage)), jobs });
+    // A deployed function calls its jobs at its own deploy's address, never the site's URL variable (production's).
+    const runtime = createRuntime(deploy.local ? config : { ...config, siteUrl: deploy.url }, {
+      blobs: spoolBlobs(scope, spoolStoreName(config.storage)),
+      jobs,
+    });
     if (runtime.ok) {
       log("info", "storage_ready", { ...runtime.store.describe(), spool: runtime.spool ? scope : "off" });
     }
@@ -197,4 +203,18 @@ export function loadRuntime(deploy: DeployInfo = {}, jobs?: DashboardJobs): Runt
     log("error", error.code, { message: error.message });
     return { ok: false, error };
   }
+}
+
+/**
+ * The runtime for the deploy told, loaded on the first call and again only when the deploy told
+ * changes: an instance serves one deploy, but that deploy stops being the published one when
+ * another is, and must then leave the site's spool.
+ */
+export function runtimeLoader(jobs?: DashboardJobs): (told: DeployInfo) => Runtime {
+  let loaded: { deploy: string; runtime: Runtime } | undefined;
+  return ({ deploy, site }) => {
+    const told = JSON.stringify([deploy?.context, deploy?.id, deploy?.published]);
+    if (loaded?.deploy !== told) loaded = { deploy: told, runtime: loadRuntime({ deploy, site }, jobs) };
+    return loaded.runtime;
+  };
 }

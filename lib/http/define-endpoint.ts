@@ -1,6 +1,6 @@
 import type { ConfigError } from "../config.ts";
 import type { DashboardJobs } from "../lifecycle/dashboard-jobs.ts";
-import { loadRuntime, type DeployInfo, type Runtime } from "../runtime.ts";
+import { runtimeLoader, type DeployInfo, type Runtime } from "../runtime.ts";
 import { checkSecret } from "./check-secret.ts";
 import { corsHeaders, isOriginAllowed, preflightResponse } from "./cors-headers.ts";
 import { HttpError } from "./http-error.ts";
@@ -78,23 +78,23 @@ export function defineStaticEndpoint(
 }
 
 /** What Netlify tells a Request/Response function of its invocation, as far as the endpoints use it. */
-export interface Invocation {
-  deploy?: DeployInfo;
+export interface Invocation extends DeployInfo {
+  /** The client's address, as Netlify saw the connection. */
+  ip?: string;
   /** Keeps the function alive for `promise` after the answer. */
   waitUntil(promise: Promise<unknown>): void;
 }
 
 /**
- * A Netlify function serving `endpoint`, loading the runtime once per instance (a configuration error
- * is kept and answered); `jobs` for a function that publishes or erases (see DashboardJobs).
+ * A Netlify function serving `endpoint`, with the runtime of the deploy it is told (see runtimeLoader; a
+ * configuration error is kept and answered); `jobs` for a function that publishes or erases (see DashboardJobs).
  */
 export function netlifyFunction(
   endpoint: Endpoint<EndpointContext & { invocation: Invocation }>,
   jobs?: DashboardJobs,
 ): (request: Request, invocation: Invocation) => Promise<Response> {
-  let runtime: Runtime | undefined;
-  return (request, invocation) =>
-    endpoint(request, { runtime: (runtime ??= loadRuntime(invocation.deploy, jobs)), invocation });
+  const runtimeOf = runtimeLoader(jobs);
+  return (request, invocation) => endpoint(request, { runtime: runtimeOf(invocation), invocation });
 }
 
 async function answer(

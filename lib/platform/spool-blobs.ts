@@ -40,8 +40,8 @@ export function spoolStoreOf(deployContext: string | undefined, published: boole
 
 /**
  * The spool's store `name` (see spoolStoreName) for `scope`. Netlify gives the Blobs context per
- * invocation (and a Lambda-compatible function through `connectLambda`), so the store is looked up
- * on every call rather than kept.
+ * invocation (and a Lambda-compatible function through its event, see connectBlobs), so the store
+ * is looked up on every call rather than kept.
  */
 export function spoolBlobs(scope: SpoolScope, name: string): BlobStore {
   const options = { name, consistency: "strong", fetch: fetchWholeBody } as const;

@@ -99,9 +99,9 @@ export const jobEndpoints = {
   }),
   /**
    * The flush: woken by ingestion, it answers 202 at once and flushes after the answer, waking
-   * itself again when it stops with events waiting. Every ten minutes the schedule drains what
-   * woken flushes left (after a crash, a rate limit, the pace), handing over to woken flushes as
-   * they do, so that what it leaves waits seconds, not ten minutes; it looks first, and takes no
+   * itself again when it stops with events waiting. Every minute the schedule drains what woken
+   * flushes left (after a crash, a rate limit, the pace), handing over to woken flushes as they
+   * do, so that what it leaves waits seconds, not another minute; it looks first, and takes no
    * lease when nothing waits. Then it forgets the ids past the window.
    */
   flush: serveJob({

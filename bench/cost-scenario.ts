@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- cost`: what a month costs at 1,000, 10,000 and 100,000 events a day, from
  * per-request figures measured here (the real ingest handler and flusher against the simulator,
- * the flush-spool schedule every ten minutes), for the real client (one event a request) and for
+ * the flush-spool schedule every minute), for the real client (one event a request) and for
  * a client that sends 100 events a request.
  */
 import { drainSpool } from "./drain-spool.ts";
@@ -16,7 +16,7 @@ const DAY_MS = 24 * 60 * MINUTE;
 const BATCH = 100;
 /** Runs a month of the scheduled functions, by their schedules (netlify/functions/). */
 const SCHEDULED_RUNS: Record<string, number> = {
-  "flush-spool (every 10 minutes)": 4320,
+  "flush-spool (every minute)": 43_200,
   "erase-pending (every 10 minutes)": 4320,
   "publish-insights (hourly)": 720,
   "apply-retention (daily)": 30,

@@ -30,8 +30,8 @@ const MEMORY_TMPDIR = "/dev/shm";
 /** Requests sent before a scenario, to a spool of their own, so that its figures are not those of a cold process. */
 const WARM_UP_REQUESTS = 2000;
 const WARM_UP_PER_SECOND = 400;
-/** flush-spool's schedule (netlify/functions/flush-spool.ts: every ten minutes). */
-const FLUSH_SCHEDULE_MS = 10 * MINUTE;
+/** flush-spool's schedule (netlify/functions/flush-spool.ts: every minute). */
+const FLUSH_SCHEDULE_MS = MINUTE;
 
 /** The service under test: the ingest handler in front of the spool, or the seeds' write path. */
 type Service = SpoolService | { mode: "seeds' pattern"; write: ReturnType<typeof seedPatternWriter> };
@@ -62,7 +62,7 @@ export interface Bench {
 
 /**
  * The GitHub simulator on the scenario's scaled clock and the service in front of it; then, the
- * clock started, the flush-spool schedule (every ten minutes) and the scenario's secondary-limit window.
+ * clock started, the flush-spool schedule (every minute) and the scenario's secondary-limit window.
  */
 export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
   const clock = scaledClock(scenario.scale);

@@ -5,15 +5,15 @@
  * and, on the burst, the seeds' one-commit-per-event pattern as a baseline.
  */
 import { measure, type Figures } from "./measure.ts";
-import { FAULT_SCENARIOS, HOUR, SCENARIOS, type Mode, type Scenario } from "./scenarios.ts";
+import { FAULT_SCENARIOS, SCENARIOS, type Mode, type Scenario } from "./scenarios.ts";
+import { drainSpool } from "./drain-spool.ts";
+import { costTable } from "./cost-scenario.ts";
 import { sendEvents, type Acknowledgements } from "./send-events.ts";
-import { setUp, type Bench } from "./set-up.ts";
+import { setUp } from "./set-up.ts";
 import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
 import { erasureScenario, type ErasureFigures } from "./erasure-scenario.ts";
 import { CLIENT_TIMEOUT_MS, coldStart, printColdStart } from "./cold-start.ts";
 import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
-
-const DRAIN_LIMIT_MS = 3 * HOUR;
 
 interface Result extends Acknowledgements, Figures {
   scenario: string;
@@ -28,7 +28,7 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
   const wallStart = performance.now();
   const bench = await setUp(scenario, mode);
   const acknowledgements = await sendEvents(scenario, bench);
-  const drainMs = await drain(scenario, bench);
+  const drainMs = await drainSpool(scenario, bench);
   const figures = await measure(scenario, bench);
   await bench.close();
   return {
@@ -40,24 +40,6 @@ async function run(scenario: Scenario, mode: Mode): Promise<Result> {
     drainMs,
     wallMs: performance.now() - wallStart,
   };
-}
-
-/**
- * Waits, from the last send, until the spool is empty and no flush holds the lease, at most
- * DRAIN_LIMIT_MS; returns how long that took in simulated ms (none for the seeds' pattern: no spool).
- */
-async function drain(scenario: Scenario, { clock, service }: Bench): Promise<number> {
-  const sendEnd = clock.now();
-  if (service.mode === "spool") {
-    const { spool, lease } = service.runtime.spool!;
-    while (clock.now() - sendEnd < DRAIN_LIMIT_MS) {
-      const [waiting, state] = await Promise.all([spool.oldest(1), lease.read()]);
-      if (waiting.length === 0 && state.holder === null) break;
-      // Listing the spool costs the Blobs server: look every simulated second, but at most four times a wall second.
-      await clock.sleep(Math.max(1000, 250 * scenario.scale));
-    }
-  }
-  return clock.now() - sendEnd;
 }
 
 function percentile(values: number[], p: number): number {
@@ -216,6 +198,12 @@ const erasure =
         return figures;
       })()
     : undefined;
+const cost = only.includes("cost")
+  ? await (async () => {
+      console.log("\ncost: a month at 1,000, 10,000 and 100,000 events a day, from measured runs (clock x10)");
+      return costTable();
+    })()
+  : undefined;
 const chosen = [...SCENARIOS, ...FAULT_SCENARIOS].filter(
   (candidate) => only.length === 0 || only.includes(candidate.name),
 );
@@ -246,6 +234,7 @@ const checks: [string, boolean][] = [
         erasure.seededLinesLeft === 0 &&
         erasure.oldestWaitMs <= 60_000 + erasure.longestRunMs),
   ],
+  ["cost: every event of its runs stored once", cost !== false],
   ["0 lost, 0 duplicated", spool.every((result) => result.lost === 0 && result.duplicated === 0)],
   ["ack p99 under 250 ms", spool.every((result) => percentile(result.ackMs, 0.99) < 250)],
   [

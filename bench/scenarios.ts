@@ -25,6 +25,8 @@ export interface Scenario {
   /** Share of content writes GitHub applies only after the writer gave up on them (their outcome unknown to it). */
   lateWrites?: number;
   baseline?: boolean;
+  /** Events a request (default 1, the real client): a batching client's. */
+  batch?: number;
 }
 
 export const SCENARIOS: Scenario[] = [

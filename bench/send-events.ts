@@ -38,25 +38,28 @@ export async function sendEvents(scenario: Scenario, { clock, service, start }: 
   const endpoint = service.mode === "spool" ? handlerEndpoint(service) : seedsEndpoint(service.write, clock);
   const ackMs: number[] = [];
   let acked = 0;
-  const deliver = async (seq: number): Promise<void> => {
-    const body = {
-      hwid: `install-${seq % scenario.clients}`,
-      event_name: "app_launch",
-      app_version: "1.4.0",
-      metadata: {
-        seq,
-        os: "Linux-6.1-x86_64",
-        ...(scenario.secretEvery && seq % scenario.secretEvery === scenario.secretEvery - 1
-          ? { note: SECRET_MARKER }
-          : {}),
-      },
-    };
+  const batch = scenario.batch ?? 1;
+  const eventOf = (seq: number) => ({
+    hwid: `install-${seq % scenario.clients}`,
+    event_name: "app_launch",
+    app_version: "1.4.0",
+    metadata: {
+      seq,
+      os: "Linux-6.1-x86_64",
+      ...(scenario.secretEvery && seq % scenario.secretEvery === scenario.secretEvery - 1
+        ? { note: SECRET_MARKER }
+        : {}),
+    },
+  });
+  /** A request: one event (the real client), or `batch` of them in a JSON array. */
+  const deliver = async (request: number): Promise<void> => {
+    const body = batch === 1 ? eventOf(request) : Array.from({ length: batch }, (_, i) => eventOf(request * batch + i));
     for (let attempt = 0; attempt < CLIENT_ATTEMPTS; attempt += 1) {
       const sent = endpoint.now();
       const status = await endpoint.post(body);
       ackMs.push(endpoint.now() - sent);
       if (status === 201) {
-        acked += 1;
+        acked += batch;
         return;
       }
       await clock.sleep(CLIENT_RETRY_MS);
@@ -64,10 +67,11 @@ export async function sendEvents(scenario: Scenario, { clock, service, start }: 
   };
 
   const deliveries: Promise<void>[] = [];
-  for (let seq = 0; seq < scenario.events; seq += 1) {
-    const due = start + (seq * scenario.windowMs) / scenario.events;
+  const requests = scenario.events / batch;
+  for (let request = 0; request < requests; request += 1) {
+    const due = start + (request * scenario.windowMs) / requests;
     if (due > clock.now()) await clock.sleep(due - clock.now());
-    deliveries.push(deliver(seq));
+    deliveries.push(deliver(request));
   }
   await Promise.all(deliveries);
   return { acked, ackMs, ackUnit: endpoint.ackUnit };

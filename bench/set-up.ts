@@ -31,6 +31,8 @@ const MEMORY_TMPDIR = "/dev/shm";
 /** Requests sent before a scenario, to a spool of their own, so that its figures are not those of a cold process. */
 const WARM_UP_REQUESTS = 2000;
 const WARM_UP_PER_SECOND = 400;
+/** flush-spool's schedule (netlify/functions/flush-spool.ts: every minute). */
+const FLUSH_SCHEDULE_MS = MINUTE;
 
 /** The service under test: the ingest handler in front of the spool, or the seeds' write path. */
 type Service = SpoolService | { mode: "seeds' pattern"; write: ReturnType<typeof seedPatternWriter> };
@@ -40,6 +42,9 @@ export interface SpoolService {
   runtime: Runtime & { ok: true };
   /** When each flush invocation began (simulated ms): woken, handed over or scheduled. */
   invocations: number[];
+  /** The scheduled runs among them, and how long all of them ran (simulated ms, a hand-over's wait included). */
+  scheduledRuns: number;
+  flushMs: number;
   /** A woken flush, as ingestion starts one. */
   startFlush: () => Promise<void>;
   /** A run of the scheduled flush function. */
@@ -58,7 +63,7 @@ export interface Bench {
 
 /**
  * The GitHub simulator on the scenario's scaled clock and the service in front of it; then, the
- * clock started, the minutely scheduled flush and the scenario's secondary-limit window.
+ * clock started, the flush-spool schedule (every minute) and the scenario's secondary-limit window.
  */
 export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
   const clock = scaledClock(scenario.scale);
@@ -88,7 +93,7 @@ export async function setUp(scenario: Scenario, mode: Mode): Promise<Bench> {
     : { mode: "seeds' pattern", write: seedPatternWriter({ ...GITHUB, url: server.url }) };
   const start = clock.now();
   const timers: NodeJS.Timeout[] = [];
-  if (service.mode === "spool") timers.push(setInterval(service.flushOnSchedule, MINUTE / scenario.scale));
+  if (service.mode === "spool") timers.push(setInterval(service.flushOnSchedule, FLUSH_SCHEDULE_MS / scenario.scale));
   if (scenario.limitWindow) {
     const [from, length] = scenario.limitWindow;
     timers.push(setTimeout(() => github.secondaryLimitFor(length), from / scenario.scale));
@@ -168,24 +173,32 @@ async function startSpoolService(blobs: BlobsProcess, githubUrl: string, clock: 
     jobs: dashboardJobs,
   }) as Runtime & { ok: true };
   await warmUp(blobs.store("warm-up"));
-  const invocations: number[] = [];
-  // As the flush function does: a run out of budget with events waiting starts the next one.
-  const flush = (budget: number) => {
-    invocations.push(clock.now());
-    void runtime.spool!.flush(budget, async () => {
-      setTimeout(() => flush(WOKEN_FLUSH_BUDGET_MS));
-    });
-  };
-  return {
+  const service: SpoolService = {
     mode: "spool",
     runtime,
-    invocations,
-    startFlush: async () => flush(WOKEN_FLUSH_BUDGET_MS),
+    invocations: [],
+    scheduledRuns: 0,
+    flushMs: 0,
+    startFlush: async () => void flush(WOKEN_FLUSH_BUDGET_MS),
+    // As flush-spool does: it looks first, and flushes (handing over as a woken flush does) only when something waits.
     flushOnSchedule: () => {
-      invocations.push(clock.now());
-      void runtime.spool!.flush(SCHEDULED_FLUSH_BUDGET_MS);
+      service.scheduledRuns += 1;
+      service.invocations.push(clock.now());
+      void runtime.spool!.spool.oldest(1).then(async (waiting) => {
+        if (waiting.length > 0) await flush(SCHEDULED_FLUSH_BUDGET_MS, false);
+      });
     },
   };
+  // As the flush function does: a run out of budget with events waiting starts the next one.
+  const flush = async (budget: number, invocation = true) => {
+    const started = clock.now();
+    if (invocation) service.invocations.push(started);
+    await runtime.spool!.flush(budget, async () => {
+      setTimeout(() => void flush(WOKEN_FLUSH_BUDGET_MS));
+    });
+    service.flushMs += clock.now() - started;
+  };
+  return service;
 }
 
 /**

@@ -99,16 +99,22 @@ export const jobEndpoints = {
   }),
   /**
    * The flush: woken by ingestion, it answers 202 at once and flushes after the answer, waking
-   * itself again when it stops with events waiting; every minute the schedule drains what woken
-   * flushes left (after a crash, a rate limit, the pace) and forgets the ids past the window.
+   * itself again when it stops with events waiting. Every minute the schedule drains what woken
+   * flushes left (after a crash, a rate limit, the pace), handing over to woken flushes as they
+   * do, so that what it leaves waits seconds, not another minute; it looks first, and takes no
+   * lease when nothing waits. Then it forgets the ids past the window.
    */
   flush: serveJob({
     caller: "flush",
     path: jobPaths.flush,
     background: true,
-    scheduled: async (runtime) => {
-      const report = runtime.spool ? await runtime.spool.flush(SCHEDULED_FLUSH_BUDGET_MS) : undefined;
-      await runtime.spool?.prune();
+    scheduled: async (runtime, request) => {
+      const { spool } = runtime;
+      const waiting = spool ? (await spool.spool.oldest(1)).length > 0 : false;
+      const report = waiting
+        ? await spool?.flush(SCHEDULED_FLUSH_BUDGET_MS, () => spool.startFlush(request.url))
+        : undefined;
+      await spool?.prune();
       return { flush: report ?? null };
     },
     called: async (runtime, request) => {

@@ -210,6 +210,11 @@ export function siteOf(env: Env = process.env): { name: string | undefined; url:
   return { name: env.SITE_NAME, url: env.URL };
 }
 
+/** The environment `npm start` hands `netlify dev`: this one, colours forced where a terminal shows them (piped, netlify dev would drop them). */
+export function devServerEnv(terminal: boolean, env: Env = process.env): Env {
+  return terminal ? { FORCE_COLOR: "1", ...env } : env;
+}
+
 /**
  * The command-line tool's configuration: the service's own variables (credentials, API URL, path
  * prefix, the flush key), outside any deploy; `repository` (`owner/name`) names the data repository

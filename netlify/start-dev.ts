@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
+import { devServerEnv } from "../lib/config.ts";
 
 const NETLIFY_BIN = createRequire(import.meta.url).resolve("netlify-cli/bin/run.js");
 const READY = /Local dev server ready: (http:\/\/\S+)/;
@@ -16,8 +17,7 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 const started = performance.now();
 const child = spawn(process.execPath, [NETLIFY_BIN, "dev", ...process.argv.slice(2)], {
   stdio: ["inherit", "pipe", "pipe"],
-  // Piped, netlify dev would drop its colours where a terminal shows them.
-  env: process.stdout.isTTY ? { FORCE_COLOR: "1", ...process.env } : process.env,
+  env: devServerEnv(process.stdout.isTTY),
 });
 // netlify dev can hang in its exit handlers: ended for good if it has not gone a few seconds after the signal.
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

@@ -1,11 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { listFunctions } from "@netlify/zip-it-and-ship-it";
-import type { Clock } from "../lib/clock.ts";
 import { jobEndpoints } from "../lib/http/endpoints/job-endpoints.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import { ingest } from "../lib/http/endpoints/ingest.ts";
 import { describe, expect, it, type ReadyRuntime } from "./support/fixtures.ts";
+import { scaledClock } from "../bench/scaled-clock.ts";
 
 /**
  * The safety net's schedule (`flush-spool`): it runs every minute, so that what a crashed flush
@@ -14,17 +14,6 @@ import { describe, expect, it, type ReadyRuntime } from "./support/fixtures.ts";
  * waiting for its next run.
  */
 const MONTH_MINUTES = 30 * 24 * 60;
-
-/** Simulated time `scale` times faster than the wall clock. */
-function fastClock(scale: number): Clock {
-  const start = Date.now();
-  const realStart = performance.now();
-  return {
-    now: () => Math.round(start + (performance.now() - realStart) * scale),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / scale))),
-    timeout: (ms) => AbortSignal.timeout(Math.max(1, Math.ceil(ms / scale))),
-  };
-}
 
 /** A store that counts the writes made through it. */
 function countingWrites(store: BlobStore): { store: BlobStore; writes: () => number } {
@@ -116,7 +105,7 @@ describe("the flush-spool schedule", () => {
     serveGitHub,
     runtimeOf,
   }) => {
-    const clock = fastClock(10);
+    const clock = scaledClock(10);
     const { env, fake } = await serveGitHub({ empty: true, now: () => clock.now() });
     const runtime = runtimeOf(env, { clock });
     const site = await serveFlushFunction(() => runtimeOf(env, { clock }));

@@ -7,6 +7,7 @@ import { createRuntime, type Runtime } from "../lib/runtime.ts";
 import type { BlobStore } from "../lib/spool/blob-store.ts";
 import type { FakeGitHub, FakeGitHubOptions } from "./support/fake-github/index.ts";
 import { describe, expect, it, test } from "./support/fixtures.ts";
+import { scaledClock } from "../bench/scaled-clock.ts";
 
 const TOKEN = "health-test-token";
 const SECRET = "a-shared-secret-for-health";
@@ -214,19 +215,8 @@ describe("GET /api/v1/health", () => {
 });
 
 describe("a revoked token", () => {
-  /** A clock `scale` times faster than the wall clock, as the bench's: ten minutes pass in ten seconds. */
-  function fastClock(scale: number): Clock {
-    const start = Date.now();
-    const realStart = performance.now();
-    return {
-      now: () => Math.round(start + (performance.now() - realStart) * scale),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / scale))),
-      timeout: (ms) => AbortSignal.timeout(Math.max(1, Math.ceil(ms / scale))),
-    };
-  }
-
   it("costs a bounded number of flushes and Blobs reads over 10 minutes, and once a valid token is set every event is stored once", async () => {
-    const clock = fastClock(60);
+    const clock = scaledClock(60);
     let reads = 0;
     const store: BlobStore = spoolStore;
     const countedReads: BlobStore = {

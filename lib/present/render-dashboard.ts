@@ -1,4 +1,4 @@
-import { addDays, daysFrom } from "../day.ts";
+import { addDays, dayOf, daysFrom } from "../day.ts";
 import { dashboardCharts } from "./dashboard-charts.ts";
 import { dashboardReadme, MODEL_REGISTRY_FILE, type IngestStatus } from "./dashboard-readme.ts";
 import { periodReport, type DayTally } from "./period-report.ts";
@@ -37,7 +37,9 @@ export async function renderDashboard(
   const byDay = new Map(days.map((d) => [d.day, d.tally]));
   const periodDays = daysFrom(periodStart, today);
 
-  const charts = dashboardCharts(current, periodDays, byDay);
+  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall.
+  const partial = dayOf(new Date(updatedAt)) <= today;
+  const charts = dashboardCharts(current, periodDays, byDay, partial);
   const svgs = await Promise.all(charts.map(async ([name, spec]) => ({ name, content: await renderChart(spec) })));
   const registry = `${JSON.stringify({ updated_at: updatedAt, from: periodStart, to: today, models: current.models }, null, 2)}\n`;
   const figures = { days, byDay, current, previous, periodDays, today, previousEnd, updatedAt, status, charts };

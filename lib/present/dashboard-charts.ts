@@ -23,6 +23,9 @@ export function dashboardCharts(
   partial: boolean,
 ): [name: string, spec: ChartSpec][] {
   const days: TimeChartSpec["days"] = { from: periodDays[0]!, to: periodDays.at(-1)!, partial };
+  // Before the first day with data there was nothing to count: those days are left empty, not drawn as zeros.
+  const first = [...byDay.keys()].sort()[0];
+  const counted = periodDays.filter((day) => first !== undefined && day >= first);
   return [
     [
       "active-installs.svg",
@@ -31,10 +34,12 @@ export function dashboardCharts(
         title: "Daily active installs and launches",
         yTitle: "per day",
         days,
-        points: current.days.flatMap((d) => [
-          { x: d.day, series: "active installs", y: d.installs },
-          { x: d.day, series: "launches", y: d.launches },
-        ]),
+        points: current.days
+          .filter((d) => counted.includes(d.day))
+          .flatMap((d) => [
+            { x: d.day, series: "active installs", y: d.installs },
+            { x: d.day, series: "launches", y: d.launches },
+          ]),
       },
     ],
     [
@@ -83,7 +88,7 @@ export function dashboardCharts(
         title: "Top error groups over time",
         yTitle: "occurrences",
         days,
-        points: errorSeries(periodDays, byDay, current),
+        points: errorSeries(counted, byDay, current),
       },
     ],
   ];

@@ -44,7 +44,17 @@ export type TimeChartSpec = {
 type Layers = NonNullable<Extract<TopLevelSpec, { layer: unknown }>["layer"]>;
 
 /** One row as the charts read it: the day as UTC midnight in milliseconds, never a local date. */
-type Row = { day: number; start: number; end: number; series: string; rank: number; y: number; description: string };
+type Row = {
+  day: number;
+  start: number;
+  end: number;
+  series: string;
+  rank: number;
+  y: number;
+  description: string;
+  /** No day of its series beside it: no line reaches it. */
+  alone: boolean;
+};
 
 export function timeChart(spec: TimeChartSpec): TopLevelSpec {
   if (spec.points.length === 0) return noDataChart(spec.title, HEIGHT);
@@ -135,8 +145,8 @@ function lines(rows: Row[], y: Encoding, color: Encoding, names: string[]): Laye
     { data: { values: rows }, mark: { type: "line" }, encoding: { x, y, color, strokeDash: bySeries, description } },
     {
       data: { values: rows },
-      // A day of nothing needs no marker: the line says it.
-      transform: [{ filter: "datum.y > 0" }],
+      // A day of nothing needs no marker where a line says it; a day alone has no line to.
+      transform: [{ filter: "datum.y > 0 || datum.alone" }],
       mark: { type: "point", filled: true, opacity: 1 },
       encoding: { x, y, color, shape: bySeries, size, description },
     },
@@ -167,12 +177,14 @@ function partialDay(day: number): Layers {
 
 function rowsOf(points: Point[]): Row[] {
   const ranks = new Map<string, number>();
+  const seen = new Set(points.map(({ x, series }) => `${series}/${parseDay(x)}`));
   return points.map(({ x, series, y }) => {
     if (!ranks.has(series)) ranks.set(series, ranks.size);
     const day = parseDay(x);
     const half = (DAY_MS * BAR_SHARE) / 2;
     const description = `${x}, ${series}: ${y.toLocaleString("en-US")}`;
-    return { day, start: day - half, end: day + half, series, rank: ranks.get(series)!, y, description };
+    const alone = !seen.has(`${series}/${day - DAY_MS}`) && !seen.has(`${series}/${day + DAY_MS}`);
+    return { day, start: day - half, end: day + half, series, rank: ranks.get(series)!, y, description, alone };
   });
 }
 

@@ -162,6 +162,8 @@ describe("telemetry dashboard", () => {
     expect(code, stderr).toBe(0);
     const readme = await readFile(join(out, "README.md"), "utf8");
     expect(readme).toContain("# Telemetry dashboard");
+    // It read the event files, not rollups: the README says so.
+    expect(readme).toMatch(/^The last .* Updated \S+ from the event files;/m);
     const links = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThanOrEqual(6);
     for (const link of links) expect((await stat(join(out, link))).isFile(), link).toBe(true);

@@ -25,7 +25,12 @@ export function registerDashboard(program: Command): Command {
     .action(async (options: DashboardOptions, command: Command) => {
       const today = options.to ?? dayOf(new Date());
       const read = await readDays(command, options, addDays(today, -(2 * PERIOD_DAYS - 1)), today);
-      const rendered = await renderDashboard(read.days, { today, updatedAt: new Date().toISOString() });
+      const fromRollups = new Set(read.fromRollups);
+      const rendered = await renderDashboard(read.days, {
+        today,
+        updatedAt: new Date().toISOString(),
+        fromFiles: read.days.map((d) => d.day).filter((d) => !fromRollups.has(d)),
+      });
       await mkdir(options.out, { recursive: true });
       for (const file of rendered.files) await writeFile(join(options.out, file.name), file.content);
       process.stderr.write(

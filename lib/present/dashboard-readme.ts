@@ -1,17 +1,20 @@
 import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
 import { HyperLogLog, INSTALLS_PRECISION } from "../tally/hyper-log-log.ts";
+import { errorSection } from "./error-section.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
+import { tableCell as cell, tableRow as row, wholeCount as whole } from "./table-row.ts";
 
 const WEEK_DAYS = 7;
-const TOP_ERRORS = 15;
-const CELL_CHARS = 100;
+const MS_PER_SECOND = 1000;
+const SECONDS_PER_MINUTE = 60;
+const SECONDS_PER_HOUR = 3600;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
-/** The README's sentence that dates it: `Updated <ISO time> from the daily rollups`. */
-const UPDATED = /^The last .* Updated (\S+) from the daily rollups/m;
+/** The README's sentence that dates it: `Updated <ISO time> from …` (the rollups, or the files a local run read). */
+const UPDATED = /^The last .* Updated (\S+) from /m;
 
 /** What the service knows of its own ingest, beside the files: the flusher's shared state, when there is one. */
 export interface IngestStatus {
@@ -34,6 +37,8 @@ export interface DashboardFigures {
   updatedAt: string;
   status: IngestStatus | undefined;
   charts: readonly [name: string, spec: ChartSpec][];
+  /** The days read from their event files rather than their rollups (a local run's); the hourly job reads rollups. */
+  fromFiles: readonly string[];
 }
 
 /** When the service last rendered `readme` (an ISO time); undefined when it is not a dashboard the service wrote. */
@@ -55,13 +60,15 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     "# Telemetry dashboard",
     "",
     `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
-      `Updated ${updatedAt} from the daily rollups in \`rollups/\`; installs are estimated with HyperLogLog sketches (about 1% off).`,
+      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are estimated with HyperLogLog sketches (about 1% off).`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
     "",
-    ...charts.map(([name, spec]) => `![${"title" in spec ? spec.title : name}](${linkBase}${name})`),
+    "Events are sampling-weighted: an event sent with `metadata.sampling_rate` r counts 1/r, so there can be more of them than lines stored (see the ingest below).",
     "",
-    ...errorTable(current, previous),
+    ...charts.map(([name, spec]) => `![${spec.title}](${linkBase}${name})`),
+    "",
+    ...errorSection(current, previous),
     "",
     ...modelTable(current, `${linkBase}${MODEL_REGISTRY_FILE}`),
     "",
@@ -81,16 +88,22 @@ function summaryTable(
   today: string,
   previousEnd: string,
 ): string[] {
-  const average = (report: PeriodReport) => report.days.reduce((sum, d) => sum + d.installs, 0) / report.days.length;
+  // From the first day with data: a deployment's first days are not averaged with the days before it.
+  const average = (report: PeriodReport) => {
+    const since = report.days.slice(report.days.findIndex((d) => d.received > 0));
+    return report.days.some((d) => d.received > 0)
+      ? since.reduce((sum, d) => sum + d.installs, 0) / since.length
+      : null;
+  };
   const weekly = (end: string) => unionOf(days, addDays(end, -(WEEK_DAYS - 1)), end).estimate();
   const rows: [string, number | null, number | null, (n: number) => string][] = [
-    ["Active installs, daily (average)", average(current), average(previous), whole],
+    ["Active installs, daily (average since the first day with data)", average(current), average(previous), whole],
     ["Active installs, weekly (last 7 days)", weekly(today), weekly(previousEnd), whole],
     ["Active installs, monthly (30 days)", current.totals.installs, previous.totals.installs, whole],
     ["Launches", current.totals.launches, previous.totals.launches, whole],
     ["Sessions", current.totals.sessions, previous.totals.sessions, whole],
     ["Crash-free sessions", current.totals.crash_free_sessions, previous.totals.crash_free_sessions, percent],
-    ["Events", current.totals.events, previous.totals.events, whole],
+    ["Events (sampling-weighted)", current.totals.events, previous.totals.events, whole],
   ];
   return [
     "| | last 30 days | previous 30 days | change |",
@@ -101,32 +114,6 @@ function summaryTable(
         now === null ? "—" : format(now),
         before === null ? "—" : format(before),
         change(now, before, format === percent),
-      ]),
-    ),
-  ];
-}
-
-function errorTable(current: PeriodReport, previous: PeriodReport): string[] {
-  const known = new Set(previous.errors.map((e) => e.fingerprint));
-  const top = current.errors.slice(0, TOP_ERRORS);
-  if (top.length === 0) return ["## Error groups", "", "No errors in the last 30 days."];
-  return [
-    "## Error groups",
-    "",
-    "Grouped by the client's `error_hash`, else by exception type, innermost in-app frame and message with numbers, paths and quoted values masked. *new*: not seen in the 30 days before.",
-    "",
-    "| | type | message | count | installs | versions | first seen | last seen |",
-    "|---|---|---|---:|---:|---|---|---|",
-    ...top.map((e) =>
-      row([
-        known.has(e.fingerprint) ? "" : "new",
-        e.exception_type,
-        e.message,
-        whole(e.count),
-        whole(e.installs),
-        e.versions.join(", "),
-        e.first_seen.slice(0, 16).replace("T", " "),
-        e.last_seen.slice(0, 16).replace("T", " "),
       ]),
     ),
   ];
@@ -176,11 +163,13 @@ function performanceTable(current: PeriodReport): string[] {
   return [
     "## Performance",
     "",
-    "Percentiles from DDSketch sketches (1% relative accuracy), merged from the daily rollups.",
+    "Percentiles from DDSketch sketches (1% relative accuracy), merged day by day.",
     "",
     "| event | field | count | p50 | p95 | p99 |",
     "|---|---|---:|---:|---:|---:|",
-    ...current.performance.map((p) => row([p.event_name, p.field, whole(p.count), ms(p.p50), ms(p.p95), ms(p.p99)])),
+    ...current.performance.map((p) =>
+      row([p.event_name, p.field, whole(p.count), duration(p.p50), duration(p.p95), duration(p.p99)]),
+    ),
   ];
 }
 
@@ -232,30 +221,32 @@ function unionOf(days: readonly DayTally[], from: string, to: string): HyperLogL
 function change(now: number | null, before: number | null, isRate: boolean): string {
   if (now === null || before === null) return "—";
   if (isRate) return `${now >= before ? "+" : ""}${((now - before) * 100).toFixed(1)} pts`;
-  if (before === 0) return now === 0 ? "0%" : "new";
+  // Nothing before: no change to speak of, or something new, never a percentage of nothing.
+  if (before === 0) return now === 0 ? "—" : "new";
   const delta = (now / before - 1) * 100;
   return `${delta >= 0 ? "+" : ""}${delta.toFixed(0)}%`;
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.map(cell).join(" | ")} |`;
-}
-
-/** Text from clients made safe in a table cell: one line, no markup of its own, cut short. */
-function cell(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  const short = line.length > CELL_CHARS ? `${line.slice(0, CELL_CHARS - 1)}…` : line;
-  return short.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`);
-}
-
-function whole(value: number): string {
-  return Math.round(value).toLocaleString("en-US");
 }
 
 function percent(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
 }
 
-function ms(value: number): string {
-  return `${value.toLocaleString("en-US", { maximumFractionDigits: 1 })} ms`;
+/** Where the figures came from: the rollups, or the event files a local run read (and rollups where files are gone). */
+function sourceOf(days: readonly DayTally[], fromFiles: readonly string[]): string {
+  const rollups = "the daily rollups in `rollups/`";
+  const read = new Set(fromFiles);
+  const fromRollups = days.filter((d) => !read.has(d.day)).length;
+  if (read.size === 0) return rollups;
+  if (fromRollups === 0) return "the event files";
+  return `the event files, and ${rollups} for the ${fromRollups} ${fromRollups === 1 ? "day" : "days"} whose files are gone`;
+}
+
+/** A duration as a person says it: 350 ms, 1.2 s, 25m 45s, 2h 5m. */
+function duration(ms: number): string {
+  if (ms < MS_PER_SECOND) return `${ms < 10 ? Number(ms.toFixed(1)) : Math.round(ms)} ms`;
+  const seconds = ms / MS_PER_SECOND;
+  if (seconds < SECONDS_PER_MINUTE) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  const whole = Math.round(seconds);
+  if (whole < SECONDS_PER_HOUR) return `${Math.floor(whole / SECONDS_PER_MINUTE)}m ${whole % SECONDS_PER_MINUTE}s`;
+  return `${Math.floor(whole / SECONDS_PER_HOUR)}h ${Math.round((whole % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)}m`;
 }

@@ -81,6 +81,7 @@ export const periodReportSchema = z
         first_seen: z.iso.datetime({ precision: 3 }),
         last_seen: z.iso.datetime({ precision: 3 }),
         versions: z.array(z.string()),
+        first_version: z.string().describe("The app version of the earliest occurrence"),
       }),
     ),
     models: z.array(
@@ -198,6 +199,7 @@ export function periodReport(days: readonly DayTally[], from: string, to: string
       first_seen: e.first_seen,
       last_seen: e.last_seen,
       versions: e.versions,
+      first_version: e.first_version,
     })),
     models: period.modelFigures().map((m) => ({
       model_name: m.model_name,

@@ -1,4 +1,4 @@
-import { addDays, daysFrom } from "../day.ts";
+import { addDays, dayOf, daysFrom } from "../day.ts";
 import { dashboardCharts } from "./dashboard-charts.ts";
 import { dashboardReadme, MODEL_REGISTRY_FILE, type IngestStatus } from "./dashboard-readme.ts";
 import { periodReport, type DayTally } from "./period-report.ts";
@@ -21,13 +21,19 @@ export interface RenderedDashboard {
 }
 
 /**
- * The dashboard, from the daily rollups only (they outlive the raw files): a README.md that GitHub
+ * The dashboard, from the days' tallies (the hourly job's from the rollups, which outlive the raw
+ * files; a local run's from the event files it read, `fromFiles`): a README.md that GitHub
  * renders, the SVG charts it shows beside it (GitHub strips inline SVG but shows committed files),
  * and the model registry as JSON for the registry's maintainers to merge.
  */
 export async function renderDashboard(
   days: readonly DayTally[],
-  { today, updatedAt, status }: { today: string; updatedAt: string; status?: IngestStatus },
+  {
+    today,
+    updatedAt,
+    status,
+    fromFiles = [],
+  }: { today: string; updatedAt: string; status?: IngestStatus; fromFiles?: readonly string[] },
 ): Promise<RenderedDashboard> {
   const periodStart = addDays(today, -(PERIOD_DAYS - 1));
   const previousEnd = addDays(periodStart, -1);
@@ -37,10 +43,24 @@ export async function renderDashboard(
   const byDay = new Map(days.map((d) => [d.day, d.tally]));
   const periodDays = daysFrom(periodStart, today);
 
-  const charts = dashboardCharts(current, periodDays, byDay);
+  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall.
+  const partial = dayOf(new Date(updatedAt)) <= today;
+  const charts = dashboardCharts(current, periodDays, byDay, partial);
   const svgs = await Promise.all(charts.map(async ([name, spec]) => ({ name, content: await renderChart(spec) })));
   const registry = `${JSON.stringify({ updated_at: updatedAt, from: periodStart, to: today, models: current.models }, null, 2)}\n`;
-  const figures = { days, byDay, current, previous, periodDays, today, previousEnd, updatedAt, status, charts };
+  const figures = {
+    days,
+    byDay,
+    current,
+    previous,
+    periodDays,
+    today,
+    previousEnd,
+    updatedAt,
+    status,
+    charts,
+    fromFiles,
+  };
   const readme = (linkBase: string) => dashboardReadme(figures, linkBase);
   return {
     files: [{ name: "README.md", content: readme("") }, ...svgs, { name: MODEL_REGISTRY_FILE, content: registry }],

@@ -27,6 +27,11 @@ export interface ErrorOccurrence {
   message: string;
 }
 
+/** Whether events of this name are errors by their name alone (an `exception_type` makes any event one). */
+export function isErrorEventName(name: string): boolean {
+  return ERROR_EVENTS.has(name) || name.endsWith("_failed") || name.endsWith("Error");
+}
+
 /**
  * The error an event reports, if it reports one (`UncaughtException`, `QtError`, a name ending
  * in `_failed` or `Error`, or an `exception_type`), grouped by fingerprint: Vector Inspector's
@@ -37,11 +42,7 @@ export interface ErrorOccurrence {
 export function fingerprintError(event: StoredEvent): ErrorOccurrence | undefined {
   const metadata = event.metadata;
   const text = (key: string) => (typeof metadata[key] === "string" ? metadata[key] : undefined);
-  const isError =
-    ERROR_EVENTS.has(event.event_name) ||
-    event.event_name.endsWith("_failed") ||
-    event.event_name.endsWith("Error") ||
-    text("exception_type") !== undefined;
+  const isError = isErrorEventName(event.event_name) || text("exception_type") !== undefined;
   if (!isError) return undefined;
 
   const traceback = text("traceback") ?? "";

@@ -39,6 +39,7 @@ const schema = z.object({
       first_seen: z.iso.datetime({ precision: 3 }),
       last_seen: z.iso.datetime({ precision: 3 }),
       versions: z.array(z.string()).describe("App versions that reported it, in version order"),
+      first_version: z.string().describe("The app version of the earliest occurrence"),
     }),
   ),
 });
@@ -51,6 +52,7 @@ interface ErrorFigures extends Breakdown {
   first_seen: string;
   last_seen: string;
   versions: Set<string>;
+  first_version: string;
 }
 
 /** Error groups by fingerprint: occurrences, installs, first and last seen, versions, and the earliest occurrences as samples. */
@@ -74,6 +76,7 @@ export class ErrorGroups implements Figure<Encoded> {
         first_seen: at,
         last_seen: at,
         versions: new Set(),
+        first_version: event.app_version,
       };
       this.errors.set(occurrence.fingerprint, figures);
     }
@@ -93,7 +96,7 @@ export class ErrorGroups implements Figure<Encoded> {
       ]);
     }
     countLine(figures, line);
-    if (at < figures.first_seen) figures.first_seen = at;
+    earliest(figures, at, event.app_version);
     if (at > figures.last_seen) figures.last_seen = at;
     figures.versions.add(event.app_version);
   }
@@ -111,7 +114,7 @@ export class ErrorGroups implements Figure<Encoded> {
       theirs.versions.forEach((v) => ours.versions.add(v));
       // The samples are the earliest occurrences', whichever order the days are merged in.
       ours.samples = keptSamples(ours.samples, theirs.samples);
-      if (theirs.first_seen < ours.first_seen) ours.first_seen = theirs.first_seen;
+      earliest(ours, theirs.first_seen, theirs.first_version);
       if (theirs.last_seen > ours.last_seen) ours.last_seen = theirs.last_seen;
     }
   }
@@ -139,6 +142,14 @@ export class ErrorGroups implements Figure<Encoded> {
       figure.errors.set(fingerprint, { ...decodeInstalls(f), versions: new Set(f.versions) });
     }
     return figure;
+  }
+}
+
+/** Keeps the earlier of two first occurrences; at the same instant, the lower version, so that merging in any order agrees. */
+function earliest(figures: ErrorFigures, at: string, version: string): void {
+  if (at < figures.first_seen || (at === figures.first_seen && versionOrder(version, figures.first_version) < 0)) {
+    figures.first_seen = at;
+    figures.first_version = version;
   }
 }
 

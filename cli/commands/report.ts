@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/present/format-report.ts";
 import { periodReport } from "../../lib/present/period-report.ts";
 import { reportMalformed } from "../malformed.ts";
-import { dataOption, day, githubOption, period } from "../options.ts";
+import { dataOption, day, githubOption, noteEmptyPeriod, period } from "../options.ts";
 import { readDays } from "../read-days.ts";
 
 interface ReportOptions {
@@ -26,6 +26,7 @@ export function registerReport(program: Command): Command {
       const { from, to } = period(command, options);
       const read = await readDays(command, options, from, to);
       process.stdout.write(formatReport(periodReport(read.days, from, to), options.format));
+      await noteEmptyPeriod(command, options, read, { from, to });
       reportMalformed(read.malformed);
     });
 }

@@ -30,6 +30,12 @@ export function registerRetention(program: Command): Command {
     .addOption(githubOption())
     .action(async (options: RetentionOptions, command: Command) => {
       if (!options.dryRun) {
+        // The site's own setting decides how long data is kept: a caller holding the jobs' key may not shorten it.
+        if (options.days !== undefined)
+          command.error(
+            "error: --days is for --dry-run: the site's job keeps the days its own TELEMETRY_RETENTION_DAYS sets (change it there)",
+            { exitCode: EXIT_USAGE },
+          );
         const config = loadCliConfig();
         process.exitCode = await callRetention(siteOf(options.url, config), config.flushKey);
         return;

@@ -70,10 +70,14 @@ async function requireData(files: RepositoryFiles, prefix: string, dir: string |
   const span = await dataSpan(files, prefix, deadline);
   if (span || (await files.list(ROLLUPS_DIR, { deadline })).some((entry) => entry.type === "dir")) return span;
   const where = dir === undefined ? `${files.describe()}:${prefix}` : join(dir, prefix);
+  // The usual slip: --data naming the prefix's folder itself, which holds the years.
+  const inside = dir !== undefined && prefix !== "" && (await dataSpan(files, "", deadline));
   const remedy =
     dir === undefined
       ? "check --github and TELEMETRY_PATH_PREFIX"
-      : "run telemetry pull first, or name the data folder with --data";
+      : inside
+        ? `${dir} itself holds the days: name the folder above it with --data`
+        : "run telemetry pull first, or name the data folder with --data";
   throw new Error(`no NDJSON files under ${where}/ (TELEMETRY_PATH_PREFIX=${prefix}): ${remedy}`);
 }
 

@@ -76,6 +76,15 @@ describe("a data folder with nothing to read", () => {
     expect(code).toBe(1);
   });
 
+  it("says so when --data names the prefix's own folder", async () => {
+    const inside = join(data, "telemetry");
+    const { code, stderr } = await telemetry(["report", "--data", inside]);
+    expect(stderr).toBe(
+      `telemetry: no NDJSON files under ${join(inside, "telemetry")}/ (TELEMETRY_PATH_PREFIX=telemetry): ${inside} itself holds the days: name the folder above it with --data\n`,
+    );
+    expect(code).toBe(1);
+  });
+
   it("is no error for a period with no data (zeros are true then), but stderr says so", async () => {
     const { code, stdout, stderr } = await telemetry([
       "report",

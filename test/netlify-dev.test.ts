@@ -109,7 +109,9 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   });
 
   it("runs the hourly job on `telemetry publish`: rollups and the dashboard land in the local folder", async () => {
-    const { code, stdout, stderr } = await runCli(["publish", "--json", "--url", dev.url], { TELEMETRY_LOCAL_DIR: dir });
+    const { code, stdout, stderr } = await runCli(["publish", "--json", "--url", dev.url], {
+      TELEMETRY_LOCAL_DIR: dir,
+    });
     expect(code, stderr).toBe(0);
     const [run] = stdout
       .trim()

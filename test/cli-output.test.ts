@@ -8,6 +8,7 @@ import type { PublishReport } from "../lib/insights/publish-insights.ts";
 import type { RetentionReport } from "../lib/lifecycle/apply-retention.ts";
 import { periodReportSchema } from "../lib/present/period-report.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
+import { test } from "./support/fixtures.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
 import { runCli as telemetry } from "./support/run-cli.ts";
 
@@ -74,6 +75,19 @@ describe("a data folder with nothing to read", () => {
     const { code, stderr } = await telemetry(["report", "--data", data], { TELEMETRY_PATH_PREFIX: "events" });
     expect(stderr).toBe(noData(data, "events"));
     expect(code).toBe(1);
+  });
+
+  test("is an error for a repository read with --github, and for pull of it", async ({ serveGitHub }) => {
+    const { fake: github, url } = await serveGitHub({ token: "empty-token" });
+    github.seed("README.md", "mine\n");
+    const env = { GITHUB_TOKEN: "empty-token", GITHUB_API_URL: url };
+    const noData =
+      "telemetry: no NDJSON files under acme/data:telemetry/ (TELEMETRY_PATH_PREFIX=telemetry): check --github and TELEMETRY_PATH_PREFIX\n";
+    const report = await telemetry(["report", "--github", "acme/data"], env);
+    expect(report).toMatchObject({ code: 1, stdout: "", stderr: noData });
+    const to = join(empty, "pulled");
+    const pull = await telemetry(["pull", "--github", "acme/data", "--to", to], env);
+    expect(pull).toMatchObject({ code: 1, stderr: noData });
   });
 
   it("says so when --data names the prefix's own folder", async () => {

@@ -98,7 +98,7 @@ export async function noteEmptyPeriod(
 }
 
 /** `--data`, else the local store's folder (where `npm start` puts the files); it must exist. */
-export function dataDir(config: Config, data: string | undefined): string {
+function dataDir(config: Config, data: string | undefined): string {
   const dir = data ?? (config.storage.kind === "local" ? config.storage.dir : DEFAULT_DATA_DIR);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`no such folder: ${dir} (run telemetry pull first, or name one with --data)`);

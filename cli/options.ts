@@ -1,9 +1,13 @@
 import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
 import { addDays, dayOf, startOfDay } from "../lib/day.ts";
 import { loadCliConfig, type Config } from "../lib/config.ts";
 import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
+import { ROLLUPS_DIR } from "../lib/tally/day-rollup.ts";
+import { LONGEST_READ_MS } from "../lib/tally/tally-days.ts";
+import { dataSpan, type DataSpan } from "./data-span.ts";
 import { EXIT_USAGE } from "./fail.ts";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -37,12 +41,13 @@ export const githubOption = () =>
 
 /**
  * The data a command reads, `--github`, else `--data`, else the local store's folder: its configuration (the
- * storage set to what is read) and its files, opened as an instance of the service opens its repository.
+ * storage set to what is read) and its files, opened as an instance of the service opens its repository;
+ * `span`, the first and last days with files. Data that holds no day at all is an error (see requireData).
  */
 export async function openData(
   command: Command,
   { data, github }: { data?: string; github?: string },
-): Promise<{ files: RepositoryFiles; config: Config; dir?: string }> {
+): Promise<{ files: RepositoryFiles; config: Config; dir?: string; span?: DataSpan }> {
   const loaded = loadCliConfig(github ? { repository: github } : {});
   if (github && loaded.storage.kind !== "github")
     command.error("error: --github needs GITHUB_TOKEN or the GitHub App settings", { exitCode: EXIT_USAGE });
@@ -50,11 +55,50 @@ export async function openData(
   const config: Config = dir === undefined ? loaded : { ...loaded, storage: { kind: "local", dir } };
   // Octokit loads only for the commands that read the data.
   const { openRepository } = await import("../lib/storage/open-repository.ts");
-  return { files: openRepository(config, systemClock).files, config, ...(dir === undefined ? {} : { dir }) };
+  const { files } = openRepository(config, systemClock);
+  const span = await requireData(files, config.pathPrefix, dir);
+  return { files, config, ...(dir === undefined ? {} : { dir }), ...(span ? { span } : {}) };
+}
+
+/**
+ * The span of the data's days. No NDJSON under the prefix (nor rollups, which outlive the raw files)
+ * means the wrong folder or prefix, or nothing pulled yet: every figure would be a false zero, and an
+ * export would answer an access request with nothing; so it is an error, in one line.
+ */
+async function requireData(files: RepositoryFiles, prefix: string, dir: string | undefined) {
+  const deadline = systemClock.now() + LONGEST_READ_MS;
+  const span = await dataSpan(files, prefix, deadline);
+  if (span || (await files.list(ROLLUPS_DIR, { deadline })).some((entry) => entry.type === "dir")) return span;
+  const where = dir === undefined ? `${files.describe()}:${prefix}` : join(dir, prefix);
+  // The usual slip: --data naming the prefix's folder itself, which holds the years.
+  const inside = dir !== undefined && prefix !== "" && (await dataSpan(files, "", deadline));
+  const remedy =
+    dir === undefined
+      ? "check --github and TELEMETRY_PATH_PREFIX"
+      : inside
+        ? `${dir} itself holds the days: name the folder above it with --data`
+        : "run telemetry pull first, or name the data folder with --data";
+  throw new Error(`no NDJSON files under ${where}/ (TELEMETRY_PATH_PREFIX=${prefix}): ${remedy}`);
+}
+
+/**
+ * Zeros are true for a period the data does not reach, but may surprise: stderr says so, and which
+ * days the data holds.
+ */
+export async function noteEmptyPeriod(
+  command: Command,
+  options: { data?: string; github?: string },
+  read: { days: readonly unknown[] },
+  { from, to }: { from: string; to: string },
+): Promise<void> {
+  if (read.days.length > 0) return;
+  const { files, span } = await openData(command, options);
+  const held = span ? ` (${options.data ?? files.describe()} holds ${span.first} to ${span.last})` : "";
+  process.stderr.write(`telemetry: no day from ${from} to ${to} has data: the figures are zeros${held}\n`);
 }
 
 /** `--data`, else the local store's folder (where `npm start` puts the files); it must exist. */
-export function dataDir(config: Config, data: string | undefined): string {
+function dataDir(config: Config, data: string | undefined): string {
   const dir = data ?? (config.storage.kind === "local" ? config.storage.dir : DEFAULT_DATA_DIR);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`no such folder: ${dir} (run telemetry pull first, or name one with --data)`);

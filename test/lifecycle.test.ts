@@ -304,7 +304,7 @@ describe("telemetry retention (the site's job, now)", () => {
     github.seed(late, `${JSON.stringify(eventsOf([stored[2]!], ["install-late"])[0])}\n`);
     const site = await serveSite(runtime);
     try {
-      const { code, stdout, stderr } = await runCli(["retention", "--url", site.url], env);
+      const { code, stdout, stderr } = await runCli(["retention", "--json", "--url", site.url], env);
       expect(code, stderr).toBe(0);
       const runs = stdout
         .trim()

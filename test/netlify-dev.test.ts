@@ -109,7 +109,9 @@ describe("netlify dev with the local folder store (npm start without a token)", 
   });
 
   it("runs the hourly job on `telemetry publish`: rollups and the dashboard land in the local folder", async () => {
-    const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], { TELEMETRY_LOCAL_DIR: dir });
+    const { code, stdout, stderr } = await runCli(["publish", "--json", "--url", dev.url], {
+      TELEMETRY_LOCAL_DIR: dir,
+    });
     expect(code, stderr).toBe(0);
     const [run] = stdout
       .trim()
@@ -313,7 +315,7 @@ describe("netlify dev with GitHub (a stand-in on loopback enforcing 80 writes a 
       const published = () => fake.commits.filter((commit) => commit.message.startsWith("Roll up telemetry"));
       expect(published()).toEqual([]);
       const publish = async () => {
-        const { code, stdout, stderr } = await runCli(["publish", "--url", dev.url], {
+        const { code, stdout, stderr } = await runCli(["publish", "--json", "--url", dev.url], {
           GITHUB_TOKEN: "dev-token",
           GITHUB_REPOSITORY: "acme/data",
           GITHUB_API_URL: github.url,

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { addDays, dayOf } from "../../lib/day.ts";
 import { PERIOD_DAYS, renderDashboard } from "../../lib/present/render-dashboard.ts";
 import { reportMalformed } from "../malformed.ts";
-import { dataOption, day, githubOption } from "../options.ts";
+import { dataOption, day, githubOption, noteEmptyPeriod } from "../options.ts";
 import { readDays } from "../read-days.ts";
 
 interface DashboardOptions {
@@ -24,7 +24,9 @@ export function registerDashboard(program: Command): Command {
     .option("--to <day>", "the last day shown, YYYY-MM-DD (default: today, UTC)", day)
     .action(async (options: DashboardOptions, command: Command) => {
       const today = options.to ?? dayOf(new Date());
-      const read = await readDays(command, options, addDays(today, -(2 * PERIOD_DAYS - 1)), today);
+      const from = addDays(today, -(2 * PERIOD_DAYS - 1));
+      const read = await readDays(command, options, from, today);
+      await noteEmptyPeriod(command, options, read, { from, to: today });
       const fromRollups = new Set(read.fromRollups);
       const rendered = await renderDashboard(read.days, {
         today,

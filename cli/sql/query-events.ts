@@ -91,10 +91,11 @@ export async function queryEvents({ dataDir, prefix = DEFAULT_PREFIX, sql }: Eve
     );
     const suspects = suspect.getRows().map(([filename]) => String(filename));
     const malformed = suspects.length ? await findMalformed(connection, suspects, root) : [];
+    if (suspects.length) await connection.run(SUSPECT_EVENTS);
     await connection.run(eventsView(glob, suspects, root));
 
     const result = await connection.runAndReadAll(sql).catch((error: unknown) => {
-      throw new QueryError(error instanceof Error ? error.message : String(error), { cause: error });
+      throw new QueryError(oneLine(error instanceof Error ? error.message : String(error)), { cause: error });
     });
     // The column's own type, not its vector's, names JSON (an alias of VARCHAR).
     const columns = result.deduplicatedColumnNames();
@@ -117,6 +118,24 @@ async function checkFolder(dataDir: string, tree: string): Promise<void> {
   const isFolder = async (path: string) => (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
   if (!(await isFolder(dataDir))) throw new QueryError(`No data folder at ${dataDir}`);
   if (!(await isFolder(tree))) throw new QueryError(`${dataDir} holds no NDJSON files: there is no ${tree}`);
+}
+
+/** DuckDB's `LINE n: <the query's line>` under its message, and the caret under it: the shown line may be cut (`...`). */
+const QUERY_LINE = /^LINE (\d+): (\.\.\.)?/;
+
+/**
+ * DuckDB's message on one line, as the CLI prints every failure: its lines joined, and the query
+ * line and caret it adds below as a position (`(line 1, column 8)`; no column where it cut the line).
+ */
+function oneLine(message: string): string {
+  const lines = message.split("\n");
+  const at = lines.findIndex((line) => QUERY_LINE.test(line));
+  const text = (at < 0 ? lines : lines.slice(0, at)).filter((line) => line.trim() !== "").join(" ");
+  if (at < 0) return text;
+  const [prefix, row, cut] = QUERY_LINE.exec(lines[at]!)!;
+  const caret = lines[at + 1]?.indexOf("^") ?? -1;
+  const column = cut || caret < prefix.length ? "" : `, column ${caret - prefix.length + 1}`;
+  return `${text} (line ${row}${column})`;
 }
 
 /**
@@ -186,9 +205,16 @@ function eventsView(glob: string, suspects: readonly string[], root: string): st
     UNION ALL
     SELECT ${columns} FROM (
       SELECT filename, unnest(from_json(line, ${quote(typed)}))
-      FROM suspect_lines ANTI JOIN malformed_lines USING (filename, line_number)
+      FROM suspect_events
     )`;
 }
+
+/**
+ * The suspect files' well-formed lines, set apart before any query: in a view, the optimizer may
+ * push a query's filter under the anti join and parse a malformed line before it is left out.
+ */
+const SUSPECT_EVENTS = `CREATE TEMP TABLE suspect_events AS
+  SELECT filename, line FROM suspect_lines ANTI JOIN malformed_lines USING (filename, line_number)`;
 
 /** read_json with the fields as declared, never sniffed: as JSON text to check them, or as their types to read them. */
 function readJson(glob: string, as: "JSON" | "typed", ignoreErrors: boolean): string {

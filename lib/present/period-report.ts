@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { daysFrom } from "../day.ts";
 import { EventTally } from "../tally/event-tally.ts";
 import { versionOrder } from "../tally/figures/app-versions.ts";
 import { BREAKDOWN_PRECISION, HyperLogLog } from "../tally/hyper-log-log.ts";
+import { GRAINS, grainOf, groupDays, type Grain } from "./group-days.ts";
 
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
 const PERCENTILE_DECIMALS = 1;
@@ -31,6 +31,9 @@ export const periodReportSchema = z
   .object({
     from: z.iso.date(),
     to: z.iso.date(),
+    grain: z
+      .enum(GRAINS)
+      .describe("What a row of `days` is: a day, an ISO week or a calendar month (by default, by the period's length)"),
     totals: z.object({
       events: estimate,
       received: lines,
@@ -42,7 +45,11 @@ export const periodReportSchema = z
     }),
     days: z.array(
       z.object({
-        day: z.iso.date(),
+        day: z.iso
+          .date()
+          .describe(
+            "The row's first day: the week's Monday, the month's first; it counts only days from `from` to `to`",
+          ),
         events: estimate,
         received: lines,
         installs,
@@ -130,8 +137,16 @@ export interface DayTally {
   tally: EventTally;
 }
 
-/** The report of the days from `from` to `to` (inclusive), made by merging their tallies: every day of the period is listed, an empty one with zeros. */
-export function periodReport(days: readonly DayTally[], from: string, to: string): PeriodReport {
+/**
+ * The report of the days from `from` to `to` (inclusive), made by merging their tallies: every day
+ * (or week, or month: `grain`) of the period is listed, an empty one with zeros.
+ */
+export function periodReport(
+  days: readonly DayTally[],
+  from: string,
+  to: string,
+  grain: Grain = grainOf(from, to),
+): PeriodReport {
   const inPeriod = days.filter((d) => d.day >= from && d.day <= to).sort((a, b) => (a.day < b.day ? -1 : 1));
   const period = new EventTally();
   for (const { tally } of inPeriod) period.merge(tally);
@@ -147,6 +162,7 @@ export function periodReport(days: readonly DayTally[], from: string, to: string
   return {
     from,
     to,
+    grain,
     totals: {
       events: whole(period.estimated),
       received: period.received,
@@ -156,10 +172,14 @@ export function periodReport(days: readonly DayTally[], from: string, to: string
       crashed_sessions: whole(period.sessions.crashed),
       crash_free_sessions: crashFree(period.sessions.started, period.sessions.crashed),
     },
-    days: daysFrom(from, to).map((day) => {
-      const tally = byDay.get(day) ?? new EventTally();
+    days: groupDays(from, to, grain).map(({ start, days: rowDays }) => {
+      const tally = new EventTally();
+      for (const day of rowDays) {
+        const dayTally = byDay.get(day);
+        if (dayTally) tally.merge(dayTally);
+      }
       return {
-        day,
+        day: start,
         events: whole(tally.estimated),
         received: tally.received,
         installs: tally.installs.estimate(),

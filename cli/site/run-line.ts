@@ -1,0 +1,46 @@
+import type { PublishReport } from "../../lib/insights/publish-insights.ts";
+import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
+
+/** A commit as git shows it in one line. */
+const SHORT_SHA = 7;
+
+/**
+ * One run of a job, readable: outcome, the days it did, its commit and what is left, e.g.
+ * `published: 2 day(s) (2026-11-20 to 2026-11-21), commit a1b2c3d, 1 pending`.
+ */
+export function runLine(run: PublishReport | RetentionReport): string {
+  const days = run.days.map((d) => d.day);
+  const range = days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? "");
+  const removed = "keep_from" in run ? run.days.reduce((sum, d) => sum + d.files.length, 0) : undefined;
+  const what = [range, ...(removed ? [`${removed} file(s)`] : [])].filter(Boolean).join(", ");
+  const parts = [
+    `${days.length} day(s)${what ? ` (${what})` : ""}`,
+    run.commit ? `commit ${short(run.commit)}` : "no commit",
+    `${run.pending} pending`,
+  ];
+  if ("keep_from" in run) {
+    if (run.waiting.length) parts.push(`${run.waiting.length} waiting for rollups`);
+    if (run.squashed) parts.push(`history squashed to ${short(run.squashed)}`);
+    if (run.squash_error) parts.push(`squash not made: ${run.squash_error}`);
+  }
+  return `${run.outcome}: ${parts.join(", ")}${run.error ? `: ${run.error}` : ""}`;
+}
+
+/** The last line of `telemetry publish`: what the runs did and what is left; `failed` when the last run failed. */
+export function publishSummary(runs: readonly PublishReport[]): { line: string; failed: boolean } {
+  const last = runs.at(-1);
+  const days = runs.reduce((sum, run) => sum + run.days.length, 0);
+  const commit = runs.findLast((run) => run.commit)?.commit;
+  const left =
+    last && (last.pending > 0 || last.error)
+      ? `${last.pending} day(s) left: the last run ended ${last.outcome}${last.error ? ` (${last.error})` : ""}, run it again`
+      : "nothing pending";
+  return {
+    line: `telemetry: publish: ${days} day(s) rolled up in ${runs.length} run(s), ${commit ? `last commit ${short(commit)}` : "no commit"}; ${left}`,
+    failed: last?.outcome === "failed",
+  };
+}
+
+function short(sha: string): string {
+  return sha.slice(0, SHORT_SHA);
+}

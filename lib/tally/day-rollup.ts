@@ -7,7 +7,7 @@ import { IngestFigures } from "./ingest-figures.ts";
 export const ROLLUPS_DIR = "rollups";
 
 /** The rollup format's version: a reader meeting another rebuilds the day from its files. */
-export const ROLLUP_VERSION = 2;
+export const ROLLUP_VERSION = 3;
 
 /**
  * How far a day's files have been read: each part's bytes taken, so that the next run reads only what

@@ -288,6 +288,42 @@ describe("a day's rollup, read from its files", () => {
 });
 
 describe("the days of a period, read from their files", () => {
+  const clock = {
+    now: () => Date.parse("2026-12-01T00:00:00Z"),
+    sleep: async () => {},
+    timeout: () => new AbortController().signal,
+  };
+
+  it("stops at a day whose files are gone and whose rollup is of an older format, and says which", async () => {
+    const older = { version: 2, day: "2026-11-19", totals: { installs: "AQ4=" } };
+    const dir = await dataFolder(
+      new Map([...dayFiles(dataset.events), ["rollups/2026/2026-11-19.json", JSON.stringify(older)]]),
+    );
+    try {
+      const read = tallyDays(new LocalFiles(dir), {
+        prefix: "telemetry",
+        rollupsDir: "rollups",
+        from: "2026-11-19",
+        to: TO,
+        clock,
+      });
+      await expect(read).rejects.toThrow(
+        /rollups\/2026\/2026-11-19\.json is a rollup of format version 2 \(this release reads \d+\), and its day's files are gone/,
+      );
+      // A period without that day is reported from its files.
+      const later = await tallyDays(new LocalFiles(dir), {
+        prefix: "telemetry",
+        rollupsDir: "rollups",
+        from: FROM,
+        to: TO,
+        clock,
+      });
+      expect(later.days.map((d) => d.day)).toEqual(DAYS);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("counts each day's parts as one pass over its events, and names a malformed line by file and line", async () => {
     const files = dayFiles(dataset.events, { parts: 3 });
     const broken = "telemetry/2026/11/21/0002.ndjson";
@@ -299,11 +335,7 @@ describe("the days of a period, read from their files", () => {
         rollupsDir: "rollups",
         from: FROM,
         to: TO,
-        clock: {
-          now: () => Date.parse("2026-12-01T00:00:00Z"),
-          sleep: async () => {},
-          timeout: () => new AbortController().signal,
-        },
+        clock,
       });
       expect(read.days.map((d) => d.day)).toEqual(DAYS);
       expect(read.malformed).toEqual([{ path: broken, line: 1, message: "not JSON" }]);

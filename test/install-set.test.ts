@@ -178,6 +178,19 @@ describe("a set of installs", () => {
     },
   );
 
+  it("forgets an install while it is exact; a sketch cannot", () => {
+    const set = setOf(0, 300);
+    expect(set.forget(installHash("hwid-7"))).toBe(true);
+    expect(set.forget(installHash("hwid-7"))).toBe(false);
+    expect(set.estimate()).toBe(299);
+    const without = setOf(0, 7);
+    without.merge(setOf(8, 300));
+    expect(set.encode()).toBe(without.encode());
+    const sketch = setOf(0, 20_000);
+    expect(sketch.forget(installHash("hwid-7"))).toBe(false);
+    expect(sketch.encode()).toBe(setOf(0, 20_000).encode());
+  });
+
   it("refuses text that is not a set of installs", () => {
     expect(() => InstallSet.decode("")).toThrow();
     expect(() => InstallSet.decode(Buffer.from([9, 1, 2]).toString("base64"))).toThrow();

@@ -72,12 +72,20 @@ export class InstallSet {
     if (this.size === EXACT_LIMIT) return this.toSketch().add(hash);
     slots[slot] = key;
     this.size += 1;
-    if (this.size * 2 > slots.length) this.resize(slots.length * 2);
+    if (this.size * 2 > slots.length) this.refill(slots.length * 2);
   }
 
   merge(other: InstallSet): void {
     if (other.sketch) (this.sketch ?? this.toSketch()).merge(other.sketch);
     else other.forEachHash((hash) => this.add(hash));
+  }
+
+  /** Takes an install out (an erasure) while the set is exact; a sketch keeps no hash to take. */
+  forget(hash: number): boolean {
+    if (this.sketch) return false;
+    const size = this.size;
+    this.refill(this.slots!.length, hash);
+    return this.size < size;
   }
 
   /** A set of the same installs that this one's later adds do not change. */
@@ -115,7 +123,7 @@ export class InstallSet {
     if (bits === undefined || bits > HASH_BITS || count === undefined || count > EXACT_LIMIT) {
       throw new Error("Not a set of installs");
     }
-    set.resize(2 ** Math.ceil(Math.log2(Math.max(FIRST_SLOTS, count * 2 + 1))));
+    set.refill(2 ** Math.ceil(Math.log2(Math.max(FIRST_SLOTS, count * 2 + 1))));
     readGaps(bytes.subarray(HEADER_BYTES), bits, count, (hash) => set.add(hash));
     return set;
   }
@@ -133,11 +141,12 @@ export class InstallSet {
     for (const key of this.slots!) if (key !== 0) use(key - 1);
   }
 
-  private resize(length: number): void {
+  /** The same hashes in `length` slots, but `without`. */
+  private refill(length: number, without = -1): void {
     const old = this.slots!;
     this.slots = new Float64Array(length);
     this.size = 0;
-    for (const key of old) if (key !== 0) this.add(key - 1);
+    for (const key of old) if (key !== 0 && key !== without + 1) this.add(key - 1);
   }
 }
 

@@ -45,8 +45,8 @@ function mix(h: number): number {
  * (an app's maintainer reads "309 installs" as a fact), then a HyperLogLog sketch of 2^16 registers
  * (0.41% standard error) fed the same hashes, as if each had been added to it directly. A union of
  * sets stays exact until it passes the limit; a union with a sketch is a sketch. Written in a rollup
- * as base64: the sorted hashes' gaps Rice-coded (about 37 bits a hash, 61 KB of text at 10,000), or
- * the sketch's deflated registers (about 30 KB).
+ * as base64: the sorted hashes' gaps Rice-coded (about 36 bits a hash, 60 KB of text at 10,000), or
+ * the sketch's Huffman-coded registers (at most 32 KB).
  */
 export class InstallSet {
   /** Open addressing with linear probing, each slot a hash + 1 (0 is empty), at most half full. */

@@ -8,6 +8,7 @@ import { dayRollupSchema, type DayRollup } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { keyedInstall } from "../lib/tally/figures/figure.ts";
 import { forgetInstalls } from "../lib/tally/forget-installs.ts";
+import { installHash } from "../lib/tally/install-set.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 
 const DAY = "2026-11-20";
@@ -70,7 +71,7 @@ describe("forgetting installs in a rollup (an erasure)", () => {
     expect(JSON.stringify(rollup)).not.toContain("install-erased");
 
     const erased = new Set([keyedInstall(KEY, "install-erased")]);
-    const { rollup: forgotten, forgotten: count } = forgetInstalls(rollup, erased);
+    const { rollup: forgotten, forgotten: count } = forgetInstalls(rollup, erased, new Set());
     expect(count).toBe(3);
     const text = JSON.stringify(forgotten);
     expect(text).not.toContain("alice");
@@ -87,12 +88,36 @@ describe("forgetting installs in a rollup (an erasure)", () => {
     expect(forgotten.models.map((m) => [m.model_name, m.named_by])).toEqual(
       rebuilt.models.map((m) => [m.model_name, m.named_by]),
     );
-    expect(forgetInstalls(forgotten, erased)).toEqual({ rollup: forgotten, forgotten: 0 });
+    expect(forgetInstalls(forgotten, erased, new Set())).toEqual({ rollup: forgotten, forgotten: 0 });
+  });
+
+  it("takes their hashes out of every exact set of installs, as a rebuild from the rewritten files would count them", async () => {
+    const rollup = await rolledUp(EVENTS);
+    const { rollup: forgotten, forgotten: count } = forgetInstalls(
+      rollup,
+      new Set([keyedInstall(KEY, "install-erased")]),
+      new Set([installHash("install-erased")]),
+    );
+    const rebuilt = await rolledUp(EVENTS.filter((e) => e.hwid !== "install-erased"));
+    const installsOf = (r: DayRollup) => ({
+      day: r.installs,
+      events: new Map(r.events.map((e) => [e.event_name, e.installs])),
+      versions: new Map(r.versions.map((v) => [v.app_version, v.installs])),
+      os: new Map(r.os.map((o) => [o.family, o.installs])),
+      errors: new Map(r.errors.map((e) => [e.fingerprint, e.installs])),
+      models: new Map(r.models.map((m) => [m.model_name, m.installs])),
+    });
+    expect(installsOf(forgotten)).toEqual(installsOf(rebuilt));
+    expect(EventTally.fromRollup(forgotten).installs.estimate()).toBe(3);
+    // Three samples and model names, and the day's, an event's, a version's, an OS's, the error group's and a model's sets.
+    expect(count).toBe(3 + 1 + 2 + 1 + 1 + 1 + 1);
+    const again = forgetInstalls(forgotten, new Set(), new Set([installHash("install-erased")]));
+    expect(again).toEqual({ rollup: forgotten, forgotten: 0 });
   });
 
   it("keeps no sample at all once every install that reported it is forgotten", async () => {
     const rollup = await rolledUp(EVENTS.slice(0, 1));
-    const { rollup: forgotten } = forgetInstalls(rollup, new Set([keyedInstall(KEY, "install-erased")]));
+    const { rollup: forgotten } = forgetInstalls(rollup, new Set([keyedInstall(KEY, "install-erased")]), new Set());
     expect(forgotten.errors[0]!.samples).toEqual([]);
     expect(EventTally.fromRollup(forgotten).errorFigures()[0]).toMatchObject({ message: "", traceback: null });
   });

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { XMLValidator } from "fast-xml-parser";
 import { systemClock } from "../lib/clock.ts";
-import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
+import { dayRollupSchema, ROLLUP_VERSION } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { periodReport } from "../lib/present/period-report.ts";
 import { PUBLISH_SCHEDULED_BUDGET_MS, rollupPath } from "../lib/insights/publish-insights.ts";
@@ -66,6 +66,36 @@ describe("the hourly job", () => {
     );
     for (const day of DAYS) expect(rolledUp(github, day)).toEqual(reportOf(dataset.events, day));
     expect(rollupOf(github, days.today).ingest.parts).toBe(3);
+  });
+
+  it("rebuilds from their files the days whose rollups are of an older format (version 2)", async ({
+    github,
+    runtime,
+    dataset,
+    days,
+  }) => {
+    const DAYS = days.last(3);
+    github.seedAll(dayFiles(dataset.events, { parts: 2 }));
+    await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    // As an older release left them: the index and each rollup of version 2, their sketches unreadable now.
+    const older = (path: string) => {
+      const json = JSON.parse(github.file(path)!) as { version: number; totals?: { installs: string } };
+      github.seed(
+        path,
+        JSON.stringify({ ...json, version: 2, ...(json.totals && { totals: { ...json.totals, installs: "AQ4=" } }) }),
+      );
+    };
+    for (const day of DAYS) older(rollupPath(day));
+    older("rollups/index.json");
+
+    const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    expect(report.outcome).toBe("published");
+    expect(report.days.map((d) => d.day).sort()).toEqual(DAYS);
+    for (const day of DAYS) {
+      expect(rollupOf(github, day).version).toBe(ROLLUP_VERSION);
+      expect(rolledUp(github, day)).toEqual(reportOf(dataset.events, day));
+    }
+    expect(JSON.parse(github.file("rollups/index.json")!).version).toBe(ROLLUP_VERSION);
   });
 
   it("reads only what was appended since its last run, and counts each line once", async ({

@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import { addDays, dayOf } from "../lib/day.ts";
-import { renderChart, type ChartSpec } from "../lib/present/render-chart.ts";
+import { renderChart, type ChartSpec } from "../lib/present/charts/render-chart.ts";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WIDTH = "720";

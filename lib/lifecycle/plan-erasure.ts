@@ -3,6 +3,7 @@ import { ROOT_README } from "../insights/dashboard-files.ts";
 import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
 import { dayRollupSchema, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
 import { forgetInstalls } from "../tally/forget-installs.ts";
+import { installHash } from "../tally/install-set.ts";
 import { hwidsNamed, installMatcher } from "./install-matcher.ts";
 
 /** A raw file's day, in either layout (`YYYY/MM/DD/NNNN.ndjson`, `YYYY/MM/DD.ndjson`). */
@@ -23,7 +24,7 @@ export interface ErasurePlan {
   seen: Set<string>;
   /** Every day's rollup the snapshot holds, by day, without what it kept of the installs (see forgetInstalls). */
   rollups: Map<string, DayRollup>;
-  /** Samples and model names forgotten in those rollups (their changes are planned): the dashboard is rendered again. */
+  /** Samples, model names and sets of installs changed in those rollups (their changes are planned): the dashboard is rendered again. */
   forgotten: number;
   /** The root README as the snapshot holds it. */
   rootReadme: string | undefined;
@@ -48,7 +49,7 @@ export interface PlanOptions {
  * for byte and in order. Lines are found on their stored form (see installMatcher). A reading that
  * passes `readBy` stops at the next day and says where: every file of an earlier day is planned,
  * whatever order the files come in. Every rollup of the snapshot (days past retention included,
- * whose raw files are gone) is rewritten without the samples and model names of `installs`.
+ * whose raw files are gone) is rewritten without the samples, model names and install hashes of `installs`.
  */
 export async function planErasure(files: RepositoryFiles, options: PlanOptions): Promise<ErasurePlan> {
   const { prefix, hwids, installs = new Set<string>(), deadline, from = new Map<string, string>(), readBy } = options;
@@ -63,6 +64,8 @@ export async function planErasure(files: RepositoryFiles, options: PlanOptions):
     forgotten: 0,
     rootReadme: undefined,
   };
+  // The sets of installs hold unkeyed hashes of the stored ids: forgotten along with what the rollups keep by name.
+  const forgetting = { installs, hashes: new Set(options.installs ? hwids.map(installHash) : []) };
   let lastDay: string | undefined;
   const everyDay = installMatcher(hwids);
   const under = prefix === "" ? "" : `${prefix}/`;
@@ -72,7 +75,7 @@ export async function planErasure(files: RepositoryFiles, options: PlanOptions):
     (path, bytes) => {
       if (path === ROOT_README) plan.rootReadme = bytes.toString("utf8");
       const rollupDay = ROLLUP_PATH.exec(path)?.[1];
-      if (rollupDay !== undefined) return forgetIn(plan, path, rollupDay, bytes, installs);
+      if (rollupDay !== undefined) return forgetIn(plan, path, rollupDay, bytes, forgetting);
       if (!path.startsWith(under) || !path.endsWith(".ndjson")) return;
       const day = dayOf(path);
       if (plan.stoppedAt !== undefined && !(day < plan.stoppedAt)) return;
@@ -111,7 +114,13 @@ export async function planErasure(files: RepositoryFiles, options: PlanOptions):
 }
 
 /** A rollup without what it kept of `installs`, planned when that changed it; one that does not parse is left to the hourly job to rebuild. */
-function forgetIn(plan: ErasurePlan, path: string, day: string, bytes: Buffer, installs: ReadonlySet<string>): void {
+function forgetIn(
+  plan: ErasurePlan,
+  path: string,
+  day: string,
+  bytes: Buffer,
+  { installs, hashes }: { installs: ReadonlySet<string>; hashes: ReadonlySet<number> },
+): void {
   let parsed;
   try {
     parsed = dayRollupSchema.safeParse(JSON.parse(bytes.toString("utf8")));
@@ -119,7 +128,7 @@ function forgetIn(plan: ErasurePlan, path: string, day: string, bytes: Buffer, i
     return;
   }
   if (!parsed.success) return;
-  const { rollup, forgotten } = forgetInstalls(parsed.data, installs);
+  const { rollup, forgotten } = forgetInstalls(parsed.data, installs, hashes);
   plan.rollups.set(day, rollup);
   if (forgotten === 0) return;
   plan.forgotten += forgotten;

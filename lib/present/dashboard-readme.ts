@@ -1,9 +1,9 @@
 import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
-import { HyperLogLog, INSTALLS_PRECISION } from "../tally/hyper-log-log.ts";
+import { InstallSet } from "../tally/install-set.ts";
 import { errorSection } from "./error-section.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
-import type { ChartSpec } from "./render-chart.ts";
+import type { ChartSpec } from "./charts/render-chart.ts";
 import { tableCell as cell, tableRow as row, wholeCount as whole } from "./table-row.ts";
 
 const WEEK_DAYS = 7;
@@ -60,7 +60,7 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     "# Telemetry dashboard",
     "",
     `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
-      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are estimated with HyperLogLog sketches (about 1% off).`,
+      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000, estimated within 1% above.`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
     "",
@@ -212,8 +212,8 @@ function ingestSection(
   ];
 }
 
-function unionOf(days: readonly DayTally[], from: string, to: string): HyperLogLog {
-  const union = new HyperLogLog(INSTALLS_PRECISION);
+function unionOf(days: readonly DayTally[], from: string, to: string): InstallSet {
+  const union = new InstallSet();
   for (const d of days) if (d.day >= from && d.day <= to) union.merge(d.tally.installs);
   return union;
 }

@@ -1,8 +1,8 @@
 import { addDays, dayOf, daysFrom } from "../day.ts";
-import { dashboardCharts } from "./dashboard-charts.ts";
+import { dashboardCharts } from "./charts/dashboard-charts.ts";
 import { dashboardReadme, MODEL_REGISTRY_FILE, type IngestStatus } from "./dashboard-readme.ts";
 import { periodReport, type DayTally } from "./period-report.ts";
-import { renderChart } from "./render-chart.ts";
+import { renderChart } from "./charts/render-chart.ts";
 
 /** The dashboard compares the last 30 days (today included) with the 30 before. */
 export const PERIOD_DAYS = 30;

@@ -2,7 +2,7 @@ import type { StoredEvent } from "../events/stored-event.ts";
 import { ROLLUP_VERSION, type DayRollup } from "./day-rollup.ts";
 import { decodeFigures, encodeFigures, figureList, newFigures, type TallyFigures } from "./figures.ts";
 import type { TallyLine } from "./figures/figure.ts";
-import { installHash } from "./hyper-log-log.ts";
+import { installHash } from "./install-set.ts";
 import { IngestFigures } from "./ingest-figures.ts";
 
 /** Client types of test runs: stored when not dropped at ingest, left out of every figure. */

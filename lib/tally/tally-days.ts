@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema } from "./day-rollup.ts";
+import { dayRollupSchema, ROLLUP_VERSION } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
@@ -71,14 +71,28 @@ export async function tallyDays(
       const day = ROLLUP_NAME.exec(entry.name)?.[1];
       if (!day || !inRange(day) || counted.has(day)) continue;
       const bytes = await files.read(entry.path, options);
-      const parsed = bytes && dayRollupSchema.safeParse(jsonOf(bytes));
-      if (!parsed?.success) throw new Error(`${entry.path} is not a rollup of this version: rebuild it from its files`);
+      const json = bytes && jsonOf(bytes);
+      const parsed = dayRollupSchema.safeParse(json);
+      if (!parsed.success) throw new Error(unreadableRollup(entry.path, json));
       result.days.push({ day, tally: EventTally.fromRollup(parsed.data) });
       result.fromRollups.push(day);
     }
   }
   result.days.sort((a, b) => (a.day < b.day ? -1 : 1));
   return result;
+}
+
+/**
+ * Why a day with no files left cannot be reported: its rollup is of another format (a release that
+ * changed the format rebuilds the rollups of the days that still have files, not these) or broken.
+ * A report without the day would pass its figures off as the period's, so it stops and says so.
+ */
+function unreadableRollup(path: string, json: unknown): string {
+  const version = (json as { version?: unknown } | undefined)?.version;
+  const found = typeof version === "number" && version !== ROLLUP_VERSION;
+  return found
+    ? `${path} is a rollup of format version ${version} (this release reads ${ROLLUP_VERSION}), and its day's files are gone: it cannot be rebuilt; report a period without that day, or restore the day's files for the hourly job to rebuild it`
+    : `${path} is not a readable rollup, and its day's files are gone: report a period without that day`;
 }
 
 function jsonOf(bytes: Buffer): unknown {

@@ -8,7 +8,7 @@ import {
   sortedBreakdowns,
   type Breakdown,
 } from "./breakdown.ts";
-import { estimate, keyOrder, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { estimate, keyOrder, lines, installSet, type Figure, type TallyLine } from "./figure.ts";
 import { isCrash, SESSION_START } from "./sessions.ts";
 
 const LAUNCH = "app_launch";
@@ -22,7 +22,7 @@ const schema = z.object({
       launches: estimate.describe("app_launch events"),
       sessions: estimate.describe("session.start events"),
       crashed_sessions: estimate.describe('session.end events with exit_reason "crash"'),
-      installs: sketch,
+      installs: installSet,
     }),
   ),
 });

@@ -1,11 +1,11 @@
-import { BREAKDOWN_PRECISION, HyperLogLog } from "../hyper-log-log.ts";
+import { InstallSet } from "../install-set.ts";
 import { keyOrder, type TallyLine } from "./figure.ts";
 
 /** What a figure counts of each value it breaks the lines down by (an event name, a version, an error group). */
 export interface Breakdown {
   received: number;
   estimated: number;
-  installs: HyperLogLog;
+  installs: InstallSet;
 }
 
 /** The figures of `key`, new ones (with `extra`'s fields) the first time. */
@@ -16,7 +16,7 @@ export function breakdownOf<T extends Breakdown>(
 ): T {
   let figures = map.get(key);
   if (!figures) {
-    figures = { received: 0, estimated: 0, installs: new HyperLogLog(BREAKDOWN_PRECISION), ...extra() } as T;
+    figures = { received: 0, estimated: 0, installs: new InstallSet(), ...extra() } as T;
     map.set(key, figures);
   }
   return figures;
@@ -53,11 +53,11 @@ export function sortedBreakdowns<T extends { estimated: number }, R>(
     .map(([key, figures]) => shape(key, figures));
 }
 
-/** Figures as a rollup stores them: the installs sketch as text, in its place. */
-export function encodeInstalls<T extends { installs: HyperLogLog }>(figures: T) {
+/** Figures as a rollup stores them: the set of installs as text, in its place. */
+export function encodeInstalls<T extends { installs: InstallSet }>(figures: T) {
   return { ...figures, installs: figures.installs.encode() };
 }
 
 export function decodeInstalls<T extends { installs: string }>(figures: T) {
-  return { ...figures, installs: HyperLogLog.decode(figures.installs) };
+  return { ...figures, installs: InstallSet.decode(figures.installs) };
 }

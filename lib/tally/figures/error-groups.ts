@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { scrubMetadata } from "../../events/scrub-metadata.ts";
 import { fingerprintError } from "../fingerprint-error.ts";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "../hyper-log-log.ts";
+import { InstallSet } from "../install-set.ts";
 import { versionOrder } from "./app-versions.ts";
 import { countLine, decodeInstalls, encodeInstalls, sortedBreakdowns, type Breakdown } from "./breakdown.ts";
-import { estimate, keyedInstall, keyOrder, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { estimate, keyedInstall, keyOrder, lines, installSet, type Figure, type TallyLine } from "./figure.ts";
 
 /** A sample traceback keeps its last lines: the innermost frames and the exception. */
 const SAMPLE_TRACEBACK_LINES = 30;
@@ -35,7 +35,7 @@ const schema = z.object({
         .describe("The earliest occurrence of each of the first installs, earliest first"),
       received: lines,
       estimated: estimate,
-      installs: sketch,
+      installs: installSet,
       first_seen: z.iso.datetime({ precision: 3 }),
       last_seen: z.iso.datetime({ precision: 3 }),
       versions: z.array(z.string()).describe("App versions that reported it, in version order"),
@@ -70,7 +70,7 @@ export class ErrorGroups implements Figure<Encoded> {
       figures = {
         received: 0,
         estimated: 0,
-        installs: new HyperLogLog(BREAKDOWN_PRECISION),
+        installs: new InstallSet(),
         exception_type: occurrence.exceptionType,
         samples: [],
         first_seen: at,

@@ -8,7 +8,7 @@ import {
   sortedBreakdowns,
   type Breakdown,
 } from "./breakdown.ts";
-import { estimate, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { estimate, lines, installSet, type Figure, type TallyLine } from "./figure.ts";
 
 const schema = z.object({
   events: z.array(
@@ -16,7 +16,7 @@ const schema = z.object({
       event_name: z.string(),
       received: lines.describe("Lines seen"),
       estimated: estimate.describe("Events estimated, sampling weights applied"),
-      installs: sketch,
+      installs: installSet,
     }),
   ),
 });

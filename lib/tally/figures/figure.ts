@@ -1,15 +1,14 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
 import type { StoredEvent } from "../../events/stored-event.ts";
-import type { InstallHash } from "../hyper-log-log.ts";
 
 /** One line of a real client (test clients are counted apart), as every figure sees it. */
 export interface TallyLine {
   event: StoredEvent;
   /** What the event stands for: 1/r for `metadata.sampling_rate` r in (0, 1], else 1. */
   weight: number;
-  /** The install's hash, computed once and counted by every sketch. */
-  hash: InstallHash;
+  /** The install's hash (installHash), computed once and counted by every set of installs. */
+  hash: number;
   /** The key of the keyed hash a kept sample names its install by (see keyedInstall). */
   installKey: string;
 }
@@ -34,7 +33,11 @@ export interface FigureKind<Shape extends z.ZodRawShape> {
 /** A sampling-weighted estimate (an event sent with `sampling_rate` r counts 1/r): not always whole. */
 export const estimate = z.number().nonnegative();
 export const lines = z.number().int().nonnegative();
-export const sketch = z.string().describe("Distinct installs: a HyperLogLog sketch (base64), mergeable across days");
+export const installSet = z
+  .string()
+  .describe(
+    "Distinct installs (base64), mergeable across days: the exact set of their 48-bit hashes up to 10,000, then a HyperLogLog sketch of 2^16 registers (0.41% standard error)",
+  );
 export const outcomes = z.object({ success: estimate, failure: estimate });
 
 export type Outcomes = z.output<typeof outcomes>;

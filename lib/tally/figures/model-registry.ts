@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "../hyper-log-log.ts";
+import { InstallSet } from "../install-set.ts";
 import { decodeInstalls, encodeInstalls } from "./breakdown.ts";
 import {
   addOutcomes,
@@ -9,7 +9,7 @@ import {
   keyOrder,
   lines,
   outcomes,
-  sketch,
+  installSet,
   text,
   type Figure,
   type Outcomes,
@@ -31,7 +31,7 @@ const schema = z.object({
       model_source: z.string(),
       received: lines,
       registrations: estimate,
-      installs: sketch,
+      installs: installSet,
       named_by: z
         .array(z.string())
         .max(NAMED_BY_KEPT)
@@ -56,7 +56,7 @@ interface ModelFigures extends Record<(typeof COUNTED)[number], Counts> {
   model_source: string;
   received: number;
   registrations: number;
-  installs: HyperLogLog;
+  installs: InstallSet;
   named_by: string[];
   named_by_others: boolean;
   load: Outcomes;
@@ -82,7 +82,7 @@ export class ModelRegistry implements Figure<Encoded> {
         model_source: source,
         received: 0,
         registrations: 0,
-        installs: new HyperLogLog(BREAKDOWN_PRECISION),
+        installs: new InstallSet(),
         named_by: [],
         named_by_others: false,
         embedding_dimensions: {},

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { BREAKDOWN_PRECISION, HyperLogLog } from "../hyper-log-log.ts";
+import { InstallSet } from "../install-set.ts";
 import { normalizeOs, type OperatingSystem } from "../normalize-os.ts";
 import { decodeInstalls, encodeInstalls } from "./breakdown.ts";
-import { joinKey, keyOrder, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { joinKey, keyOrder, lines, installSet, type Figure, type TallyLine } from "./figure.ts";
 
 const schema = z.object({
   os: z.array(
@@ -10,7 +10,7 @@ const schema = z.object({
       family: z.string().describe("Windows, macOS, Linux, other or unknown"),
       version: z.string().nullable().describe("The version as its users name it (11, 14, 6.1)"),
       received: lines.describe("Lines that named this OS (metadata.os)"),
-      installs: sketch,
+      installs: installSet,
     }),
   ),
 });
@@ -21,7 +21,7 @@ interface OsFigures {
   family: string;
   version: string | null;
   received: number;
-  installs: HyperLogLog;
+  installs: InstallSet;
 }
 
 /** Lines and installs by operating system (`metadata.os`), by family and version as users name them. */
@@ -43,7 +43,7 @@ export class OperatingSystems implements Figure<Encoded> {
     const key = joinKey(family, version ?? "");
     let figures = this.os.get(key);
     if (!figures) {
-      figures = { family, version, received: 0, installs: new HyperLogLog(BREAKDOWN_PRECISION) };
+      figures = { family, version, received: 0, installs: new InstallSet() };
       this.os.set(key, figures);
     }
     figures.received += 1;

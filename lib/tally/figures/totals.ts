@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { HyperLogLog, INSTALLS_PRECISION } from "../hyper-log-log.ts";
-import { estimate, lines, sketch, type Figure, type TallyLine } from "./figure.ts";
+import { InstallSet } from "../install-set.ts";
+import { estimate, lines, installSet, type Figure, type TallyLine } from "./figure.ts";
 
 const schema = z.object({
-  installs: sketch.describe("Active installs (HyperLogLog, 2^14 registers: 0.8% standard error)"),
+  installs: installSet.describe("Active installs"),
   received: lines,
   estimated: estimate,
 });
@@ -13,7 +13,7 @@ type Encoded = z.output<typeof schema>;
 /** Lines received, events estimated (sampling weights applied) and active installs, of all the lines. */
 export class Totals implements Figure<Encoded> {
   static readonly shape = schema.shape;
-  readonly installs = new HyperLogLog(INSTALLS_PRECISION);
+  readonly installs = new InstallSet();
   received = 0;
   estimated = 0;
 
@@ -35,7 +35,7 @@ export class Totals implements Figure<Encoded> {
 
   static decode({ installs, received, estimated }: Encoded): Totals {
     const totals = new Totals();
-    totals.installs.merge(HyperLogLog.decode(installs));
+    totals.installs.merge(InstallSet.decode(installs));
     totals.received = received;
     totals.estimated = estimated;
     return totals;

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
-import { DAY_MS, startOfDay } from "../day.ts";
+import { DAY_MS, startOfDay } from "../../day.ts";
 import { chartFrame, COUNT_AXIS, noDataChart } from "./chart-frame.ts";
 
 const HEIGHT = 360;

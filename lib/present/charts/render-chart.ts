@@ -1,7 +1,7 @@
 import type * as Vega from "vega";
 import type { ViewOptions } from "vega";
 import type { compile as compileVegaLite, TopLevelSpec } from "vega-lite";
-import { log } from "../log.ts";
+import { log } from "../../log.ts";
 import { barChart, type BarChartSpec } from "./bar-chart.ts";
 import { timeChart, type TimeChartSpec } from "./time-chart.ts";
 

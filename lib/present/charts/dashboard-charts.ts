@@ -1,6 +1,6 @@
-import type { EventTally } from "../tally/event-tally.ts";
-import { isErrorEventName } from "../tally/fingerprint-error.ts";
-import type { PeriodReport } from "./period-report.ts";
+import type { EventTally } from "../../tally/event-tally.ts";
+import { isErrorEventName } from "../../tally/fingerprint-error.ts";
+import type { PeriodReport } from "../period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
 import type { TimeChartSpec } from "./time-chart.ts";
 

@@ -3,8 +3,10 @@ import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { periodReport, type DayTally } from "../lib/present/period-report.ts";
 import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
+import { HyperLogLog } from "../lib/tally/hyper-log-log.ts";
 import { installHash, InstallSet } from "../lib/tally/install-set.ts";
 import { normalizeOs } from "../lib/tally/normalize-os.ts";
+import { legacySketch } from "./support/legacy-sketch.ts";
 
 /** What a rollup may spend on one set of installs, whatever it counts. */
 const MAX_ENCODED_CHARS = 80_000;
@@ -194,5 +196,76 @@ describe("a set of installs", () => {
   it("refuses text that is not a set of installs", () => {
     expect(() => InstallSet.decode("")).toThrow();
     expect(() => InstallSet.decode(Buffer.from([9, 1, 2]).toString("base64"))).toThrow();
+  });
+});
+
+/** A sketch at `precision` of the installs `hwid-from` to `hwid-to` (exclusive), and `extra` hashes. */
+function sketchOf(precision: number, from: number, to: number, extra: readonly number[] = []): HyperLogLog {
+  const sketch = new HyperLogLog(precision);
+  for (let i = from; i < to; i += 1) sketch.add(installHash(`hwid-${i}`));
+  extra.forEach((hash) => sketch.add(hash));
+  return sketch;
+}
+
+const hwids = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `hwid-${from + i}`);
+
+describe("a sketch of an older rollup's precision", () => {
+  // Hashes whose bits after the index are all zero (the longest run), at indexes whose dropped bits are zero or not.
+  const edges = [0, 2 ** 32, 2 ** 37, 2 ** 47, 3 * 2 ** 32 + 1, 2 ** 48 - 2 ** 32];
+
+  it.each([
+    [16, 14],
+    [16, 11],
+    [14, 11],
+  ])(
+    "folded from 2^%i to 2^%i registers is the sketch the same hashes give there, register for register",
+    (p, lower) => {
+      for (const n of [10, 3_000, 200_000]) {
+        const folded = sketchOf(p, 0, n, edges).folded(lower);
+        expect(folded.encode().equals(sketchOf(lower, 0, n, edges).encode()), `${n} installs`).toBe(true);
+      }
+    },
+  );
+
+  it.each([
+    [14, 100],
+    [14, 50_000],
+    [11, 30],
+    [11, 5_000],
+  ])("at 2^%i registers, of %i installs, reads as this release's sketch of them (sparse or dense)", (p, n) => {
+    const set = InstallSet.decode(legacySketch(hwids(0, n), p), { legacy: true });
+    expect(set.exact).toBe(false);
+    expect(set.encode()).toBe(sketchOf(p, 0, n).encode().toString("base64"));
+    // Its encoding says its precision: it reads back the same.
+    expect(InstallSet.decode(set.encode()).encode()).toBe(set.encode());
+  });
+
+  it.each([
+    [14, 0.008],
+    [11, 0.023],
+  ])(
+    "at 2^%i registers, merged with exact sets and sketches, estimates the union within 3 standard errors (%f)",
+    (p, error) => {
+      const legacy = () => InstallSet.decode(legacySketch(hwids(0, 30_000), p), { legacy: true });
+      // Either side of the union first: the result is a sketch at the lower precision.
+      const unions = [legacy(), setOf(20_000, 25_000), setOf(25_000, 60_000)];
+      unions[0]!.merge(setOf(20_000, 25_000));
+      unions[0]!.merge(setOf(25_000, 60_000));
+      unions[1]!.merge(legacy());
+      unions[1]!.merge(setOf(25_000, 60_000));
+      unions[2]!.merge(setOf(20_000, 25_000));
+      unions[2]!.merge(legacy());
+      const direct = sketchOf(p, 0, 60_000).encode().toString("base64");
+      for (const union of unions) {
+        expect([union.exact, union.encode()]).toEqual([false, direct]);
+        expect(Math.abs(union.estimate() / 60_000 - 1)).toBeLessThan(3 * error);
+      }
+    },
+  );
+
+  it("refuses a format-2 sketch of another precision or with an index out of range", () => {
+    expect(() => InstallSet.decode(legacySketch(["a"], 12), { legacy: true })).toThrow();
+    const outOfRange = Buffer.from([0, 11, 0x08, 0x00, 1]).toString("base64");
+    expect(() => InstallSet.decode(outOfRange, { legacy: true })).toThrow();
   });
 });

@@ -2,13 +2,14 @@ import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 
 /** 2^16 registers: a standard error of 0.41%, so that 1% is about 2.4 standard errors. */
 const PRECISION = 16;
-const REGISTERS = 2 ** PRECISION;
-/** The bits of an install's hash after the register's index: their run of zeros sets its rank (at most 33). */
-const RANK_BITS = 32;
-const RANK_UNIT = 2 ** RANK_BITS;
-/** The first byte of an encoded sketch, told apart from an exact set's (install-set.ts). */
+/** Bits of an install's hash: the register's index, then the run of zeros that sets its rank. */
+const HASH_BITS = 48;
+const RANK_UNIT = 2 ** 32;
+/** The first byte of an encoded sketch, told apart from an exact set's (install-set.ts); rollup format 2 also wrote sparse ones. */
+const SPARSE = 0;
 const DENSE = 1;
 const HEADER_BYTES = 2;
+const SPARSE_PAIR_BYTES = 3;
 const ALPHA_INFINITY = 1 / (2 * Math.LN2);
 
 /**
@@ -22,24 +23,45 @@ const ALPHA_INFINITY = 1 / (2 * Math.LN2);
  * 18 s for 100,000 adds, and the others depend on unmaintained native hash modules.
  */
 export class HyperLogLog {
-  private readonly registers = new Uint8Array(REGISTERS);
+  private readonly registers: Uint8Array;
 
-  /** Counts a 48-bit install hash: its top 16 bits pick the register. */
-  add(hash: number): void {
-    const index = (hash / RANK_UNIT) >>> 0;
-    // The low 32 bits; all zero gives rank 33.
-    const rank = Math.clz32(hash >>> 0) + 1;
-    if (rank > this.registers[index]!) this.registers[index] = rank;
+  /** Rollup format 2's sketches had 2^14 (a day's installs) or 2^11 registers: they are read at theirs. */
+  constructor(readonly precision = PRECISION) {
+    this.registers = new Uint8Array(2 ** precision);
   }
 
+  /** Counts a 48-bit install hash: its top `precision` bits pick the register. */
+  add(hash: number): void {
+    const rest = hash % 2 ** (HASH_BITS - this.precision);
+    this.raise((hash - rest) / 2 ** (HASH_BITS - this.precision), rankOf(rest, HASH_BITS - this.precision));
+  }
+
+  /** Takes in a sketch of the same precision or a higher one (folded down to this one's). */
   merge(other: HyperLogLog): void {
-    const [ours, theirs] = [this.registers, other.registers];
-    for (let index = 0; index < REGISTERS; index += 1) if (theirs[index]! > ours[index]!) ours[index] = theirs[index]!;
+    const theirs = other.precision === this.precision ? other.registers : other.folded(this.precision).registers;
+    const ours = this.registers;
+    for (let index = 0; index < ours.length; index += 1)
+      if (theirs[index]! > ours[index]!) ours[index] = theirs[index]!;
+  }
+
+  /**
+   * The sketch the same hashes give at a lower precision: an index's dropped low bits become the start of
+   * the hash's run of zeros, so that the registers are those of a sketch fed the hashes at that precision.
+   */
+  folded(precision: number): HyperLogLog {
+    const sketch = new HyperLogLog(precision);
+    const dropped = this.precision - precision;
+    this.registers.forEach((rank, index) => {
+      if (rank === 0) return;
+      const low = index % 2 ** dropped;
+      sketch.raise((index - low) / 2 ** dropped, low === 0 ? dropped + rank : rankOf(low, dropped));
+    });
+    return sketch;
   }
 
   estimate(): number {
-    const q = RANK_BITS;
-    const m = REGISTERS;
+    const q = HASH_BITS - this.precision;
+    const m = this.registers.length;
     const histogram = new Array<number>(q + 2).fill(0);
     for (const rank of this.registers) histogram[rank]! += 1;
     let z = m * tau(1 - histogram[q + 1]! / m);
@@ -52,20 +74,50 @@ export class HyperLogLog {
   encode(): Buffer {
     // Registers are independent of their neighbours: Huffman codes alone, without LZ77's search, are smaller and 5 times faster.
     const deflated = deflateRawSync(this.registers, { strategy: constants.Z_HUFFMAN_ONLY });
-    return Buffer.concat([Buffer.from([DENSE, PRECISION]), deflated]);
+    return Buffer.concat([Buffer.from([DENSE, this.precision]), deflated]);
   }
 
-  static decode(bytes: Buffer): HyperLogLog {
-    if (bytes[0] !== DENSE || bytes[1] !== PRECISION) throw new Error("Not a HyperLogLog sketch");
-    const registers = inflateRawSync(bytes.subarray(HEADER_BYTES));
-    if (registers.length !== REGISTERS) throw new Error("A HyperLogLog sketch of the wrong size");
-    let highest = 0;
-    for (let index = 0; index < REGISTERS; index += 1) highest = Math.max(highest, registers[index]!);
-    if (highest > RANK_BITS + 1) throw new Error("A HyperLogLog sketch with a rank out of range");
-    const sketch = new HyperLogLog();
-    sketch.registers.set(registers);
+  /**
+   * A sketch as a rollup stores it; `legacy`: as rollup format 2 did, sparse (index, rank pairs) or
+   * dense, at 2^11 or 2^14 registers and ranks over a 64-bit hash. Its hash began with this one's 48
+   * bits, so that the registers are this hash's but for ranks past its end, which are cut to the last.
+   */
+  static decode(bytes: Buffer, { legacy = false } = {}): HyperLogLog {
+    const [format, precision] = [bytes[0], bytes[1]];
+    const precisions = legacy ? [11, 14] : [11, 14, PRECISION];
+    if (precision === undefined || !precisions.includes(precision)) throw new Error("Not a HyperLogLog sketch");
+    const sketch = new HyperLogLog(precision);
+    const highest = HASH_BITS - precision + 1;
+    const set = (index: number, rank: number) => {
+      if (rank > highest && !legacy) throw new Error("A HyperLogLog sketch with a rank out of range");
+      sketch.raise(index, Math.min(rank, highest));
+    };
+    const body = bytes.subarray(HEADER_BYTES);
+    if (format === DENSE) {
+      const registers = inflateRawSync(body);
+      if (registers.length !== sketch.registers.length) throw new Error("A HyperLogLog sketch of the wrong size");
+      registers.forEach((rank, index) => set(index, rank));
+    } else if (legacy && format === SPARSE && body.length % SPARSE_PAIR_BYTES === 0) {
+      for (let at = 0; at < body.length; at += SPARSE_PAIR_BYTES) {
+        const index = body.readUInt16BE(at);
+        if (index >= sketch.registers.length) throw new Error("Not a HyperLogLog sketch");
+        set(index, body.readUInt8(at + 2));
+      }
+    } else {
+      throw new Error("Not a HyperLogLog sketch");
+    }
     return sketch;
   }
+
+  private raise(index: number, rank: number): void {
+    if (rank > this.registers[index]!) this.registers[index] = rank;
+  }
+}
+
+/** A `bits`-bit value's rank: its leading zeros + 1, `bits` + 1 when all are zero. */
+function rankOf(value: number, bits: number): number {
+  const high = Math.floor(value / RANK_UNIT);
+  return high !== 0 ? Math.clz32(high) - (64 - bits) + 1 : Math.clz32(value >>> 0) + bits - 32 + 1;
 }
 
 /** Ertl's σ(x) = x + Σ x^(2^k) 2^(k-1); infinite at 1 (no register set). */

@@ -75,9 +75,12 @@ export class InstallSet {
     if (this.size * 2 > slots.length) this.refill(slots.length * 2);
   }
 
+  /** A union with a sketch is a sketch at the lower of the two precisions (an older rollup's may be lower). */
   merge(other: InstallSet): void {
-    if (other.sketch) (this.sketch ?? this.toSketch()).merge(other.sketch);
-    else other.forEachHash((hash) => this.add(hash));
+    if (!other.sketch) return other.forEachHash((hash) => this.add(hash));
+    const ours = this.sketch ?? this.toSketch(other.sketch.precision);
+    if (ours.precision > other.sketch.precision) this.sketch = ours.folded(other.sketch.precision);
+    this.sketch!.merge(other.sketch);
   }
 
   /** Takes an install out (an erasure) while the set is exact; a sketch keeps no hash to take. */
@@ -111,11 +114,12 @@ export class InstallSet {
     return Buffer.concat([header, writeGaps(hashes, bits)]).toString("base64");
   }
 
-  static decode(text: string): InstallSet {
+  /** `legacy`: a sketch of rollup format 2 (estimate only, at its lower precision). */
+  static decode(text: string, { legacy = false } = {}): InstallSet {
     const bytes = Buffer.from(text, "base64");
     const set = new InstallSet();
-    if (bytes[0] !== EXACT) {
-      set.sketch = HyperLogLog.decode(bytes);
+    if (legacy || bytes[0] !== EXACT) {
+      set.sketch = HyperLogLog.decode(bytes, { legacy });
       set.slots = undefined;
       return set;
     }
@@ -128,8 +132,8 @@ export class InstallSet {
     return set;
   }
 
-  private toSketch(): HyperLogLog {
-    const sketch = new HyperLogLog();
+  private toSketch(precision?: number): HyperLogLog {
+    const sketch = new HyperLogLog(precision);
     this.forEachHash((hash) => sketch.add(hash));
     this.sketch = sketch;
     this.slots = undefined;

@@ -6,6 +6,7 @@ import { periodReportSchema } from "../lib/present/period-report.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { test } from "./support/fixtures.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
+import { legacyRollup, uniformDay } from "./support/legacy-rollup.ts";
 import { runCli as telemetry } from "./support/run-cli.ts";
 
 const dataset = generateDataset();
@@ -98,6 +99,44 @@ describe("telemetry report", () => {
     expect(rows).toContain(
       `totals,,received,${[...dataset.expected.days.values()].reduce((s, d) => s + d.received, 0)}`,
     );
+  });
+
+  it("reports a day whose files are gone from its rollup of format 2: its events exact, its installs within that format's error", async () => {
+    // An older release's rollup, the day's raw files removed by retention; the days after it have theirs.
+    const LEGACY_DAY = "2026-11-19";
+    const INSTALLS = 3_000;
+    const legacyEvents = uniformDay(LEGACY_DAY, INSTALLS);
+    const folder = await dataFolder(
+      new Map([
+        ...dayFiles(dataset.events, { parts: 3 }),
+        [`rollups/2026/${LEGACY_DAY}.json`, legacyRollup(legacyEvents, LEGACY_DAY)],
+      ]),
+    );
+    try {
+      const run = await telemetry(["report", "--data", folder, "--from", LEGACY_DAY, "--to", TO, "--format", "json"]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const report = periodReportSchema.parse(JSON.parse(run.stdout));
+      const within = (estimate: number, exact: number, error: number) =>
+        expect(Math.abs(estimate / exact - 1), `${estimate} for ${exact}`).toBeLessThan(3 * error);
+      const legacyDay = report.days.find((d) => d.day === LEGACY_DAY)!;
+      expect(legacyDay.received).toBe(legacyEvents.length);
+      // 2^14 registers for a day's installs: 0.8% standard error.
+      within(legacyDay.installs, INSTALLS, 0.008);
+      // Merged with days of this format: counts exact, the installs' union within the older error.
+      const received = [...dataset.expected.days.values()].reduce((sum, d) => sum + d.received, 0);
+      expect(report.totals.received).toBe(received + legacyEvents.length);
+      const launches = report.events.find((e) => e.event_name === "app_launch")!;
+      expect(launches.received).toBe(dataset.expected.eventCounts.get("app_launch")!.received + INSTALLS);
+      const installs = new Set([...dataset.expected.days.values()].flatMap((d) => [...d.installs]));
+      within(report.totals.installs, installs.size + INSTALLS, 0.008);
+      // 2^11 registers for an error group's installs: 2.3%; its first version is not known.
+      const group = report.errors.find((e) => e.fingerprint === "legacy-group")!;
+      expect(group).toMatchObject({ received: INSTALLS, first_version: null, versions: ["0.9.0"] });
+      within(group.installs, INSTALLS, 0.023);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("names a malformed line by file and line, leaves it out, and exits 1", async () => {

@@ -1,6 +1,7 @@
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
 import { dayFiles } from "./support/data-folder.ts";
+import { asFormatTwo } from "./support/legacy-rollup.ts";
 import type { FakeGitHub } from "./support/fake-github/index.ts";
 import { describe, expect, test } from "./support/fixtures.ts";
 
@@ -99,6 +100,34 @@ describe("erasure and what the hourly job kept of an install", () => {
     const rebuilt = derivedFiles(github);
     for (const [path, content] of rebuilt) expect(content, path).not.toContain(ITS_MESSAGE);
     expect(rebuilt.get("dashboard/README.md")).toContain(OTHERS_MESSAGE);
+  });
+
+  it("forgets them in a rollup of format 2 whose day's files are gone, written back as format 3", async ({
+    served,
+    github,
+    runtimeOf,
+    days,
+  }) => {
+    const runtime = runtimeOf({ ...served.env, TELEMETRY_RETENTION_DAYS: "3" });
+    expect(await runtime.publish(60_000)).toMatchObject({ outcome: "published", pending: 0 });
+    expect(await runtime.retain(60_000)).toMatchObject({ error: null });
+    // As an older release wrote them: the days past retention's rollups of format 2.
+    const gone = [days.ago(4), days.ago(3)].map((day) => `rollups/${day.slice(0, 4)}/${day}.json`);
+    for (const path of gone) {
+      github.seed(path, asFormatTwo(JSON.parse(github.file(path)!) as object, new Set([ERASED, "install-b"])));
+    }
+
+    await runtime.erasure!.requests.submit([ERASED]);
+    expect(await runtime.erasure!.run(60_000)).toMatchObject({ outcome: "erased", error: null });
+    for (const path of gone) {
+      const rollup = github.file(path)!;
+      expect(rollup, path).not.toContain(ITS_MESSAGE);
+      expect(rollup, path).not.toContain(ITS_MODEL);
+      expect(rollup, path).toContain(OTHERS_MESSAGE);
+      expect(dayRollupSchema.parse(JSON.parse(rollup))).toMatchObject({ version: 3 });
+    }
+    expect(github.file("dashboard/README.md")).not.toContain(ITS_MESSAGE);
+    expect(github.file("dashboard/README.md")).toContain(OTHERS_MESSAGE);
   });
 
   it("forgets them too after the jobs' key changed (a renewed GitHub token): the rollups' key is kept apart", async ({

@@ -11,6 +11,7 @@ import { dayFiles, lines } from "./support/data-folder.ts";
 import type { FakeGitHub } from "./support/fake-github/index.ts";
 import { describe, expect, test as base } from "./support/fixtures.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
+import { asFormatTwo, legacyRollup, uniformDay } from "./support/legacy-rollup.ts";
 
 /** The fake GitHub the job commits to, a runtime on it, and three days of 120 installs' events. */
 const it = base
@@ -96,6 +97,48 @@ describe("the hourly job", () => {
       expect(rolledUp(github, day)).toEqual(reportOf(dataset.events, day));
     }
     expect(JSON.parse(github.file("rollups/index.json")!).version).toBe(ROLLUP_VERSION);
+  });
+
+  it("keeps a day whose files are gone from its rollup of format 2 in the dashboard, and rebuilds the days with files exactly", async ({
+    github,
+    runtime,
+    dataset,
+    days,
+  }) => {
+    const DAYS = days.last(3);
+    const GONE = days.ago(5);
+    github.seedAll(dayFiles(dataset.events, { parts: 2 }));
+    await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+    // As an older release left them: the index and every rollup of format 2, one of a day whose files retention removed.
+    const hwidsOf = (day: string) =>
+      new Set(dataset.events.filter((e) => e.created_at.startsWith(day)).map((e) => e.hwid));
+    for (const day of DAYS) {
+      github.seed(rollupPath(day), asFormatTwo(JSON.parse(github.file(rollupPath(day))!) as object, hwidsOf(day)));
+    }
+    const legacy = legacyRollup(uniformDay(GONE, 500), GONE);
+    github.seed(rollupPath(GONE), legacy);
+    const index = JSON.parse(github.file("rollups/index.json")!) as { days: Record<string, unknown> };
+    github.seed(
+      "rollups/index.json",
+      JSON.stringify({ ...index, version: 2, days: { ...index.days, [GONE]: { source: null, complete: true } } }),
+    );
+
+    for (const run of [1, 2]) {
+      const report = await runtime.publish(PUBLISH_SCHEDULED_BUDGET_MS);
+      expect(report.outcome, `run ${run}`).toBe(run === 1 ? "published" : "unchanged");
+      // Its days with files are read again and rebuilt exactly; the day without is left as it is, not rebuilt from nothing.
+      if (run === 1) expect(report.days.map((d) => d.day).sort()).toEqual(DAYS);
+      for (const day of DAYS) expect(rolledUp(github, day)).toEqual(reportOf(dataset.events, day));
+      expect(github.file(rollupPath(GONE))).toBe(legacy);
+      const readme = github.file("dashboard/README.md")!;
+      // Drawn: its lines in the ingest table, its version among the others.
+      expect(readme).toContain(`| ${GONE} | 2,000 |`);
+      expect(readme).toContain("0.9.0");
+      expect(JSON.parse(github.file("rollups/index.json")!)).toMatchObject({
+        version: ROLLUP_VERSION,
+        days: { [GONE]: {} },
+      });
+    }
   });
 
   it("reads only what was appended since its last run, and counts each line once", async ({

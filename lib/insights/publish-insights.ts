@@ -5,7 +5,7 @@ import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { mapLimit } from "../spool/map-limit.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema, ROLLUP_VERSION, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
+import { readRollup, ROLLUP_VERSION, ROLLUPS_DIR, type ReadRollup } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
 import type { DayTally } from "../present/period-report.ts";
 import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
@@ -22,6 +22,7 @@ const COMMIT_RESERVE_MS = 8_000;
 const READ_CONCURRENCY = 8;
 const FOUR_DIGITS = /^\d{4}$/;
 const TWO_DIGITS = /^\d{2}$/;
+const LEGACY_INDEX_VERSION = 2;
 
 /** What the last run knew of each day and month: a day whose files are unchanged is not read again. */
 const rollupIndexSchema = z.object({
@@ -122,7 +123,9 @@ async function readDays(
   const key = await installKey?.();
   for (const source of due) {
     if (clock.now() >= readUntil) break;
-    const previous = index.days[source.day] ? await readRollup(files, source.day, deadline) : undefined;
+    const stored = index.days[source.day] ? await storedRollup(files, source.day, deadline) : undefined;
+    // A day of format 2 with its files is rebuilt from them: exact beats the older sketches.
+    const previous = stored?.upgraded ? undefined : stored?.rollup;
     const result = await rollUpDay(files, source, previous, {
       deadline: readUntil,
       clock,
@@ -143,10 +146,22 @@ async function readDays(
   return { read, days, changes };
 }
 
+/**
+ * The index, or a new one. An index of format 2 keeps its days, each as if never read: every day with
+ * files is read again and rebuilt, and a day whose files are gone stays in the dashboard from its rollup.
+ */
 async function readIndex(files: RepositoryFiles, deadline: number): Promise<RollupIndex> {
   const bytes = await files.read(INDEX_PATH, { deadline });
-  const parsed = bytes && rollupIndexSchema.safeParse(parseJson(bytes));
-  return parsed?.success ? parsed.data : { version: ROLLUP_VERSION, months: {}, days: {} };
+  const json = bytes && parseJson(bytes);
+  const parsed = rollupIndexSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const older = rollupIndexSchema.safeParse({ ...(json as object), version: ROLLUP_VERSION });
+  const days = older.success && (json as { version?: unknown }).version === LEGACY_INDEX_VERSION ? older.data.days : {};
+  return {
+    version: ROLLUP_VERSION,
+    months: {},
+    days: Object.fromEntries(Object.keys(days).map((day) => [day, { source: null, complete: false }])),
+  };
 }
 
 /** The days that have files, from the listings of the months that changed since the index was written. */
@@ -194,18 +209,19 @@ async function windowTallies(
 ): Promise<DayTally[]> {
   const first = dashboardStart(today);
   const others = Object.keys(index.days).filter((day) => day >= first && day <= today && !read.has(day));
-  const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => readRollup(files, day, deadline));
+  const rollups = await mapLimit(others, READ_CONCURRENCY, (day) => storedRollup(files, day, deadline));
   return [
     ...read.values(),
-    ...rollups.flatMap((rollup) => (rollup ? [{ day: rollup.day, tally: EventTally.fromRollup(rollup) }] : [])),
+    ...rollups.flatMap((stored) =>
+      stored ? [{ day: stored.rollup.day, tally: EventTally.fromRollup(stored.rollup) }] : [],
+    ),
   ];
 }
 
-async function readRollup(files: RepositoryFiles, day: string, deadline: number): Promise<DayRollup | undefined> {
+async function storedRollup(files: RepositoryFiles, day: string, deadline: number): Promise<ReadRollup | undefined> {
   const bytes = await files.read(rollupPath(day), { deadline });
-  const parsed = bytes && dayRollupSchema.safeParse(parseJson(bytes));
-  // A rollup of another version, or one that does not parse, is rebuilt from the day's files.
-  return parsed?.success ? parsed.data : undefined;
+  // One that does not parse is rebuilt from the day's files.
+  return bytes ? readRollup(parseJson(bytes)) : undefined;
 }
 
 export function rollupPath(day: string): string {

@@ -4,7 +4,7 @@ import { listDaySources } from "../storage/layout/list-day-sources.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { rollupPath } from "../insights/publish-insights.ts";
 import { mapLimit } from "../spool/map-limit.ts";
-import { dayRollupSchema, type DayRollup } from "../tally/day-rollup.ts";
+import { readRollup, type DayRollup } from "../tally/day-rollup.ts";
 import type { HistoryMode } from "../config.ts";
 import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
 import { runJob } from "../jobs/run-job.ts";
@@ -76,7 +76,7 @@ export async function planRetention(
     const batch = expired.slice(at, at + PLAN_CONCURRENCY);
     const planned = await mapLimit(batch, PLAN_CONCURRENCY, async (source) => {
       const parts = await dayParts(files, source, deadline);
-      return { source, parts, covered: covers(await readRollup(files, source.day, deadline), parts) };
+      return { source, parts, covered: covers(await storedRollup(files, source.day, deadline), parts) };
     });
     for (const { source, parts, covered } of planned) {
       if (!covered) plan.waiting.push(source.day);
@@ -107,12 +107,13 @@ function covers(rollup: DayRollup | undefined, parts: readonly DayPart[]): boole
   );
 }
 
-async function readRollup(files: RepositoryFiles, day: string, deadline: number): Promise<DayRollup | undefined> {
+async function storedRollup(files: RepositoryFiles, day: string, deadline: number): Promise<DayRollup | undefined> {
   const bytes = await files.read(rollupPath(day), { deadline });
   if (!bytes) return undefined;
   try {
-    const parsed = dayRollupSchema.safeParse(JSON.parse(bytes.toString("utf8")));
-    return parsed.success ? parsed.data : undefined;
+    const read = readRollup(JSON.parse(bytes.toString("utf8")));
+    // An upgraded rollup of format 2 covers nothing: the hourly job rebuilds the day from its files first.
+    return read && !read.upgraded ? read.rollup : undefined;
   } catch {
     return undefined;
   }

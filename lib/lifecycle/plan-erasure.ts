@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { ROOT_README } from "../insights/dashboard-files.ts";
 import type { FileChange, RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
+import { readRollup, ROLLUPS_DIR, type DayRollup } from "../tally/day-rollup.ts";
 import { forgetInstalls } from "../tally/forget-installs.ts";
 import { installHash } from "../tally/install-set.ts";
 import { hwidsNamed, installMatcher } from "./install-matcher.ts";
@@ -121,14 +121,15 @@ function forgetIn(
   bytes: Buffer,
   { installs, hashes }: { installs: ReadonlySet<string>; hashes: ReadonlySet<number> },
 ): void {
-  let parsed;
+  let read;
   try {
-    parsed = dayRollupSchema.safeParse(JSON.parse(bytes.toString("utf8")));
+    read = readRollup(JSON.parse(bytes.toString("utf8")));
   } catch {
     return;
   }
-  if (!parsed.success) return;
-  const { rollup, forgotten } = forgetInstalls(parsed.data, installs, hashes);
+  if (!read) return;
+  // One of format 2 is written back as format 3 when it changes.
+  const { rollup, forgotten } = forgetInstalls(read.rollup, installs, hashes);
   plan.rollups.set(day, rollup);
   if (forgotten === 0) return;
   plan.forgotten += forgotten;

@@ -32,7 +32,7 @@ export function errorSection(current: PeriodReport, previous: PeriodReport): str
         wholeCount(e.count),
         wholeCount(e.installs),
         e.versions.join(", "),
-        e.first_version,
+        e.first_version ?? "—",
         e.first_seen.slice(0, 16).replace("T", " "),
         e.last_seen.slice(0, 16).replace("T", " "),
       ]),
@@ -55,7 +55,7 @@ function traceback(number: number, error: PeriodReport["errors"][number]): strin
   const line = `${number}. ${error.exception_type}: ${error.message}`.replace(/\s+/g, " ");
   const summary = line.length > SUMMARY_CHARS ? `${line.slice(0, SUMMARY_CHARS - 1)}…` : line;
   return [
-    `<details><summary>${escapeSummary(summary)} (first in ${escapeSummary(error.first_version)})</summary>`,
+    `<details><summary>${escapeSummary(summary)} ${error.first_version === null ? "" : ` (first in ${escapeSummary(error.first_version)})`}</summary>`,
     "",
     `${fence}text`,
     text,

@@ -95,7 +95,10 @@ export const periodReportSchema = z
         first_seen: z.iso.datetime({ precision: 3 }),
         last_seen: z.iso.datetime({ precision: 3 }),
         versions: z.array(z.string()),
-        first_version: z.string().describe("The app version of the earliest occurrence"),
+        first_version: z
+          .string()
+          .nullable()
+          .describe("The app version of the earliest occurrence (null: unknown, its first day is of rollup format 2)"),
       }),
     ),
     models: z.array(

@@ -2,12 +2,14 @@ import { z } from "zod";
 import { FIGURE_SHAPES } from "./figures.ts";
 import { lines } from "./figures/figure.ts";
 import { IngestFigures } from "./ingest-figures.ts";
+import { InstallSet } from "./install-set.ts";
 
 /** Where the rollups (and their index) live in the data repository: `rollups/YYYY/YYYY-MM-DD.json`. */
 export const ROLLUPS_DIR = "rollups";
 
-/** The rollup format's version: a reader meeting another rebuilds the day from its files. */
+/** The rollup format's version: format 2 (HyperLogLog sketches, no first versions) is upgraded on read. */
 export const ROLLUP_VERSION = 3;
+const LEGACY_VERSION = 2;
 
 /**
  * How far a day's files have been read: each part's bytes taken, so that the next run reads only what
@@ -51,3 +53,44 @@ export const dayRollupSchema = z
   .meta({ title: "Daily telemetry rollup" });
 
 export type DayRollup = z.output<typeof dayRollupSchema>;
+
+/** A rollup as read: `upgraded` when it was of format 2, its installs estimates at that format's precision. */
+export interface ReadRollup {
+  rollup: DayRollup;
+  upgraded: boolean;
+}
+
+/**
+ * A stored rollup (parsed JSON) in this format, or undefined when it is not one. A rollup of format 2
+ * is upgraded in memory: a day whose raw files are gone (retention) has no other record, so that its
+ * sketches are kept as estimates (2^14 registers for the day's installs, 2^11 for the rest) and its
+ * error groups' first version is unknown. A day that still has its files is rebuilt from them instead.
+ */
+export function readRollup(json: unknown): ReadRollup | undefined {
+  const version = (json as { version?: unknown } | null | undefined)?.version;
+  if (version !== LEGACY_VERSION) {
+    const parsed = dayRollupSchema.safeParse(json);
+    return parsed.success ? { rollup: parsed.data, upgraded: false } : undefined;
+  }
+  try {
+    const parsed = dayRollupSchema.safeParse({ ...(upgraded(json) as object), version: ROLLUP_VERSION });
+    return parsed.success ? { rollup: parsed.data, upgraded: true } : undefined;
+  } catch {
+    // A sketch that does not decode.
+    return undefined;
+  }
+}
+
+/** Format 2's figures in format 3: every `installs` sketch re-encoded as a set, error groups given `first_version`. */
+function upgraded(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => upgraded(item));
+  if (typeof value !== "object" || value === null) return value;
+  const fields = Object.entries(value).map(([key, field]) => [
+    key,
+    key === "installs" && typeof field === "string"
+      ? InstallSet.decode(field, { legacy: true }).encode()
+      : upgraded(field),
+  ]);
+  const isErrorGroup = "fingerprint" in value && "exception_type" in value;
+  return Object.fromEntries(isErrorGroup ? [...fields, ["first_version", null]] : fields);
+}

@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { dayRollupSchema, ROLLUP_VERSION } from "./day-rollup.ts";
+import { readRollup, ROLLUP_VERSION } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
@@ -72,9 +72,9 @@ export async function tallyDays(
       if (!day || !inRange(day) || counted.has(day)) continue;
       const bytes = await files.read(entry.path, options);
       const json = bytes && jsonOf(bytes);
-      const parsed = dayRollupSchema.safeParse(json);
-      if (!parsed.success) throw new Error(unreadableRollup(entry.path, json));
-      result.days.push({ day, tally: EventTally.fromRollup(parsed.data) });
+      const read = readRollup(json);
+      if (!read) throw new Error(unreadableRollup(entry.path, json));
+      result.days.push({ day, tally: EventTally.fromRollup(read.rollup) });
       result.fromRollups.push(day);
     }
   }

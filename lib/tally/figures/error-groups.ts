@@ -39,7 +39,10 @@ const schema = z.object({
       first_seen: z.iso.datetime({ precision: 3 }),
       last_seen: z.iso.datetime({ precision: 3 }),
       versions: z.array(z.string()).describe("App versions that reported it, in version order"),
-      first_version: z.string().describe("The app version of the earliest occurrence"),
+      first_version: z
+        .string()
+        .nullable()
+        .describe("The app version of the earliest occurrence (null: unknown, a day of rollup format 2)"),
     }),
   ),
 });
@@ -52,7 +55,7 @@ interface ErrorFigures extends Breakdown {
   first_seen: string;
   last_seen: string;
   versions: Set<string>;
-  first_version: string;
+  first_version: string | null;
 }
 
 /** Error groups by fingerprint: occurrences, installs, first and last seen, versions, and the earliest occurrences as samples. */
@@ -145,9 +148,11 @@ export class ErrorGroups implements Figure<Encoded> {
   }
 }
 
-/** Keeps the earlier of two first occurrences; at the same instant, the lower version, so that merging in any order agrees. */
-function earliest(figures: ErrorFigures, at: string, version: string): void {
-  if (at < figures.first_seen || (at === figures.first_seen && versionOrder(version, figures.first_version) < 0)) {
+/** Keeps the earlier of two first occurrences; at the same instant, the known and lower version, so that merging in any order agrees. */
+function earliest(figures: ErrorFigures, at: string, version: string | null): void {
+  const lower =
+    version !== null && (figures.first_version === null || versionOrder(version, figures.first_version) < 0);
+  if (at < figures.first_seen || (at === figures.first_seen && lower)) {
     figures.first_seen = at;
     figures.first_version = version;
   }

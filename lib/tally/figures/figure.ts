@@ -36,7 +36,7 @@ export const lines = z.number().int().nonnegative();
 export const installSet = z
   .string()
   .describe(
-    "Distinct installs (base64), mergeable across days: the exact set of their 48-bit hashes up to 10,000, then a HyperLogLog sketch of 2^16 registers (0.41% standard error)",
+    "Distinct installs (base64), mergeable across days: the exact set of their 48-bit hashes up to 10,000, then a HyperLogLog sketch of 2^16 registers (0.41% standard error); a day upgraded from format 2 holds its sketch of 2^14 (0.8%) or 2^11 (2.3%) registers",
   );
 export const outcomes = z.object({ success: estimate, failure: estimate });
 

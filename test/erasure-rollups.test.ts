@@ -130,6 +130,28 @@ describe("erasure and what the hourly job kept of an install", () => {
     expect(github.file("dashboard/README.md")).toContain(OTHERS_MESSAGE);
   });
 
+  it("removes no file of a day whose rollup is of format 2 until the hourly job rebuilt it from them", async ({
+    served,
+    github,
+    runtimeOf,
+    days,
+  }) => {
+    const runtime = runtimeOf({ ...served.env, TELEMETRY_RETENTION_DAYS: "3" });
+    expect(await runtime.publish(60_000)).toMatchObject({ outcome: "published", pending: 0 });
+    // As an older release left them: the index and the expiring days' rollups of format 2.
+    const expiring = [days.ago(4), days.ago(3)];
+    for (const day of expiring) {
+      const path = `rollups/${day.slice(0, 4)}/${day}.json`;
+      github.seed(path, asFormatTwo(JSON.parse(github.file(path)!) as object, new Set([ERASED, "install-b"])));
+    }
+    github.seed("rollups/index.json", JSON.stringify({ version: 2, months: {}, days: {} }));
+
+    expect(await runtime.retain(60_000)).toMatchObject({ error: null, days: [], waiting: expiring });
+    expect(await runtime.publish(60_000)).toMatchObject({ outcome: "published", pending: 0 });
+    const removed = await runtime.retain(60_000);
+    expect(removed?.days.map((d) => d.day)).toEqual(expiring);
+  });
+
   it("forgets them too after the jobs' key changed (a renewed GitHub token): the rollups' key is kept apart", async ({
     served,
     github,

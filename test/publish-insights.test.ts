@@ -134,6 +134,9 @@ describe("the hourly job", () => {
       // Drawn: its lines in the ingest table, its version among the others.
       expect(readme).toContain(`| ${GONE} | 2,000 |`);
       expect(readme).toContain("0.9.0");
+      expect(readme).toContain(
+        "estimated (0.8% standard error, 2.3% by version, OS, event, error group or model) on the 1 day from rollups of format 2",
+      );
       expect(JSON.parse(github.file("rollups/index.json")!)).toMatchObject({
         version: ROLLUP_VERSION,
         days: { [GONE]: {} },

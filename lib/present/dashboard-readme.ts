@@ -10,6 +10,8 @@ const WEEK_DAYS = 7;
 const MS_PER_SECOND = 1000;
 const SECONDS_PER_MINUTE = 60;
 const SECONDS_PER_HOUR = 3600;
+/** The standard error of this format's sketches (2^16 registers, 0.41%); a day of format 2's is larger. */
+const SKETCH_ERROR = 0.0041;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
@@ -60,7 +62,7 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     "# Telemetry dashboard",
     "",
     `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
-      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000, estimated within 1% above.`,
+      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000, estimated within 1% above${olderEstimates(days)}.`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
     "",
@@ -210,6 +212,13 @@ function ingestSection(
     `- Events set aside in the spool's quarantine: ${status.quarantined}`,
     `- Token expires: ${status.tokenExpiresAt ?? "never, or not told"}`,
   ];
+}
+
+/** A day read from a rollup of format 2 holds a sketch of fewer registers than this format's: its installs, and a period's that includes it, are estimates. */
+function olderEstimates(days: readonly DayTally[]): string {
+  const older = days.filter((d) => d.tally.installs.standardError > SKETCH_ERROR).length;
+  if (older === 0) return "";
+  return `, and estimated (0.8% standard error, 2.3% by version, OS, event, error group or model) on the ${older} ${older === 1 ? "day" : "days"} from rollups of format 2 and in a period including ${older === 1 ? "it" : "them"}`;
 }
 
 function unionOf(days: readonly DayTally[], from: string, to: string): InstallSet {

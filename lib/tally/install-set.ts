@@ -59,6 +59,11 @@ export class InstallSet {
     return this.sketch === undefined;
   }
 
+  /** The estimate's relative standard error: 0 while exact, 1.04/√m for a sketch of m registers. */
+  get standardError(): number {
+    return this.sketch ? 1.04 / Math.sqrt(2 ** this.sketch.precision) : 0;
+  }
+
   add(hash: number): void {
     if (this.sketch) return this.sketch.add(hash);
     const slots = this.slots!;

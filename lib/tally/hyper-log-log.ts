@@ -2,6 +2,8 @@ import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 
 /** 2^16 registers: a standard error of 0.41%, so that 1% is about 2.4 standard errors. */
 const PRECISION = 16;
+/** Rollup format 2's: 2^14 registers for a day's installs, 2^11 for a version's, an event's... */
+const LEGACY_PRECISIONS = [11, 14];
 /** Bits of an install's hash: the register's index, then the run of zeros that sets its rank. */
 const HASH_BITS = 48;
 const RANK_UNIT = 2 ** 32;
@@ -25,7 +27,7 @@ const ALPHA_INFINITY = 1 / (2 * Math.LN2);
 export class HyperLogLog {
   private readonly registers: Uint8Array;
 
-  /** Rollup format 2's sketches had 2^14 (a day's installs) or 2^11 registers: they are read at theirs. */
+  /** A sketch of rollup format 2 is read at its own, lower precision. */
   constructor(readonly precision = PRECISION) {
     this.registers = new Uint8Array(2 ** precision);
   }
@@ -84,7 +86,7 @@ export class HyperLogLog {
    */
   static decode(bytes: Buffer, { legacy = false } = {}): HyperLogLog {
     const [format, precision] = [bytes[0], bytes[1]];
-    const precisions = legacy ? [11, 14] : [11, 14, PRECISION];
+    const precisions = legacy ? LEGACY_PRECISIONS : [...LEGACY_PRECISIONS, PRECISION];
     if (precision === undefined || !precisions.includes(precision)) throw new Error("Not a HyperLogLog sketch");
     const sketch = new HyperLogLog(precision);
     const highest = HASH_BITS - precision + 1;

@@ -121,7 +121,9 @@ describe("telemetry report --github", () => {
   }) => {
     const DAYS = days.last(4);
     const files = await seedDays(github, runtime, dataset.events, DAYS);
-    const readOnly = await serveGitHub({ permissions: { pull: true, push: false, admin: false } });
+    const readOnly = await serveGitHub({
+      permissions: { pull: true, push: false, admin: false, maintain: false, triage: false },
+    });
     readOnly.fake.seedAll(files);
     const period = ["--from", DAYS[0]!, "--to", DAYS[3]!, "--format", "json"];
     const writing = await telemetry(["report", "--github", "acme/data", ...period], served.env);

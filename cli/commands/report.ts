@@ -3,7 +3,8 @@ import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/prese
 import { periodReport } from "../../lib/present/period-report.ts";
 import { reportMalformed } from "../malformed.ts";
 import { dataOption, day, githubOption, period } from "../options.ts";
-import { readDays } from "../read-days.ts";
+import { EXIT_FAILURE } from "../fail.ts";
+import { checkRollups, readDays } from "../read-days.ts";
 
 interface ReportOptions {
   data?: string;
@@ -11,6 +12,7 @@ interface ReportOptions {
   from?: string;
   to?: string;
   format: ReportFormat;
+  verify?: boolean;
 }
 
 export function registerReport(program: Command): Command {
@@ -22,8 +24,16 @@ export function registerReport(program: Command): Command {
     .option("--from <day>", "first day, YYYY-MM-DD (default: 29 days before --to)", day)
     .option("--to <day>", "last day, YYYY-MM-DD (default: today, UTC)", day)
     .addOption(new Option("--format <format>", "output format").choices(REPORT_FORMATS).default("table"))
+    .option("--verify", "recount every day from its raw files and name each figure where a rollup disagrees (exit 1)")
     .action(async (options: ReportOptions, command: Command) => {
       const { from, to } = period(command, options);
+      if (options.verify) {
+        const { days, differences } = await checkRollups(command, options, from, to);
+        for (const line of differences) process.stdout.write(`${line}\n`);
+        if (differences.length > 0) process.exitCode = EXIT_FAILURE;
+        else process.stdout.write(`rollups agree with the raw files for ${days} days\n`);
+        return;
+      }
       const read = await readDays(command, options, from, to);
       process.stdout.write(formatReport(periodReport(read.days, from, to), options.format));
       reportMalformed(read.malformed);

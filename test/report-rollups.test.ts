@@ -197,3 +197,23 @@ describe("telemetry pull", () => {
     expect(kinds(github.requests.slice(again))).toMatchObject({ "raw file": 1, tarball: 0, tree: 0 });
   });
 });
+
+describe("the archive of just the blobs asked for, on a real git repository", () => {
+  it("is served from a commit no ref points at, as GitHub serves it", async ({ serveGitGitHub, tempDir, dataset }) => {
+    const { stand, env } = await serveGitGitHub();
+    const files = dayFiles(dataset.events, { parts: 12 });
+    stand.seed(files);
+    const to = await tempDir("pull-git-archive-");
+    const before = stand.requests.length;
+    const pulled = await telemetry(["pull", "--github", "acme/data", "--to", to], env);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(new RegExp(`: ${files.size} downloaded .*, ${files.size} files`));
+    expect(kinds(stand.requests.slice(before))).toMatchObject({
+      "raw file": 0,
+      tarball: 1,
+      tree: 1,
+      commit: 1,
+      ref: 0,
+    });
+  });
+});

@@ -137,8 +137,37 @@ describe("telemetry report --github", () => {
   });
 });
 
+describe("telemetry report --github, a rollup of another version", () => {
+  it("reads that day from its files, as the hourly job would rebuild it", async ({
+    github,
+    runtime,
+    served,
+    dataset,
+    days,
+    tempDir,
+  }) => {
+    const DAYS = days.last(4);
+    await seedDays(github, runtime, dataset.events, DAYS);
+    const path = rollupPath(DAYS[0]!);
+    github.seed(path, `${JSON.stringify({ ...JSON.parse(github.file(path)!), version: 3 })}\n`);
+    const local = await tempDir("report-version-");
+    await rm(local, { recursive: true, force: true });
+    const pulled = await telemetry(["pull", "--github", "acme/data", "--to", local], served.env);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const period = ["--from", DAYS[0]!, "--to", DAYS[3]!, "--format", "json"];
+    const before = github.requests.length;
+    const fast = await telemetry(["report", "--github", "acme/data", ...period], served.env);
+    expect(fast.code, fast.stderr).toBe(0);
+    const raw = await telemetry(["report", "--data", local, ...period]);
+    expect(JSON.parse(fast.stdout)).toEqual(JSON.parse(raw.stdout));
+    // Its files came in the archive with the others: the request count shows no file read alone.
+    expect(kinds(github.requests.slice(before))).toMatchObject({ "raw file": 0, tarball: 1 });
+  });
+});
+
 describe("telemetry report --verify", () => {
   it("says the rollups agree with the raw files, then names the day and figure of a doctored one, exit 1", async ({
+    tempDir,
     github,
     runtime,
     served,
@@ -151,6 +180,12 @@ describe("telemetry report --verify", () => {
     const good = await telemetry(["report", "--github", "acme/data", "--verify", ...period], served.env);
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toBe("rollups agree with the raw files for 3 days\n");
+    // A pulled copy holds the same rollups: --verify reads it as well.
+    const local = await tempDir("verify-pulled-");
+    await telemetry(["pull", "--github", "acme/data", "--to", local], served.env);
+    const pulled = await telemetry(["report", "--data", local, "--verify", ...period]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stdout).toBe("rollups agree with the raw files for 3 days\n");
 
     const path = rollupPath(DAYS[1]!);
     const rollup = JSON.parse(github.file(path)!) as { estimated: number };

@@ -18,7 +18,9 @@ interface ReportOptions {
 export function registerReport(program: Command): Command {
   return program
     .command("report")
-    .description("the dashboard's figures for a period, computed from the NDJSON files")
+    .description(
+      "the dashboard's figures for a period: from the rollups where current (--github), else the NDJSON files",
+    )
     .addOption(dataOption())
     .addOption(githubOption())
     .option("--from <day>", "first day, YYYY-MM-DD (default: 29 days before --to)", day)

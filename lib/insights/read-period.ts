@@ -9,7 +9,7 @@ import type { RepositoryEntry, RepositoryFiles } from "../storage/repository-fil
 import type { DayRollup } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
 import { LONGEST_READ_MS, type TalliedDays } from "../tally/tally-days.ts";
-import { readIndex, readRollup } from "./publish-insights.ts";
+import { readIndex, readRollup, rollupPath } from "./publish-insights.ts";
 import { partsToRead, rollUpDay, sourceSignature } from "./roll-up-day.ts";
 
 /** Rollups and listings fetched at once: GitHub serves reads in parallel, 100-300 ms each. */
@@ -87,6 +87,9 @@ async function planDays(
     const source = bySource.get(day);
     const known = index.days[day];
     const rollup = known ? await readRollup(files, day, deadline) : undefined;
+    // Its files gone and its rollup of another format: nothing left to count it from.
+    if (!source && known && !rollup)
+      throw new Error(`${rollupPath(day)} is not a rollup of this version: rebuild it from its files`);
     if (!source && !rollup) return undefined;
     const signature = source && sourceSignature(source);
     // A day closed since its rollup was written may hold a last line without a newline, then counted.

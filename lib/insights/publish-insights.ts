@@ -143,7 +143,8 @@ async function readDays(
   return { read, days, changes };
 }
 
-async function readIndex(files: RepositoryFiles, deadline: number): Promise<RollupIndex> {
+/** What the last run knew of each day; an empty index when there is none (or one of another version). */
+export async function readIndex(files: Pick<RepositoryFiles, "read">, deadline: number): Promise<RollupIndex> {
   const bytes = await files.read(INDEX_PATH, { deadline });
   const parsed = bytes && rollupIndexSchema.safeParse(parseJson(bytes));
   return parsed?.success ? parsed.data : { version: ROLLUP_VERSION, months: {}, days: {} };
@@ -201,7 +202,12 @@ async function windowTallies(
   ];
 }
 
-async function readRollup(files: RepositoryFiles, day: string, deadline: number): Promise<DayRollup | undefined> {
+/** A day's rollup; undefined when there is none, or one of another version (to be rebuilt from the files). */
+export async function readRollup(
+  files: Pick<RepositoryFiles, "read">,
+  day: string,
+  deadline: number,
+): Promise<DayRollup | undefined> {
   const bytes = await files.read(rollupPath(day), { deadline });
   const parsed = bytes && dayRollupSchema.safeParse(parseJson(bytes));
   // A rollup of another version, or one that does not parse, is rebuilt from the day's files.

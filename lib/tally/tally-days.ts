@@ -28,8 +28,10 @@ export interface TalliedDays {
   malformed: MalformedLine[];
   bytesRead: number;
   filesRead: number;
-  /** Days whose raw files are gone (retention), taken from their rollups. */
+  /** Days taken from their rollups, their files unread: current ones, or whose files are gone (retention). */
   fromRollups: string[];
+  /** Days whose rollups were behind, continued from their cursors: only the bytes appended since were read. */
+  continued: string[];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface TalliedDays {
  * file is read whole, a few fetched ahead: memory holds those parts (each at most the size cap) and the tallies.
  */
 export async function tallyDays(
-  files: RepositoryFiles,
+  files: Pick<RepositoryFiles, "list" | "read">,
   {
     prefix,
     rollupsDir,
@@ -49,7 +51,7 @@ export async function tallyDays(
   }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock; countParts?: CountParts },
 ): Promise<TalliedDays> {
   const options = { deadline: clock.now() + LONGEST_READ_MS };
-  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [], continued: [] };
   const inRange = (day: string) => day >= from && day <= to;
   const countHere: CountParts = async (parts, final) => {
     const tally = new EventTally();

@@ -26,7 +26,7 @@ const MEMORY_TMPDIR = "/dev/shm";
 const GITHUB = { token: "bench-read-token", owner: "acme", repo: "telemetry-data" };
 const GITHUB_LATENCY_MS: [number, number] = [100, 300];
 const NODE_FLAGS = ["--experimental-transform-types", "--no-warnings"];
-const TOTALS_SQL =
+export const TOTALS_SQL =
   "SELECT day, event_name, count(*) AS events, count(DISTINCT hwid) AS installs FROM events GROUP BY ALL ORDER BY ALL";
 
 export interface ReportFigures {
@@ -111,12 +111,12 @@ export async function writeSyntheticDay(
   return { parts: parts.length, bytes };
 }
 
-/** Runs a command of the project as its own process, and reads its peak memory (max RSS) as it exits. */
-async function timed(args: string[]): Promise<Run> {
+/** Runs a command of the project as its own process (`env` added to a clean one), and reads its peak memory (max RSS) as it exits. */
+export async function timed(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = performance.now();
   const child = spawn(process.execPath, [...NODE_FLAGS, "--import", join(ROOT, "bench/max-rss.ts"), ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -14,6 +14,7 @@ import { yearOfParts, type YearFigures } from "./year-of-parts.ts";
 import { erasureScenario, type ErasureFigures } from "./erasure-scenario.ts";
 import { CLIENT_TIMEOUT_MS, coldStart, printColdStart } from "./cold-start.ts";
 import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
+import { printPeriod, reportPeriod } from "./report-period.ts";
 
 interface Result extends Acknowledgements, Figures {
   scenario: string;
@@ -180,6 +181,17 @@ const readPath =
         return figures;
       })()
     : undefined;
+const period =
+  only.length === 0 || only.includes("report-30")
+    ? await (async () => {
+        console.log(
+          "\nreport-30: telemetry report --github over 30 days of a million a day (GitHub 100-300 ms a call)",
+        );
+        const figures = await reportPeriod();
+        printPeriod(figures);
+        return figures;
+      })()
+    : undefined;
 const publish =
   only.length === 0 || only.includes("publish")
     ? await (async () => {
@@ -263,6 +275,11 @@ const checks: [string, boolean][] = [
   [
     "report: within 2x of DuckDB's time, peak memory under 300 MB",
     readPath === undefined || (readPath.report.seconds <= 2 * readPath.duckdb.seconds && readPath.report.peakMb < 300),
+  ],
+  [
+    "report-30: under 60 GitHub requests, 10x or more faster than DuckDB over the raw files, the same totals",
+    period === undefined ||
+      (period.report.requests < 60 && period.duckdb.seconds >= 10 * period.report.seconds && period.agree),
   ],
   [
     "publish: an hour of a million-a-day in one commit, well inside 30 s",

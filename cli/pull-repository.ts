@@ -7,8 +7,8 @@ import { gitBlobSha } from "../lib/storage/git-blob-sha.ts";
 import type { RepositoryEntry, RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { LONGEST_READ_MS } from "../lib/tally/tally-days.ts";
 
-/** Downloads at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
-const DOWNLOAD_CONCURRENCY = 8;
+/** Folders listed at once: GitHub serves reads in parallel, and its primary limit (5,000 an hour) counts requests, not bytes. */
+const LISTINGS_AT_ONCE = 8;
 const MIRRORED = /\.(?:ndjson|json)$/;
 /** What pull wrote into `--to`, by path: the only files it ever removes. */
 const PULL_MANIFEST = ".telemetry-pull.json";
@@ -53,7 +53,7 @@ export async function pullRepository(
     listed.push(...entries.filter((entry) => entry.type === "file" && MIRRORED.test(entry.name)));
     await mapLimit(
       entries.filter((entry) => entry.type === "dir"),
-      DOWNLOAD_CONCURRENCY,
+      LISTINGS_AT_ONCE,
       (entry) => walk(entry.path),
     );
   };
@@ -68,17 +68,20 @@ export async function pullRepository(
   }
   const progress: PullProgress = { total: stale.length, done: 0, bytes: 0 };
   onProgress?.(progress);
-  await mapLimit(stale, DOWNLOAD_CONCURRENCY, async (entry) => {
-    const bytes = await remote.read(entry.path, options);
-    if (!bytes) return;
-    const file = within(to, entry.path);
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(`${file}.partial`, bytes);
-    await rename(`${file}.partial`, file);
-    progress.done += 1;
-    progress.bytes += bytes.length;
-    onProgress?.(progress);
-  });
+  // Many files come in one archive download, a few a request each (RepositoryFiles.readFiles).
+  await remote.readFiles(
+    stale,
+    async (path, bytes) => {
+      const file = within(to, path);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(`${file}.partial`, bytes);
+      await rename(`${file}.partial`, file);
+      progress.done += 1;
+      progress.bytes += bytes.length;
+      onProgress?.(progress);
+    },
+    options,
+  );
 
   const kept = new Set(listed.map((entry) => entry.path));
   const pulled = (path: string) => folders.some((folder) => folder === "" || path.startsWith(`${folder}/`));

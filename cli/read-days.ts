@@ -1,11 +1,17 @@
 import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
-import { ROLLUPS_DIR } from "../lib/tally/day-rollup.ts";
+import { readPeriod } from "../lib/insights/read-period.ts";
+import { verifyRollups, type RollupCheck } from "../lib/insights/verify-rollups.ts";
 import { tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
 import { openData } from "./options.ts";
 import { tallyPool } from "./tally-pool.ts";
 
-/** The tallies of the days from `from` to `to`, from `--github` or a local folder (counted in worker threads, one a core). */
+/**
+ * The tallies of the days from `from` to `to`. From `--github`, each day from its rollup where the rollup is
+ * current (else continued from it, or read from the files, in one download: see readPeriod); from a local
+ * folder, from the raw files, counted in worker threads, one a core: the disk is fast, and a folder has no
+ * git ids to tell a rollup current without reading the files anyway.
+ */
 export async function readDays(
   command: Command,
   options: { data?: string; github?: string },
@@ -13,17 +19,28 @@ export async function readDays(
   to: string,
 ): Promise<TalliedDays> {
   const { files, config, dir } = await openData(command, options);
-  const pool = dir === undefined ? undefined : tallyPool(dir);
+  if (dir === undefined) return readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock });
+  const pool = tallyPool(dir);
   try {
     return await tallyDays(files, {
       prefix: config.pathPrefix,
-      rollupsDir: ROLLUPS_DIR,
       from,
       to,
       clock: systemClock,
-      ...(pool ? { countParts: pool.countParts } : {}),
+      countParts: pool.countParts,
     });
   } finally {
-    await pool?.close();
+    await pool.close();
   }
+}
+
+/** The period's rollups held against its raw files (see verifyRollups). */
+export async function checkRollups(
+  command: Command,
+  options: { data?: string; github?: string },
+  from: string,
+  to: string,
+): Promise<RollupCheck> {
+  const { files, config } = await openData(command, options);
+  return verifyRollups(files, { prefix: config.pathPrefix, from, to, clock: systemClock });
 }

@@ -25,11 +25,18 @@ function repositoryOf(files: Record<string, string>): RepositoryFiles {
     }
     return [...names.values()];
   };
-  return {
+  const repository = {
     describe: () => "acme/data@main",
     list: async (dir: string) => entries(dir),
     read: async (path: string) => (path in files ? Buffer.from(files[path]!) : undefined),
-  } as unknown as RepositoryFiles;
+    readFiles: async (wanted: readonly { path: string }[], visit: (path: string, bytes: Buffer) => Promise<void>) => {
+      for (const { path } of wanted) {
+        const bytes = await repository.read(path);
+        if (bytes) await visit(path, bytes);
+      }
+    },
+  };
+  return repository as unknown as RepositoryFiles;
 }
 
 const pull = (files: Record<string, string>, to: string, folders: string[]) =>

@@ -302,7 +302,6 @@ describe("the days of a period, read from their files", () => {
     try {
       const read = tallyDays(new LocalFiles(dir), {
         prefix: "telemetry",
-        rollupsDir: "rollups",
         from: "2026-11-19",
         to: TO,
         clock,
@@ -313,7 +312,6 @@ describe("the days of a period, read from their files", () => {
       // A period without that day is reported from its files.
       const later = await tallyDays(new LocalFiles(dir), {
         prefix: "telemetry",
-        rollupsDir: "rollups",
         from: FROM,
         to: TO,
         clock,
@@ -332,7 +330,6 @@ describe("the days of a period, read from their files", () => {
     try {
       const read = await tallyDays(new LocalFiles(dir), {
         prefix: "telemetry",
-        rollupsDir: "rollups",
         from: FROM,
         to: TO,
         clock,

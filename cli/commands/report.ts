@@ -4,7 +4,8 @@ import { GRAINS, type Grain } from "../../lib/present/group-days.ts";
 import { periodReport } from "../../lib/present/period-report.ts";
 import { reportMalformed } from "../malformed.ts";
 import { dataOption, day, githubOption, noteEmptyPeriod, period } from "../options.ts";
-import { readDays } from "../read-days.ts";
+import { EXIT_FAILURE } from "../fail.ts";
+import { checkRollups, readDays } from "../read-days.ts";
 
 interface ReportOptions {
   data?: string;
@@ -13,12 +14,15 @@ interface ReportOptions {
   to?: string;
   format: ReportFormat;
   by?: Grain;
+  verify?: boolean;
 }
 
 export function registerReport(program: Command): Command {
   return program
     .command("report")
-    .description("the dashboard's figures for a period, computed from the NDJSON files")
+    .description(
+      "the dashboard's figures for a period: from the rollups where current (--github), else the NDJSON files",
+    )
     .addOption(dataOption())
     .addOption(githubOption())
     .option("--from <day>", "first day, YYYY-MM-DD (default: 29 days before --to)", day)
@@ -30,8 +34,16 @@ export function registerReport(program: Command): Command {
         "a row of days a day, ISO week or month (default: days up to 62 days, weeks up to 366)",
       ).choices(GRAINS),
     )
+    .option("--verify", "recount every day from its raw files and name each figure where a rollup disagrees (exit 1)")
     .action(async (options: ReportOptions, command: Command) => {
       const { from, to } = period(command, options);
+      if (options.verify) {
+        const { days, differences } = await checkRollups(command, options, from, to);
+        for (const line of differences) process.stdout.write(`${line}\n`);
+        if (differences.length > 0) process.exitCode = EXIT_FAILURE;
+        else process.stdout.write(`rollups agree with the raw files for ${days} days\n`);
+        return;
+      }
       const read = await readDays(command, options, from, to);
       process.stdout.write(formatReport(periodReport(read.days, from, to, options.by), options.format));
       await noteEmptyPeriod(command, options, read, { from, to });

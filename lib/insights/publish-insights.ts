@@ -5,7 +5,7 @@ import type { LeasedFiles } from "../jobs/commit-under-lease.ts";
 import { runJob, type JobRun } from "../jobs/run-job.ts";
 import { mapLimit } from "../spool/map-limit.ts";
 import type { FileChange, RepositoryEntry, RepositoryFiles } from "../storage/repository-files.ts";
-import { readRollup, ROLLUP_VERSION, ROLLUPS_DIR, type ReadRollup } from "../tally/day-rollup.ts";
+import { readRollup, ROLLUP_VERSION, rollupPath, ROLLUPS_DIR, type ReadRollup } from "../tally/day-rollup.ts";
 import { EventTally } from "../tally/event-tally.ts";
 import type { DayTally } from "../present/period-report.ts";
 import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
@@ -150,7 +150,7 @@ async function readDays(
  * The index, or a new one. An index of format 2 keeps its days, each as if never read: every day with
  * files is read again and rebuilt, and a day whose files are gone stays in the dashboard from its rollup.
  */
-async function readIndex(files: RepositoryFiles, deadline: number): Promise<RollupIndex> {
+export async function readIndex(files: Pick<RepositoryFiles, "read">, deadline: number): Promise<RollupIndex> {
   const bytes = await files.read(INDEX_PATH, { deadline });
   const json = bytes && parseJson(bytes);
   const parsed = rollupIndexSchema.safeParse(json);
@@ -218,14 +218,15 @@ async function windowTallies(
   ];
 }
 
-async function storedRollup(files: RepositoryFiles, day: string, deadline: number): Promise<ReadRollup | undefined> {
+/** A day's rollup, upgraded if of format 2; undefined when there is none, or one that does not parse (rebuilt from the files). */
+export async function storedRollup(
+  files: Pick<RepositoryFiles, "read">,
+  day: string,
+  deadline: number,
+): Promise<ReadRollup | undefined> {
   const bytes = await files.read(rollupPath(day), { deadline });
   // One that does not parse is rebuilt from the day's files.
   return bytes ? readRollup(parseJson(bytes)) : undefined;
-}
-
-export function rollupPath(day: string): string {
-  return `${ROLLUPS_DIR}/${day.slice(0, 4)}/${day}.json`;
 }
 
 function parseJson(bytes: Buffer): unknown {

@@ -40,16 +40,14 @@ export function sourceSignature(source: DaySource): string | undefined {
  * from its start (the parts already downloaded are not fetched twice).
  */
 export async function rollUpDay(
-  files: RepositoryFiles,
+  files: Pick<RepositoryFiles, "list" | "read">,
   source: DaySource,
   previous: DayRollup | undefined,
   { deadline, clock, installKey }: { deadline: number; clock: Clock; installKey?: string },
 ): Promise<DayRead> {
   const parts = await dayParts(files, source, deadline);
   const dayOver = isClosed(source.day, clock.now());
-  const continues =
-    previous?.version === ROLLUP_VERSION &&
-    previous.parts.every((read) => parts.some((part) => part.name === read.name && part.size >= read.bytes));
+  const continues = continuesFrom(previous, parts);
   const fetched = new Map<string, Promise<Buffer | undefined>>();
   const keeping: Pick<RepositoryFiles, "read"> = {
     read: (path, options) => {
@@ -83,6 +81,29 @@ export async function rollUpDay(
   return { rollup, tally, malformed, bytesRead, filesRead, caughtUp };
 }
 
+/** Whether `previous`'s cursors can be continued on `parts`: of this format, and no part read is gone or shorter. */
+function continuesFrom(previous: DayRollup | undefined, parts: readonly DayPart[]): previous is DayRollup {
+  return (
+    previous?.version === ROLLUP_VERSION &&
+    previous.parts.every((read) => parts.some((part) => part.name === read.name && part.size >= read.bytes))
+  );
+}
+
+/** The parts rollUpDay downloads to bring `previous` up to date (all of them without it): what it can fetch ahead. */
+export function partsToRead(previous: DayRollup | undefined, parts: readonly DayPart[]): DayPart[] {
+  if (!continuesFrom(previous, parts)) return [...parts];
+  const cursors = new Map(previous.parts.map((read) => [read.name, read]));
+  return parts.filter((part) => {
+    const read = cursors.get(part.name);
+    return !read || part.size > read.bytes || isRewritten(read, part);
+  });
+}
+
+/** A part of the same size whose git id changed was rewritten: read, its prefix tells. */
+function isRewritten(read: RollupPart, part: DayPart): boolean {
+  return part.sha !== "" && read.blob !== null && read.blob !== part.sha;
+}
+
 /** Counts the day's parts from `previous`'s cursors (or from the start), each part's cursor tied to its git id. */
 async function countDay(
   files: Pick<RepositoryFiles, "read">,
@@ -98,8 +119,7 @@ async function countDay(
     const known = cursor.get(part.name);
     const read = known ?? { name: part.name, bytes: 0, lines: 0, prefix: "", blob: null };
     cursor.set(part.name, read);
-    // A part of the same size whose git id changed was rewritten: read, its prefix tells.
-    const reread = known !== undefined && part.sha !== "" && known.blob !== null && known.blob !== part.sha;
+    const reread = known !== undefined && isRewritten(known, part);
     return { path: part.path, size: part.size, cursor: read, reread };
   });
   const read = await tallyParts(tally, files, toRead, options);

@@ -10,6 +10,12 @@ export interface RepositoryEntry {
   size: number;
 }
 
+/** A file to read as a listing named it: its path, and git's id of its bytes. */
+export interface ListedFile {
+  path: string;
+  sha: string;
+}
+
 /** A file a commit writes (`content`), or removes (`content: null`). */
 export interface FileChange {
   path: string;
@@ -75,6 +81,16 @@ export interface RepositoryFiles {
     visit: (path: string, bytes: Buffer) => Promise<void> | void,
     options: FilesCallOptions,
   ): Promise<{ head: string | undefined }>;
+  /**
+   * The files named (as a listing gave them), each handed to `visit` as it arrives; one gone meanwhile
+   * is not given. Many come in one download, in path order (GitHub: one archive of a tree of just
+   * those blobs, see readBlobsArchive), so that reading many files costs a few requests, not one a file.
+   */
+  readFiles(
+    files: readonly ListedFile[],
+    visit: (path: string, bytes: Buffer) => Promise<void> | void,
+    options: FilesCallOptions,
+  ): Promise<void>;
   /**
    * Replaces the branch's history by one commit with no parent holding the tree of its head, so that
    * no commit reachable from it holds what earlier ones did. The branch is moved by a compare-and-swap:

@@ -7,6 +7,11 @@ import { InstallSet } from "./install-set.ts";
 /** Where the rollups (and their index) live in the data repository: `rollups/YYYY/YYYY-MM-DD.json`. */
 export const ROLLUPS_DIR = "rollups";
 
+/** Where a day's rollup lives: `rollups/YYYY/YYYY-MM-DD.json`. */
+export function rollupPath(day: string): string {
+  return `${ROLLUPS_DIR}/${day.slice(0, 4)}/${day}.json`;
+}
+
 /** The rollup format's version: format 2 (HyperLogLog sketches, no first versions) is upgraded on read. */
 export const ROLLUP_VERSION = 3;
 const LEGACY_VERSION = 2;

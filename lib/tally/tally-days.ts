@@ -1,6 +1,6 @@
 import type { Clock } from "../clock.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import { readRollup, ROLLUP_VERSION } from "./day-rollup.ts";
+import { readRollup, ROLLUP_VERSION, rollupPath, ROLLUPS_DIR } from "./day-rollup.ts";
 import { EventTally } from "./event-tally.ts";
 import { dayParts, type DayPart } from "../storage/layout/day-parts.ts";
 import { isClosed } from "../storage/layout/is-closed.ts";
@@ -28,8 +28,10 @@ export interface TalliedDays {
   malformed: MalformedLine[];
   bytesRead: number;
   filesRead: number;
-  /** Days whose raw files are gone (retention), taken from their rollups. */
+  /** Days taken from their rollups, their files unread: current ones, or whose files are gone (retention). */
   fromRollups: string[];
+  /** Days whose rollups were behind, continued from their cursors: only the bytes appended since were read. */
+  continued: string[];
 }
 
 /**
@@ -38,19 +40,17 @@ export interface TalliedDays {
  * file is read whole, a few fetched ahead: memory holds those parts (each at most the size cap) and the tallies.
  */
 export async function tallyDays(
-  files: RepositoryFiles,
+  files: Pick<RepositoryFiles, "list" | "read">,
   {
     prefix,
-    rollupsDir,
     from,
     to,
     clock,
     countParts,
-  }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock; countParts?: CountParts },
+  }: { prefix: string; from: string; to: string; clock: Clock; countParts?: CountParts },
 ): Promise<TalliedDays> {
   const options = { deadline: clock.now() + LONGEST_READ_MS };
-  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [] };
-  const inRange = (day: string) => day >= from && day <= to;
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [], continued: [] };
   const countHere: CountParts = async (parts, final) => {
     const tally = new EventTally();
     const read = await tallyParts(tally, files, parts, { final, deadline: options.deadline, clock });
@@ -66,20 +66,33 @@ export async function tallyDays(
     result.filesRead += read.filesRead;
   }
   const counted = new Set(result.days.map((d) => d.day));
-  for (let year = Number(from.slice(0, 4)); year <= Number(to.slice(0, 4)); year += 1) {
-    for (const entry of await files.list(`${rollupsDir}/${year}`, options)) {
-      const day = ROLLUP_NAME.exec(entry.name)?.[1];
-      if (!day || !inRange(day) || counted.has(day)) continue;
-      const bytes = await files.read(entry.path, options);
-      const json = bytes && jsonOf(bytes);
-      const read = readRollup(json);
-      if (!read) throw new Error(unreadableRollup(entry.path, json));
-      result.days.push({ day, tally: EventTally.fromRollup(read.rollup) });
-      result.fromRollups.push(day);
-    }
+  for (const day of await rollupDays(files, { from, to, deadline: options.deadline })) {
+    if (counted.has(day)) continue;
+    const path = rollupPath(day);
+    const bytes = await files.read(path, options);
+    const json = bytes && jsonOf(bytes);
+    const read = readRollup(json);
+    if (!read) throw new Error(unreadableRollup(path, json));
+    result.days.push({ day, tally: EventTally.fromRollup(read.rollup) });
+    result.fromRollups.push(day);
   }
   result.days.sort((a, b) => (a.day < b.day ? -1 : 1));
   return result;
+}
+
+/** The days from `from` to `to` that have a rollup, from the listings of the rollups' years. */
+export async function rollupDays(
+  files: Pick<RepositoryFiles, "list">,
+  { from, to, deadline }: { from: string; to: string; deadline: number },
+): Promise<string[]> {
+  const days: string[] = [];
+  for (let year = Number(from.slice(0, 4)); year <= Number(to.slice(0, 4)); year += 1) {
+    for (const entry of await files.list(`${ROLLUPS_DIR}/${year}`, { deadline })) {
+      const day = ROLLUP_NAME.exec(entry.name)?.[1];
+      if (day && day >= from && day <= to) days.push(day);
+    }
+  }
+  return days;
 }
 
 /**
@@ -87,7 +100,7 @@ export async function tallyDays(
  * changed the format rebuilds the rollups of the days that still have files, not these) or broken.
  * A report without the day would pass its figures off as the period's, so it stops and says so.
  */
-function unreadableRollup(path: string, json: unknown): string {
+export function unreadableRollup(path: string, json?: unknown): string {
   const version = (json as { version?: unknown } | undefined)?.version;
   const found = typeof version === "number" && version !== ROLLUP_VERSION;
   return found

@@ -38,7 +38,7 @@ describe("reading a file", () => {
     });
     expect(headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(headers["x-github-request-id"]).toMatch(/^[0-9A-F]{4}:[0-9A-F]{6}:[0-9A-F]{5}:[0-9A-F]{5}:[0-9A-F]{8}$/);
-    expect(fake.requests).toEqual([
+    expect(fake.requests).toMatchObject([
       { method: "GET", path: `/repos/${OWNER}/${REPO}/contents/notes/hello.txt`, status: 200 },
     ]);
   });

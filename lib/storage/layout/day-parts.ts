@@ -12,7 +12,11 @@ export interface DayPart {
 }
 
 /** A day's files in the order they were written: the old layout's, then the day folder's parts. */
-export async function dayParts(files: RepositoryFiles, source: DaySource, deadline: number): Promise<DayPart[]> {
+export async function dayParts(
+  files: Pick<RepositoryFiles, "list">,
+  source: DaySource,
+  deadline: number,
+): Promise<DayPart[]> {
   const parts = source.oldFiles.map((file) => ({ name: file.name, path: file.path, size: file.size, sha: file.sha }));
   if (!source.folder) return parts;
   const listed = await files.list(source.folder.path, { deadline });

@@ -6,7 +6,7 @@ const TWO_DIGITS = /^\d{2}$/;
 
 /** The days from `from` to `to` (inclusive; YYYY-MM-DD) that have files, oldest first: a listing of each year and month in range. */
 export async function listDaySources(
-  files: RepositoryFiles,
+  files: Pick<RepositoryFiles, "list">,
   {
     prefix,
     from = "0000-01-01",

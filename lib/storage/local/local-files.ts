@@ -6,6 +6,7 @@ import type {
   CommitFilesResult,
   FileChange,
   FilesCallOptions,
+  ListedFile,
   RepositoryEntry,
   RepositoryFiles,
 } from "../repository-files.ts";
@@ -83,6 +84,17 @@ export class LocalFiles implements RepositoryFiles {
       if (bytes) await visit(path, bytes);
     }
     return { head: undefined };
+  }
+
+  /** Each file in turn: the disk is the download. */
+  async readFiles(
+    files: readonly ListedFile[],
+    visit: (path: string, bytes: Buffer) => Promise<void> | void,
+  ): Promise<void> {
+    for (const file of files) {
+      const bytes = await this.read(file.path);
+      if (bytes) await visit(file.path, bytes);
+    }
   }
 
   /** `expectedHead` is not checked: a folder has no commits to have moved past. */

@@ -134,6 +134,8 @@ export interface RequestRecord {
   status: number;
   /** For a folder listing (contents or Git Trees API): how many entries it gave. */
   entries?: number;
+  /** Bytes of the answer's body: what the caller downloaded. */
+  bytes: number;
 }
 
 interface RepoPath {
@@ -238,7 +240,9 @@ export class FakeGitHub {
     const dropped = movesBranch && (await this.beforeWrite?.(path)) === "drop";
     const answer = dropped ? injectedFailure(502) : settle();
     if (movesBranch && answer.status < 300) await this.afterWrite?.(path);
-    this.requests.push({ method: request.method, path, status: answer.status, ...listingSize(answer) });
+    const bytes =
+      answer.body instanceof Uint8Array ? answer.body.byteLength : Buffer.byteLength(JSON.stringify(answer.body) ?? "");
+    this.requests.push({ method: request.method, path, status: answer.status, bytes, ...listingSize(answer) });
     return toResponse(answer, requestId);
   }
 
@@ -261,11 +265,15 @@ export class FakeGitHub {
     return treeSha(this.branches.get(branch)?.files ?? new Map(), dir);
   }
 
-  /** Commits many files at once, as one push: for a repository too large to seed file by file. */
-  seedAll(contents: Iterable<[path: string, content: string]>): void {
+  /**
+   * Commits many files at once, as one push: for a repository too large to seed file by file. Bytes given
+   * as bytes are kept as they are, not copied, so that files of the same content share their memory.
+   */
+  seedAll(contents: Iterable<[path: string, content: string | Uint8Array<ArrayBuffer>]>): void {
     const branch = this.branches.get(this.defaultBranch);
     const files = new Map(branch?.files);
-    for (const [path, content] of contents) files.set(path, this.database.addBlob(new TextEncoder().encode(content)));
+    for (const [path, content] of contents)
+      files.set(path, this.database.addBlob(typeof content === "string" ? new TextEncoder().encode(content) : content));
     const parents = branch && branch.head !== NULL_SHA ? [branch.head] : [];
     this.branches.set(this.defaultBranch, { head: this.record(files, parents, TOKEN_USER, "Seed"), files });
   }

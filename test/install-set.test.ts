@@ -1,3 +1,4 @@
+import { deflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { periodReport, type DayTally } from "../lib/present/period-report.ts";
@@ -182,20 +183,50 @@ describe("a set of installs", () => {
 
   it("forgets an install while it is exact; a sketch cannot", () => {
     const set = setOf(0, 300);
-    expect(set.forget(installHash("hwid-7"))).toBe(true);
-    expect(set.forget(installHash("hwid-7"))).toBe(false);
+    expect(set.forgetAll([installHash("hwid-7")])).toBe(1);
+    expect(set.forgetAll([installHash("hwid-7")])).toBe(0);
     expect(set.estimate()).toBe(299);
     const without = setOf(0, 7);
     without.merge(setOf(8, 300));
     expect(set.encode()).toBe(without.encode());
     const sketch = setOf(0, 20_000);
-    expect(sketch.forget(installHash("hwid-7"))).toBe(false);
+    expect(sketch.forgetAll([installHash("hwid-7")])).toBe(0);
     expect(sketch.encode()).toBe(setOf(0, 20_000).encode());
   });
 
-  it("refuses text that is not a set of installs", () => {
-    expect(() => InstallSet.decode("")).toThrow();
-    expect(() => InstallSet.decode(Buffer.from([9, 1, 2]).toString("base64"))).toThrow();
+  it("forgets many installs at once, and only those it holds", () => {
+    const set = setOf(0, 300);
+    const held = [3, 7, 250].map((i) => installHash(`hwid-${i}`));
+    expect(set.forgetAll([...held, installHash("hwid-never")])).toBe(3);
+    expect(set.forgetAll([installHash("hwid-never")])).toBe(0);
+    expect(set.estimate()).toBe(297);
+  });
+
+  it("refuses text that is not a set of installs, whatever is wrong with it", () => {
+    const good = Buffer.from(setOf(0, 300).encode(), "base64");
+    const edited = (edit: (bytes: Buffer) => Buffer) => edit(Buffer.from(good)).toString("base64");
+    const refusals = {
+      empty: "",
+      "an unknown format": Buffer.from([9, 1, 2]).toString("base64"),
+      "cut short": edited((b) => b.subarray(0, b.length - 20)),
+      "bytes past its end": edited((b) => Buffer.concat([b, Buffer.from([0xff, 0xff])])),
+      "another Rice parameter": edited((b) => ((b[1] = b[1]! - 1), b)),
+      "more hashes than it holds": edited((b) => (b.writeUInt16BE(301, 2), b)),
+      "over 10,000 hashes": edited((b) => (b.writeUInt16BE(10_001, 2), b)),
+      "a sketch of the wrong size": Buffer.concat([Buffer.from([1, 16]), deflateRawSync(Buffer.alloc(100))]).toString(
+        "base64",
+      ),
+      "a sketch that inflates past its size": Buffer.concat([
+        Buffer.from([1, 16]),
+        deflateRawSync(Buffer.alloc(64 * 1024 * 1024)),
+      ]).toString("base64"),
+    };
+    for (const [what, text] of Object.entries(refusals)) expect(() => InstallSet.decode(text), what).toThrow();
+  });
+
+  it("is exact, and says so, up to 10,000", () => {
+    for (const n of [300, 2_000, 10_000]) expect(setOf(0, n).exact, String(n)).toBe(true);
+    expect(setOf(0, 10_001).exact).toBe(false);
   });
 });
 

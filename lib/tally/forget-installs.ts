@@ -25,9 +25,7 @@ export function forgetInstalls(
   const forget = <T extends { installs: string }>(figures: T): T => {
     if (hashes.size === 0) return figures;
     const set = InstallSet.decode(figures.installs);
-    let changed = false;
-    for (const hash of hashes) changed = set.forget(hash) || changed;
-    if (!changed) return figures;
+    if (set.forgetAll(hashes) === 0) return figures;
     forgotten += 1;
     return { ...figures, installs: set.encode() };
   };

@@ -96,7 +96,8 @@ export class HyperLogLog {
     };
     const body = bytes.subarray(HEADER_BYTES);
     if (format === DENSE) {
-      const registers = inflateRawSync(body);
+      // A doctored rollup must not inflate to more than a sketch holds.
+      const registers = inflateRawSync(body, { maxOutputLength: sketch.registers.length });
       if (registers.length !== sketch.registers.length) throw new Error("A HyperLogLog sketch of the wrong size");
       registers.forEach((rank, index) => set(index, rank));
     } else if (legacy && format === SPARSE && body.length % SPARSE_PAIR_BYTES === 0) {

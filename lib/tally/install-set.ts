@@ -88,12 +88,12 @@ export class InstallSet {
     this.sketch!.merge(other.sketch);
   }
 
-  /** Takes an install out (an erasure) while the set is exact; a sketch keeps no hash to take. */
-  forget(hash: number): boolean {
-    if (this.sketch) return false;
-    const size = this.size;
-    this.refill(this.slots!.length, hash);
-    return this.size < size;
+  /** Takes installs out (an erasure) while the set is exact, in one rebuild; how many it held. A sketch keeps no hash to take. */
+  forgetAll(hashes: Iterable<number>): number {
+    if (this.sketch) return 0;
+    const held = new Set([...hashes].filter((hash) => this.has(hash)));
+    if (held.size > 0) this.refill(this.slots!.length, held);
+    return held.size;
   }
 
   /** A set of the same installs that this one's later adds do not change. */
@@ -129,7 +129,8 @@ export class InstallSet {
       return set;
     }
     const [bits, count] = [bytes[1], bytes.length >= HEADER_BYTES ? bytes.readUInt16BE(2) : undefined];
-    if (bits === undefined || bits > HASH_BITS || count === undefined || count > EXACT_LIMIT) {
+    // One encoding a set: its Rice parameter is the count's, and its codes end in its last byte.
+    if (bits === undefined || count === undefined || count > EXACT_LIMIT || bits !== riceBits(count)) {
       throw new Error("Not a set of installs");
     }
     set.refill(2 ** Math.ceil(Math.log2(Math.max(FIRST_SLOTS, count * 2 + 1))));
@@ -150,12 +151,19 @@ export class InstallSet {
     for (const key of this.slots!) if (key !== 0) use(key - 1);
   }
 
-  /** The same hashes in `length` slots, but `without`. */
-  private refill(length: number, without = -1): void {
+  private has(hash: number): boolean {
+    const slots = this.slots!;
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; slots[slot] !== 0; slot = (slot + 1) & mask) if (slots[slot] === hash + 1) return true;
+    return false;
+  }
+
+  /** The same hashes in `length` slots, but those `without`. */
+  private refill(length: number, without: ReadonlySet<number> = new Set()): void {
     const old = this.slots!;
     this.slots = new Float64Array(length);
     this.size = 0;
-    for (const key of old) if (key !== 0 && key !== without + 1) this.add(key - 1);
+    for (const key of old) if (key !== 0 && !without.has(key - 1)) this.add(key - 1);
   }
 }
 
@@ -225,5 +233,8 @@ function readGaps(bytes: Uint8Array, bits: number, count: number, use: (hash: nu
     hash = (i === 0 ? 0 : hash) + gap;
     if (hash >= HASH_UNIT) throw new Error("A set of installs with a hash out of range");
     use(hash);
+  }
+  if (Math.ceil(at / 8) !== bytes.length || (at & 7 && bytes[at >>> 3]! & ((1 << (8 - (at & 7))) - 1))) {
+    throw new Error("A set of installs with bytes past its end");
   }
 }

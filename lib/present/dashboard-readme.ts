@@ -1,15 +1,13 @@
 import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { duration } from "./duration.ts";
 import { errorSection } from "./error-section.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./charts/render-chart.ts";
 import { tableCell as cell, tableRow as row, wholeCount as whole } from "./table-row.ts";
 
 const WEEK_DAYS = 7;
-const MS_PER_SECOND = 1000;
-const SECONDS_PER_MINUTE = 60;
-const SECONDS_PER_HOUR = 3600;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
@@ -239,14 +237,4 @@ function sourceOf(days: readonly DayTally[], fromFiles: readonly string[]): stri
   if (read.size === 0) return rollups;
   if (fromRollups === 0) return "the event files";
   return `the event files, and ${rollups} for the ${fromRollups} ${fromRollups === 1 ? "day" : "days"} whose files are gone`;
-}
-
-/** A duration as a person says it: 350 ms, 1.2 s, 25m 45s, 2h 5m. */
-function duration(ms: number): string {
-  if (ms < MS_PER_SECOND) return `${ms < 10 ? Number(ms.toFixed(1)) : Math.round(ms)} ms`;
-  const seconds = ms / MS_PER_SECOND;
-  if (seconds < SECONDS_PER_MINUTE) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
-  const whole = Math.round(seconds);
-  if (whole < SECONDS_PER_HOUR) return `${Math.floor(whole / SECONDS_PER_MINUTE)}m ${whole % SECONDS_PER_MINUTE}s`;
-  return `${Math.floor(whole / SECONDS_PER_HOUR)}h ${Math.round((whole % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)}m`;
 }

@@ -95,6 +95,19 @@ describe("the dashboard's time charts", () => {
     const band = marksOf(svg).find((m) => m.label?.includes("today so far"));
     expect(band, "a band over today").toBeDefined();
   });
+
+  it.each([
+    ["a day to come", addDays(TODAY, 3)],
+    ["a day gone", addDays(TODAY, -3)],
+  ])("marks no day as so far when the period ends on %s", async (_, to) => {
+    const rendered = await renderDashboard(days, { today: to, updatedAt: UPDATED_AT });
+    const { files } = rendered;
+    for (const name of TIME_CHARTS) {
+      const svg = files.find((f) => f.name === name)!.content;
+      expect(textsOf(svg).some((text) => /today so far/i.test(text))).toBe(false);
+    }
+    expect(rendered.readme("")).not.toContain("today so far");
+  });
 });
 
 describe("the dashboard's other charts", () => {

@@ -35,6 +35,8 @@ export interface DashboardFigures {
   updatedAt: string;
   status: IngestStatus | undefined;
   charts: readonly [name: string, spec: ChartSpec][];
+  /** `today` is the day the dashboard is rendered on, not over yet. */
+  partial: boolean;
   /** The days read from their event files rather than their rollups (a local run's); the hourly job reads rollups. */
   fromFiles: readonly string[];
 }
@@ -57,7 +59,7 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     DASHBOARD_MARKER,
     "# Telemetry dashboard",
     "",
-    `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
+    `The last ${length} days (${periodDays[0]} to ${today}, UTC${figures.partial ? ", today so far" : ""}) against the ${length} before. ` +
       `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000, estimated within 1% above.`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),

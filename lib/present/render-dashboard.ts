@@ -43,8 +43,9 @@ export async function renderDashboard(
   const byDay = new Map(days.map((d) => [d.day, d.tally]));
   const periodDays = daysFrom(periodStart, today);
 
-  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall.
-  const partial = dayOf(new Date(updatedAt)) <= today;
+  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall. A period that
+  // ends before today has no such day, nor one that ends after it: its last day has not begun.
+  const partial = dayOf(new Date(updatedAt)) === today;
   const charts = dashboardCharts(current, periodDays, byDay, partial);
   const svgs = await Promise.all(charts.map(async ([name, spec]) => ({ name, content: await renderChart(spec) })));
   const registry = `${JSON.stringify({ updated_at: updatedAt, from: periodStart, to: today, models: current.models }, null, 2)}\n`;
@@ -59,6 +60,7 @@ export async function renderDashboard(
     updatedAt,
     status,
     charts,
+    partial,
     fromFiles,
   };
   const readme = (linkBase: string) => dashboardReadme(figures, linkBase);

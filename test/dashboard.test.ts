@@ -198,6 +198,12 @@ describe("the dashboard's README", () => {
     expect(sampleDb).toContain('File "/app/vector_inspector/sample_db.py"');
   });
 
+  it("states the installs' accuracy as it is: exact up to 10,000, then a standard error", async () => {
+    const readme = await file("README.md");
+    expect(readme).toContain("installs are exact up to 10,000; above, estimated with 0.41% standard error");
+    expect(readme).not.toMatch(/estimated within 1%/);
+  });
+
   it("says where its figures come from: the rollups for the hourly job, the files for a local read", async () => {
     expect(await file("README.md")).toMatch(/Updated \S+ from the daily rollups/);
     const local = await renderDashboard(days, { today: TODAY, updatedAt: UPDATED_AT, fromFiles: [TODAY] });

@@ -20,7 +20,7 @@ const installs = z
   .int()
   .nonnegative()
   .describe(
-    "Distinct installs: exact up to 10,000 (a set of their hashes), estimated within 1% above (HyperLogLog, 0.41% standard error)",
+    "Distinct installs: exact up to 10,000 (a set of their hashes); above, estimated with 0.41% standard error (HyperLogLog: within 1% about 98 times in 100)",
   );
 const rate = z
   .number()

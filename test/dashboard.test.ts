@@ -204,12 +204,19 @@ describe("the dashboard's README", () => {
     expect(readme).not.toMatch(/estimated within 1%/);
   });
 
-  it("says where its figures come from: the rollups for the hourly job, the files for a local read", async () => {
-    expect(await file("README.md")).toMatch(/Updated \S+ from the daily rollups/);
-    const local = await renderDashboard(days, { today: TODAY, updatedAt: UPDATED_AT, fromFiles: [TODAY] });
-    const readme = local.readme("");
-    expect(readme).not.toContain("from the daily rollups");
-    expect(readme).toMatch(/Updated \S+ from the event files/);
+  it("says where its figures come from: the rollups for the hourly job, as each day was read for a local run", async () => {
+    expect(await file("README.md")).toMatch(/Updated \S+ from the daily rollups in `rollups\/`;/);
+    const local = await renderDashboard(
+      days.map((d) => ({ ...d, read: "files" as const })),
+      { today: TODAY, updatedAt: UPDATED_AT },
+    );
+    expect(local.readme("")).toMatch(/Updated \S+ from the event files;/);
+    const reads = ["rollup", "files", "rollup", "rollup"] as const;
+    const mixed = await renderDashboard(
+      reads.map((read, i) => ({ day: addDays(TODAY, -i), tally: days[0]!.tally, read })),
+      { today: TODAY, updatedAt: UPDATED_AT },
+    );
+    expect(mixed.readme("")).toContain("from the daily rollups in `rollups/` for 3 days and the event files for 1;");
   });
 });
 

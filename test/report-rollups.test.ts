@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { PUBLISH_SCHEDULED_BUDGET_MS, rollupPath } from "../lib/insights/publish-insights.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { dataFolder, dayFiles, lines } from "./support/data-folder.ts";
@@ -134,6 +135,27 @@ describe("telemetry report --github", () => {
     const made = kinds(readOnly.fake.requests.slice(before));
     expect(made).toMatchObject({ tarball: 0, "raw file": files.size });
     expect(JSON.parse(reading.stdout)).toEqual(JSON.parse(writing.stdout));
+  });
+});
+
+describe("telemetry dashboard --github", () => {
+  it("says how each day was read: from its rollup, its rollup continued, or its files", async ({
+    tempDir,
+    github,
+    runtime,
+    served,
+    dataset,
+    days,
+  }) => {
+    const DAYS = days.last(4);
+    await seedDays(github, runtime, dataset.events, DAYS);
+    const out = await tempDir("dashboard-github-");
+    const run = await telemetry(["dashboard", "--github", "acme/data", "--out", out, "--to", DAYS[3]!], served.env);
+    expect(run.code, run.stderr).toBe(0);
+    const readme = await readFile(join(out, "README.md"), "utf8");
+    expect(readme).toContain(
+      "from the daily rollups in `rollups/` for 2 days, the event files for 1 and rollups continued with their files' new lines for 1;",
+    );
   });
 });
 

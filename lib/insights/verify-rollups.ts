@@ -37,10 +37,8 @@ export async function verifyRollups(
   const raw = await tallyDays(reading, { prefix, rollupsDir: ROLLUPS_DIR, from, to, clock }).finally(() =>
     ahead.close(),
   );
-  const counted = new Map(raw.days.filter((d) => !raw.fromRollups.includes(d.day)).map((d) => [d.day, d.tally]));
-  const rolled = fast.days.filter(
-    (d) => counted.has(d.day) && (fast.fromRollups.includes(d.day) || fast.continued.includes(d.day)),
-  );
+  const counted = new Map(raw.days.filter((d) => d.read === "files").map((d) => [d.day, d.tally]));
+  const rolled = fast.days.filter((d) => counted.has(d.day) && d.read !== "files");
   const differences = rolled.flatMap(({ day, tally }) =>
     [...differing(reportFigures(day, tally), reportFigures(day, counted.get(day)!))].map(
       ([figure, [rollup, files]]) => `${day} ${figure}: rollup ${shown(rollup)}, raw files ${shown(files)}`,

@@ -1,5 +1,6 @@
 import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
+import type { ReadFrom } from "../tally/tally-days.ts";
 import { InstallSet } from "../tally/install-set.ts";
 import { duration } from "./duration.ts";
 import { errorSection } from "./error-section.ts";
@@ -11,6 +12,12 @@ const WEEK_DAYS = 7;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
+/** Each way a day's figures are read, as the README's first line words it. */
+const SOURCES: readonly [ReadFrom, string][] = [
+  ["rollup", "the daily rollups in `rollups/`"],
+  ["files", "the event files"],
+  ["continued", "rollups continued with their files' new lines"],
+];
 /** The README's sentence that dates it: `Updated <ISO time> from …` (the rollups, or the files a local run read). */
 const UPDATED = /^The last .* Updated (\S+) from /m;
 
@@ -22,9 +29,12 @@ export interface IngestStatus {
   tokenExpiresAt: string | null;
 }
 
+/** A day's tally and how it was read (see TalliedDays); without `read`, from its rollup, as the hourly job reads. */
+export type ReadDay = DayTally & { read?: ReadFrom };
+
 /** What the README shows: the period and the one before it, each day's tally, and the charts beside it. */
 export interface DashboardFigures {
-  days: readonly DayTally[];
+  days: readonly ReadDay[];
   byDay: Map<string, EventTally>;
   current: PeriodReport;
   previous: PeriodReport;
@@ -37,8 +47,6 @@ export interface DashboardFigures {
   charts: readonly [name: string, spec: ChartSpec][];
   /** `today` is the day the dashboard is rendered on, not over yet. */
   partial: boolean;
-  /** The days read from their event files rather than their rollups (a local run's); the hourly job reads rollups. */
-  fromFiles: readonly string[];
 }
 
 /** When the service last rendered `readme` (an ISO time); undefined when it is not a dashboard the service wrote. */
@@ -60,7 +68,7 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     "# Telemetry dashboard",
     "",
     `The last ${length} days (${periodDays[0]} to ${today}, UTC${figures.partial ? ", today so far" : ""}) against the ${length} before. ` +
-      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000; above, estimated with 0.41% standard error (within 1% about 98 times in 100).`,
+      `Updated ${updatedAt} from ${sourceOf(days)}; installs are exact up to 10,000; above, estimated with 0.41% standard error (within 1% about 98 times in 100).`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
     "",
@@ -231,12 +239,15 @@ function percent(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
 }
 
-/** Where the figures came from: the rollups, or the event files a local run read (and rollups where files are gone). */
-function sourceOf(days: readonly DayTally[], fromFiles: readonly string[]): string {
-  const rollups = "the daily rollups in `rollups/`";
-  const read = new Set(fromFiles);
-  const fromRollups = days.filter((d) => !read.has(d.day)).length;
-  if (read.size === 0) return rollups;
-  if (fromRollups === 0) return "the event files";
-  return `the event files, and ${rollups} for the ${fromRollups} ${fromRollups === 1 ? "day" : "days"} whose files are gone`;
+/** Where the figures came from, each way a day was read with its count of days: a local run may mix them. */
+function sourceOf(days: readonly ReadDay[]): string {
+  const counts = new Map<ReadFrom, number>();
+  for (const { read = "rollup" } of days) counts.set(read, (counts.get(read) ?? 0) + 1);
+  const ways = SOURCES.filter(([read]) => counts.has(read));
+  if (ways.length <= 1) return (ways[0] ?? SOURCES[0]!)[1];
+  const parts = ways.map(([read, source], i) => {
+    const n = counts.get(read)!;
+    return `${source} for ${n}${i === 0 ? ` ${n === 1 ? "day" : "days"}` : ""}`;
+  });
+  return `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
 }

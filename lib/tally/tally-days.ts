@@ -23,15 +23,17 @@ export interface PartsTally {
 /** Counts a day's parts some other way than one at a time here (in worker threads, say); `final`: the day is closed. */
 export type CountParts = (parts: readonly DayPart[], final: boolean) => Promise<PartsTally>;
 
+/**
+ * How a day's tally was had: read whole from its files; taken from its rollup, its files unread (a
+ * current rollup, or its files gone); or its rollup, behind, continued with the bytes appended since.
+ */
+export type ReadFrom = "files" | "rollup" | "continued";
+
 export interface TalliedDays {
-  days: { day: string; tally: EventTally }[];
+  days: { day: string; tally: EventTally; read: ReadFrom }[];
   malformed: MalformedLine[];
   bytesRead: number;
   filesRead: number;
-  /** Days taken from their rollups, their files unread: current ones, or whose files are gone (retention). */
-  fromRollups: string[];
-  /** Days whose rollups were behind, continued from their cursors: only the bytes appended since were read. */
-  continued: string[];
 }
 
 /**
@@ -51,7 +53,7 @@ export async function tallyDays(
   }: { prefix: string; rollupsDir: string; from: string; to: string; clock: Clock; countParts?: CountParts },
 ): Promise<TalliedDays> {
   const options = { deadline: clock.now() + LONGEST_READ_MS };
-  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [], continued: [] };
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0 };
   const inRange = (day: string) => day >= from && day <= to;
   const countHere: CountParts = async (parts, final) => {
     const tally = new EventTally();
@@ -62,7 +64,7 @@ export async function tallyDays(
   for (const source of await listDaySources(files, { prefix, from, to, deadline: options.deadline })) {
     const parts = await dayParts(files, source, options.deadline);
     const read = await (countParts ?? countHere)(parts, isClosed(source.day, clock.now()));
-    result.days.push({ day: source.day, tally: read.tally });
+    result.days.push({ day: source.day, tally: read.tally, read: "files" });
     result.malformed.push(...read.malformed);
     result.bytesRead += read.bytesRead;
     result.filesRead += read.filesRead;
@@ -76,8 +78,7 @@ export async function tallyDays(
       const json = bytes && jsonOf(bytes);
       const parsed = dayRollupSchema.safeParse(json);
       if (!parsed.success) throw new Error(unreadableRollup(entry.path, json));
-      result.days.push({ day, tally: EventTally.fromRollup(parsed.data) });
-      result.fromRollups.push(day);
+      result.days.push({ day, tally: EventTally.fromRollup(parsed.data), read: "rollup" });
     }
   }
   result.days.sort((a, b) => (a.day < b.day ? -1 : 1));

@@ -159,6 +159,26 @@ describe("telemetry dashboard --github", () => {
   });
 });
 
+describe("telemetry report --github, a period the data does not reach", () => {
+  it("says which days the data holds from the listings it made once", async ({ github, served, dataset, days }) => {
+    const DAYS = days.last(4);
+    github.seedAll(dayFiles(dataset.events, { parts: 2 }));
+    const before = github.requests.length;
+    const run = await telemetry(
+      ["report", "--github", "acme/data", "--from", "2020-01-01", "--to", "2020-01-31"],
+      served.env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`holds ${DAYS[0]} to ${DAYS[3]})`);
+    // The data's one month is listed to find its span, once from each end, and by nothing else in a period of 2020.
+    const [year, month] = DAYS[3]!.split("-");
+    const monthListed = github.requests
+      .slice(before)
+      .filter(({ method, path }) => method === "GET" && path.endsWith(`/contents/telemetry/${year}/${month}`));
+    expect(monthListed.length).toBe(2);
+  });
+});
+
 describe("telemetry report --github, a rollup of another version", () => {
   it("reads that day from its files, as the hourly job would rebuild it", async ({
     github,

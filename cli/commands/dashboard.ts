@@ -26,7 +26,7 @@ export function registerDashboard(program: Command): Command {
       const today = options.to ?? dayOf(new Date());
       const from = addDays(today, -(2 * PERIOD_DAYS - 1));
       const read = await readDays(command, options, from, today);
-      await noteEmptyPeriod(command, options, read, { from, to: today });
+      noteEmptyPeriod(read, { from, to: today });
       const rendered = await renderDashboard(read.days, { today, updatedAt: new Date().toISOString() });
       await mkdir(options.out, { recursive: true });
       for (const file of rendered.files) await writeFile(join(options.out, file.name), file.content);

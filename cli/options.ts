@@ -85,15 +85,12 @@ async function requireData(files: RepositoryFiles, prefix: string, dir: string |
  * Zeros are true for a period the data does not reach, but may surprise: stderr says so, and which
  * days the data holds.
  */
-export async function noteEmptyPeriod(
-  command: Command,
-  options: { data?: string; github?: string },
-  read: { days: readonly unknown[] },
+export function noteEmptyPeriod(
+  { days, span, where }: { days: readonly unknown[]; span?: DataSpan; where: string },
   { from, to }: { from: string; to: string },
-): Promise<void> {
-  if (read.days.length > 0) return;
-  const { files, span } = await openData(command, options);
-  const held = span ? ` (${options.data ?? files.describe()} holds ${span.first} to ${span.last})` : "";
+): void {
+  if (days.length > 0) return;
+  const held = span ? ` (${where} holds ${span.first} to ${span.last})` : "";
   process.stderr.write(`telemetry: no day from ${from} to ${to} has data: the figures are zeros${held}\n`);
 }
 

@@ -95,6 +95,19 @@ describe("the dashboard's time charts", () => {
     const band = marksOf(svg).find((m) => m.label?.includes("today so far"));
     expect(band, "a band over today").toBeDefined();
   });
+
+  it.each([
+    ["a day to come", addDays(TODAY, 3)],
+    ["a day gone", addDays(TODAY, -3)],
+  ])("marks no day as so far when the period ends on %s", async (_, to) => {
+    const rendered = await renderDashboard(days, { today: to, updatedAt: UPDATED_AT });
+    const { files } = rendered;
+    for (const name of TIME_CHARTS) {
+      const svg = files.find((f) => f.name === name)!.content;
+      expect(textsOf(svg).some((text) => /today so far/i.test(text))).toBe(false);
+    }
+    expect(rendered.readme("")).not.toContain("today so far");
+  });
 });
 
 describe("the dashboard's other charts", () => {
@@ -185,12 +198,25 @@ describe("the dashboard's README", () => {
     expect(sampleDb).toContain('File "/app/vector_inspector/sample_db.py"');
   });
 
-  it("says where its figures come from: the rollups for the hourly job, the files for a local read", async () => {
-    expect(await file("README.md")).toMatch(/Updated \S+ from the daily rollups/);
-    const local = await renderDashboard(days, { today: TODAY, updatedAt: UPDATED_AT, fromFiles: [TODAY] });
-    const readme = local.readme("");
-    expect(readme).not.toContain("from the daily rollups");
-    expect(readme).toMatch(/Updated \S+ from the event files/);
+  it("states the installs' accuracy as it is: exact up to 10,000, then a standard error", async () => {
+    const readme = await file("README.md");
+    expect(readme).toContain("installs are exact up to 10,000; above, estimated with 0.41% standard error");
+    expect(readme).not.toMatch(/estimated within 1%/);
+  });
+
+  it("says where its figures come from: the rollups for the hourly job, as each day was read for a local run", async () => {
+    expect(await file("README.md")).toMatch(/Updated \S+ from the daily rollups in `rollups\/`;/);
+    const local = await renderDashboard(
+      days.map((d) => ({ ...d, read: "files" as const })),
+      { today: TODAY, updatedAt: UPDATED_AT },
+    );
+    expect(local.readme("")).toMatch(/Updated \S+ from the event files;/);
+    const reads = ["rollup", "files", "rollup", "rollup"] as const;
+    const mixed = await renderDashboard(
+      reads.map((read, i) => ({ day: addDays(TODAY, -i), tally: days[0]!.tally, read })),
+      { today: TODAY, updatedAt: UPDATED_AT },
+    );
+    expect(mixed.readme("")).toContain("from the daily rollups in `rollups/` for 3 days and the event files for 1;");
   });
 });
 

@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { PUBLISH_SCHEDULED_BUDGET_MS } from "../lib/insights/publish-insights.ts";
 import { ROLLUP_VERSION, rollupPath } from "../lib/tally/day-rollup.ts";
 import { legacyRollup, uniformDay } from "./support/legacy-rollup.ts";
@@ -136,6 +137,47 @@ describe("telemetry report --github", () => {
     const made = kinds(readOnly.fake.requests.slice(before));
     expect(made).toMatchObject({ tarball: 0, "raw file": files.size });
     expect(JSON.parse(reading.stdout)).toEqual(JSON.parse(writing.stdout));
+  });
+});
+
+describe("telemetry dashboard --github", () => {
+  it("says how each day was read: from its rollup, its rollup continued, or its files", async ({
+    tempDir,
+    github,
+    runtime,
+    served,
+    dataset,
+    days,
+  }) => {
+    const DAYS = days.last(4);
+    await seedDays(github, runtime, dataset.events, DAYS);
+    const out = await tempDir("dashboard-github-");
+    const run = await telemetry(["dashboard", "--github", "acme/data", "--out", out, "--to", DAYS[3]!], served.env);
+    expect(run.code, run.stderr).toBe(0);
+    const readme = await readFile(join(out, "README.md"), "utf8");
+    expect(readme).toContain(
+      "from the daily rollups in `rollups/` for 2 days, the event files for 1 and rollups continued with their files' new lines for 1;",
+    );
+  });
+});
+
+describe("telemetry report --github, a period the data does not reach", () => {
+  it("says which days the data holds from the listings it made once", async ({ github, served, dataset, days }) => {
+    const DAYS = days.last(4);
+    github.seedAll(dayFiles(dataset.events, { parts: 2 }));
+    const before = github.requests.length;
+    const run = await telemetry(
+      ["report", "--github", "acme/data", "--from", "2020-01-01", "--to", "2020-01-31"],
+      served.env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`holds ${DAYS[0]} to ${DAYS[3]})`);
+    // The data's one month is listed to find its span, once from each end, and by nothing else in a period of 2020.
+    const [year, month] = DAYS[3]!.split("-");
+    const monthListed = github.requests
+      .slice(before)
+      .filter(({ method, path }) => method === "GET" && path.endsWith(`/contents/telemetry/${year}/${month}`));
+    expect(monthListed.length).toBe(2);
   });
 });
 

@@ -26,13 +26,8 @@ export function registerDashboard(program: Command): Command {
       const today = options.to ?? dayOf(new Date());
       const from = addDays(today, -(2 * PERIOD_DAYS - 1));
       const read = await readDays(command, options, from, today);
-      await noteEmptyPeriod(command, options, read, { from, to: today });
-      const fromRollups = new Set(read.fromRollups);
-      const rendered = await renderDashboard(read.days, {
-        today,
-        updatedAt: new Date().toISOString(),
-        fromFiles: read.days.map((d) => d.day).filter((d) => !fromRollups.has(d)),
-      });
+      noteEmptyPeriod(read, { from, to: today });
+      const rendered = await renderDashboard(read.days, { today, updatedAt: new Date().toISOString() });
       await mkdir(options.out, { recursive: true });
       for (const file of rendered.files) await writeFile(join(options.out, file.name), file.content);
       process.stderr.write(

@@ -46,7 +46,7 @@ export function registerReport(program: Command): Command {
       }
       const read = await readDays(command, options, from, to);
       process.stdout.write(formatReport(periodReport(read.days, from, to, options.by), options.format));
-      await noteEmptyPeriod(command, options, read, { from, to });
+      noteEmptyPeriod(read, { from, to });
       reportMalformed(read.malformed);
     });
 }

@@ -1,8 +1,11 @@
 import type { PublishReport } from "../../lib/insights/publish-insights.ts";
 import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
+import { addDays } from "../../lib/day.ts";
 
 /** A commit as git shows it in one line. */
 const SHORT_SHA = 7;
+/** Up to this many days that do not follow one another are named; more, spanned. */
+const FEW_DAYS = 4;
 
 /**
  * One run of a job, readable: outcome, the days it did, its commit and what is left, e.g.
@@ -10,7 +13,7 @@ const SHORT_SHA = 7;
  */
 export function runLine(run: PublishReport | RetentionReport): string {
   const days = run.days.map((d) => d.day);
-  const range = days.length > 1 ? `${days[0]} to ${days.at(-1)}` : (days[0] ?? "");
+  const range = daysShown(days);
   const removed = "keep_from" in run ? run.days.reduce((sum, d) => sum + d.files.length, 0) : undefined;
   const what = [range, ...(removed ? [`${removed} file(s)`] : [])].filter(Boolean).join(", ");
   const parts = [
@@ -39,6 +42,14 @@ export function publishSummary(runs: readonly PublishReport[]): { line: string; 
     line: `telemetry: publish: ${days} day(s) rolled up in ${runs.length} run(s), ${commit ? `last commit ${short(commit)}` : "no commit"}; ${left}`,
     failed: last?.outcome === "failed",
   };
+}
+
+/** The days a run did, whatever order it did them in (publish: today and yesterday first, then the backlog). */
+function daysShown(done: readonly string[]): string {
+  const days = [...done].sort();
+  if (days.length <= 1) return days[0] ?? "";
+  const consecutive = days.every((day, i) => i === 0 || addDays(days[i - 1]!, 1) === day);
+  return !consecutive && days.length <= FEW_DAYS ? days.join(", ") : `${days[0]} to ${days.at(-1)}`;
 }
 
 function short(sha: string): string {

@@ -51,17 +51,15 @@ export async function readPeriod(
   const partsOf = await mapLimit(toRead, READS_AT_ONCE, (day) => dayParts({ list }, day.source, deadline));
   const wanted = toRead.flatMap((day, i) => partsToRead(day.rollup, partsOf[i]!));
   const ahead = fetchAhead(files, wanted, { deadline });
-  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [], continued: [] };
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0 };
   try {
     for (const { day, source, rollup, current } of plan) {
       if (current || !source) {
-        result.days.push({ day, tally: EventTally.fromRollup(rollup!) });
-        result.fromRollups.push(day);
+        result.days.push({ day, tally: EventTally.fromRollup(rollup!), read: "rollup" });
         continue;
       }
       const read = await rollUpDay({ list, read: ahead.read }, source, rollup, { deadline, clock });
-      result.days.push({ day, tally: read.tally });
-      if (rollup) result.continued.push(day);
+      result.days.push({ day, tally: read.tally, read: rollup ? "continued" : "files" });
       result.malformed.push(...read.malformed);
       result.bytesRead += read.bytesRead;
       result.filesRead += read.filesRead;

@@ -1,13 +1,12 @@
 import type { Clock } from "../clock.ts";
-import { periodReport } from "../present/period-report.ts";
 import { mapLimit } from "../spool/map-limit.ts";
 import { fetchAhead } from "../storage/fetch-ahead.ts";
 import { dayParts } from "../storage/layout/day-parts.ts";
 import { listDaySources } from "../storage/layout/list-day-sources.ts";
 import type { RepositoryFiles } from "../storage/repository-files.ts";
-import type { EventTally } from "../tally/event-tally.ts";
 import { LONGEST_READ_MS, tallyDays } from "../tally/tally-days.ts";
 import { readPeriod } from "./read-period.ts";
+import { reportFigures } from "./report-figures.ts";
 
 const LISTINGS_AT_ONCE = 8;
 
@@ -35,36 +34,14 @@ export async function verifyRollups(
   const ahead = fetchAhead(files, parts, { deadline });
   const reading = { list: files.list.bind(files), read: ahead.read };
   const raw = await tallyDays(reading, { prefix, from, to, clock }).finally(() => ahead.close());
-  const counted = new Map(raw.days.filter((d) => !raw.fromRollups.includes(d.day)).map((d) => [d.day, d.tally]));
-  const rolled = fast.days.filter(
-    (d) => counted.has(d.day) && (fast.fromRollups.includes(d.day) || fast.continued.includes(d.day)),
-  );
+  const counted = new Map(raw.days.filter((d) => d.read === "files").map((d) => [d.day, d.tally]));
+  const rolled = fast.days.filter((d) => counted.has(d.day) && d.read !== "files");
   const differences = rolled.flatMap(({ day, tally }) =>
-    [...differing(figuresOf(day, tally), figuresOf(day, counted.get(day)!))].map(
+    [...differing(reportFigures(day, tally), reportFigures(day, counted.get(day)!))].map(
       ([figure, [rollup, files]]) => `${day} ${figure}: rollup ${shown(rollup)}, raw files ${shown(files)}`,
     ),
   );
   return { days: rolled.length, differences };
-}
-
-/** A day's figures as the report shows them, by where they sit: `totals.events`, `events[app.launch].count`. */
-function figuresOf(day: string, tally: EventTally): Map<string, unknown> {
-  const figures = new Map<string, unknown>();
-  const walk = (value: unknown, path: string): void => {
-    if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${nameOf(item) ?? i}]`));
-    else if (value !== null && typeof value === "object")
-      for (const [key, inner] of Object.entries(value)) walk(inner, path === "" ? key : `${path}.${key}`);
-    else figures.set(path, value);
-  };
-  walk(periodReport([{ day, tally }], day, day), "");
-  return figures;
-}
-
-/** An item of a list is named by its first text field (its event, version, day...). */
-function nameOf(item: unknown): string | undefined {
-  if (item === null || typeof item !== "object") return undefined;
-  const name = Object.values(item).find((value) => typeof value === "string");
-  return typeof name === "string" ? name : undefined;
 }
 
 function* differing(left: Map<string, unknown>, right: Map<string, unknown>): Generator<[string, [unknown, unknown]]> {

@@ -1,20 +1,25 @@
 import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
+import type { ReadFrom } from "../tally/tally-days.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { duration } from "./duration.ts";
 import { errorSection } from "./error-section.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./charts/render-chart.ts";
 import { tableCell as cell, tableRow as row, wholeCount as whole } from "./table-row.ts";
 
 const WEEK_DAYS = 7;
-const MS_PER_SECOND = 1000;
-const SECONDS_PER_MINUTE = 60;
-const SECONDS_PER_HOUR = 3600;
 /** The standard error of this format's sketches (2^16 registers, 0.41%); a day of format 2's is larger. */
 const SKETCH_ERROR = 0.0041;
 /** Marks the README that this service writes, so that it never writes over one it did not. */
 export const DASHBOARD_MARKER = "<!-- telemetry-dashboard: generated hourly; edits are overwritten -->";
 export const MODEL_REGISTRY_FILE = "model-registry.json";
+/** Each way a day's figures are read, as the README's first line words it. */
+const SOURCES: readonly [ReadFrom, string][] = [
+  ["rollup", "the daily rollups in `rollups/`"],
+  ["files", "the event files"],
+  ["continued", "rollups continued with their files' new lines"],
+];
 /** The README's sentence that dates it: `Updated <ISO time> from …` (the rollups, or the files a local run read). */
 const UPDATED = /^The last .* Updated (\S+) from /m;
 
@@ -26,9 +31,12 @@ export interface IngestStatus {
   tokenExpiresAt: string | null;
 }
 
+/** A day's tally and how it was read (see TalliedDays); without `read`, from its rollup, as the hourly job reads. */
+export type ReadDay = DayTally & { read?: ReadFrom };
+
 /** What the README shows: the period and the one before it, each day's tally, and the charts beside it. */
 export interface DashboardFigures {
-  days: readonly DayTally[];
+  days: readonly ReadDay[];
   byDay: Map<string, EventTally>;
   current: PeriodReport;
   previous: PeriodReport;
@@ -39,8 +47,8 @@ export interface DashboardFigures {
   updatedAt: string;
   status: IngestStatus | undefined;
   charts: readonly [name: string, spec: ChartSpec][];
-  /** The days read from their event files rather than their rollups (a local run's); the hourly job reads rollups. */
-  fromFiles: readonly string[];
+  /** `today` is the day the dashboard is rendered on, not over yet. */
+  partial: boolean;
 }
 
 /** When the service last rendered `readme` (an ISO time); undefined when it is not a dashboard the service wrote. */
@@ -61,8 +69,8 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     DASHBOARD_MARKER,
     "# Telemetry dashboard",
     "",
-    `The last ${length} days (${periodDays[0]} to ${today}, UTC, today so far) against the ${length} before. ` +
-      `Updated ${updatedAt} from ${sourceOf(days, figures.fromFiles)}; installs are exact up to 10,000, estimated within 1% above${olderEstimates(days)}.`,
+    `The last ${length} days (${periodDays[0]} to ${today}, UTC${figures.partial ? ", today so far" : ""}) against the ${length} before. ` +
+      `Updated ${updatedAt} from ${sourceOf(days)}; installs are exact up to 10,000; above, estimated with 0.41% standard error (within 1% about 98 times in 100)${olderEstimates(days)}.`,
     "",
     ...summaryTable(current, previous, days, today, previousEnd),
     "",
@@ -240,22 +248,15 @@ function percent(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
 }
 
-/** Where the figures came from: the rollups, or the event files a local run read (and rollups where files are gone). */
-function sourceOf(days: readonly DayTally[], fromFiles: readonly string[]): string {
-  const rollups = "the daily rollups in `rollups/`";
-  const read = new Set(fromFiles);
-  const fromRollups = days.filter((d) => !read.has(d.day)).length;
-  if (read.size === 0) return rollups;
-  if (fromRollups === 0) return "the event files";
-  return `the event files, and ${rollups} for the ${fromRollups} ${fromRollups === 1 ? "day" : "days"} whose files are gone`;
-}
-
-/** A duration as a person says it: 350 ms, 1.2 s, 25m 45s, 2h 5m. */
-function duration(ms: number): string {
-  if (ms < MS_PER_SECOND) return `${ms < 10 ? Number(ms.toFixed(1)) : Math.round(ms)} ms`;
-  const seconds = ms / MS_PER_SECOND;
-  if (seconds < SECONDS_PER_MINUTE) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
-  const whole = Math.round(seconds);
-  if (whole < SECONDS_PER_HOUR) return `${Math.floor(whole / SECONDS_PER_MINUTE)}m ${whole % SECONDS_PER_MINUTE}s`;
-  return `${Math.floor(whole / SECONDS_PER_HOUR)}h ${Math.round((whole % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)}m`;
+/** Where the figures came from, each way a day was read with its count of days: a local run may mix them. */
+function sourceOf(days: readonly ReadDay[]): string {
+  const counts = new Map<ReadFrom, number>();
+  for (const { read = "rollup" } of days) counts.set(read, (counts.get(read) ?? 0) + 1);
+  const ways = SOURCES.filter(([read]) => counts.has(read));
+  if (ways.length <= 1) return (ways[0] ?? SOURCES[0]!)[1];
+  const parts = ways.map(([read, source], i) => {
+    const n = counts.get(read)!;
+    return `${source} for ${n}${i === 0 ? ` ${n === 1 ? "day" : "days"}` : ""}`;
+  });
+  return `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
 }

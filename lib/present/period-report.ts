@@ -20,7 +20,7 @@ const installs = z
   .int()
   .nonnegative()
   .describe(
-    "Distinct installs: exact up to 10,000 (a set of their hashes), estimated within 1% above (HyperLogLog, 0.41% standard error); estimated for a period including a day read from a rollup of format 2 (0.8% standard error, 2.3% by version, OS, event, error group or model)",
+    "Distinct installs: exact up to 10,000 (a set of their hashes); above, estimated with 0.41% standard error (HyperLogLog: within 1% about 98 times in 100); estimated for a period including a day read from a rollup of format 2 (0.8% standard error, 2.3% by version, OS, event, error group or model)",
   );
 const rate = z
   .number()

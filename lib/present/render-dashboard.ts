@@ -1,7 +1,7 @@
 import { addDays, dayOf, daysFrom } from "../day.ts";
 import { dashboardCharts } from "./charts/dashboard-charts.ts";
-import { dashboardReadme, MODEL_REGISTRY_FILE, type IngestStatus } from "./dashboard-readme.ts";
-import { periodReport, type DayTally } from "./period-report.ts";
+import { dashboardReadme, MODEL_REGISTRY_FILE, type IngestStatus, type ReadDay } from "./dashboard-readme.ts";
+import { periodReport } from "./period-report.ts";
 import { renderChart } from "./charts/render-chart.ts";
 
 /** The dashboard compares the last 30 days (today included) with the 30 before. */
@@ -22,18 +22,13 @@ export interface RenderedDashboard {
 
 /**
  * The dashboard, from the days' tallies (the hourly job's from the rollups, which outlive the raw
- * files; a local run's from the event files it read, `fromFiles`): a README.md that GitHub
+ * files; a local run's as each day was `read`): a README.md that GitHub
  * renders, the SVG charts it shows beside it (GitHub strips inline SVG but shows committed files),
  * and the model registry as JSON for the registry's maintainers to merge.
  */
 export async function renderDashboard(
-  days: readonly DayTally[],
-  {
-    today,
-    updatedAt,
-    status,
-    fromFiles = [],
-  }: { today: string; updatedAt: string; status?: IngestStatus; fromFiles?: readonly string[] },
+  days: readonly ReadDay[],
+  { today, updatedAt, status }: { today: string; updatedAt: string; status?: IngestStatus },
 ): Promise<RenderedDashboard> {
   const periodStart = addDays(today, -(PERIOD_DAYS - 1));
   const previousEnd = addDays(periodStart, -1);
@@ -43,8 +38,9 @@ export async function renderDashboard(
   const byDay = new Map(days.map((d) => [d.day, d.tally]));
   const periodDays = daysFrom(periodStart, today);
 
-  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall.
-  const partial = dayOf(new Date(updatedAt)) <= today;
+  // Today, while it lasts, is a day so far: its charts mark it rather than show a fall. A period that
+  // ends before today has no such day, nor one that ends after it: its last day has not begun.
+  const partial = dayOf(new Date(updatedAt)) === today;
   const charts = dashboardCharts(current, periodDays, byDay, partial);
   const svgs = await Promise.all(charts.map(async ([name, spec]) => ({ name, content: await renderChart(spec) })));
   const registry = `${JSON.stringify({ updated_at: updatedAt, from: periodStart, to: today, models: current.models }, null, 2)}\n`;
@@ -59,7 +55,7 @@ export async function renderDashboard(
     updatedAt,
     status,
     charts,
-    fromFiles,
+    partial,
   };
   const readme = (linkBase: string) => dashboardReadme(figures, linkBase);
   return {

@@ -1,6 +1,6 @@
 import { HyperLogLog } from "./hyper-log-log.ts";
 
-/** Distinct installs counted exactly up to here; past it a set becomes a HyperLogLog sketch (within 1%). */
+/** Distinct installs counted exactly up to here; past it a set becomes a HyperLogLog sketch (0.41% standard error). */
 const EXACT_LIMIT = 10_000;
 /**
  * The bits of an install's hash a set keeps. Two of 10,000 installs share a hash with a probability

@@ -23,15 +23,17 @@ export interface PartsTally {
 /** Counts a day's parts some other way than one at a time here (in worker threads, say); `final`: the day is closed. */
 export type CountParts = (parts: readonly DayPart[], final: boolean) => Promise<PartsTally>;
 
+/**
+ * How a day's tally was had: read whole from its files; taken from its rollup, its files unread (a
+ * current rollup, or its files gone); or its rollup, behind, continued with the bytes appended since.
+ */
+export type ReadFrom = "files" | "rollup" | "continued";
+
 export interface TalliedDays {
-  days: { day: string; tally: EventTally }[];
+  days: { day: string; tally: EventTally; read: ReadFrom }[];
   malformed: MalformedLine[];
   bytesRead: number;
   filesRead: number;
-  /** Days taken from their rollups, their files unread: current ones, or whose files are gone (retention). */
-  fromRollups: string[];
-  /** Days whose rollups were behind, continued from their cursors: only the bytes appended since were read. */
-  continued: string[];
 }
 
 /**
@@ -50,7 +52,7 @@ export async function tallyDays(
   }: { prefix: string; from: string; to: string; clock: Clock; countParts?: CountParts },
 ): Promise<TalliedDays> {
   const options = { deadline: clock.now() + LONGEST_READ_MS };
-  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0, fromRollups: [], continued: [] };
+  const result: TalliedDays = { days: [], malformed: [], bytesRead: 0, filesRead: 0 };
   const countHere: CountParts = async (parts, final) => {
     const tally = new EventTally();
     const read = await tallyParts(tally, files, parts, { final, deadline: options.deadline, clock });
@@ -60,7 +62,7 @@ export async function tallyDays(
   for (const source of await listDaySources(files, { prefix, from, to, deadline: options.deadline })) {
     const parts = await dayParts(files, source, options.deadline);
     const read = await (countParts ?? countHere)(parts, isClosed(source.day, clock.now()));
-    result.days.push({ day: source.day, tally: read.tally });
+    result.days.push({ day: source.day, tally: read.tally, read: "files" });
     result.malformed.push(...read.malformed);
     result.bytesRead += read.bytesRead;
     result.filesRead += read.filesRead;
@@ -73,8 +75,7 @@ export async function tallyDays(
     const json = bytes && jsonOf(bytes);
     const read = readRollup(json);
     if (!read) throw new Error(unreadableRollup(path, json));
-    result.days.push({ day, tally: EventTally.fromRollup(read.rollup) });
-    result.fromRollups.push(day);
+    result.days.push({ day, tally: EventTally.fromRollup(read.rollup), read: "rollup" });
   }
   result.days.sort((a, b) => (a.day < b.day ? -1 : 1));
   return result;

@@ -53,6 +53,17 @@ describe("telemetry sql over a file with a malformed line", () => {
   });
 });
 
+describe("telemetry report --verify with nothing to verify", () => {
+  it("says no day of the period has a rollup, and exits 1 rather than pass on nothing", async () => {
+    const { code, stdout, stderr } = await telemetry(["report", "--data", data, ...period, "--verify"]);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      `telemetry: no day from ${FROM} to ${TO} has a rollup to verify (the hourly job writes them: telemetry publish runs it now)\n`,
+    );
+    expect(code).toBe(1);
+  });
+});
+
 describe("a data folder with nothing to read", () => {
   const noData = (dir: string, prefix = "telemetry") =>
     `telemetry: no NDJSON files under ${join(dir, prefix)}/ (TELEMETRY_PATH_PREFIX=${prefix}): run telemetry pull first, or name the data folder with --data\n`;

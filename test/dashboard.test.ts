@@ -163,9 +163,28 @@ describe("the dashboard's README", () => {
     const errorsOnly = tallies([event(TODAY, "a", "QtError", { message: "x" })]);
     const { files } = await renderDashboard(errorsOnly, { today: TODAY, updatedAt: UPDATED_AT });
     const readme = files.find((f) => f.name === "README.md")!.content;
-    expect(rowOf(readme, "Launches")).toEqual(["Launches", "0", "0", "—"]);
+    expect(rowOf(readme, "Launches")).toEqual(["Launches", "0", "—", "—"]);
     expect(rowOf(readme, "Events").at(-1)).toBe("new");
     expect(readme).not.toMatch(/\| 0% \|/);
+  });
+
+  it("shows a period before that holds no data as nothing, in every row alike, and says what each column holds", async () => {
+    const firstDay = tallies([event(TODAY, "a", "app_launch", {}), event(TODAY, "b", "app_launch", {})]);
+    const { files } = await renderDashboard(firstDay, { today: TODAY, updatedAt: UPDATED_AT });
+    const readme = files.find((f) => f.name === "README.md")!.content;
+    for (const label of ["Active installs, daily", "Active installs, weekly", "Active installs, monthly", "Launches"]) {
+      const cells = rowOf(readme, label);
+      expect(cells.slice(2), label).toEqual(["—", "new"]);
+    }
+    expect(readme).toMatch(/\| \| last 30 days \| the 30 days before \| change \|/);
+    expect(rowOf(readme, "Active installs, weekly")[0]).toMatch(/last 7 days of each/);
+  });
+
+  it("gives each day's stored size in a unit that shows it", async () => {
+    const ingest = (await file("README.md")).split("## Ingest")[1]!;
+    const size = rowOf(ingest, TODAY).at(3)!;
+    expect(size).toMatch(/^\d+(\.\d)? (KB|MB|bytes)$/);
+    expect(size).not.toBe("0.0 MB");
   });
 
   it("says that events are sampling-weighted", async () => {

@@ -208,7 +208,9 @@ describe("telemetry export (an access request)", () => {
         .join("");
       expect(await readFile(out, "utf8")).toBe(expected);
       expect(expected.split("\n").filter(Boolean)).toHaveLength(10);
-      expect(stderr).toMatch(/^telemetry: 10 event\(s\) of 1 install\(s\) from 13 file\(s\) written to /);
+      expect(stderr).toMatch(
+        /^telemetry: 10 event\(s\) of the 1 install\(s\) asked for, from 13 file\(s\) written to /,
+      );
 
       const missing = await runCli(["export", "--data", dir]);
       expect(missing.code).toBe(2);

@@ -115,7 +115,7 @@ describe("telemetry export and the quarantine", () => {
       issues: [{ path: "body", message: REFUSED }],
       event: refused,
     });
-    expect(stderr).toMatch(/^telemetry: 1 event\(s\) and 1 quarantined event\(s\) of 1 install\(s\)/);
+    expect(stderr).toMatch(/^telemetry: 1 event\(s\) and 1 quarantined event\(s\) of the 1 install\(s\) asked for/);
   });
 
   it("says so when it cannot read the quarantine (no Netlify Blobs context), and exports the stored lines", async () => {

@@ -47,7 +47,7 @@ export function registerExport(program: Command): Command {
       }
       const quarantined = quarantine ? ` and ${summary.quarantined} quarantined event(s)` : "";
       process.stderr.write(
-        `telemetry: ${summary.lines} event(s)${quarantined} of ${options.hwid.length} install(s) from ${summary.files} file(s)${options.out ? ` written to ${options.out}` : ""}\n`,
+        `telemetry: ${summary.lines} event(s)${quarantined} of the ${options.hwid.length} install(s) asked for, from ${summary.files} file(s)${options.out ? ` written to ${options.out}` : ""}\n`,
       );
       if (!quarantine) process.stderr.write(`telemetry: the spool's quarantine not read: ${NO_BLOBS}\n`);
     });

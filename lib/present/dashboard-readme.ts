@@ -101,31 +101,45 @@ function summaryTable(
   // From the first day with data: a deployment's first days are not averaged with the days before it.
   const average = (report: PeriodReport) => {
     const since = report.days.slice(report.days.findIndex((d) => d.received > 0));
-    return report.days.some((d) => d.received > 0)
-      ? since.reduce((sum, d) => sum + d.installs, 0) / since.length
-      : null;
+    return since.reduce((sum, d) => sum + d.installs, 0) / since.length;
   };
   const weekly = (end: string) => unionOf(days, addDays(end, -(WEEK_DAYS - 1)), end).estimate();
-  const rows: [string, number | null, number | null, (n: number) => string][] = [
-    ["Active installs, daily (average since the first day with data)", average(current), average(previous), whole],
-    ["Active installs, weekly (last 7 days)", weekly(today), weekly(previousEnd), whole],
-    ["Active installs, monthly (30 days)", current.totals.installs, previous.totals.installs, whole],
-    ["Launches", current.totals.launches, previous.totals.launches, whole],
-    ["Sessions", current.totals.sessions, previous.totals.sessions, whole],
-    ["Crash-free sessions", current.totals.crash_free_sessions, previous.totals.crash_free_sessions, percent],
-    ["Events (sampling-weighted)", current.totals.events, previous.totals.events, whole],
+  const figures = (report: PeriodReport, end: string): (number | null)[] =>
+    // A period without data has no figures: nothing, in every row alike, not zeros beside a dash.
+    report.days.some((d) => d.received > 0)
+      ? [
+          average(report),
+          weekly(end),
+          report.totals.installs,
+          report.totals.launches,
+          report.totals.sessions,
+          report.totals.crash_free_sessions,
+          report.totals.events,
+        ]
+      : [null, null, null, null, null, null, null];
+  const [now, before] = [figures(current, today), figures(previous, previousEnd)];
+  const rows: [string, (n: number) => string][] = [
+    ["Active installs, daily (average since the first day with data)", whole],
+    ["Active installs, weekly (the last 7 days of each)", whole],
+    ["Active installs, monthly (30 days)", whole],
+    ["Launches", whole],
+    ["Sessions", whole],
+    ["Crash-free sessions", percent],
+    ["Events (sampling-weighted)", whole],
   ];
   return [
-    "| | last 30 days | previous 30 days | change |",
+    "| | last 30 days | the 30 days before | change |",
     "|---|---:|---:|---:|",
-    ...rows.map(([label, now, before, format]) =>
-      row([
-        label,
-        now === null ? "—" : format(now),
-        before === null ? "—" : format(before),
-        change(now, before, format === percent),
-      ]),
-    ),
+    ...rows
+      .map(([label, format], i) => [label, now[i]!, before[i]!, format] as const)
+      .map(([label, now, before, format]) =>
+        row([
+          label,
+          now === null ? "—" : format(now),
+          before === null ? "—" : format(before),
+          change(now, before, format === percent),
+        ]),
+      ),
   ];
 }
 
@@ -192,7 +206,7 @@ function ingestSection(
   const lines = [
     "## Ingest",
     "",
-    "| day | lines stored | parts | MB | malformed lines | test-client lines |",
+    "| day | lines stored | parts | size | malformed lines | test-client lines |",
     "|---|---:|---:|---:|---:|---:|",
     ...recent.map((day) => {
       const ingest = byDay.get(day)?.ingest;
@@ -200,7 +214,7 @@ function ingestSection(
         day,
         whole(ingest?.lines ?? 0),
         whole(ingest?.parts ?? 0),
-        ((ingest?.bytes ?? 0) / 1e6).toFixed(1),
+        size(ingest?.bytes ?? 0),
         whole(ingest?.malformed ?? 0),
         whole(ingest?.test_events ?? 0),
       ]);
@@ -236,12 +250,20 @@ function unionOf(days: readonly DayTally[], from: string, to: string): InstallSe
 }
 
 function change(now: number | null, before: number | null, isRate: boolean): string {
-  if (now === null || before === null) return "—";
+  if (now === null) return "—";
+  // Nothing at all before (no data): something now is new.
+  if (before === null) return !isRate && now > 0 ? "new" : "—";
   if (isRate) return `${now >= before ? "+" : ""}${((now - before) * 100).toFixed(1)} pts`;
   // Nothing before: no change to speak of, or something new, never a percentage of nothing.
   if (before === 0) return now === 0 ? "—" : "new";
   const delta = (now / before - 1) * 100;
   return `${delta >= 0 ? "+" : ""}${delta.toFixed(0)}%`;
+}
+
+/** Bytes in the unit that shows them: a day of a few events is not "0.0 MB". */
+function size(bytes: number): string {
+  if (bytes < 1e3) return `${bytes} bytes`;
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 function percent(rate: number): string {

@@ -110,7 +110,8 @@ export class FlushRun {
     // A stop that ends within the run is waited out here: a run woken just before its end (as
     // ingestion wakes one) would otherwise end at once, and the next request wake another.
     if (this.state.blocked_until > now && this.state.blocked_until <= this.deadline - WRITE_BUDGET_MS) {
-      await clock.sleep(this.state.blocked_until - now);
+      // A timer may wake a moment before the wall clock reaches its end: the stop is waited out whole.
+      while (this.state.blocked_until > clock.now()) await clock.sleep(this.state.blocked_until - clock.now());
     }
     // A refusal's back-off is no rate limit: nothing changes until someone acts, so no run hands over.
     if (this.state.blocked_until > clock.now()) return this.state.refusals > 0 ? "refused" : "blocked";

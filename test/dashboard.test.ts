@@ -1,4 +1,3 @@
-import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { addDays } from "../lib/day.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
@@ -7,6 +6,7 @@ import { renderDashboard } from "../lib/present/render-dashboard.ts";
 import { dayRollupSchema } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
+import { parseSvg, svgTexts, textsIn } from "./support/svg-texts.ts";
 
 /**
  * The dashboard as its reader sees it on the first day of a deployment: one day of data, today,
@@ -91,7 +91,7 @@ describe("the dashboard's time charts", () => {
 
   it.each(TIME_CHARTS)("%s marks today as a day so far", async (name) => {
     const svg = await file(name);
-    expect(textsOf(svg).some((text) => /today so far/i.test(text))).toBe(true);
+    expect(svgTexts(svg).some((text) => /today so far/i.test(text))).toBe(true);
     const band = marksOf(svg).find((m) => m.label?.includes("today so far"));
     expect(band, "a band over today").toBeDefined();
   });
@@ -104,7 +104,7 @@ describe("the dashboard's time charts", () => {
     const { files } = rendered;
     for (const name of TIME_CHARTS) {
       const svg = files.find((f) => f.name === name)!.content;
-      expect(textsOf(svg).some((text) => /today so far/i.test(text))).toBe(false);
+      expect(svgTexts(svg).some((text) => /today so far/i.test(text))).toBe(false);
     }
     expect(rendered.readme("")).not.toContain("today so far");
   });
@@ -125,7 +125,7 @@ describe("the dashboard's other charts", () => {
   });
 
   it("never leaves an error event out of the events chart", async () => {
-    const texts = textsOf(await file("events.svg"));
+    const texts = svgTexts(await file("events.svg"));
     // More names than the chart ranks, each busier than any error.
     expect(BUSY_NAMES.filter((name) => texts.includes(name)).length).toBeLessThan(BUSY_NAMES.length);
     expect(texts).toContain("UncaughtException");
@@ -282,12 +282,6 @@ function spelled(day: string): string {
 
 type Node = Record<string, unknown>;
 
-function parse(svg: string): Node {
-  return new XMLParser({ ignoreAttributes: false, parseTagValue: false, parseAttributeValue: false }).parse(
-    svg,
-  ) as Node;
-}
-
 /** Every element of the document, depth first. */
 function elements(node: unknown, out: Node[] = []): Node[] {
   if (Array.isArray(node)) node.forEach((child) => elements(child, out));
@@ -298,25 +292,8 @@ function elements(node: unknown, out: Node[] = []): Node[] {
   return out;
 }
 
-function textsOf(svg: string): string[] {
-  return textsIn(parse(svg));
-}
-
-/** Every text node and attribute that shows or describes text, decoded as a viewer reads it. */
-function textsIn(root: unknown): string[] {
-  const texts: string[] = [];
-  const visit = (node: unknown, key: string): void => {
-    if (typeof node === "string") {
-      if (!key.startsWith("@_") || key === "@_aria-label") texts.push(node);
-    } else if (Array.isArray(node)) node.forEach((child) => visit(child, key));
-    else if (node && typeof node === "object") for (const [k, v] of Object.entries(node)) visit(v, k);
-  };
-  visit(root, "");
-  return texts;
-}
-
 function axisOf(svg: string, which: "X" | "Y"): Node {
-  const axis = elements(parse(svg)).find(
+  const axis = elements(parseSvg(svg)).find(
     (n) => n["@_aria-roledescription"] === "axis" && String(n["@_aria-label"]).startsWith(`${which}-axis`),
   );
   if (!axis) throw new Error(`no ${which} axis`);
@@ -334,7 +311,7 @@ function axisTicks(svg: string, which: "X" | "Y"): string[] {
 }
 
 function legendOf(svg: string): string[] {
-  const legend = elements(parse(svg)).find((n) => n["@_aria-roledescription"] === "legend");
+  const legend = elements(parseSvg(svg)).find((n) => n["@_aria-roledescription"] === "legend");
   if (!legend) throw new Error("no legend");
   return elements(legend)
     .filter((n) => String(n["@_class"]).includes("role-legend-label"))
@@ -343,7 +320,7 @@ function legendOf(svg: string): string[] {
 
 /** The chart's drawn marks: bars, areas, lines and points, with their path and description. */
 function marksOf(svg: string): { role: string; d: string; label: string | undefined }[] {
-  return elements(parse(svg))
+  return elements(parseSvg(svg))
     .filter((n) => n["@_role"] === "graphics-symbol" && typeof n["@_d"] === "string")
     .map((n) => ({
       role: String(n["@_aria-roledescription"]),

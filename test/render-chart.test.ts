@@ -1,7 +1,8 @@
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { XMLValidator } from "fast-xml-parser";
 import { afterEach, describe, expect, it } from "vitest";
 import { addDays, dayOf } from "../lib/day.ts";
 import { renderChart, type ChartSpec } from "../lib/present/charts/render-chart.ts";
+import { parseSvg, svgTexts } from "./support/svg-texts.ts";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WIDTH = "720";
@@ -71,7 +72,7 @@ describe.each(Object.values(charts))("a $kind chart", (spec) => {
 
   it("carries its title and every series or label, escaped", async () => {
     const svg = await renderChart(spec);
-    const text = textsOf(svg);
+    const text = svgTexts(svg);
     expect(text).toContain(spec.title);
     const names = spec.kind === "bars" ? ["KeyError: 'name' & <thing>", "short"] : SERIES;
     for (const name of names) expect(text).toContain(name);
@@ -91,7 +92,7 @@ describe.each(Object.values(charts))("a $kind chart", (spec) => {
     const none: ChartSpec = spec.kind === "bars" ? { ...spec, bars: [] } : { ...spec, points: [] };
     const svg = await renderChart(none);
     documentOf(svg);
-    expect(textsOf(svg)).toEqual(expect.arrayContaining([spec.title, "No data"]));
+    expect(svgTexts(svg)).toEqual(expect.arrayContaining([spec.title, "No data"]));
   });
 });
 
@@ -113,7 +114,7 @@ describe("dates on the x axis", () => {
       expect(new Date(START).getHours()).not.toBe(0);
       expect(await renderChart(short)).toBe(utc);
     }
-    const labels = textsOf(utc);
+    const labels = svgTexts(utc);
     expect(labels).toEqual(expect.arrayContaining(["Jan 1", "Jan 2", "Jan 3", "Day (UTC)"]));
     expect(labels.some((label) => /Dec|\d:\d\d|AM|PM/.test(label))).toBe(false);
   });
@@ -126,7 +127,7 @@ describe("dates on the x axis", () => {
 
 describe("bars", () => {
   it("are sorted by value, with long labels shortened whole, each its own", async () => {
-    const text = textsOf(await renderChart(charts.bars));
+    const text = svgTexts(await renderChart(charts.bars));
     const shortened = text.filter((label) => label.startsWith("ConnectionError"));
     expect(shortened).toEqual([
       "ConnectionError: could not connect to s…",
@@ -156,29 +157,12 @@ type Element = { [key: string]: unknown };
 /** The document's root element, after checking that the whole is well-formed XML. */
 function documentOf(svg: string): Element {
   expect(XMLValidator.validate(svg)).toBe(true);
-  const document = parser().parse(svg) as Element;
+  const document = parseSvg(svg) as Element;
   expect(Object.keys(document)).toEqual(["svg"]);
   return document.svg as Element;
-}
-
-/** Every text node and attribute that shows or describes text, decoded as a viewer reads it. */
-function textsOf(svg: string): string[] {
-  const texts: string[] = [];
-  const visit = (node: unknown, key: string): void => {
-    if (typeof node === "string") {
-      if (!key.startsWith("@_") || key === "@_aria-label") texts.push(node);
-    } else if (Array.isArray(node)) node.forEach((child) => visit(child, key));
-    else if (node && typeof node === "object") for (const [k, v] of Object.entries(node)) visit(v, k);
-  };
-  visit(parser().parse(svg), "");
-  return texts;
 }
 
 /** Anything the image would load from elsewhere: GitHub's image proxy would drop it, or the image. */
 function externalReferences(svg: string): string[] {
   return svg.match(/\bhref=|url\((?!#)|@import|@font-face|<image|<foreignObject|<script/gi) ?? [];
-}
-
-function parser(): XMLParser {
-  return new XMLParser({ ignoreAttributes: false, parseTagValue: false, parseAttributeValue: false });
 }

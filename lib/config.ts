@@ -71,6 +71,8 @@ export interface IngestConfig {
   hwidPreviousSalt: string | undefined;
   /** Redact secrets, e-mail addresses and home-directory user names in metadata. */
   scrub: boolean;
+  /** Keep the caller's country as Netlify's edge placed it (a two-letter code, no address). */
+  geo: boolean;
 }
 
 /** When health says the pipeline is failing. */
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
       hwidSalt: vars.TELEMETRY_HWID_SALT,
       hwidPreviousSalt: vars.TELEMETRY_HWID_PREVIOUS_SALT,
       scrub: vars.TELEMETRY_SCRUB !== "off",
+      geo: vars.TELEMETRY_GEO !== "off",
     },
     health: { maxWaitMs: (vars.TELEMETRY_HEALTH_MAX_WAIT_MINUTES ?? DEFAULT_HEALTH_MAX_WAIT_MINUTES) * 60_000 },
     flushKey: jobKeyOf(vars.TELEMETRY_ADMIN_KEY, vars.GITHUB_TOKEN ?? vars.GITHUB_APP_PRIVATE_KEY),

@@ -34,6 +34,7 @@ describe("configuration", () => {
           hwidSalt: undefined,
           hwidPreviousSalt: undefined,
           scrub: true,
+          geo: true,
         },
       });
     }

@@ -25,7 +25,7 @@ const FILES: Record<string, string[]> = {
   ],
   "telemetry/2026/11/21/0001.ndjson": [line("h1", "2026-11-21T01:00:00.000Z"), line("h2", "2026-11-21T02:00:00.000Z")],
   "telemetry/2026/11/21/0002.ndjson": [
-    line("h3", "2026-11-21T03:00:00.000Z", {}, { ip: "203.0.113.0" }),
+    line("h3", "2026-11-21T03:00:00.000Z", {}, { ip: "203.0.113.0", country: "SE" }),
     line("h3", "2026-11-21T04:00:00.000Z", {}, { schema_violations: [{ path: ["n"], message: "Expected number" }] }),
   ],
   "telemetry/2026/11/22/0001.ndjson": [
@@ -86,6 +86,7 @@ describe("the events view", () => {
       day: "DATE",
       client_timestamp: "TIMESTAMP",
       ip: "VARCHAR",
+      country: "VARCHAR",
       hwid: "VARCHAR",
       event_name: "VARCHAR",
       app_version: "VARCHAR",
@@ -95,6 +96,16 @@ describe("the events view", () => {
       redactions: "INTEGER",
       path: "VARCHAR",
     });
+  });
+
+  it("has the caller's country where Netlify placed it, NULL on lines without one", async () => {
+    const { rows } = await query(
+      "SELECT coalesce(country, 'unknown') AS country, count(*) AS events FROM events GROUP BY 1 ORDER BY 1",
+    );
+    expect(rows).toEqual([
+      { country: "SE", events: 1 },
+      { country: "unknown", events: 10 },
+    ]);
   });
 
   it("gives JSON-safe values: ISO timestamps, parsed JSON, the file's path from the data folder", async () => {

@@ -39,6 +39,7 @@ const FIELDS: readonly { name: string; kind: Kind; required: boolean }[] = [
   { name: "created_at", kind: "timestamp", required: true },
   { name: "client_timestamp", kind: "timestamp", required: false },
   { name: "ip", kind: "string", required: false },
+  { name: "country", kind: "string", required: false },
   { name: "hwid", kind: "string", required: true },
   { name: "event_name", kind: "string", required: true },
   { name: "app_version", kind: "string", required: true },

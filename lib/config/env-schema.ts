@@ -128,6 +128,7 @@ export const envSchema = z.object({
     z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).optional(),
   ),
   TELEMETRY_SCRUB: optional.pipe(z.enum(["on", "off"]).optional()),
+  TELEMETRY_GEO: optional.pipe(z.enum(["on", "off"]).optional()),
   TELEMETRY_HEALTH_MAX_WAIT_MINUTES: optional.pipe(
     z.coerce
       .number<string>()

@@ -34,6 +34,8 @@ export interface EventContext {
   receivedAt: Date;
   /** The client address, as the IP mode keeps it. */
   ip: string | null;
+  /** The caller's country (ISO 3166-1 alpha-2) as the platform placed it; null when unknown or not kept. */
+  country?: string | null | undefined;
   /** The request's Idempotency-Key (single-event requests only). */
   idempotencyKey?: string | undefined;
 }
@@ -100,6 +102,7 @@ export function prepareEvent(value: unknown, context: EventContext): Prepared {
       eventId: clientId ?? uuidv7(),
       createdAt: context.receivedAt,
       ip: context.ip,
+      country: context.country,
       metadata: scrubbed.metadata,
       violations,
       redactions: scrubbed.redactions,

@@ -10,6 +10,13 @@ export const storedEventSchema = z.object({
     .describe("When the server received the event (UTC); the file's day comes from it"),
   client_timestamp: z.iso.datetime({ precision: 3 }).optional().describe("The client's timestamp, in UTC"),
   ip: z.string().nullable().describe("The client address, as TELEMETRY_IP_MODE keeps it"),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional()
+    .describe(
+      "The caller's country (ISO 3166-1 alpha-2) as Netlify's edge placed it; absent when unknown or TELEMETRY_GEO=off",
+    ),
   hwid: telemetryEventSchema.shape.hwid,
   event_name: telemetryEventSchema.shape.event_name,
   app_version: telemetryEventSchema.shape.app_version,
@@ -28,6 +35,7 @@ export interface ServerFields {
   eventId: string;
   createdAt: Date;
   ip: string | null;
+  country?: string | null | undefined;
   /** The metadata as stored (scrubbed); the event's own when not given. */
   metadata?: Record<string, unknown>;
   violations?: Issue[];
@@ -40,6 +48,7 @@ export function toStoredEvent(event: TelemetryEvent, server: ServerFields): Stor
     created_at: server.createdAt.toISOString(),
     ...(event.timestamp ? { client_timestamp: utcTimestamp(event.timestamp) } : {}),
     ip: server.ip,
+    ...(server.country ? { country: server.country } : {}),
     hwid: event.hwid,
     event_name: event.event_name,
     app_version: event.app_version,

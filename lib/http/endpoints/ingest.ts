@@ -7,6 +7,7 @@ import { log, messageOf } from "../../log.ts";
 import type { Runtime } from "../../runtime.ts";
 import { appendEvents, DEFAULT_RETRY_AFTER_SECONDS, StoreUnavailableError } from "../../storage/event-store.ts";
 import type { successAnswerSchema } from "./schema-documents.ts";
+import { callerCountry } from "../caller-country.ts";
 import { clientIp } from "../client-ip.ts";
 import { BodyTooLargeError, decodeBody, MAX_DECODED_BYTES, MAX_WIRE_BYTES } from "../decode-body.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
@@ -73,7 +74,15 @@ async function takeEvents(
   }
   const { ingest: config } = runtime;
   const ip = anonymizeIp(clientIp(request, context.platformIp), config.ipMode, config.ipSalt);
-  const sorted = sortEvents(batch.items, { ingest: config, receivedAt: new Date(receivedAt), ip, idempotencyKey });
+  // Whatever the IP mode keeps: the edge placed the caller, no address is needed.
+  const country = config.geo ? callerCountry(request) : null;
+  const sorted = sortEvents(batch.items, {
+    ingest: config,
+    receivedAt: new Date(receivedAt),
+    ip,
+    country,
+    idempotencyKey,
+  });
   if (sorted.kept.length === 0 && countOf(sorted.dropped) === 0) throw noValidEvent(batch, sorted.rejected);
 
   try {

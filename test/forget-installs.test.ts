@@ -106,11 +106,12 @@ describe("forgetting installs in a rollup (an erasure)", () => {
       os: new Map(r.os.map((o) => [o.family, o.installs])),
       errors: new Map(r.errors.map((e) => [e.fingerprint, e.installs])),
       models: new Map(r.models.map((m) => [m.model_name, m.installs])),
+      countries: new Map(r.countries.map((c) => [c.country, c.installs])),
     });
     expect(installsOf(forgotten)).toEqual(installsOf(rebuilt));
     expect(EventTally.fromRollup(forgotten).installs.estimate()).toBe(3);
-    // Three samples and model names, and the day's, an event's, a version's, an OS's, the error group's and a model's sets.
-    expect(count).toBe(3 + 1 + 2 + 1 + 1 + 1 + 1);
+    // Three samples and model names, and the day's, an event's, a version's, an OS's, the error group's, a model's and a country's sets.
+    expect(count).toBe(3 + 1 + 2 + 1 + 1 + 1 + 1 + 1);
     const again = forgetInstalls(forgotten, new Set(), new Set([installHash("install-erased")]));
     expect(again).toEqual({ rollup: forgotten, forgotten: 0 });
   });

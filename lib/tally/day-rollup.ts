@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FIGURE_SHAPES } from "./figures.ts";
 import { lines } from "./figures/figure.ts";
+import { withCountries } from "./figures/keyed-counts.ts";
 import { IngestFigures } from "./ingest-figures.ts";
 import { InstallSet } from "./install-set.ts";
 
@@ -70,15 +71,17 @@ export interface ReadRollup {
  * is upgraded in memory: a day whose raw files are gone (retention) has no other record, so that its
  * sketches are kept as estimates (2^14 registers for the day's installs, 2^11 for the rest) and its
  * error groups' first version is unknown. A day that still has its files is rebuilt from them instead.
+ * A rollup of either format written before countries were kept is given them (see withCountries):
+ * exactly, with no new format, since none of its lines had a country.
  */
 export function readRollup(json: unknown): ReadRollup | undefined {
   const version = (json as { version?: unknown } | null | undefined)?.version;
   if (version !== LEGACY_VERSION) {
-    const parsed = dayRollupSchema.safeParse(json);
+    const parsed = dayRollupSchema.safeParse(withCountries(json));
     return parsed.success ? { rollup: parsed.data, upgraded: false } : undefined;
   }
   try {
-    const parsed = dayRollupSchema.safeParse({ ...(upgraded(json) as object), version: ROLLUP_VERSION });
+    const parsed = dayRollupSchema.safeParse(withCountries({ ...(upgraded(json) as object), version: ROLLUP_VERSION }));
     return parsed.success ? { rollup: parsed.data, upgraded: true } : undefined;
   } catch {
     // A sketch that does not decode.

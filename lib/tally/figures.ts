@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import { AppVersions } from "./figures/app-versions.ts";
-import { ClientTypes } from "./figures/client-types.ts";
 import { DbProviders } from "./figures/db-providers.ts";
 import { ErrorGroups } from "./figures/error-groups.ts";
 import { EventNames } from "./figures/event-names.ts";
 import type { Figure, FigureKind } from "./figures/figure.ts";
+import { ClientTypes, Countries } from "./figures/keyed-counts.ts";
 import { ModelRegistry } from "./figures/model-registry.ts";
 import { OperatingSystems } from "./figures/operating-systems.ts";
 import { Percentiles } from "./figures/percentiles.ts";
@@ -22,6 +22,7 @@ export const FIGURES = {
   versions: AppVersions,
   os: OperatingSystems,
   client_types: ClientTypes,
+  countries: Countries,
   sessions: Sessions,
   errors: ErrorGroups,
   models: ModelRegistry,

@@ -44,5 +44,9 @@ export function forgetInstalls(
   const events = rollup.events.map(forget);
   const versions = rollup.versions.map(forget);
   const os = rollup.os.map(forget);
-  return { rollup: forgotten === 0 ? rollup : { ...day, events, versions, os, errors, models }, forgotten };
+  const countries = rollup.countries.map(forget);
+  return {
+    rollup: forgotten === 0 ? rollup : { ...day, events, versions, os, countries, errors, models },
+    forgotten,
+  };
 }

@@ -2,6 +2,7 @@ import { addDays } from "../day.ts";
 import type { EventTally } from "../tally/event-tally.ts";
 import type { ReadFrom } from "../tally/tally-days.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { countrySection } from "./country-section.ts";
 import { duration } from "./duration.ts";
 import { errorSection } from "./error-section.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
@@ -79,6 +80,8 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     ...charts.map(([name, spec]) => `![${spec.title}](${linkBase}${name})`),
     "",
     ...errorSection(current, previous),
+    "",
+    ...countrySection(current),
     "",
     ...modelTable(current, `${linkBase}${MODEL_REGISTRY_FILE}`),
     "",

@@ -37,6 +37,7 @@ function sectionsOf(report: PeriodReport): Section[] {
       keys: ["os", "version"],
     },
     { title: "client_types", rows: report.client_types },
+    { title: "countries", rows: report.countries },
     { title: "errors", rows: report.errors },
     { title: "models", rows: report.models, keys: ["model_name", "model_source"] },
     { title: "db_providers", rows: report.db_providers },

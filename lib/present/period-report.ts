@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EventTally } from "../tally/event-tally.ts";
 import { versionOrder } from "../tally/figures/app-versions.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { countryRows, countryRowsSchema } from "./country-rows.ts";
 import { GRAINS, grainOf, groupDays, type Grain } from "./group-days.ts";
 
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
@@ -83,6 +84,7 @@ export const periodReportSchema = z
       }),
     ),
     client_types: z.array(z.object({ client_type: z.string(), received: lines })),
+    countries: countryRowsSchema,
     errors: z.array(
       z.object({
         fingerprint: z.string(),
@@ -218,6 +220,7 @@ export function periodReport(
       .map(([os, family]) => ({ os, installs: family.installs.estimate(), versions: family.versions }))
       .sort((a, b) => b.installs - a.installs || (a.os < b.os ? -1 : 1)),
     client_types: period.clientTypeFigures(),
+    countries: countryRows(period),
     errors: period.errorFigures().map((e) => ({
       fingerprint: e.fingerprint,
       exception_type: e.exception_type,

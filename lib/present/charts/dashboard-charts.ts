@@ -1,5 +1,6 @@
 import type { EventTally } from "../../tally/event-tally.ts";
 import { isErrorEventName } from "../../tally/fingerprint-error.ts";
+import { countryChart } from "../country-section.ts";
 import type { PeriodReport } from "../period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
 import type { TimeChartSpec } from "./time-chart.ts";
@@ -68,6 +69,7 @@ export function dashboardCharts(
           .slice(0, TOP_BARS),
       },
     ],
+    countryChart(current),
     [
       "events.svg",
       {

@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { formatReport } from "../lib/present/format-report.ts";
@@ -7,6 +10,7 @@ import { readRollup } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { forgetInstalls } from "../lib/tally/forget-installs.ts";
 import { installHash } from "../lib/tally/install-set.ts";
+import { runCli } from "./support/run-cli.ts";
 
 /**
  * Installs and sessions by the caller's country: counted exactly through a rollup's write and read,
@@ -158,5 +162,29 @@ describe("countries in the report and the dashboard", () => {
     expect(readme).toContain("](countries.svg)");
     const chart = dashboard.files.find((file) => file.name === "countries.svg")!.content;
     for (const r of expected.slice(0, 5)) expect(chart).toContain(`>${r.country}<`);
+  });
+});
+
+describe("telemetry report over files holding countries", () => {
+  it("prints them in JSON and as a table, as a maintainer runs it", async () => {
+    const events = dataset();
+    const data = await mkdtemp(join(tmpdir(), "telemetry-countries-cli-"));
+    try {
+      for (const day of DAYS) {
+        const folder = join(data, "telemetry", ...day.split("-"));
+        await mkdir(folder, { recursive: true });
+        const lines = events.filter((e) => e.created_at.startsWith(day)).map((e) => `${JSON.stringify(e)}\n`);
+        await writeFile(join(folder, "0001.ndjson"), lines.join(""));
+      }
+      const period = ["report", "--data", data, "--from", DAYS[0]!, "--to", DAYS[1]!];
+      const json = await runCli([...period, "--format", "json"]);
+      expect(json.stderr).toBe("");
+      expect(JSON.parse(json.stdout).countries).toEqual(expectedRows(events));
+      const table = await runCli(period);
+      expect(table.stdout).toMatch(/\ncountries\ncountry +installs +sessions\n/);
+      expect(table.stdout).toMatch(/\nunknown +\d+ +\d+\n/);
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
   });
 });

@@ -10,6 +10,7 @@ import { readRollup } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { forgetInstalls } from "../lib/tally/forget-installs.ts";
 import { installHash } from "../lib/tally/install-set.ts";
+import { legacyRollup, uniformDay } from "./support/legacy-rollup.ts";
 import { runCli } from "./support/run-cli.ts";
 
 /**
@@ -115,6 +116,16 @@ describe("installs and sessions by country", () => {
     ]);
     expect(old.countries).toEqual(expectedRows(before));
     expect(old.totals).toEqual(periodReport(rolledUp(before), DAYS[0]!, DAYS[1]!).totals);
+  });
+
+  it("read a rollup of format 2 (upgraded in memory) as all of unknown country too", () => {
+    const day = DAYS[0]!;
+    const read = readRollup(JSON.parse(legacyRollup(uniformDay(day, 40), day)))!;
+    expect(read.upgraded).toBe(true);
+    const report = periodReport([{ day, tally: EventTally.fromRollup(read.rollup) }], day, day);
+    expect(report.countries).toEqual([
+      { country: "unknown", installs: report.totals.installs, sessions: report.totals.sessions },
+    ]);
   });
 
   it("forget an erased install", () => {

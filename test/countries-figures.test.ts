@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { reportFigures } from "../lib/insights/report-figures.ts";
 import { formatReport } from "../lib/present/format-report.ts";
 import { periodReport, periodReportSchema, type DayTally } from "../lib/present/period-report.ts";
 import { renderDashboard } from "../lib/present/render-dashboard.ts";
@@ -116,6 +117,14 @@ describe("installs and sessions by country", () => {
     ]);
     expect(old.countries).toEqual(expectedRows(before));
     expect(old.totals).toEqual(periodReport(rolledUp(before), DAYS[0]!, DAYS[1]!).totals);
+  });
+
+  it("are named by their code where report --verify tells a rollup from its files", () => {
+    const [day] = rolledUp(events);
+    const figures = reportFigures(day!.day, day!.tally);
+    const de = expectedRows(events.filter((e) => e.created_at.startsWith(day!.day))).find((r) => r.country === "DE")!;
+    expect(figures.get("countries[DE].installs")).toBe(de.installs);
+    expect(figures.get("countries[unknown].sessions")).toBeGreaterThan(0);
   });
 
   it("read a rollup of format 2 (upgraded in memory) as all of unknown country too", () => {

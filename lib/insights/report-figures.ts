@@ -13,6 +13,7 @@ const IDENTIFYING = [
   "os",
   "version",
   "client_type",
+  "country",
   "fingerprint",
   "model_name",
   "model_source",

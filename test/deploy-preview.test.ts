@@ -109,6 +109,8 @@ describe("the built functions, invoked as Netlify invokes them for each deploy",
       "x-nf-deploy-context": deploy.context,
       "x-nf-deploy-published": deploy.published ? "1" : "0",
       "x-nf-request-id": "01TESTREQUEST",
+      // Where Netlify's edge placed the caller (a function's context.geo is made of it).
+      "x-nf-geo": Buffer.from(JSON.stringify({ country: { code: "SE", name: "Sweden" } })).toString("base64"),
     },
     body: JSON.stringify(body),
     isBase64Encoded: false,
@@ -178,7 +180,13 @@ describe("the built functions, invoked as Netlify invokes them for each deploy",
       );
       expect(answer.statusCode, answer.body).toBe(201);
       const { site, own } = storesOf(PUBLISHED, blobs);
-      expect((await keysOf(site)).filter((key) => key.startsWith("pending/")).length).toBeGreaterThan(0);
+      const pending = (await keysOf(site)).filter((key) => key.startsWith("pending/"));
+      expect(pending.length).toBeGreaterThan(0);
+      // The built function keeps the country Netlify's header gives, as the events wait to be stored.
+      const waiting = await Promise.all(
+        pending.map((key) => site.get(key, { type: "json" }) as Promise<{ events: { country?: string }[] }>),
+      );
+      expect(waiting.flatMap((entry) => entry.events.map((event) => event.country))).toContain("SE");
       expect(await keysOf(own)).toEqual([]);
       expect(recorder.hosts).toEqual([PRODUCTION]);
     },

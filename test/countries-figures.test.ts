@@ -11,6 +11,7 @@ import { readRollup } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { forgetInstalls } from "../lib/tally/forget-installs.ts";
 import { installHash } from "../lib/tally/install-set.ts";
+import { tallyLines } from "../lib/tally/tally-lines.ts";
 import { legacyRollup, uniformDay } from "./support/legacy-rollup.ts";
 import { runCli } from "./support/run-cli.ts";
 
@@ -97,6 +98,23 @@ describe("installs and sessions by country", () => {
     expect(report.countries.map((c) => c.country)).toContain("unknown");
     const oneDay = periodReport(rolledUp(events), DAYS[1]!, DAYS[1]!);
     expect(oneDay.countries).toEqual(expectedRows(events.filter((e) => e.created_at.startsWith(DAYS[1]!))));
+  });
+
+  it("count a line whose country is no code (a file edited by hand) as unknown", () => {
+    const tally = new EventTally();
+    const lines = [5, "Germany", "de", "DE"].map((country) => ({
+      ...event(DAYS[0]!, `h-${country}`, "app_launch", "DE"),
+      country,
+    }));
+    tallyLines(tally, Buffer.from(lines.map((line) => `${JSON.stringify(line)}\n`).join("")), {
+      path: "x",
+      firstLine: 1,
+    });
+    const report = periodReport([{ day: DAYS[0]!, tally }], DAYS[0]!, DAYS[0]!);
+    expect(report.countries).toEqual([
+      { country: "unknown", installs: 3, sessions: 0 },
+      { country: "DE", installs: 1, sessions: 0 },
+    ]);
   });
 
   it("count sessions as the totals do, and an install seen from two countries in both", () => {

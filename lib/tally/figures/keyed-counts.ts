@@ -93,8 +93,11 @@ interface CountryCounts {
   sessions: number;
 }
 
+/** A country as stored: a line the reader does not check field by field (edited by hand) may hold anything there. */
+const COUNTRY_CODE = /^[A-Z]{2}$/;
+
 const COUNTRY_COUNTS: KeyedCounts<CountryCounts> = {
-  keyOf: ({ event }) => event.country ?? "",
+  keyOf: ({ event }) => (typeof event.country === "string" && COUNTRY_CODE.test(event.country) ? event.country : ""),
   fresh: () => ({ installs: new InstallSet(), sessions: 0 }),
   add: (counts, { event, hash, weight }) => {
     counts.installs.add(hash);

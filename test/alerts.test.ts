@@ -197,13 +197,21 @@ describe("alerts as GitHub issues, opened by the hourly job", () => {
     expect(quiet!.title).toBe("Silence: no event stored for 6 hours");
     expect(quiet!.body).toContain("averaged 20.8 events an hour");
 
-    // Events stored again; an event accepted 20 minutes ago still waits (the health threshold is 15).
-    await storedAt(T0);
+    // A flush stores events again: the state says when, and the alert clears.
+    await runtime.spool!.spool.add([event(D0, "app_launch", {})]);
+    await runtime.spool!.flush(25_000);
+    expect((await runtime.spool!.lease.read()).stored_at).toBe(T0);
+    expect((await publish()).alerts).toMatchObject({ outcome: "checked", opened: 0, closed: 1 });
+    expect(quiet).toMatchObject({ state: "closed" });
+    expect(quiet!.comments.at(-1)).toBe(
+      `Cleared: events are stored again (the last at ${new Date(T0).toISOString()}).`,
+    );
+
+    // An event accepted 20 minutes ago still waits (the health threshold is 15).
     now = T0 - 20 * MINUTE_MS;
     await runtime.spool!.spool.add([event(D0, "app_launch", {})]);
     now = T0 + 5 * MINUTE_MS;
-    expect((await publish()).alerts).toMatchObject({ outcome: "checked", opened: 1, closed: 1 });
-    expect(quiet).toMatchObject({ state: "closed" });
+    expect((await publish()).alerts).toMatchObject({ outcome: "checked", opened: 1 });
     const waiting = alertIssues(github)[1]!;
     expect(waiting.title).toBe("Silence: events wait in the spool and are not stored");
     expect(waiting.body).toContain("The oldest waiting event was accepted 25 min ago; the limit is 15 min");

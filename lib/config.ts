@@ -1,12 +1,19 @@
 import { createHmac } from "node:crypto";
 import { ConfigError } from "./config/config-error.ts";
-import { envSchema, type HistoryMode, type HwidMode, type IpMode } from "./config/env-schema.ts";
+import {
+  ALERT_KINDS,
+  envSchema,
+  type AlertKind,
+  type HistoryMode,
+  type HwidMode,
+  type IpMode,
+} from "./config/env-schema.ts";
 import { githubStorage, type GitHubConfig } from "./config/github-storage.ts";
 import { describeIssues, issuesOf } from "./issue.ts";
 
 // The sections' own modules; the rest of lib/ reads the configuration from here.
 export { ConfigError, type ConfigProblem } from "./config/config-error.ts";
-export type { HistoryMode, HwidMode, IpMode } from "./config/env-schema.ts";
+export type { AlertKind, HistoryMode, HwidMode, IpMode } from "./config/env-schema.ts";
 export type { GitHubConfig, GitHubCredentials } from "./config/github-storage.ts";
 
 const DEFAULT_PATH_PREFIX = "telemetry";
@@ -109,6 +116,8 @@ export interface Config {
   /** Days of raw files kept (today included); undefined: every day is kept. Rollups are always kept. */
   retentionDays: number | undefined;
   history: HistoryMode;
+  /** The alert kinds the hourly job opens issues for in the data repository (TELEMETRY_ALERTS, TELEMETRY_ALERTS_OFF); none when off. */
+  alerts: AlertKind[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -171,6 +180,10 @@ export function loadConfig(env: Env = process.env, deployContext: string | undef
     siteUrl: vars.DEPLOY_URL ?? vars.URL,
     retentionDays: vars.TELEMETRY_RETENTION_DAYS,
     history: vars.TELEMETRY_HISTORY ?? "keep",
+    alerts:
+      vars.TELEMETRY_ALERTS === "off"
+        ? []
+        : ALERT_KINDS.filter((kind) => !(vars.TELEMETRY_ALERTS_OFF ?? []).includes(kind)),
     pathPrefix: (vars.TELEMETRY_PATH_PREFIX ?? DEFAULT_PATH_PREFIX).replace(/^\/+|\/+$/g, ""),
     maxFileBytes: vars.TELEMETRY_MAX_FILE_BYTES ?? DEFAULT_MAX_FILE_BYTES,
     spool: {

@@ -96,7 +96,7 @@ export function createRuntime(
       throw new Error("This function was built without the dashboard's jobs: give it dashboardJobs");
     return jobs;
   };
-  const { store, files } = openRepository(config, clock);
+  const { store, files, issues } = openRepository(config, clock);
   const { ingest, netlifyDev, flushKey, health } = config;
   // The erasure log's hashes are keyed with the jobs' key, which no client holds; the local store may have none, and no log worth a key.
   const logKey = flushKey ?? LOCAL_LOG_KEY;
@@ -114,8 +114,15 @@ export function createRuntime(
     history: config.history,
     installKey,
   });
-  const publishWith = (lease: FlushLease | undefined) => (budgetMs: number) =>
-    dashboard().publishInsights(jobDeps(lease), budgetMs);
+  const alertsWith = (spool: { spool: Spool; lease: FlushLease } | undefined) => ({
+    issues,
+    kinds: config.alerts,
+    clock,
+    spool,
+    maxWaitMs: health.maxWaitMs,
+  });
+  const publishWith = (spool: { spool: Spool; lease: FlushLease } | undefined) => (budgetMs: number) =>
+    dashboard().publishInsights({ ...jobDeps(spool?.lease), alerts: alertsWith(spool) }, budgetMs);
   const retainWith = (lease: FlushLease | undefined) => async (budgetMs: number) =>
     config.retentionDays === undefined
       ? undefined
@@ -145,7 +152,7 @@ export function createRuntime(
     dashboard().eraseInstalls({ ...jobDeps(lease), spool, requests, index, marker, logKey }, budgetMs);
   return {
     ...instance,
-    publish: publishWith(lease),
+    publish: publishWith({ spool, lease }),
     retain: retainWith(lease),
     erasure: {
       requests,

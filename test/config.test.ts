@@ -23,6 +23,7 @@ describe("configuration", () => {
         siteUrl: undefined,
         retentionDays: undefined,
         history: "keep",
+        alerts: ["error_group", "release_health", "silence", "credentials"],
         ingest: {
           secret: undefined,
           allowedOrigins: [],

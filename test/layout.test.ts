@@ -40,8 +40,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   present: ["tally", "storage", "events"],
   // One job shape: a budget, a commit under the flusher's lease, a report.
   jobs: ["spool", "storage", "events"],
-  // The hourly job: the rollups of the days that changed, and the dashboard.
-  insights: ["present", "tally", "events", "storage", "spool", "jobs"],
+  // The hourly job's alerts: issues in the data repository, judged from the figures and the pipeline's state.
+  alerts: ["tally", "storage", "spool"],
+  // The hourly job: the rollups of the days that changed, the dashboard, and the alerts.
+  insights: ["present", "tally", "events", "storage", "spool", "jobs", "alerts"],
   // The data's life: erasure, export, retention.
   lifecycle: ["events", "storage", "spool", "tally", "insights", "jobs"],
 };

@@ -33,4 +33,22 @@ describe("a run's line", () => {
     );
     expect(runLine(published("2026-11-30"))).toContain("1 day(s) (2026-11-30)");
   });
+
+  it("ends with what the alerts did, or why they could not", () => {
+    const alerts = {
+      outcome: "checked",
+      opened: 1,
+      reopened: 0,
+      commented: 0,
+      closed: 2,
+      waiting: 0,
+      message: null,
+    } as const;
+    expect(runLine({ ...published("2026-11-30"), alerts })).toMatch(/, 0 pending, alerts: 1 opened, 2 closed$/);
+    expect(runLine({ ...published("2026-11-30"), alerts: { ...alerts, opened: 0, closed: 0 } })).toMatch(/0 pending$/);
+    const refused = { ...alerts, outcome: "not_permitted", opened: 0, closed: 0, message: "no issues: write" } as const;
+    expect(runLine({ ...published("2026-11-30"), alerts: refused })).toMatch(
+      /, alerts not_permitted: no issues: write$/,
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import type { AlertsReport } from "../../lib/alerts/run-alerts.ts";
 import type { PublishReport } from "../../lib/insights/publish-insights.ts";
 import type { RetentionReport } from "../../lib/lifecycle/apply-retention.ts";
 import { addDays } from "../../lib/day.ts";
@@ -21,6 +22,7 @@ export function runLine(run: PublishReport | RetentionReport): string {
     run.commit ? `commit ${short(run.commit)}` : "no commit",
     `${run.pending} pending`,
   ];
+  if ("alerts" in run && run.alerts) parts.push(...alertsPart(run.alerts));
   if ("keep_from" in run) {
     if (run.waiting.length) parts.push(`${run.waiting.length} waiting for rollups`);
     if (run.squashed) parts.push(`history squashed to ${short(run.squashed)}`);
@@ -42,6 +44,16 @@ export function publishSummary(runs: readonly PublishReport[]): { line: string; 
     line: `telemetry: publish: ${days} day(s) rolled up in ${runs.length} run(s), ${commit ? `last commit ${short(commit)}` : "no commit"}; ${left}`,
     failed: last?.outcome === "failed",
   };
+}
+
+/** What the alerts pass did, when it did or met something: `alerts: 1 opened, 2 closed`, or why it could not. */
+function alertsPart(alerts: AlertsReport): string[] {
+  if (alerts.outcome === "off") return [];
+  const counts = (["opened", "reopened", "commented", "closed", "waiting"] as const)
+    .filter((field) => alerts[field] > 0)
+    .map((field) => `${alerts[field]} ${field}`);
+  if (alerts.outcome === "checked") return counts.length > 0 ? [`alerts: ${counts.join(", ")}`] : [];
+  return [`alerts ${alerts.outcome}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}: ${alerts.message ?? ""}`];
 }
 
 /** The days a run did, whatever order it did them in (publish: today and yesterday first, then the backlog). */

@@ -24,6 +24,10 @@ export type HwidMode = (typeof HWID_MODES)[number];
 const HISTORY_MODES = ["keep", "squash"] as const;
 export type HistoryMode = (typeof HISTORY_MODES)[number];
 
+/** What the hourly job opens GitHub issues for (see lib/alerts/); each can be turned off. */
+export const ALERT_KINDS = ["error_group", "release_health", "silence", "credentials"] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
 /** How the client address is kept: see anonymizeIp. */
 const IP_MODES = ["full", "truncate", "hash", "off"] as const;
 export type IpMode = (typeof IP_MODES)[number];
@@ -138,6 +142,18 @@ export const envSchema = z.object({
       .optional(),
   ),
   TELEMETRY_HISTORY: optional.pipe(z.enum(HISTORY_MODES).optional()),
+  TELEMETRY_ALERTS: optional.pipe(z.enum(["on", "off"]).optional()),
+  TELEMETRY_ALERTS_OFF: optional.pipe(
+    z
+      .string()
+      .transform((value) => value.split(",").map((kind) => kind.trim()))
+      .refine(
+        (kinds) => kinds.every((kind) => (ALERT_KINDS as readonly string[]).includes(kind)),
+        `must be a comma-separated list of alert kinds: ${ALERT_KINDS.join(", ")}`,
+      )
+      .transform((kinds) => kinds as AlertKind[])
+      .optional(),
+  ),
   TELEMETRY_RETENTION_DAYS: optional.pipe(z.coerce.number<string>().int().min(1).max(MAX_RETENTION_DAYS).optional()),
   DEPLOY_URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),
   URL: optional.pipe(z.url({ protocol: /^https?$/ }).optional()),

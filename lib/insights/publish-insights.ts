@@ -11,6 +11,7 @@ import type { DayTally } from "../present/period-report.ts";
 import { daySources, type DaySource } from "../storage/layout/day-sources.ts";
 import { dashboardFiles, dashboardStart, ROOT_README } from "./dashboard-files.ts";
 import { rollUpDay, sourceSignature } from "./roll-up-day.ts";
+import { ALERT_WINDOW_DAYS, runAlerts, type AlertDeps, type AlertsReport } from "../alerts/run-alerts.ts";
 
 /** Where the dashboard lives in the data repository, beside the rollups. */
 const INDEX_PATH = `${ROLLUPS_DIR}/index.json`;
@@ -39,6 +40,8 @@ export interface PublishDeps extends LeasedFiles {
   prefix: string;
   /** The key of the keyed hash a rollup's samples name their install by (the erasure forgets them by it). */
   installKey?: () => Promise<string>;
+  /** The alerts pass the job ends with (see runAlerts); none: no alerts pass. */
+  alerts?: AlertDeps;
 }
 
 export interface PublishReport {
@@ -51,6 +54,8 @@ export interface PublishReport {
   files_written: number;
   duration_ms: number;
   error: string | null;
+  /** What the alerts pass did, whatever the run's outcome; null without one (absent from an older site's report). */
+  alerts?: AlertsReport | null;
 }
 
 /**
@@ -61,20 +66,40 @@ export interface PublishReport {
  * unread is read by the next run.
  */
 export async function publishInsights(deps: PublishDeps, budgetMs: number): Promise<PublishReport> {
+  // The days this run has in hand for the dashboard, which the alerts then judge without reading them again.
+  let window: DayTally[] | undefined;
   return runJob<PublishReport>(deps, {
     event: "insights_published",
     budgetMs,
     commitReserveMs: COMMIT_RESERVE_MS / 2,
-    report: { days: [], pending: 0, commit: null, files_written: 0, duration_ms: 0 },
+    report: { days: [], pending: 0, commit: null, files_written: 0, duration_ms: 0, alerts: null },
     logged: (report) => ({ ...report, days: report.days.length }),
-    run: (job) => publish(deps, job, budgetMs),
+    run: (job) => publish(deps, job, budgetMs, (days) => void (window = days)),
+    after: async (report, deadline) => {
+      if (!deps.alerts) return {};
+      const days = async () => window ?? (await alertWindow(deps.files, dayOf(deps.clock.now()), deadline));
+      const complete = report.pending === 0 && report.outcome !== "failed";
+      return { alerts: await runAlerts(deps.alerts, { days, complete, deadline }) };
+    },
   });
+}
+
+/** The rollups of the alerts' window, for a run that read none (nothing changed). */
+async function alertWindow(files: RepositoryFiles, today: string, deadline: number): Promise<DayTally[]> {
+  const first = addDays(today, -(ALERT_WINDOW_DAYS - 1));
+  const index = await readIndex(files, deadline);
+  const days = Object.keys(index.days).filter((day) => day >= first && day <= today);
+  const rollups = await mapLimit(days, READ_CONCURRENCY, (day) => storedRollup(files, day, deadline));
+  return rollups.flatMap((stored) =>
+    stored ? [{ day: stored.rollup.day, tally: EventTally.fromRollup(stored.rollup) }] : [],
+  );
 }
 
 async function publish(
   deps: PublishDeps,
   { started, deadline, note, underLease }: JobRun<PublishReport>,
   budgetMs: number,
+  hold: (window: DayTally[]) => void,
 ): Promise<Pick<PublishReport, "outcome"> & Partial<PublishReport>> {
   const { files, clock, prefix } = deps;
   const readUntil = deadline - Math.min(COMMIT_RESERVE_MS, budgetMs / 2);
@@ -99,6 +124,7 @@ async function publish(
 
   const state = deps.lease ? await deps.lease.read() : undefined;
   const window = await windowTallies(files, index, read, today, deadline);
+  hold(window);
   const rootReadme = (await files.read(ROOT_README, { deadline }))?.toString("utf8");
   const updatedAt = new Date(clock.now()).toISOString();
   changes.push(...(await dashboardFiles({ days: window, today, updatedAt, state, rootReadme })));

@@ -78,6 +78,11 @@ export interface JobSpec<R extends JobReport> {
   /** squash: after the commit, the history is replaced by one commit of the tree (see squashBranch). */
   history?: HistoryMode;
   run(job: JobRun<R>): Promise<Partial<R> & Pick<R, "outcome">>;
+  /**
+   * A last step once the run has ended, whatever its outcome (the hourly job's alerts), told the
+   * report so far: its fields join the report before it is logged. It must not throw.
+   */
+  after?(report: R, deadline: number): Promise<Partial<R>>;
 }
 
 /** The run stopped before its commit: the lease or the pace. */
@@ -99,8 +104,9 @@ export async function runJob<R extends JobReport>(deps: LeasedFiles, spec: JobSp
   const started = clock.now();
   const deadline = started + spec.budgetMs;
   let fields = { ...spec.report } as Partial<R>;
-  const end = (outcome: R["outcome"] | Stopped, error: string | null = null): R => {
-    const report = { outcome, ...fields, error } as R;
+  const end = async (outcome: R["outcome"] | Stopped, error: string | null = null): Promise<R> => {
+    let report = { outcome, ...fields, error } as R;
+    if (spec.after) report = { ...report, ...(await spec.after(report, deadline)) };
     if ("duration_ms" in report) Object.assign(report, { duration_ms: clock.now() - started });
     log(error ? "warn" : "info", spec.event, spec.logged?.(report) ?? ({ ...report } as Record<string, unknown>));
     return report;
@@ -136,12 +142,15 @@ export async function runJob<R extends JobReport>(deps: LeasedFiles, spec: JobSp
       return done;
     },
   };
+  let outcome: R["outcome"] | Stopped;
+  let failure: string | null = null;
   try {
-    const { outcome, ...found } = await spec.run(job);
+    const { outcome: ran, ...found } = await spec.run(job);
     job.note(found as Partial<R>);
-    return end(outcome);
+    outcome = ran;
   } catch (error) {
-    if (error instanceof JobStopped) return end(error.outcome);
-    return end("failed", messageOf(error));
+    outcome = error instanceof JobStopped ? error.outcome : "failed";
+    if (!(error instanceof JobStopped)) failure = messageOf(error);
   }
+  return end(outcome, failure);
 }

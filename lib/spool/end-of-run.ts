@@ -1,7 +1,7 @@
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import { messageOf } from "../log.ts";
-import { StoreUnavailableError, type EventStore } from "../storage/event-store.ts";
-import { LeaseLostError, type FlushState } from "./flush-lease.ts";
+import { StoreUnavailableError, type CommitResult, type EventStore } from "../storage/event-store.ts";
+import { LeaseLostError, type FlushState, type LastFlush } from "./flush-lease.ts";
 
 /**
  * After GitHub refused a write (a revoked or expired token, lost access), no write for this long,
@@ -65,4 +65,34 @@ export function endOfRun(
     };
   }
   return { outcome: "failed", state, message };
+}
+
+/** What a flusher's run stored, across all its rounds: the figures its `last_flush` reports. */
+export class RunFigures {
+  private events = 0;
+  private commits = 0;
+  private bytes = 0;
+  private readonly files = new Set<string>();
+
+  /** Counts a commit; one that wrote no file (its events were all stored before) is no commit. */
+  add(result: CommitResult): void {
+    if (result.path) {
+      this.commits += 1;
+      this.files.add(result.path);
+    }
+    this.events += result.events;
+    this.bytes += result.bytes;
+  }
+
+  summary(started: number, now: number, error: string | null): LastFlush {
+    return {
+      at: new Date(now).toISOString(),
+      events: this.events,
+      commits: this.commits,
+      files: this.files.size,
+      bytes: this.bytes,
+      duration_ms: now - started,
+      error,
+    };
+  }
 }

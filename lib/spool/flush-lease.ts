@@ -73,11 +73,14 @@ const flushStateSchema = z.object({
   timed_out_entry: z.string().nullable().catch(null),
   /** When the token expires, as GitHub last said (epoch ms); null when it does not, or has not said. */
   token_expires_at: z.number().nullable().catch(null),
+  /** When a flush last stored events (epoch ms); 0 when none has since the state began: the hourly job's silence alert reads it. */
+  stored_at: epochMs,
 });
 
 export type FlushState = z.output<typeof flushStateSchema>;
 
-const EMPTY_STATE: FlushState = flushStateSchema.parse({});
+/** The state before any flusher wrote one. */
+export const EMPTY_FLUSH_STATE: FlushState = flushStateSchema.parse({});
 
 /** The lease was taken over (it expired while its holder was still working): stop at once. */
 export class LeaseLostError extends Error {
@@ -111,7 +114,7 @@ export class FlushLease {
     // stale etag and fails, so a decision is never taken on a value newer than the etag it writes over.
     const { blobs } = await this.blobs.list({ prefix: LEASE_KEY });
     const etag = blobs.find((blob) => blob.key === LEASE_KEY)?.etag;
-    const state = etag ? await this.read() : { ...EMPTY_STATE };
+    const state = etag ? await this.read() : { ...EMPTY_FLUSH_STATE };
     if (state.holder !== null && state.expires_at > this.clock.now()) return undefined;
     const next = { ...state, holder: this.holder, expires_at: this.clock.now() + this.ttlMs };
     const written = etag
@@ -167,8 +170,8 @@ export function flusherBehind(
 
 /**
  * The state the lease guards once the entries of `records` are stored, with `writes` the pace's
- * recent writes: their dropped and set-aside events are added to what health reports, and since a
- * write landed, GitHub takes them again, and in time.
+ * recent writes: their dropped and set-aside events are added to what health reports, their stored
+ * ones make now the last time events were stored, and since a write landed, GitHub takes them again, and in time.
  */
 export function settledState(
   state: FlushState,
@@ -185,6 +188,7 @@ export function settledState(
       records.map((record) => record.dropped),
     ),
     ...(quarantined > 0 ? { quarantined: state.quarantined + quarantined, quarantined_at: clock.now() } : {}),
+    ...(records.some((record) => record.events.length > 0) ? { stored_at: clock.now() } : {}),
     refusals: 0,
     refused_since: 0,
     timed_out_entry: null,

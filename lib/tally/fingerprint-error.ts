@@ -56,7 +56,7 @@ export function fingerprintError(event: StoredEvent): ErrorOccurrence | undefine
   const message = raw.replace(new RegExp(`^${escape(exceptionType)}: ?`), "");
   const hash = text("error_hash");
   if (hash) return { fingerprint: hash, exceptionType, message };
-  return { fingerprint: digest([exceptionType, appFrame(lines), mask(message)]), exceptionType, message };
+  return { fingerprint: digest([exceptionType, appFrame(lines), maskMessage(message)]), exceptionType, message };
 }
 
 /** The innermost frame of the application's own code, as `file:function` (no line: it moves between versions). */
@@ -70,7 +70,8 @@ function appFrame(lines: readonly string[]): string {
   return frame ? `${frame.path.split(/[\\/]/).at(-1)}:${frame.fn}` : "";
 }
 
-function mask(message: string): string {
+/** A message with what varies between occurrences masked (`could not read <str> after <n> tries`): what groups them, and shows nothing particular. */
+export function maskMessage(message: string): string {
   return VARIABLE_PARTS.reduce((text, [pattern, marker]) => text.replace(pattern, marker), message.trim());
 }
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { HOUR_MS, MINUTE_MS } from "../../clock.ts";
-import { DAY_MS } from "../../day.ts";
 import { messageOf } from "../../log.ts";
 import type { Runtime } from "../../runtime.ts";
-import { flusherBehind, lastFlushSchema, type FlushState } from "../../spool/flush-lease.ts";
+import { lastFlushSchema, type FlushState } from "../../spool/flush-lease.ts";
+import { healthReasons, healthReasonSchema, type HealthReason } from "../../spool/health-reasons.ts";
 import type { SpoolDepth } from "../../spool/spool.ts";
 import { checkSecret } from "../check-secret.ts";
 import { defineEndpoint, type ReadyRuntime } from "../define-endpoint.ts";
@@ -11,20 +11,6 @@ import { jsonResponse } from "../json-response.ts";
 
 /** How old a count of the spool (and of its quarantine) health may report: each is listed at most once a minute, whatever the checks. */
 const DEPTH_MAX_AGE_MS = MINUTE_MS;
-/** A token that expires within this long makes the service degraded: time to renew it. */
-const TOKEN_WARNING_MS = 7 * DAY_MS;
-/** Events set aside within this long make the service degraded. */
-const QUARANTINE_WINDOW_MS = DAY_MS;
-
-const reasonSchema = z.object({
-  reason: z
-    .string()
-    .describe("What is wrong, as a code: writes_refused, oldest_event_waiting, events_stalled, token_expires_soon, …"),
-  severity: z.enum(["degraded", "failing"]),
-  message: z.string(),
-});
-
-type Reason = z.output<typeof reasonSchema>;
 
 /** The spool's part of the answer, as far as a reader of it (telemetry doctor) relies on it; the README lists the rest. */
 const spoolHealthSchema = z.looseObject({
@@ -37,7 +23,7 @@ const spoolHealthSchema = z.looseObject({
 /** What health answers: the status and its reasons, then the store and the spool (see the README). */
 export const healthAnswerSchema = z.looseObject({
   status: z.enum(["ok", "degraded", "failing"]).describe("failing is answered 503, the others 200"),
-  reasons: z.array(reasonSchema),
+  reasons: z.array(healthReasonSchema),
   storage: z.enum(["github", "local"]).optional(),
   repository: z.string().optional().describe("Where events go (owner/name), shown only to a caller with the jobs' key"),
   spool: spoolHealthSchema.optional(),
@@ -87,7 +73,7 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
     const message = `The spool cannot be read: ${messageOf(error)}`;
     return answer([{ reason: "spool_unavailable", severity: "failing", message }], target);
   }
-  return answer(reasonsOf(state, depth, now, runtime.health.maxWaitMs), {
+  return answer(healthReasons(state, depth, now, runtime.health.maxWaitMs), {
     ...target,
     spool: {
       enabled: true,
@@ -107,56 +93,9 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
   });
 }
 
-function reasonsOf(state: FlushState, depth: SpoolDepth, now: number, maxWaitMs: number): Reason[] {
-  const reasons: Reason[] = [];
-  if (depth.oldest_at !== null && now - depth.oldest_at > maxWaitMs) {
-    reasons.push({
-      reason: "oldest_event_waiting",
-      severity: "failing",
-      message: `The oldest waiting event was accepted ${minutes(now - depth.oldest_at)} ago; the limit is ${minutes(maxWaitMs)}`,
-    });
-  }
-  if (depth.oldest_at !== null && flusherBehind(state, depth.oldest_at, now)) {
-    reasons.push({
-      reason: "events_stalled",
-      severity: "degraded",
-      message: `The oldest waiting event was accepted ${minutes(now - depth.oldest_at)} ago, though the write pace would have let it be written: no flush is taking the spool, or not fast enough`,
-    });
-  }
-  if (state.refused_since > 0) {
-    reasons.push({
-      reason: "writes_refused",
-      severity: "failing",
-      message: `GitHub has refused every write since ${new Date(state.refused_since).toISOString()}: check the credentials, their expiry and their access to the repository`,
-    });
-  }
-  if (state.token_expires_at !== null && state.token_expires_at - now < TOKEN_WARNING_MS) {
-    reasons.push({
-      reason: "token_expires_soon",
-      severity: "degraded",
-      message: `The GitHub token expires at ${new Date(state.token_expires_at).toISOString()}: renew it, or use a GitHub App`,
-    });
-  }
-  if (state.quarantined_at > now - QUARANTINE_WINDOW_MS) {
-    reasons.push({
-      reason: "events_quarantined",
-      severity: "degraded",
-      message: `Events that could not be stored were set aside in the spool's quarantine/, the last at ${new Date(state.quarantined_at).toISOString()}`,
-    });
-  }
-  if (state.last_flush?.error) {
-    reasons.push({ reason: "last_flush_failed", severity: "degraded", message: state.last_flush.error });
-  }
-  return reasons;
-}
-
 /** 503 when failing, so that any uptime monitor catches it; 200 otherwise. */
-function answer(reasons: Reason[], details: Record<string, unknown>): Response {
+function answer(reasons: HealthReason[], details: Record<string, unknown>): Response {
   const status = reasons.some((r) => r.severity === "failing") ? "failing" : reasons.length > 0 ? "degraded" : "ok";
   const body: HealthAnswer = { status, reasons, ...details };
   return jsonResponse(status === "failing" ? 503 : 200, body);
-}
-
-function minutes(ms: number): string {
-  return `${Math.round(ms / MINUTE_MS)} min`;
 }

@@ -3,7 +3,7 @@
  * its Git Database API (`/repos/{owner}/{repo}/git/…`, in ../github-routes/git-data-routes.ts, over fake-git-store.ts), `GET /repos/{owner}/{repo}`,
  * the repository's settings (a branch, its protection, its rules, the caller's permissions and the 403 of a
  * read-only token's writes: ../github-routes/settings-routes.ts),
- * GraphQL's `updateRefs` (../github-routes/graphql-routes.ts), and
+ * GraphQL's `updateRefs` (../github-routes/graphql-routes.ts), the Issues API (../github-routes/issues-routes.ts), and
  * the tarball archive with its codeload download (`GET /repos/{owner}/{repo}/tarball/{ref}`, in archive-api.ts),
  * answering as GitHub does: status codes, JSON shapes, `message` texts, rate-limit headers, the secondary
  * rate limit on content creation, and the branch-level serialisation of writes that makes two overlapping
@@ -44,6 +44,7 @@ import {
 import { AppTokens, type FakeApp } from "./app-tokens.ts";
 import { RateLimits } from "./rate-limits.ts";
 import { SettingsRoutes, type RepositorySettings } from "../github-routes/settings-routes.ts";
+import { IssuesRoutes, type IssuesPermission } from "../github-routes/issues-routes.ts";
 import { isPerson, isRecord, putValidationError } from "./put-validation.ts";
 
 export const DEFAULT_API_URL = "https://api.github.com";
@@ -114,6 +115,8 @@ export interface FakeGitHubOptions extends Omit<RepositorySettings, "pushProtect
   pushProtection?: Record<string, RegExp>;
   /** A GitHub App installed on the repository: its installation tokens are taken beside `token`. */
   app?: FakeApp;
+  /** What the credential may do with the repository's issues (a fine-grained token's `issues` permission); default write. */
+  issues?: IssuesPermission;
 }
 
 /** A commit that a write put on a branch: one per contents PUT, one per Git Data ref update or creation. */
@@ -180,6 +183,8 @@ export class FakeGitHub {
   private readonly graphql: GraphqlRoutes;
   private readonly archives: ArchiveApi;
   private readonly settings: SettingsRoutes;
+  /** The repository's issues and pull requests (../github-routes/issues-routes.ts). */
+  readonly issues: IssuesRoutes;
   /** GitHub's primary and secondary rate limits, as the git-backed stand-in keeps them too. */
   private readonly limits: RateLimits;
   private writes = 0;
@@ -211,6 +216,7 @@ export class FakeGitHub {
       `${this.owner}/${this.repo}`,
       (branch) => this.branches.get(branch)?.head,
     );
+    this.issues = new IssuesRoutes(() => this.now(), options.issues);
     this.archives = new ArchiveApi({
       owner: this.owner,
       repo: this.repo,
@@ -366,6 +372,14 @@ export class FakeGitHub {
       this.isOurRepository({ owner: below[1]!, repo: below[2]!, path: "" })
     )
       return withRate(() => this.settings.handle(below[3]!, linkRoots(url, basePath, this.owner, this.repo)));
+    if (
+      below &&
+      IssuesRoutes.matches(below[3]!) &&
+      this.isOurRepository({ owner: below[1]!, repo: below[2]!, path: "" })
+    )
+      return withRate(
+        await this.issues.handle(request, below[3]!, url, linkRoots(url, basePath, this.owner, this.repo)),
+      );
     const repository = apiPath === undefined ? null : REPOSITORY_ROUTE.exec(apiPath);
     if (repository && this.isOurRepository({ owner: repository[1]!, repo: repository[2]!, path: "" })) {
       const roots = linkRoots(url, basePath, this.owner, this.repo);

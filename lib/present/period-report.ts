@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EventTally } from "../tally/event-tally.ts";
 import { versionOrder } from "../tally/figures/app-versions.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { installCohorts, installCohortsShape } from "./cohorts/install-cohorts.ts";
 import { GRAINS, grainOf, groupDays, type Grain } from "./group-days.ts";
 
 /** Percentiles are told to a tenth of a millisecond: the sketch's own accuracy is 1%. */
@@ -136,6 +137,7 @@ export const periodReportSchema = z
       malformed: lines,
       test_events: lines,
     }),
+    ...installCohortsShape,
   })
   .meta({ title: "Telemetry report" });
 
@@ -260,6 +262,8 @@ export function periodReport(
       p99: round(p.sketch.getValueAtQuantile(0.99), PERCENTILE_DECIMALS),
     })),
     ingest: { ...period.ingest },
+    // From every day given, those before `from` too: an install seen there is returning.
+    ...installCohorts(days, from, to),
   };
 }
 

@@ -1,0 +1,154 @@
+import { describe, expect, it } from "vitest";
+import { addDays, daysFrom } from "../lib/day.ts";
+import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { periodReport, type DayTally } from "../lib/present/period-report.ts";
+import { EventTally } from "../lib/tally/event-tally.ts";
+import { versionOrder } from "../lib/tally/figures/app-versions.ts";
+
+/** Six ISO weeks, Monday to Sunday, and the week before them, whose installs are returning. */
+const FROM = "2026-10-05";
+const TO = "2026-11-15";
+const BEFORE = "2026-09-28";
+const VERSIONS = ["1.9.1", "1.10.0", "1.2.0"];
+
+/** A small deterministic generator (mulberry32): the same dataset every run. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+let n = 0;
+export function launch(hwid: string, day: string, app_version: string): StoredEvent {
+  n += 1;
+  return {
+    event_id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    created_at: `${day}T12:00:00.000Z`,
+    ip: null,
+    hwid,
+    event_name: "app_launch",
+    app_version,
+    client_type: "vector-inspector",
+    metadata: { os: "Linux-6.1" },
+  };
+}
+
+/** Installs each first seen on a known day with one or two versions, then back on some later days. */
+function dataset(installs: number, seed: number): StoredEvent[] {
+  const next = random(seed);
+  const days = daysFrom(BEFORE, TO);
+  const events: StoredEvent[] = [];
+  for (let i = 0; i < installs; i += 1) {
+    const hwid = `install-${seed}-${i}`;
+    const first = Math.floor(next() * days.length);
+    const pick = () => VERSIONS[Math.floor(next() * VERSIONS.length)]!;
+    events.push(launch(hwid, days[first]!, pick()));
+    if (next() < 0.3) events.push(launch(hwid, days[first]!, pick()));
+    for (let d = first + 1; d < days.length; d += 1) if (next() < 0.15) events.push(launch(hwid, days[d]!, pick()));
+  }
+  return events;
+}
+
+export function tallies(events: readonly StoredEvent[]): DayTally[] {
+  const byDay = new Map<string, EventTally>();
+  for (const event of events) {
+    const day = event.created_at.slice(0, 10);
+    if (!byDay.has(day)) byDay.set(day, new EventTally());
+    byDay.get(day)!.add(event);
+  }
+  return [...byDay].map(([day, tally]) => ({ day, tally }));
+}
+
+/** The figures counted over the raw events with JS Sets: each install's first day and first version. */
+export function expected(events: readonly StoredEvent[], from: string, to: string) {
+  const first = new Map<string, { day: string; version: string }>();
+  const seenOn = new Map<string, Set<string>>();
+  for (const e of [...events].sort((a, b) => (a.created_at < b.created_at ? -1 : 1))) {
+    const day = e.created_at.slice(0, 10);
+    const known = first.get(e.hwid);
+    if (!known) first.set(e.hwid, { day, version: e.app_version });
+    else if (known.day === day && versionOrder(e.app_version, known.version) < 0) known.version = e.app_version;
+    if (!seenOn.has(day)) seenOn.set(day, new Set());
+    seenOn.get(day)!.add(e.hwid);
+  }
+  const on = (days: string[]) => new Set(days.flatMap((day) => (day <= to ? [...(seenOn.get(day) ?? [])] : [])));
+  const isNew = (hwid: string, days: string[]) => days.includes(first.get(hwid)!.day);
+  const weeks = daysFrom(from, to).filter((_, i) => i % 7 === 0);
+  const weekDays = (monday: string) => daysFrom(monday, addDays(monday, 6));
+  const row = (days: string[]) => {
+    const seen = [...on(days)];
+    return { new: seen.filter((h) => isNew(h, days)).length, returning: seen.filter((h) => !isNew(h, days)).length };
+  };
+  const cohorts = weeks.flatMap((week) => {
+    const byVersion = new Map<string, string[]>();
+    for (const [hwid, f] of first)
+      if (weekDays(week).includes(f.day)) byVersion.set(f.version, [...(byVersion.get(f.version) ?? []), hwid]);
+    return [...byVersion]
+      .sort(([a], [b]) => versionOrder(a, b))
+      .map(([first_version, hwids]) => {
+        const kept = (after: number) => {
+          const monday = addDays(week, 7 * after);
+          if (addDays(monday, 6) > to) return null;
+          const later = on(weekDays(monday));
+          return Math.round((hwids.filter((h) => later.has(h)).length / hwids.length) * 1e4) / 1e4;
+        };
+        return { week, first_version, new_installs: hwids.length, week_1: kept(1), week_4: kept(4) };
+      });
+  });
+  return {
+    days: daysFrom(from, to).map((day) => ({ day, ...row([day]) })),
+    weeks: weeks.map((week) => ({ week, ...row(weekDays(week)) })),
+    period: row(daysFrom(from, to)),
+    cohorts,
+  };
+}
+
+/** The report's figures in the shape `expected` gives them. */
+export function figures(report: ReturnType<typeof periodReport>) {
+  return {
+    days: report.new_installs.days.map((d, i) => ({
+      day: d.day,
+      new: d.installs,
+      returning: report.returning_installs.days[i]!.installs,
+    })),
+    weeks: report.new_installs.weeks.map((w, i) => ({
+      week: w.week,
+      new: w.installs,
+      returning: report.returning_installs.weeks[i]!.installs,
+    })),
+    period: { new: report.new_installs.total, returning: report.returning_installs.total },
+    cohorts: report.retention.cohorts,
+  };
+}
+
+describe("new and returning installs", () => {
+  const events = dataset(600, 1);
+
+  it("counts new and returning installs by day and week, and retention by first version, exactly", () => {
+    const report = periodReport(tallies(events), FROM, TO);
+    expect(report.new_installs.exact).toBe(true);
+    expect(report.new_installs.since).toBe(BEFORE);
+    expect(figures(report)).toEqual(expected(events, FROM, TO));
+    // The lowest version of a first day, by version order: 1.2.0 before 1.9.1 before 1.10.0.
+    expect(new Set(report.retention.cohorts.map((c) => c.first_version))).toEqual(new Set(VERSIONS));
+    // Week 4 of the last weeks has not come by `to`.
+    expect(
+      report.retention.cohorts
+        .filter((c) => c.week_4 === null)
+        .map((c) => c.week)
+        .sort()[0],
+    ).toBe("2026-10-19");
+  });
+
+  it("counts an install seen before the period as returning, not new", () => {
+    const period = periodReport(tallies(events), FROM, TO);
+    const alone = periodReport(tallies(events.filter((e) => e.created_at >= FROM)), FROM, TO);
+    expect(alone.new_installs.since).toBeNull();
+    expect(period.new_installs.total).toBeLessThan(alone.new_installs.total);
+    expect(period.new_installs.total + period.returning_installs.total).toBe(alone.new_installs.total);
+    expect(period.returning_installs.total).toBeGreaterThan(0);
+  });
+});

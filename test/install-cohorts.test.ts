@@ -1,9 +1,14 @@
+import { rm } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { addDays, daysFrom } from "../lib/day.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
+import { planErasure } from "../lib/lifecycle/plan-erasure.ts";
 import { periodReport, type DayTally } from "../lib/present/period-report.ts";
+import { LocalFiles } from "../lib/storage/local/local-files.ts";
+import { rollupPath } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { versionOrder } from "../lib/tally/figures/app-versions.ts";
+import { dataFolder, dayFiles } from "./support/data-folder.ts";
 
 /** Six ISO weeks, Monday to Sunday, and the week before them, whose installs are returning. */
 const FROM = "2026-10-05";
@@ -150,5 +155,88 @@ describe("new and returning installs", () => {
     expect(period.new_installs.total).toBeLessThan(alone.new_installs.total);
     expect(period.new_installs.total + period.returning_installs.total).toBe(alone.new_installs.total);
     expect(period.returning_installs.total).toBeGreaterThan(0);
+  });
+
+  it("leaves an erased install out of new, returning and retained installs: the erasure takes it out of every day's sets", async () => {
+    // Installs first seen before the period and in it, back in later weeks or not.
+    const erased = Array.from({ length: 20 }, (_, i) => `install-1-${i}`);
+    const files = dayFiles(events);
+    for (const { day, tally } of tallies(events)) {
+      const rollup = tally.toRollup({
+        day,
+        updated_at: `${TO}T23:00:00.000Z`,
+        complete: true,
+        source: null,
+        parts: [],
+      });
+      files.set(rollupPath(day), JSON.stringify(rollup));
+    }
+    const dir = await dataFolder(files);
+    try {
+      const plan = await planErasure(new LocalFiles(dir), {
+        prefix: "telemetry",
+        hwids: erased,
+        installs: new Set(),
+        deadline: Infinity,
+      });
+      expect(plan.forgotten).toBeGreaterThan(0);
+      const days = [...plan.rollups.values()].map((rollup) => ({
+        day: rollup.day,
+        tally: EventTally.fromRollup(rollup),
+      }));
+      const left = events.filter((e) => !erased.includes(e.hwid));
+      expect(figures(periodReport(days, FROM, TO))).toEqual(expected(left, FROM, TO));
+      expect(expected(left, FROM, TO)).not.toEqual(expected(events, FROM, TO));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("new and returning installs above 10,000", () => {
+  /** 11,000 installs the week before, then 300 new a day, each back on some later days, some of the earlier ones too. */
+  const from = "2026-10-05";
+  const to = "2026-10-25";
+  const next = random(7);
+  const events: StoredEvent[] = [];
+  for (let i = 0; i < 11_000; i += 1) events.push(launch(`old-${i}`, addDays(from, -1 - (i % 7)), "1.0.0"));
+  daysFrom(from, to).forEach((day, d) => {
+    for (let i = 0; i < 300; i += 1) {
+      const hwid = `new-${d}-${i}`;
+      events.push(launch(hwid, day, VERSIONS[i % 3]!));
+      for (const later of daysFrom(day, to).slice(1)) if (next() < 0.1) events.push(launch(hwid, later, "1.10.0"));
+    }
+    for (let i = 0; i < 500; i += 1) events.push(launch(`old-${Math.floor(next() * 11_000)}`, day, "1.0.0"));
+  });
+
+  it("marks the figures estimates, each within 1% of the installs known by then (the README's bound)", () => {
+    const report = periodReport(tallies(events), from, to);
+    const truth = expected(events, from, to);
+    expect([report.new_installs.exact, report.returning_installs.exact, report.retention.exact]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    const got = figures(report);
+    got.days.forEach((row, d) => {
+      const known = 11_000 + 300 * (d + 1);
+      expect(Math.abs(row.new - truth.days[d]!.new)).toBeLessThanOrEqual(0.01 * known);
+      expect(Math.abs(row.returning - truth.days[d]!.returning)).toBeLessThanOrEqual(0.01 * known);
+    });
+    // A week is the sum of its days: within 1% of the installs known by its end, each day.
+    got.weeks.forEach((row, w) => {
+      const known = 11_000 + 300 * 7 * (w + 1);
+      expect(Math.abs(row.new - truth.weeks[w]!.new)).toBeLessThanOrEqual(7 * 0.01 * known);
+    });
+    expect(got.cohorts.map((c) => [c.week, c.first_version])).toEqual(
+      truth.cohorts.map((c) => [c.week, c.first_version]),
+    );
+    got.cohorts.forEach((cohort, i) => {
+      const want = truth.cohorts[i]!;
+      const known = 11_000 + 300 * 7 * 3;
+      expect(Math.abs(cohort.new_installs - want.new_installs)).toBeLessThanOrEqual(7 * 0.01 * known);
+      // A share's error: three estimated differences, each within 1% of the installs known, over the cohort.
+      if (want.week_1 !== null) expect(Math.abs(cohort.week_1! - want.week_1)).toBeLessThanOrEqual(0.02);
+    });
   });
 });

@@ -3,12 +3,13 @@ import { describe, expect, it } from "vitest";
 import { addDays, daysFrom } from "../lib/day.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { planErasure } from "../lib/lifecycle/plan-erasure.ts";
-import { periodReport, type DayTally } from "../lib/present/period-report.ts";
+import { periodReport, periodReportSchema, type DayTally } from "../lib/present/period-report.ts";
 import { LocalFiles } from "../lib/storage/local/local-files.ts";
 import { rollupPath } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { versionOrder } from "../lib/tally/figures/app-versions.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
+import { runCli as telemetry } from "./support/run-cli.ts";
 
 /** Six ISO weeks, Monday to Sunday, and the week before them, whose installs are returning. */
 const FROM = "2026-10-05";
@@ -187,6 +188,50 @@ describe("new and returning installs", () => {
       const left = events.filter((e) => !erased.includes(e.hwid));
       expect(figures(periodReport(days, FROM, TO))).toEqual(expected(left, FROM, TO));
       expect(expected(left, FROM, TO)).not.toEqual(expected(events, FROM, TO));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("telemetry report: new and returning installs", () => {
+  const events = dataset(300, 3);
+
+  it("counts the installs of the rollups kept before the period (their raw files gone) as returning, in every format", async () => {
+    const files = dayFiles(events.filter((e) => e.created_at >= FROM));
+    for (const { day, tally } of tallies(events.filter((e) => e.created_at < FROM))) {
+      const rollup = tally.toRollup({
+        day,
+        updated_at: `${day}T23:00:00.000Z`,
+        complete: true,
+        source: null,
+        parts: [],
+      });
+      files.set(rollupPath(day), JSON.stringify(rollup));
+    }
+    const dir = await dataFolder(files);
+    try {
+      const json = await telemetry(["report", "--data", dir, "--from", FROM, "--to", TO, "--format", "json"]);
+      expect(json.stderr).toBe("");
+      const report = periodReportSchema.parse(JSON.parse(json.stdout));
+      expect(report.new_installs.since).toBe(BEFORE);
+      expect(figures(report)).toEqual(expected(events, FROM, TO));
+      const table = await telemetry(["report", "--data", dir, "--from", FROM, "--to", TO]);
+      const cohort = report.retention.cohorts[0]!;
+      expect(table.stdout).toContain(
+        `new_and_returning_installs\nsince       new_installs  returning_installs  exact\n`,
+      );
+      expect(table.stdout).toMatch(
+        new RegExp(
+          `${cohort.week}  ${cohort.first_version} +${cohort.new_installs} +${cohort.week_1} +${cohort.week_4}\n`,
+        ),
+      );
+      const md = await telemetry(["report", "--data", dir, "--from", FROM, "--to", TO, "--format", "md"]);
+      expect(md.stdout).toContain("## retention\n\n| week | first_version | new_installs | week_1 | week_4 |");
+      const csv = await telemetry(["report", "--data", dir, "--from", FROM, "--to", TO, "--format", "csv"]);
+      expect(csv.stdout).toContain(
+        `new_and_returning_by_week,${FROM},new_installs,${report.new_installs.weeks[0]!.installs}\r\n`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,12 +4,14 @@ import { addDays, daysFrom } from "../lib/day.ts";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { planErasure } from "../lib/lifecycle/plan-erasure.ts";
 import { periodReport, periodReportSchema, type DayTally } from "../lib/present/period-report.ts";
+import { PERIOD_DAYS, renderDashboard } from "../lib/present/render-dashboard.ts";
 import { LocalFiles } from "../lib/storage/local/local-files.ts";
 import { rollupPath } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { versionOrder } from "../lib/tally/figures/app-versions.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { runCli as telemetry } from "./support/run-cli.ts";
+import { svgTexts } from "./support/svg-texts.ts";
 
 /** Six ISO weeks, Monday to Sunday, and the week before them, whose installs are returning. */
 const FROM = "2026-10-05";
@@ -235,6 +237,33 @@ describe("telemetry report: new and returning installs", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the dashboard: new and returning installs", () => {
+  it("charts new and returning installs by day and tables retention by cohort week and first version, a week not over as —", async () => {
+    const events = dataset(600, 1);
+    const days = tallies(events);
+    const { files } = await renderDashboard(days, { today: TO, updatedAt: `${TO}T12:00:00.000Z` });
+    const report = periodReport(days, addDays(TO, -(PERIOD_DAYS - 1)), TO);
+    const readme = files.find((f) => f.name === "README.md")!.content;
+    expect(readme).toContain("![New and returning installs per day](new-returning-installs.svg)");
+    const part = readme.split("## New and returning installs")[1]!.split("\n## ")[0]!;
+    expect(part).toContain(
+      `${report.new_installs.total.toLocaleString("en-US")} new installs (not seen in the 30 days before) and ${report.returning_installs.total.toLocaleString("en-US")} returning`,
+    );
+    expect(part).toContain("| cohort week | first version | new installs | week 1 | week 4 |");
+    const percent = (rate: number | null) => (rate === null ? "—" : `${(rate * 100).toFixed(1)}%`);
+    for (const c of report.retention.cohorts)
+      expect(part).toContain(
+        `| ${c.week} | ${c.first_version} | ${c.new_installs} | ${percent(c.week_1)} | ${percent(c.week_4)} |`,
+      );
+    expect(
+      report.retention.cohorts.some((c) => c.week_4 === null) &&
+        report.retention.cohorts.some((c) => c.week_1 !== null),
+    ).toBe(true);
+    const svg = files.find((f) => f.name === "new-returning-installs.svg")!.content;
+    expect(svgTexts(svg)).toEqual(expect.arrayContaining(["New and returning installs per day", "new", "returning"]));
   });
 });
 

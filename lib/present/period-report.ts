@@ -263,7 +263,7 @@ export function periodReport(
     })),
     ingest: { ...period.ingest },
     // From every day given, those before `from` too: an install seen there is returning.
-    ...installCohorts(days, from, to),
+    ...installCohorts(days, from, to, grain),
   };
 }
 

@@ -3,7 +3,7 @@ import { addDays, daysFrom } from "../../day.ts";
 import type { EventTally } from "../../tally/event-tally.ts";
 import { versionOrder } from "../../tally/figures/app-versions.ts";
 import { InstallSet } from "../../tally/install-set.ts";
-import { groupDays } from "../group-days.ts";
+import { groupDays, type Grain } from "../group-days.ts";
 
 /** The weeks after a cohort's own in which its installs are looked for again. */
 const RETENTION_WEEKS = [1, 4] as const;
@@ -15,7 +15,9 @@ const exact = z
   .describe(
     "Counted exactly (every set of installs read held at most 10,000); false: estimated from HyperLogLog sketches by inclusion–exclusion, |A∪B| − |B| (see the README's New and returning installs)",
   );
-const days = z.array(z.object({ day: z.iso.date(), installs: count }));
+const days = z
+  .array(z.object({ day: z.iso.date(), installs: count }))
+  .describe("By the report's grain, as its `days`: each row keyed by its first day, counting only days of the period");
 const weeks = z.array(z.object({ week: z.iso.date().describe("The ISO week's Monday"), installs: count }));
 const retained = z
   .number()
@@ -39,10 +41,12 @@ export const installCohortsShape = {
       days,
       weeks,
     })
-    .describe("Installs seen for the first time in the data kept (since `since`), by day and by ISO week"),
+    .describe(
+      "Installs seen for the first time in the data kept (since `since`), by the report's grain and by ISO week",
+    ),
   returning_installs: z
     .object({ exact, total: count.describe("Installs of the period seen before it"), days, weeks })
-    .describe("Installs seen that day (week) and seen before it"),
+    .describe("Installs seen that day (week, month) and seen before it"),
   retention: z
     .object({
       exact,
@@ -76,6 +80,7 @@ export function installCohorts(
   tallies: readonly { day: string; tally: EventTally }[],
   from: string,
   to: string,
+  grain: Grain,
 ): InstallCohorts {
   const sizes = new Sizes();
   const seen = new InstallSet();
@@ -121,10 +126,10 @@ export function installCohorts(
     }
     seen.merge(installs);
   }
-  const returning = (list: readonly string[]) =>
-    clamp(sizes.size(unionOf(list)) - list.reduce((sum, day) => sum + fresh.get(day)!, 0), Infinity);
   const newOf = (list: readonly string[]) => list.reduce((sum, day) => sum + fresh.get(day)!, 0);
+  const returning = (list: readonly string[]) => clamp(sizes.size(unionOf(list)) - newOf(list), Infinity);
   const period = daysFrom(from, to);
+  const grainRows = groupDays(from, to, grain);
   const since = earlier.map((d) => d.day).sort()[0] ?? null;
   const rows = [...cohorts.values()]
     .filter((c) => c.new_installs > 0)
@@ -140,13 +145,13 @@ export function installCohorts(
       exact: sizes.exact,
       since,
       total: newOf(period),
-      days: period.map((day) => ({ day, installs: fresh.get(day)! })),
+      days: grainRows.map(({ start, days }) => ({ day: start, installs: newOf(days) })),
       weeks: weekRows.map(({ start, days }) => ({ week: start, installs: newOf(days) })),
     },
     returning_installs: {
       exact: sizes.exact,
       total: returning(period),
-      days: period.map((day) => ({ day, installs: returning([day]) })),
+      days: grainRows.map(({ start, days }) => ({ day: start, installs: returning(days) })),
       weeks: weekRows.map(({ start, days }) => ({ week: start, installs: returning(days) })),
     },
     retention: { exact: sizes.exact, cohorts: rows },

@@ -10,6 +10,7 @@ import { rollupPath } from "../lib/tally/day-rollup.ts";
 import { EventTally } from "../lib/tally/event-tally.ts";
 import { versionOrder } from "../lib/tally/figures/app-versions.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
+import { test } from "./support/fixtures.ts";
 import { runCli as telemetry } from "./support/run-cli.ts";
 import { svgTexts } from "./support/svg-texts.ts";
 
@@ -237,6 +238,44 @@ describe("telemetry report: new and returning installs", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("telemetry report --github: new and returning installs", () => {
+  test("reads the rollups kept before the period in one archive, and counts their installs as returning", async ({
+    serveGitHub,
+  }) => {
+    const events = dataset(300, 4);
+    const { fake, env } = await serveGitHub();
+    const files = dayFiles(events.filter((e) => e.created_at >= FROM));
+    for (const { day, tally } of tallies(events.filter((e) => e.created_at < FROM))) {
+      const rollup = tally.toRollup({
+        day,
+        updated_at: `${day}T23:00:00.000Z`,
+        complete: true,
+        source: null,
+        parts: [],
+      });
+      files.set(rollupPath(day), JSON.stringify(rollup));
+    }
+    fake.seedAll(files);
+    const before = fake.requests.length;
+    const run = await telemetry(
+      ["report", "--github", "acme/data", "--from", FROM, "--to", TO, "--format", "json"],
+      env,
+    );
+    expect(run.stderr).toBe("");
+    const report = periodReportSchema.parse(JSON.parse(run.stdout));
+    expect(report.new_installs.since).toBe(BEFORE);
+    expect(figures(report)).toEqual(expected(events, FROM, TO));
+    const made = fake.requests.slice(before);
+    const rollupsRead = made.filter(
+      (r) => r.method === "GET" && /\/contents\/rollups\/\d{4}\/[\d-]+\.json$/.test(r.path),
+    );
+    // The period's files and the earlier rollups: an archive each (a tree, a commit, a tarball), no rollup a request.
+    expect(rollupsRead).toEqual([]);
+    expect(made.filter((r) => r.method === "POST" && r.path.endsWith("/git/trees"))).toHaveLength(2);
+    expect(made.filter((r) => /\/tarball\//.test(r.path))).toHaveLength(2);
   });
 });
 

@@ -83,16 +83,14 @@ export function installCohorts(
   grain: Grain,
 ): InstallCohorts {
   const sizes = new Sizes();
-  const seen = new InstallSet();
   const earlier = tallies.filter((d) => d.day < from);
-  for (const { tally } of earlier) seen.merge(tally.installs);
   const byDay = new Map(tallies.filter((d) => d.day >= from && d.day <= to).map((d) => [d.day, d.tally.installs]));
   const tallyOf = new Map(tallies.map((d) => [d.day, d.tally]));
   const weekRows = groupDays(from, to, "week");
   const unionOf = (list: readonly string[]) => {
-    const union = new InstallSet();
-    for (const day of list) union.merge(byDay.get(day) ?? new InstallSet());
-    return union;
+    const all = new InstallSet();
+    for (const day of list) all.merge(byDay.get(day) ?? new InstallSet());
+    return all;
   };
   // A later week's installs, once that week is over by `to` (its days all in the period: it follows a cohort's).
   const weekSets = new Map(
@@ -100,31 +98,45 @@ export function installCohorts(
   );
   const cohorts = new Map<string, { week: string; first_version: string; new_installs: number; kept: number[] }>();
   const fresh = new Map<string, number>();
+  let seen = new InstallSet();
+  for (const { tally } of earlier) seen.merge(tally.installs);
   for (const day of daysFrom(from, to)) {
-    const installs = byDay.get(day) ?? new InstallSet();
-    fresh.set(day, sizes.added(installs, seen));
+    const known = sizes.size(seen);
+    const withDay = union(seen, byDay.get(day));
+    fresh.set(day, clamp(sizes.size(withDay) - known, Infinity));
     const week = groupDays(day, day, "week")[0]!.start;
+    // L, the installs seen before the day, then with each lower version's of the day, and L ∪ X for each
+    // later week X: grown in place by each version's set (a few hashes), their sizes carried along.
     const lower = seen.copy();
+    let lowerSize = known;
+    const laters = RETENTION_WEEKS.map((after) => {
+      const later = weekSets.get(addDays(week, 7 * after));
+      if (!later) return undefined;
+      const set = union(lower, later);
+      return { set, size: sizes.size(set) };
+    });
     const versions = (tallyOf.get(day)?.versionFigures() ?? []).sort((a, b) =>
       versionOrder(a.app_version, b.app_version),
     );
     for (const { app_version, installs: ran } of versions) {
       const key = `${week}\n${app_version}`;
       const cohort = cohorts.get(key) ?? { week, first_version: app_version, new_installs: 0, kept: [0, 0] };
-      const first = sizes.added(ran, lower);
+      lower.merge(ran);
+      const withSize = sizes.size(lower);
+      const first = clamp(withSize - lowerSize, Infinity);
       cohort.new_installs += first;
-      // |(V∖L) ∩ X| = |V∖L| + |X∖L| − |(V∪X)∖L|: the cohort's installs seen again in week X.
-      RETENTION_WEEKS.forEach((after, i) => {
-        const later = weekSets.get(addDays(week, 7 * after));
+      // The cohort V ∖ L seen again in week X: |V ∖ L| − |V ∖ (L ∪ X)| = |L∪V| − |L| − (|L∪X∪V| − |L∪X|).
+      laters.forEach((later, i) => {
         if (!later) return;
-        const both = ran.copy();
-        both.merge(later);
-        cohort.kept[i]! += clamp(first + sizes.added(later, lower) - sizes.added(both, lower), first);
+        later.set.merge(ran);
+        const size = sizes.size(later.set);
+        cohort.kept[i]! += clamp(first - (size - later.size), first);
+        later.size = size;
       });
       cohorts.set(key, cohort);
-      lower.merge(ran);
+      lowerSize = withSize;
     }
-    seen.merge(installs);
+    seen = withDay;
   }
   const newOf = (list: readonly string[]) => list.reduce((sum, day) => sum + fresh.get(day)!, 0);
   const returning = (list: readonly string[]) => clamp(sizes.size(unionOf(list)) - newOf(list), Infinity);
@@ -166,15 +178,16 @@ class Sizes {
     if (!set.exact) this.exact = false;
     return set.estimate();
   }
-
-  /** |A ∖ B| = |A ∪ B| − |B|, within 0 to |A| (two estimates may differ the other way). */
-  added(set: InstallSet, before: InstallSet): number {
-    const union = before.copy();
-    union.merge(set);
-    return clamp(this.size(union) - this.size(before), this.size(set));
-  }
 }
 
+/** A new set of the installs of both; `b` may be none. */
+function union(a: InstallSet, b: InstallSet | undefined): InstallSet {
+  const both = a.copy();
+  if (b) both.merge(b);
+  return both;
+}
+
+/** A difference of sizes within 0 to `most` (two estimates may differ the other way), whole. */
 function clamp(value: number, most: number): number {
   return Math.max(0, Math.min(most, Math.round(value)));
 }

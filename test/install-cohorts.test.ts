@@ -161,6 +161,16 @@ describe("new and returning installs", () => {
     expect(period.returning_installs.total).toBeGreaterThan(0);
   });
 
+  it("gives new and returning installs by the report's grain, as its days", () => {
+    const byWeek = periodReport(tallies(events), FROM, TO, "week");
+    const want = expected(events, FROM, TO).weeks;
+    expect(byWeek.new_installs.days).toEqual(want.map((w) => ({ day: w.week, installs: w.new })));
+    expect(byWeek.returning_installs.days).toEqual(want.map((w) => ({ day: w.week, installs: w.returning })));
+    const byMonth = periodReport(tallies(events), FROM, TO, "month");
+    expect(byMonth.new_installs.days.map((d) => d.day)).toEqual(byMonth.days.map((d) => d.day));
+    expect(byMonth.new_installs.days.reduce((sum, d) => sum + d.installs, 0)).toBe(byMonth.new_installs.total);
+  });
+
   it("leaves an erased install out of new, returning and retained installs: the erasure takes it out of every day's sets", async () => {
     // Installs first seen before the period and in it, back in later weeks or not.
     const erased = Array.from({ length: 20 }, (_, i) => `install-1-${i}`);

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
+import { installsBefore } from "../lib/insights/installs-before.ts";
 import { readPeriod } from "../lib/insights/read-period.ts";
+import type { DayTally } from "../lib/present/period-report.ts";
 import { verifyRollups, type RollupCheck } from "../lib/insights/verify-rollups.ts";
-import { tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
+import { LONGEST_READ_MS, tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
 import type { DataSpan } from "./data-span.ts";
 import { openData } from "./options.ts";
 import { tallyPool } from "./tally-pool.ts";
@@ -12,16 +14,19 @@ import { tallyPool } from "./tally-pool.ts";
  * current (else continued from it, or read from the files, in one download: see readPeriod); from a local
  * folder, from the raw files, counted in worker threads, one a core: the disk is fast, and a folder has no
  * git ids to tell a rollup current without reading the files anyway. With them, `span`, the days the data
- * holds, and `where`, what was read, for noteEmptyPeriod (found on opening: not asked for again).
+ * holds, and `where`, what was read, for noteEmptyPeriod (found on opening: not asked for again); with
+ * `before`, the installs of the kept rollups before `from` (see installsBefore), for new and returning installs.
  */
 export async function readDays(
   command: Command,
   options: { data?: string; github?: string },
   from: string,
   to: string,
-): Promise<TalliedDays & { span?: DataSpan; where: string }> {
+  { before = false } = {},
+): Promise<TalliedDays & { span?: DataSpan; where: string; before: DayTally[] }> {
   const { files, config, dir, span } = await openData(command, options);
-  const held = { ...(span ? { span } : {}), where: options.data ?? files.describe() };
+  const earlier = before ? await installsBefore(files, { from, deadline: systemClock.now() + LONGEST_READ_MS }) : [];
+  const held = { ...(span ? { span } : {}), where: options.data ?? files.describe(), before: earlier };
   if (dir === undefined)
     return { ...(await readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock })), ...held };
   const pool = tallyPool(dir);

@@ -246,7 +246,7 @@ describe("the hourly job", () => {
       for (const link of links) expect(github.file(link), link).toBeDefined();
     }
     const svgs = github.paths().filter((path) => path.endsWith(".svg"));
-    expect(svgs.length).toBe(6);
+    expect(svgs.length).toBe(7);
     for (const svg of svgs) expect(XMLValidator.validate(github.file(svg)!), svg).toBe(true);
   });
 });

@@ -50,8 +50,9 @@ export function registerReport(program: Command): Command {
         else process.stdout.write(`rollups agree with the raw files for ${days} day${days === 1 ? "" : "s"}\n`);
         return;
       }
-      const read = await readDays(command, options, from, to);
-      process.stdout.write(formatReport(periodReport(read.days, from, to, options.by), options.format));
+      const read = await readDays(command, options, from, to, { before: true });
+      const report = periodReport([...read.before, ...read.days], from, to, options.by);
+      process.stdout.write(formatReport(report, options.format));
       noteEmptyPeriod(read, { from, to });
       reportMalformed(read.malformed);
     });

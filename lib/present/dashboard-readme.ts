@@ -5,6 +5,7 @@ import { InstallSet } from "../tally/install-set.ts";
 import { countrySection } from "./country-section.ts";
 import { duration } from "./duration.ts";
 import { errorSection } from "./error-section.ts";
+import { retentionTable } from "./cohorts/retention-table.ts";
 import type { DayTally, PeriodReport } from "./period-report.ts";
 import type { ChartSpec } from "./charts/render-chart.ts";
 import { tableCell as cell, tableRow as row, wholeCount as whole } from "./table-row.ts";
@@ -78,6 +79,8 @@ export function dashboardReadme(figures: DashboardFigures, linkBase: string): st
     "Events are sampling-weighted: an event sent with `metadata.sampling_rate` r counts 1/r, so there can be more of them than lines stored (see the ingest below).",
     "",
     ...charts.map(([name, spec]) => `![${spec.title}](${linkBase}${name})`),
+    "",
+    ...retentionTable(current),
     "",
     ...errorSection(current, previous),
     "",

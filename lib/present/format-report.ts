@@ -1,3 +1,4 @@
+import { cohortSections } from "./cohorts/cohort-sections.ts";
 import { formatRows } from "./format-rows.ts";
 import type { PeriodReport } from "./period-report.ts";
 
@@ -43,6 +44,7 @@ function sectionsOf(report: PeriodReport): Section[] {
     { title: "db_providers", rows: report.db_providers },
     { title: "performance", rows: report.performance, keys: ["event_name", "field"] },
     { title: "ingest", rows: [report.ingest], keys: [] },
+    ...cohortSections(report),
   ];
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { EventTally } from "../tally/event-tally.ts";
 import { versionOrder } from "../tally/figures/app-versions.ts";
 import { InstallSet } from "../tally/install-set.ts";
+import { installCohorts, installCohortsShape } from "./cohorts/install-cohorts.ts";
 import { countryRows, countryRowsSchema } from "./country-rows.ts";
 import { GRAINS, grainOf, groupDays, type Grain } from "./group-days.ts";
 
@@ -138,6 +139,7 @@ export const periodReportSchema = z
       malformed: lines,
       test_events: lines,
     }),
+    ...installCohortsShape,
   })
   .meta({ title: "Telemetry report" });
 
@@ -263,6 +265,8 @@ export function periodReport(
       p99: round(p.sketch.getValueAtQuantile(0.99), PERCENTILE_DECIMALS),
     })),
     ingest: { ...period.ingest },
+    // From every day given, those before `from` too: an install seen there is returning.
+    ...installCohorts(days, from, to, grain),
   };
 }
 

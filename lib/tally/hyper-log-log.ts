@@ -72,8 +72,10 @@ export class HyperLogLog {
   estimate(): number {
     const q = HASH_BITS - this.precision;
     const m = this.registers.length;
-    const histogram = new Array<number>(q + 2).fill(0);
-    for (const rank of this.registers) histogram[rank]! += 1;
+    // A typed array and an indexed loop: new and returning installs estimate unions thousands of times a report.
+    const histogram = new Float64Array(q + 2);
+    const registers = this.registers;
+    for (let index = 0; index < m; index += 1) histogram[registers[index]!]! += 1;
     let z = m * tau(1 - histogram[q + 1]! / m);
     for (let k = q; k >= 1; k -= 1) z = 0.5 * (z + histogram[k]!);
     z += m * sigma(histogram[0]! / m);

@@ -99,7 +99,12 @@ export class InstallSet {
   /** A set of the same installs that this one's later adds do not change. */
   copy(): InstallSet {
     const copy = new InstallSet();
-    copy.merge(this);
+    if (this.sketch) copy.merge(this);
+    else {
+      // Slot for slot: new and returning installs copy the installs seen before each day of a report.
+      copy.slots = this.slots!.slice();
+      copy.size = this.size;
+    }
     return copy;
   }
 

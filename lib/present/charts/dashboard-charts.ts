@@ -1,5 +1,6 @@
 import type { EventTally } from "../../tally/event-tally.ts";
 import { isErrorEventName } from "../../tally/fingerprint-error.ts";
+import { newReturningChart } from "../cohorts/new-returning-chart.ts";
 import { countryChart } from "../country-section.ts";
 import type { PeriodReport } from "../period-report.ts";
 import type { ChartSpec } from "./render-chart.ts";
@@ -43,6 +44,7 @@ export function dashboardCharts(
           ]),
       },
     ],
+    newReturningChart(current, days, counted),
     [
       "versions.svg",
       {

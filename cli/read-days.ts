@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
+import type { Config } from "../lib/config.ts";
 import { readPeriod } from "../lib/insights/read-period.ts";
 import { verifyRollups, type RollupCheck } from "../lib/insights/verify-rollups.ts";
+import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
 import type { DataSpan } from "./data-span.ts";
 import { openData } from "./options.ts";
@@ -20,20 +22,27 @@ export async function readDays(
   from: string,
   to: string,
 ): Promise<TalliedDays & { span?: DataSpan; where: string }> {
-  const { files, config, dir, span } = await openData(command, options);
-  const held = { ...(span ? { span } : {}), where: options.data ?? files.describe() };
-  if (dir === undefined)
-    return { ...(await readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock })), ...held };
+  const opened = await openData(command, options);
+  const held = { ...(opened.span ? { span: opened.span } : {}), where: options.data ?? opened.files.describe() };
+  return { ...(await readOpened(opened, from, to)), ...held };
+}
+
+/** The tallies of the days from `from` to `to` of data opened already (see readDays). */
+export async function readOpened(
+  { files, config, dir }: { files: RepositoryFiles; config: Config; dir?: string },
+  from: string,
+  to: string,
+): Promise<TalliedDays> {
+  if (dir === undefined) return readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock });
   const pool = tallyPool(dir);
   try {
-    const read = await tallyDays(files, {
+    return await tallyDays(files, {
       prefix: config.pathPrefix,
       from,
       to,
       clock: systemClock,
       countParts: pool.countParts,
     });
-    return { ...read, ...held };
   } finally {
     await pool.close();
   }

@@ -6,6 +6,7 @@ import { Explorer } from "../../lib/explore/explorer.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
 import { readOpened } from "../read-days.ts";
 import { duckdbLines } from "../serve/duckdb-lines.ts";
+import { periodFiles } from "../serve/period-files.ts";
 import { ReadProgress } from "../serve/read-progress.ts";
 import { serveHttp } from "../serve/serve-http.ts";
 import { healthCheck, lastFlushCheck, readSiteHealth, spoolCheck } from "../site/check-site.ts";
@@ -42,11 +43,14 @@ export function registerServe(program: Command): Command {
         opened.dir === undefined
           ? undefined
           : duckdbLines(opened.files, { dir: opened.dir, prefix: opened.config.pathPrefix, progress });
-      const explorer = new Explorer(
-        (from, to) => readOpened(opened, from, to),
-        lines,
-        () => dayOf(new Date()),
-      );
+      const read = async (from: string, to: string) => {
+        if (opened.dir === undefined) return readOpened(opened, from, to);
+        const { dir, config } = opened;
+        const files = await periodFiles(opened.files, { dir, prefix: config.pathPrefix, from, to });
+        const bytes = files.reduce((sum, file) => sum + file.size, 0);
+        return progress.during(bytes, () => readOpened(opened, from, to));
+      };
+      const explorer = new Explorer(read, lines, () => dayOf(new Date()));
       const site = options.url;
       const server = serveHttp({ explorer, progress, ...(site && { ingest: () => ingestState(site) }) });
       await new Promise<void>((resolve, reject) => {

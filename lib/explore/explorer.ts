@@ -58,6 +58,9 @@ export type FiguresAnswer = z.output<typeof figuresAnswerSchema>;
  * tally; an error group's occurrences; an event's breakdown by a metadata key.
  */
 export class Explorer {
+  /** The last period read whole: a filtered view takes its filters' choices from it. */
+  private lastWhole: { from: string; to: string; report: PeriodReport } | undefined;
+
   constructor(
     private readonly read: PeriodReader,
     private readonly lines: LineSource | undefined,
@@ -66,11 +69,16 @@ export class Explorer {
 
   async figures(query: ExploreQuery): Promise<FiguresAnswer> {
     const { from, to } = query;
-    const whole = await this.read(from, to);
-    const unfiltered = periodReport(whole.days, from, to);
     const filtered = Object.keys(query.filter).length > 0;
-    const days = filtered ? await this.filteredDays(query) : whole.days;
-    const report = filtered ? periodReport(days, from, to) : unfiltered;
+    const whole = filtered ? undefined : await this.read(from, to);
+    const days = whole ? whole.days : await this.filteredDays(query);
+    const report = periodReport(days, from, to);
+    if (!filtered) this.lastWhole = { from, to, report };
+    // A filter's choices are the values of the whole period, read once for the filters picked after it.
+    const unfiltered =
+      this.lastWhole?.from === from && this.lastWhole.to === to
+        ? this.lastWhole.report
+        : periodReport((await this.read(from, to)).days, from, to);
     const byDay = new Map(days.map((d) => [d.day, d.tally]));
     const charts = dashboardCharts(report, daysFrom(from, to), byDay, to === this.today()).map(([name, spec]) => ({
       name: name.replace(/\.svg$/, ""),

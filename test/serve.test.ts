@@ -5,7 +5,9 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredEvent } from "../lib/events/stored-event.ts";
 import { addDays, dayOf } from "../lib/day.ts";
+import { errorSamplesSchema } from "../lib/explore/error-samples.ts";
 import { figuresAnswerSchema } from "../lib/explore/explorer.ts";
+import { metadataBreakdownSchema } from "../lib/explore/metadata-breakdown.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
 import { CHROMIUM, serveCli, type Served } from "./support/serve-cli.ts";
@@ -67,6 +69,34 @@ describe("telemetry serve", () => {
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
       expect((await response.json()) as unknown).toEqual({ error: expect.stringMatching(/bad parameter/) });
     }
+  });
+
+  it("answers an error group's lines newest first without install ids, and an event's breakdown", async () => {
+    const { report } = figuresAnswerSchema.parse(await (await fetch(`${served.url}api/figures`)).json());
+    const group = report.errors.find((e) => e.exception_type === "ValueError")!;
+    const raw = (await (await fetch(`${served.url}api/error-group?fingerprint=${group.fingerprint}`)).json()) as {
+      lines: Record<string, unknown>[];
+    };
+    const samples = errorSamplesSchema.parse(raw);
+    const occurrences = real.filter((e) => e.event_name === "sample_db.create_failed");
+    expect(samples.total).toBe(occurrences.length);
+    expect(samples.lines.map((line) => line.created_at)).toEqual(
+      occurrences
+        .map((e) => e.created_at)
+        .sort()
+        .reverse()
+        .slice(0, samples.page_size),
+    );
+    expect(raw.lines.every((line) => !("hwid" in line) && !("ip" in line))).toBe(true);
+
+    const breakdown = metadataBreakdownSchema.parse(
+      await (await fetch(`${served.url}api/breakdown?event=session.end&key=exit_reason`)).json(),
+    );
+    const ends = real.filter((e) => e.event_name === "session.end");
+    expect(breakdown.values).toEqual([
+      { value: "normal", lines: ends.filter((e) => e.metadata.exit_reason === "normal").length },
+      { value: "crash", lines: ends.filter((e) => e.metadata.exit_reason === "crash").length },
+    ]);
   });
 
   it("shows the figures, follows the filters and opens error groups, events and the model registry in chromium", async () => {

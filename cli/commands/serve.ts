@@ -60,6 +60,10 @@ export function registerServe(program: Command): Command {
       const { address, port: bound } = server.address() as AddressInfo;
       const url = `http://${address.includes(":") ? `[${address}]` : address}:${bound}/`;
       process.stdout.write(`telemetry serve: ${url} (Ctrl-C stops it)\n`);
+      if (!/^(127\.|::1$|localhost$)/.test(options.host))
+        process.stderr.write(
+          `telemetry: serving on ${options.host}: whoever reaches it sees the figures and raw lines\n`,
+        );
       if (options.open) openBrowser(url);
     });
 }

@@ -1,18 +1,18 @@
-import type { StoredEvent } from "../events/stored-event.ts";
+import { z } from "zod";
+import { storedEventSchema, type StoredEvent } from "../events/stored-event.ts";
 import { fingerprintError } from "../tally/fingerprint-error.ts";
 
-/** An occurrence as the page shows it: the stored line without the install id and the address. */
-type ShownLine = Omit<StoredEvent, "hwid" | "ip">;
+export const errorSamplesSchema = z.object({
+  fingerprint: z.string(),
+  total: z.number().int().nonnegative().describe("Occurrences in the period (lines, whatever their sampling)"),
+  page: z.number().int().nonnegative(),
+  page_size: z.number().int().positive(),
+  lines: z
+    .array(storedEventSchema.omit({ hwid: true, ip: true }))
+    .describe("This page's occurrences, newest first: the stored lines without the install id and the address"),
+});
 
-export interface ErrorSamples {
-  fingerprint: string;
-  /** Occurrences in the period (lines, whatever their sampling). */
-  total: number;
-  page: number;
-  page_size: number;
-  /** This page's occurrences, newest first. */
-  lines: ShownLine[];
-}
+export type ErrorSamples = z.output<typeof errorSamplesSchema>;
 
 /**
  * The occurrences of one error group among `lines` (grouped as the report groups them: fingerprintError),

@@ -1,16 +1,22 @@
+import { z } from "zod";
+
 /** Values a breakdown lists, the most frequent first. */
 const TOP_VALUES = 20;
 
-export interface MetadataBreakdown {
-  /** The metadata keys the lines carry, with how many lines carry each, the most common first. */
-  keys: { key: string; lines: number }[];
-  /** The key broken down: the one asked for, else the most common. */
-  key: string | null;
-  /** Its top values (objects and arrays as their JSON), with how many lines hold each. */
-  values: { value: string; lines: number }[];
-  /** Lines read. */
-  lines: number;
-}
+const count = z.number().int().nonnegative();
+
+export const metadataBreakdownSchema = z.object({
+  keys: z
+    .array(z.object({ key: z.string(), lines: count }))
+    .describe("The metadata keys the lines carry, with how many lines carry each, the most common first"),
+  key: z.string().nullable().describe("The key broken down: the one asked for, else the most common"),
+  values: z
+    .array(z.object({ value: z.string(), lines: count }))
+    .describe("Its top values (objects and arrays as their JSON), with how many lines hold each"),
+  lines: count.describe("Lines read"),
+});
+
+export type MetadataBreakdown = z.output<typeof metadataBreakdownSchema>;
 
 /** An event's lines broken down by one metadata key: which keys its events carry, and a key's top values. */
 export function metadataBreakdown(lines: readonly string[], key: string | undefined): MetadataBreakdown {

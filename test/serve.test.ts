@@ -107,6 +107,10 @@ describe("telemetry serve", () => {
     await expect.poll(() => figure(page, "installs"), WAIT).toBe(installsOf(real));
     await page.waitForSelector('[data-figure="chart-active-installs"] svg', WAIT);
     await page.screenshot({ path: join(SHOTS, "1-loaded.png"), fullPage: true });
+    // The README's chart, interactive: hovering a bar tells its value.
+    await page.locator('[data-figure="chart-events"] .mark-rect path').first().hover();
+    await expect(page.locator("#vg-tooltip-element.visible").textContent(WAIT)).resolves.toContain("query.executed");
+    await page.screenshot({ path: join(SHOTS, "1-tooltip.png") });
 
     await page.selectOption('select[name="version"]', "1.2.0");
     const version = real.filter((e) => e.app_version === "1.2.0");

@@ -16,10 +16,11 @@ const TOTALS = [
 ];
 
 /**
- * The report's lists, each shown by one generic table: a report field the server adds (countries,
- * new_installs, retention) is shown by adding its entry here. `columns` default to the rows' plain fields.
+ * The report's lists, each shown by one generic table: a list the report gains is shown by adding its
+ * entry here (`{ key: "countries", title: "Countries" }`). `columns` default to the rows' plain fields.
  */
 const TABLES = [
+  { key: "days", title: "By day (or week, or month: the report's grain)" },
   { key: "versions", title: "App versions" },
   { key: "os", title: "Operating systems", columns: ["os", "installs"] },
   { key: "client_types", title: "Client types" },
@@ -45,10 +46,6 @@ const TABLES = [
   },
   { key: "db_providers", title: "Database providers" },
   { key: "performance", title: "Performance (ms)" },
-  { key: "countries", title: "Countries" },
-  { key: "new_installs", title: "New installs" },
-  { key: "returning_installs", title: "Returning installs" },
-  { key: "retention", title: "Retention" },
 ];
 
 let current;
@@ -97,7 +94,7 @@ async function ask(path, params) {
   const poll = setInterval(async () => {
     const { reading_bytes: bytes } = await (await fetch("/api/progress")).json();
     if (bytes > 0 && statusLine.dataset.state === "loading")
-      statusLine.textContent = `reading ${(bytes / 1e6).toFixed(1)} MB…`;
+      statusLine.textContent = `reading ${bytes < 1e5 ? `${Math.ceil(bytes / 1e3)} kB` : `${(bytes / 1e6).toFixed(1)} MB`}…`;
   }, PROGRESS_POLL_MS);
   try {
     const response = await fetch(`${path}?${params}`);

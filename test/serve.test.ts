@@ -10,6 +10,7 @@ import { figuresAnswerSchema } from "../lib/explore/explorer.ts";
 import { metadataBreakdownSchema } from "../lib/explore/metadata-breakdown.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
+import { test } from "./support/fixtures.ts";
 import { CHROMIUM, serveCli, type Served } from "./support/serve-cli.ts";
 
 /** Each state the browser reaches is kept as a screenshot here. */
@@ -164,6 +165,31 @@ describe("telemetry serve", () => {
       expect((await fetch(other.url)).status).toBe(200);
     } finally {
       await other.stop();
+    }
+  });
+});
+
+describe("telemetry serve --github", () => {
+  test("downloads a filter's raw files into its cache once, and counts them as --data does", async ({
+    serveGitHub,
+    tempDir,
+  }) => {
+    const github = await serveGitHub();
+    github.fake.seedAll(dayFiles(events));
+    const cache = await tempDir("telemetry-serve-cache-");
+    const remote = await serveCli(["--github", "acme/data", "--port", "0", "--cache", cache], github.env);
+    try {
+      const figures = async (query: string) =>
+        figuresAnswerSchema.parse(await (await fetch(`${remote.url}api/figures?${query}`)).json()).report.totals;
+      expect((await figures("")).installs).toBe(installsOf(real));
+      const version = real.filter((e) => e.app_version === "1.2.0");
+      expect((await figures("version=1.2.0")).installs).toBe(installsOf(version));
+      const reads = () => github.fake.requests.filter((r) => /\/contents\/.*\.ndjson$|\/tarball\//.test(r.path)).length;
+      const before = reads();
+      expect((await figures("version=1.3.0")).installs).toBe(installsOf(real.filter((e) => e.app_version === "1.3.0")));
+      expect(reads()).toBe(before);
+    } finally {
+      await remote.stop();
     }
   });
 });

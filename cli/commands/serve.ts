@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { InvalidArgumentError, type Command } from "commander";
 import { dayOf } from "../../lib/day.ts";
@@ -6,7 +7,7 @@ import { Explorer } from "../../lib/explore/explorer.ts";
 import { dataOption, githubOption, openData } from "../options.ts";
 import { readOpened } from "../read-days.ts";
 import { duckdbLines } from "../serve/duckdb-lines.ts";
-import { periodFiles } from "../serve/period-files.ts";
+import { cachedPeriodFiles, localPeriodFiles } from "../serve/period-files.ts";
 import { ReadProgress } from "../serve/read-progress.ts";
 import { serveHttp } from "../serve/serve-http.ts";
 import { healthCheck, lastFlushCheck, readSiteHealth, spoolCheck } from "../site/check-site.ts";
@@ -14,6 +15,8 @@ import { healthCheck, lastFlushCheck, readSiteHealth, spoolCheck } from "../site
 const DEFAULT_PORT = 8787;
 /** Loopback only, unless --host says otherwise: the page shows what the data holds. */
 const LOOPBACK = "127.0.0.1";
+/** Where --github's raw files are downloaded for a filter, a folder a repository. */
+const CACHE_DIR = ".telemetry-serve-cache";
 
 interface ServeOptions {
   data?: string;
@@ -22,6 +25,7 @@ interface ServeOptions {
   host: string;
   open?: boolean;
   url?: string;
+  cache?: string;
 }
 
 export function registerServe(program: Command): Command {
@@ -35,19 +39,27 @@ export function registerServe(program: Command): Command {
     .option("--port <port>", `the port (0: any free one)`, port, DEFAULT_PORT)
     .option("--host <host>", "the address to listen on (default: loopback only)", LOOPBACK)
     .option("--open", "open the page in the system's browser")
+    .option(
+      "--cache <dir>",
+      `with --github: where a filter's raw files are downloaded, only those that changed (default: ${CACHE_DIR}/OWNER/REPO)`,
+    )
     .option("--url <site>", "the telemetry site whose ingest state (last flush, spool, health) the page shows")
     .action(async (options: ServeOptions, command: Command) => {
       const opened = await openData(command, options);
       const progress = new ReadProgress();
-      const lines =
+      const prefix = opened.config.pathPrefix;
+      const filesOf =
         opened.dir === undefined
-          ? undefined
-          : duckdbLines(opened.files, { dir: opened.dir, prefix: opened.config.pathPrefix, progress });
+          ? cachedPeriodFiles(opened.files, {
+              cache: options.cache ?? join(CACHE_DIR, options.github!),
+              prefix,
+              progress,
+            })
+          : localPeriodFiles(opened.files, { dir: opened.dir, prefix });
+      const lines = duckdbLines(filesOf, progress);
       const read = async (from: string, to: string) => {
         if (opened.dir === undefined) return readOpened(opened, from, to);
-        const { dir, config } = opened;
-        const files = await periodFiles(opened.files, { dir, prefix: config.pathPrefix, from, to });
-        const bytes = files.reduce((sum, file) => sum + file.size, 0);
+        const bytes = (await filesOf(from, to)).reduce((sum, file) => sum + file.size, 0);
         return progress.during(bytes, () => readOpened(opened, from, to));
       };
       const explorer = new Explorer(read, lines, () => dayOf(new Date()));

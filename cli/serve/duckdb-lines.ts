@@ -1,7 +1,6 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { LineQuery, LineSource } from "../../lib/explore/explorer.ts";
-import type { RepositoryFiles } from "../../lib/storage/repository-files.ts";
-import { periodFiles, type PeriodFile } from "./period-files.ts";
+import type { PeriodFile, PeriodFiles } from "./period-files.ts";
 import type { ReadProgress } from "./read-progress.ts";
 
 /**
@@ -11,14 +10,11 @@ import type { ReadProgress } from "./read-progress.ts";
 const MAY_BE_ERROR = `(regexp_matches(json->>'event_name', '^(UncaughtException|QtError)$|(_failed|Error)$') OR (json->'metadata'->>'exception_type') IS NOT NULL)`;
 
 /**
- * The raw lines of a local folder's days, selected by DuckDB (read_ndjson_objects: each line's JSON as it
+ * The raw lines of a period's files on disk, selected by DuckDB (read_ndjson_objects: each line's JSON as it
  * is) so that only the lines that pass the filters reach the tally. Each read is shown as in progress
  * with the bytes of its files.
  */
-export function duckdbLines(
-  files: RepositoryFiles,
-  { dir, prefix, progress }: { dir: string; prefix: string; progress: ReadProgress },
-): LineSource {
+export function duckdbLines(filesOf: PeriodFiles, progress: ReadProgress): LineSource {
   const select = async (found: PeriodFile[], columns: string, where: string[]) => {
     if (found.length === 0) return [];
     const bytes = found.reduce((sum, file) => sum + file.size, 0);
@@ -35,7 +31,6 @@ export function duckdbLines(
       }
     });
   };
-  const filesOf = (from: string, to: string) => periodFiles(files, { dir, prefix, from, to });
   return {
     async osNames(from, to) {
       const rows = await select(await filesOf(from, to), "DISTINCT json->'metadata'->>'os'", [

@@ -24,7 +24,7 @@ export interface LineQuery {
   errorsOnly?: boolean;
 }
 
-/** The raw files, where they can be read line by line (a local folder). */
+/** The raw files, read line by line (a local folder's, or GitHub's downloaded). */
 export interface LineSource {
   /** The distinct `metadata.os` strings of the period's lines. */
   osNames(from: string, to: string): Promise<string[]>;
@@ -38,7 +38,6 @@ export type PeriodReader = (from: string, to: string) => Promise<{ days: readonl
 export const figuresAnswerSchema = z.object({
   report: periodReportSchema,
   filtered: z.boolean().describe("The figures count only the lines that pass the filters, read from the raw files"),
-  raw_lines: z.boolean().describe("Filters and drill-downs can read the raw lines (a local folder)"),
   charts: z.array(z.object({ name: z.string(), spec: z.unknown().describe("A Vega-Lite spec") })),
   options: z
     .object({
@@ -63,7 +62,7 @@ export class Explorer {
 
   constructor(
     private readonly read: PeriodReader,
-    private readonly lines: LineSource | undefined,
+    private readonly lines: LineSource,
     private readonly today: () => string,
   ) {}
 
@@ -85,12 +84,12 @@ export class Explorer {
       // The README's rankings cover its last 30 days; here, the period picked.
       spec: vegaLiteOf({ ...spec, title: spec.title.replace(/in the last 30 days$/, `from ${from} to ${to}`) }),
     }));
-    return { report, filtered, raw_lines: this.lines !== undefined, charts, options: optionsOf(unfiltered) };
+    return { report, filtered, charts, options: optionsOf(unfiltered) };
   }
 
   async errorGroup(query: ExploreQuery): Promise<ErrorSamples> {
     if (!query.fingerprint) throw new ExploreError(400, "bad parameter fingerprint: an error group's is needed");
-    const days = await this.source().lines({ ...(await this.lineQuery(query)), errorsOnly: true });
+    const days = await this.lines.lines({ ...(await this.lineQuery(query)), errorsOnly: true });
     return errorSamples(
       days.flatMap((d) => d.lines),
       { ...query, fingerprint: query.fingerprint },
@@ -99,25 +98,16 @@ export class Explorer {
 
   async breakdown(query: ExploreQuery): Promise<MetadataBreakdown> {
     if (!query.filter.event) throw new ExploreError(400, "bad parameter event: the event to break down is needed");
-    const days = await this.source().lines(await this.lineQuery(query));
+    const days = await this.lines.lines(await this.lineQuery(query));
     return metadataBreakdown(
       days.flatMap((d) => d.lines),
       query.key,
     );
   }
 
-  private source(): LineSource {
-    if (!this.lines)
-      throw new ExploreError(
-        501,
-        "filters and drill-downs read the raw files, which --github does not download: run telemetry pull, then telemetry serve --data",
-      );
-    return this.lines;
-  }
-
   /** Each day's tally of the lines that pass the filters, counted by the tally every figure comes from. */
   private async filteredDays(query: ExploreQuery): Promise<DayTally[]> {
-    const days = await this.source().lines(await this.lineQuery(query));
+    const days = await this.lines.lines(await this.lineQuery(query));
     return days.map(({ day, lines }) => {
       const tally = new EventTally();
       tallyLines(
@@ -133,7 +123,7 @@ export class Explorer {
   private async lineQuery({ from, to, filter }: ExploreQuery): Promise<LineQuery> {
     const { os, ...rest } = filter;
     if (!os) return { from, to, ...rest };
-    return { from, to, ...rest, osNames: matchingOs(await this.source().osNames(from, to), os) };
+    return { from, to, ...rest, osNames: matchingOs(await this.lines.osNames(from, to), os) };
   }
 }
 

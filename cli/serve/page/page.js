@@ -48,7 +48,6 @@ const TABLES = [
   { key: "performance", title: "Performance (ms)" },
 ];
 
-let current;
 /** The latest question asked: an answer to an earlier one, arriving late, is dropped. */
 let asked = 0;
 
@@ -119,15 +118,9 @@ async function refresh() {
   const mine = ++asked;
   const answer = await ask("/api/figures", question());
   if (mine !== asked) return;
-  current = answer;
   form.elements.from.value = answer.report.from;
   form.elements.to.value = answer.report.to;
   fillOptions(answer.options);
-  const note = document.querySelector("#note");
-  note.hidden = answer.raw_lines;
-  note.textContent = answer.raw_lines
-    ? ""
-    : "Read from GitHub: filters and drill-downs need the raw files on this machine (telemetry pull, then telemetry serve --data).";
   drawTotals(answer.report.totals);
   await drawCharts(answer.charts);
   drawTables(answer.report);
@@ -142,7 +135,6 @@ function fillOptions(options) {
     if (picked !== "all" && !values.includes(picked)) values.push(picked);
     select.replaceChildren(...values.map((value) => el("option", { value }, value)));
     select.value = picked;
-    select.disabled = !current.raw_lines;
   }
 }
 
@@ -243,7 +235,6 @@ async function openErrorGroup(group, page = 0) {
     ),
     el("pre", { "data-figure": "traceback" }, group.traceback ?? "(no traceback)"),
   );
-  if (!current.raw_lines) return openDetail(summary);
   const params = question();
   params.set("fingerprint", group.fingerprint);
   params.set("page", String(page));
@@ -268,7 +259,6 @@ async function openErrorGroup(group, page = 0) {
 }
 
 async function openBreakdown(event, key) {
-  if (!current.raw_lines) return openDetail(el("p", {}, document.querySelector("#note").textContent));
   const params = question();
   params.set("event", event);
   if (key) params.set("key", key);

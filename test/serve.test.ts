@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -36,16 +36,24 @@ const picked = real.filter((e) => e.app_version === "1.2.0" && e.created_at.star
 
 let served: Served;
 let browser: Browser;
+/** Folders the tests made, removed after them. */
+const made: string[] = [];
+const folderOf = async (files: Map<string, string>) => {
+  const dir = await dataFolder(files);
+  made.push(dir);
+  return dir;
+};
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  served = await serveCli(["--data", await dataFolder(dayFiles(events)), "--port", "0"]);
+  served = await serveCli(["--data", await folderOf(dayFiles(events)), "--port", "0"]);
   browser = await chromium.launch(CHROMIUM);
 });
 
 afterAll(async () => {
   await browser?.close();
   await served?.stop();
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 describe("telemetry serve", () => {
@@ -157,7 +165,8 @@ describe("telemetry serve", () => {
 
   it("serves on when --open finds no browser to open", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-browser-"));
-    const other = await serveCli(["--data", await dataFolder(dayFiles(events)), "--port", "0", "--open"], {
+    made.push(empty);
+    const other = await serveCli(["--data", await folderOf(dayFiles(events)), "--port", "0", "--open"], {
       PATH: empty,
     });
     try {

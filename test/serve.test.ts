@@ -72,6 +72,17 @@ describe("telemetry serve", () => {
   it("answers the report's figures, and a bad parameter with a 400 in JSON", async () => {
     const answer = figuresAnswerSchema.parse(await (await fetch(`${served.url}api/figures?days=7`)).json());
     expect(answer.report.totals.installs).toBe(installsOf(real));
+    // Filters combine, an OS by family or by family and version, as the report groups them.
+    const figures = async (query: string) =>
+      figuresAnswerSchema.parse(await (await fetch(`${served.url}api/figures?${query}`)).json()).report.totals;
+    const onOs = (prefix: string) => real.filter((e) => String(e.metadata.os).startsWith(prefix));
+    expect((await figures("os=Windows")).installs).toBe(installsOf(onOs("Windows-")));
+    expect((await figures("os=Windows+11")).installs).toBe(installsOf(onOs("Windows-10-10.0.22631")));
+    const linuxStarts = onOs("Linux-").filter((e) => e.event_name === "session.start" && e.app_version === "1.3.0");
+    expect(await figures("os=Linux&event=session.start&version=1.3.0&client_type=vector-inspector")).toMatchObject({
+      sessions: linuxStarts.length,
+      installs: installsOf(linuxStarts),
+    });
     for (const query of ["days=13", "version=1.2.0&colour=red", "from=2026-02-30&to=2026-03-01"]) {
       const response = await fetch(`${served.url}api/figures?${query}`);
       expect(response.status).toBe(400);

@@ -61,8 +61,8 @@ export function exploreQuery(params: URLSearchParams, today: string): ExploreQue
   const parsed = paramsSchema.safeParse(Object.fromEntries(params));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? issue.path.join(".") : (issue as { keys?: string[] }).keys?.join(", ");
-    throw new ExploreError(400, `bad parameter ${where ?? ""}: ${issue.message}`.replace("  ", " "));
+    const names = issue.code === "unrecognized_keys" ? issue.keys : issue.path.map(String);
+    throw new ExploreError(400, `bad parameter ${names.join(", ")}: ${issue.message}`);
   }
   const { days, from, to, version, os, client_type, event, fingerprint, key, page } = parsed.data;
   if ((from === undefined) !== (to === undefined)) throw new ExploreError(400, "from and to go together");

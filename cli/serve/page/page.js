@@ -24,6 +24,8 @@ const TABLES = [
   { key: "versions", title: "App versions" },
   { key: "os", title: "Operating systems", columns: ["os", "installs"] },
   { key: "client_types", title: "Client types" },
+  // The report's countries (the branch that adds them to the report): shown once the report has them.
+  { key: "countries", title: "Countries" },
   { key: "events", title: "Events (click one for its metadata)", opens: (row) => openBreakdown(row.event_name) },
   {
     key: "errors",

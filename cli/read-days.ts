@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
-import type { Config } from "../lib/config.ts";
 import { readPeriod } from "../lib/insights/read-period.ts";
 import { verifyRollups, type RollupCheck } from "../lib/insights/verify-rollups.ts";
-import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { tallyDays, type TalliedDays } from "../lib/tally/tally-days.ts";
 import type { DataSpan } from "./data-span.ts";
 import { openData } from "./options.ts";
@@ -22,27 +20,20 @@ export async function readDays(
   from: string,
   to: string,
 ): Promise<TalliedDays & { span?: DataSpan; where: string }> {
-  const opened = await openData(command, options);
-  const held = { ...(opened.span ? { span: opened.span } : {}), where: options.data ?? opened.files.describe() };
-  return { ...(await readOpened(opened, from, to)), ...held };
-}
-
-/** The tallies of the days from `from` to `to` of data opened already (see readDays). */
-export async function readOpened(
-  { files, config, dir }: { files: RepositoryFiles; config: Config; dir?: string },
-  from: string,
-  to: string,
-): Promise<TalliedDays> {
-  if (dir === undefined) return readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock });
+  const { files, config, dir, span } = await openData(command, options);
+  const held = { ...(span ? { span } : {}), where: options.data ?? files.describe() };
+  if (dir === undefined)
+    return { ...(await readPeriod(files, { prefix: config.pathPrefix, from, to, clock: systemClock })), ...held };
   const pool = tallyPool(dir);
   try {
-    return await tallyDays(files, {
+    const read = await tallyDays(files, {
       prefix: config.pathPrefix,
       from,
       to,
       clock: systemClock,
       countParts: pool.countParts,
     });
+    return { ...read, ...held };
   } finally {
     await pool.close();
   }

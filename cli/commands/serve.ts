@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { dataOption, githubOption, openData } from "../options.ts";
+import { readDays } from "../read-days.ts";
 import { openBrowser, startServe } from "../serve/start-serve.ts";
 
 const DEFAULT_PORT = 8787;
@@ -37,7 +38,9 @@ export function registerServe(program: Command): Command {
     .option("--url <site>", "the telemetry site whose ingest state (last flush, spool, health) the page shows")
     .action(async (options: ServeOptions, command: Command) => {
       const opened = await openData(command, options);
-      const url = await startServe(opened, {
+      // Each period is read as `telemetry report` reads it, the data opened again (it may have grown).
+      const read = (from: string, to: string) => readDays(command, options, from, to);
+      const url = await startServe(opened, read, {
         port: options.port,
         host: options.host,
         cache: options.cache ?? join(CACHE_DIR, options.github ?? ""),

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { dayOf } from "../../lib/day.ts";
 import { Explorer } from "../../lib/explore/explorer.ts";
 import type { Config } from "../../lib/config.ts";
+import type { PeriodReader } from "../../lib/explore/explorer.ts";
 import type { RepositoryFiles } from "../../lib/storage/repository-files.ts";
-import { readOpened } from "../read-days.ts";
 import { healthCheck, lastFlushCheck, readSiteHealth, spoolCheck } from "../site/check-site.ts";
 import { duckdbLines } from "./duckdb-lines.ts";
 import { cachedPeriodFiles, localPeriodFiles } from "./period-files.ts";
@@ -24,11 +24,13 @@ interface StartOptions {
 }
 
 /**
- * The interactive dashboard over opened data, listening: its figures read as the report reads them, a
- * filter's lines from the files on disk (a local folder's, or GitHub's downloaded into `cache`). Gives its URL.
+ * The interactive dashboard over opened data, listening: its figures read by `readDays` (as the report reads
+ * them), a filter's lines from the files on disk (a local folder's, or GitHub's downloaded into `cache`).
+ * Gives its URL.
  */
 export async function startServe(
   opened: { files: RepositoryFiles; config: Config; dir?: string },
+  readDays: PeriodReader,
   { port, host, cache, site }: StartOptions,
 ): Promise<string> {
   const progress = new ReadProgress();
@@ -37,10 +39,10 @@ export async function startServe(
     opened.dir === undefined
       ? cachedPeriodFiles(opened.files, { cache, prefix, progress })
       : localPeriodFiles(opened.files, { dir: opened.dir, prefix });
-  const read = async (from: string, to: string) => {
-    if (opened.dir === undefined) return readOpened(opened, from, to);
+  const read: PeriodReader = async (from, to) => {
+    if (opened.dir === undefined) return readDays(from, to);
     const bytes = (await filesOf(from, to)).reduce((sum, file) => sum + file.size, 0);
-    return progress.during(bytes, () => readOpened(opened, from, to));
+    return progress.during(bytes, () => readDays(from, to));
   };
   const explorer = new Explorer(read, duckdbLines(filesOf, progress), () => dayOf(new Date()));
   const server = serveHttp({ explorer, progress, ...(site && { ingest: () => ingestState(site) }) });

@@ -15,6 +15,7 @@ import { erasureScenario, type ErasureFigures } from "./erasure-scenario.ts";
 import { CLIENT_TIMEOUT_MS, coldStart, printColdStart } from "./cold-start.ts";
 import { hourlyPublish, reportAgainstDuckDb, type PublishFigures, type ReportFigures } from "./read-path.ts";
 import { printPeriod, reportPeriod } from "./report-period.ts";
+import { printServe, servePage } from "./serve-page.ts";
 
 interface Result extends Acknowledgements, Figures {
   scenario: string;
@@ -210,6 +211,10 @@ const erasure =
         return figures;
       })()
     : undefined;
+if (only.length === 0 || only.includes("serve")) {
+  console.log("\nserve: telemetry serve over 30 days of a local folder, in chromium");
+  printServe(await servePage());
+}
 const cost = only.includes("cost")
   ? await (async () => {
       console.log("\ncost: a month at 1,000, 10,000 and 100,000 events a day, from measured runs (clock x10)");

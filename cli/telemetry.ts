@@ -9,6 +9,7 @@ import { registerPublish } from "./commands/publish.ts";
 import { registerPull } from "./commands/pull.ts";
 import { registerReport } from "./commands/report.ts";
 import { registerRetention } from "./commands/retention.ts";
+import { registerServe } from "./commands/serve.ts";
 import { registerSql } from "./commands/sql.ts";
 import { setLogSink } from "../lib/log.ts";
 import { EXIT_USAGE, failWith } from "./fail.ts";
@@ -34,6 +35,7 @@ for (const register of [
   registerErase,
   registerRetention,
   registerDoctor,
+  registerServe,
 ]) {
   const command = register(program);
   command.showHelpAfterError(`Usage: telemetry ${command.name()} ${command.usage()}`);

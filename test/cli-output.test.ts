@@ -75,6 +75,7 @@ describe("a data folder with nothing to read", () => {
     ["erase", "--dry-run", "--hwid", "x"],
     ["retention", "--dry-run", "--days", "30"],
     ["sql", "SELECT count(*) FROM events"],
+    ["serve", "--port", "0"],
   ])("is an error for %s: exit 1, one line naming the folder and the prefix", async (...args) => {
     const { code, stdout, stderr } = await telemetry([...args, "--data", empty]);
     expect(stderr).toBe(noData(empty));

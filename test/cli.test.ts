@@ -12,7 +12,7 @@ import { runCli as telemetry } from "./support/run-cli.ts";
 const dataset = generateDataset();
 const FROM = "2026-11-20";
 const TO = "2026-11-22";
-const COMMANDS = ["pull", "report", "sql", "dashboard", "publish", "export", "erase", "retention", "doctor"];
+const COMMANDS = ["pull", "report", "sql", "dashboard", "publish", "export", "erase", "retention", "doctor", "serve"];
 
 let data: string;
 beforeAll(async () => {

@@ -46,6 +46,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   insights: ["present", "tally", "events", "storage", "spool", "jobs", "alerts"],
   // The data's life: erasure, export, retention.
   lifecycle: ["events", "storage", "spool", "tally", "insights", "jobs"],
+  // The interactive dashboard's questions (telemetry serve): the report's figures, filtered and drilled into.
+  explore: ["present", "tally", "insights", "storage", "events"],
 };
 
 interface Module {

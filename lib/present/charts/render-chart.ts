@@ -92,7 +92,8 @@ function chartLogger(): NonNullable<ViewOptions["logger"]> {
   return logger;
 }
 
-function vegaLiteOf(spec: ChartSpec): TopLevelSpec {
+/** The chart as its Vega-Lite spec: what the SVG is rendered from, and what `telemetry serve` embeds. */
+export function vegaLiteOf(spec: ChartSpec): TopLevelSpec {
   return spec.kind === "bars" ? barChart(spec) : timeChart(spec);
 }
 

@@ -39,7 +39,7 @@ export function registerServe(program: Command): Command {
     .action(async (options: ServeOptions, command: Command) => {
       const opened = await openData(command, options);
       // Each period is read as `telemetry report` reads it, the data opened again (it may have grown).
-      const read = (from: string, to: string) => readDays(command, options, from, to);
+      const read = (from: string, to: string) => readDays(command, options, from, to, { before: true });
       const url = await startServe(opened, read, {
         port: options.port,
         host: options.host,

@@ -1,3 +1,4 @@
+import { systemClock } from "../../lib/clock.ts";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gitBlobSha } from "../../lib/storage/git-blob-sha.ts";
@@ -20,7 +21,7 @@ export type PeriodFiles = (from: string, to: string) => Promise<PeriodFile[]>;
 
 /** The period's parts as the report finds them (a listing a month, then a day), each with its day. */
 async function partsOf(files: RepositoryFiles, prefix: string, from: string, to: string) {
-  const deadline = Date.now() + LONGEST_READ_MS;
+  const deadline = systemClock.now() + LONGEST_READ_MS;
   const sources = await listDaySources(files, { prefix, from, to, deadline });
   const parts = await Promise.all(
     sources.map(async (source) =>
@@ -77,7 +78,7 @@ export function cachedPeriodFiles(
             await writeFile(`${file}.partial`, content);
             await rename(`${file}.partial`, file);
           },
-          { deadline: Date.now() + LONGEST_READ_MS },
+          { deadline: systemClock.now() + LONGEST_READ_MS },
         ),
       );
     return parts.map((part) => ({ day: part.day, path: join(cache, part.path), size: part.size }));

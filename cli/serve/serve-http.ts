@@ -1,3 +1,4 @@
+import { systemClock } from "../../lib/clock.ts";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { dirname, join } from "node:path";
@@ -68,7 +69,7 @@ export function serveHttp({ explorer, progress, ingest }: ServeOptions): Server 
     }
     const route = routes[url.pathname];
     if (!route) throw new ExploreError(404, `nothing at ${url.pathname}`);
-    sendJson(response, 200, await route(exploreQuery(url.searchParams, dayOf(new Date()))));
+    sendJson(response, 200, await route(exploreQuery(url.searchParams, dayOf(systemClock.now()))));
   }
 }
 

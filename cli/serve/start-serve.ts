@@ -1,3 +1,4 @@
+import { systemClock } from "../../lib/clock.ts";
 import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { dayOf } from "../../lib/day.ts";
@@ -44,7 +45,7 @@ export async function startServe(
     const bytes = (await filesOf(from, to)).reduce((sum, file) => sum + file.size, 0);
     return progress.during(bytes, () => readDays(from, to));
   };
-  const explorer = new Explorer(read, duckdbLines(filesOf, progress), () => dayOf(new Date()));
+  const explorer = new Explorer(read, duckdbLines(filesOf, progress), () => dayOf(systemClock.now()));
   const server = serveHttp({ explorer, progress, ...(site && { ingest: () => ingestState(site) }) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -60,7 +61,7 @@ export async function startServe(
 async function ingestState(site: string) {
   const { site: reached, health } = await readSiteHealth(site, undefined);
   if (!health) return { checks: [reached] };
-  const checks = [reached, healthCheck(health), lastFlushCheck(health, Date.now()), spoolCheck(health)];
+  const checks = [reached, healthCheck(health), lastFlushCheck(health, systemClock.now()), spoolCheck(health)];
   return { checks: checks.filter((check) => check !== undefined) };
 }
 

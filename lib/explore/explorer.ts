@@ -32,8 +32,23 @@ export interface LineSource {
   lines(query: LineQuery): Promise<{ day: string; lines: string[] }[]>;
 }
 
-/** The period's days as the report reads them: rollups where current, else the files. */
-export type PeriodReader = (from: string, to: string) => Promise<{ days: readonly DayTally[] }>;
+/**
+ * The period's days as the report reads them (rollups where current, else the files), and the installs of the
+ * kept days before it, which new and returning installs are told against.
+ */
+export type PeriodReader = (
+  from: string,
+  to: string,
+) => Promise<{ days: readonly DayTally[]; before: readonly DayTally[] }>;
+
+/** A period read whole, unfiltered: its days, the days before it, and its report. */
+interface WholePeriod {
+  from: string;
+  to: string;
+  days: readonly DayTally[];
+  before: readonly DayTally[];
+  report: PeriodReport;
+}
 
 export const figuresAnswerSchema = z.object({
   report: periodReportSchema,
@@ -57,8 +72,8 @@ export type FiguresAnswer = z.output<typeof figuresAnswerSchema>;
  * tally; an error group's occurrences; an event's breakdown by a metadata key.
  */
 export class Explorer {
-  /** The last period read whole: a filtered view takes its filters' choices from it. */
-  private lastWhole: { from: string; to: string; report: PeriodReport } | undefined;
+  /** The last period read whole: a filtered view takes its filters' choices, and the installs before it, from it. */
+  private lastWhole: WholePeriod | undefined;
 
   constructor(
     private readonly read: PeriodReader,
@@ -69,22 +84,27 @@ export class Explorer {
   async figures(query: ExploreQuery): Promise<FiguresAnswer> {
     const { from, to } = query;
     const filtered = Object.keys(query.filter).length > 0;
-    const whole = filtered ? undefined : await this.read(from, to);
-    const days = whole ? whole.days : await this.filteredDays(query);
-    const report = periodReport(days, from, to);
-    if (!filtered) this.lastWhole = { from, to, report };
-    // A filter's choices are the values of the whole period, read once for the filters picked after it.
-    const unfiltered =
-      this.lastWhole?.from === from && this.lastWhole.to === to
-        ? this.lastWhole.report
-        : periodReport((await this.read(from, to)).days, from, to);
+    // Unfiltered, the period is read again (the data may have grown); a filter reuses the read of its period.
+    const whole =
+      filtered && this.lastWhole?.from === from && this.lastWhole.to === to
+        ? this.lastWhole
+        : await this.readWhole(from, to);
+    const days = filtered ? await this.filteredDays(query) : whole.days;
+    // A filtered view's new installs are new to the app, not to the filter: told against every install before.
+    const report = filtered ? periodReport([...whole.before, ...days], from, to) : whole.report;
     const byDay = new Map(days.map((d) => [d.day, d.tally]));
     const charts = dashboardCharts(report, daysFrom(from, to), byDay, to === this.today()).map(([name, spec]) => ({
       name: name.replace(/\.svg$/, ""),
       // The README's rankings cover its last 30 days; here, the period picked.
       spec: vegaLiteOf({ ...spec, title: spec.title.replace(/in the last 30 days$/, `from ${from} to ${to}`) }),
     }));
-    return { report, filtered, charts, options: optionsOf(unfiltered) };
+    return { report, filtered, charts, options: optionsOf(whole.report) };
+  }
+
+  private async readWhole(from: string, to: string): Promise<WholePeriod> {
+    const { days, before } = await this.read(from, to);
+    this.lastWhole = { from, to, days, before, report: periodReport([...before, ...days], from, to) };
+    return this.lastWhole;
   }
 
   async errorGroup(query: ExploreQuery): Promise<ErrorSamples> {

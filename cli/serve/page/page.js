@@ -7,25 +7,34 @@ const PROGRESS_POLL_MS = 250;
 
 /** The totals shown as cards: data-figure names are the report's, crash_free the rate as a percentage. */
 const TOTALS = [
-  ["installs", "Installs", (t) => t.installs],
-  ["events", "Events", (t) => t.events],
-  ["sessions", "Sessions", (t) => t.sessions],
-  ["crash_free", "Crash-free sessions", (t) => percent(t.crash_free_sessions)],
-  ["launches", "Launches", (t) => t.launches],
-  ["received", "Lines", (t) => t.received],
+  ["installs", "Installs", (r) => r.totals.installs],
+  ["new_installs", "New installs", (r) => r.new_installs.total],
+  ["returning_installs", "Returning installs", (r) => r.returning_installs.total],
+  ["events", "Events", (r) => r.totals.events],
+  ["sessions", "Sessions", (r) => r.totals.sessions],
+  ["crash_free", "Crash-free sessions", (r) => percent(r.totals.crash_free_sessions)],
+  ["launches", "Launches", (r) => r.totals.launches],
+  ["received", "Lines", (r) => r.totals.received],
 ];
 
 /**
  * The report's lists, each shown by one generic table: a list the report gains is shown by adding its
- * entry here (`{ key: "countries", title: "Countries" }`). `columns` default to the rows' plain fields.
+ * entry here (`{ key: "countries", title: "Countries" }`). `columns` default to the rows' plain fields;
+ * `rows` picks them where the list is not at the report's top.
  */
 const TABLES = [
   { key: "days", title: "By day (or week, or month: the report's grain)" },
   { key: "versions", title: "App versions" },
   { key: "os", title: "Operating systems", columns: ["os", "installs"] },
   { key: "client_types", title: "Client types" },
-  // The report's countries (the branch that adds them to the report): shown once the report has them.
-  { key: "countries", title: "Countries" },
+  { key: "countries", title: "Countries (installs and sessions; unknown: no country told)" },
+  { key: "new_and_returning", title: "New and returning installs by ISO week", rows: newAndReturning },
+  {
+    key: "retention",
+    title: "Retention of each week's new installs, by first version (– until the week is over)",
+    rows: (report) =>
+      report.retention.cohorts.map((c) => ({ ...c, week_1: percent(c.week_1), week_4: percent(c.week_4) })),
+  },
   { key: "events", title: "Events (click one for its metadata)", opens: (row) => openBreakdown(row.event_name) },
   {
     key: "errors",
@@ -123,7 +132,7 @@ async function refresh() {
   form.elements.from.value = answer.report.from;
   form.elements.to.value = answer.report.to;
   fillOptions(answer.options);
-  drawTotals(answer.report.totals);
+  drawTotals(answer.report);
   await drawCharts(answer.charts);
   drawTables(answer.report);
   document.body.dataset.filtered = String(answer.filtered);
@@ -140,14 +149,26 @@ function fillOptions(options) {
   }
 }
 
-function drawTotals(totals) {
+function drawTotals(report) {
   document
     .querySelector("#totals")
     .replaceChildren(
       ...TOTALS.map(([name, label, value]) =>
-        el("div", { class: "card" }, label, el("span", { "data-figure": name }, show(value(totals)))),
+        el("div", { class: "card" }, label, el("span", { "data-figure": name }, show(value(report)))),
       ),
     );
+}
+
+/** A week's new and returning installs side by side; estimates (above 10,000 installs) are said so. */
+function newAndReturning(report) {
+  const returning = new Map(report.returning_installs.weeks.map((w) => [w.week, w.installs]));
+  const exact = report.new_installs.exact ? "yes" : "no (estimated)";
+  return report.new_installs.weeks.map((w) => ({
+    week: w.week,
+    new_installs: w.installs,
+    returning_installs: returning.get(w.week) ?? 0,
+    exact,
+  }));
 }
 
 async function drawCharts(charts) {
@@ -160,10 +181,9 @@ async function drawCharts(charts) {
 }
 
 function drawTables(report) {
-  const sections = TABLES.filter(({ key }) => Array.isArray(report[key])).map((table) => {
-    const rows = report[table.key];
-    return el("section", {}, el("h2", {}, table.title), sortableTable(table, rows));
-  });
+  const sections = TABLES.map((table) => ({ table, rows: table.rows ? table.rows(report) : report[table.key] }))
+    .filter(({ rows }) => Array.isArray(rows))
+    .map(({ table, rows }) => el("section", {}, el("h2", {}, table.title), sortableTable(table, rows)));
   document.querySelector("#tables").replaceChildren(...sections);
 }
 

@@ -1,6 +1,7 @@
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import type { AlertKind } from "../config.ts";
 import { addDays, dayOf } from "../day.ts";
+import { scrubMetadata } from "../events/scrub-metadata.ts";
 import { log, messageOf } from "../log.ts";
 import type { FlushLease } from "../spool/flush-lease.ts";
 import type { Spool } from "../spool/spool.ts";
@@ -108,24 +109,33 @@ async function apply(
   const call = { deadline };
   switch (action.do) {
     case "open":
-      await issues.create({ title: action.title, body: action.body, labels: [ALERT_LABEL] }, call);
+      await issues.create({ title: scrubbed(action.title), body: scrubbed(action.body), labels: [ALERT_LABEL] }, call);
       report.opened += 1;
       return;
     case "reopen":
       await issues.update(action.number, { state: "open", state_reason: "reopened" }, call);
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       report.reopened += 1;
       return;
     case "close":
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       await issues.update(action.number, { state: "closed", state_reason: "completed" }, call);
       report.closed += 1;
       return;
     case "comment":
       if ((await issues.comments(action.number, call)).some((body) => body.includes(action.once))) return;
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       report.commented += 1;
   }
+}
+
+/**
+ * An alert's text as the scrubber leaves it: the rollups scrub an error's message and traceback, but
+ * keep an exception type, a client's error_hash and an app version as sent (or as a file edited by
+ * hand holds them), and an issue notifies people. The markers are made so that it leaves them alone (keyPart).
+ */
+function scrubbed(text: string): string {
+  return String(scrubMetadata({ text }).metadata.text);
 }
 
 function writes(report: AlertsReport): number {

@@ -177,6 +177,18 @@ describe("alerts as GitHub issues, opened by the hourly job", () => {
     expect(alertIssues(github)).toHaveLength(7);
   });
 
+  it("writes only what the flusher's pace leaves of GitHub's 80 content writes a minute, and says so", async ({
+    open,
+  }) => {
+    // The flusher may make 78 a minute: 2 are left for the issues.
+    const { github, publish } = await open({}, { TELEMETRY_WRITES_PER_MINUTE: "78" });
+    github.seedAll(dayFiles(["a", "b", "c"].flatMap((what) => errors(D0, 2, { what }))));
+    const report = await publish();
+    expect(report.alerts).toMatchObject({ outcome: "checked", opened: 2, waiting: 1 });
+    expect(report.alerts!.message).toContain("TELEMETRY_WRITES_PER_MINUTE and TELEMETRY_WRITES_PER_HOUR leave");
+    expect(alertIssues(github)).toHaveLength(2);
+  });
+
   it("release health: opens when the newest version's crash-free sessions fall 2 points below the previous one's, and closes when it clears", async ({
     open,
   }) => {

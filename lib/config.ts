@@ -14,6 +14,7 @@ import { describeIssues, issuesOf } from "./issue.ts";
 // The sections' own modules; the rest of lib/ reads the configuration from here.
 export { ConfigError, type ConfigProblem } from "./config/config-error.ts";
 export type { AlertKind, HistoryMode, HwidMode, IpMode } from "./config/env-schema.ts";
+export { GITHUB_WRITES_PER_HOUR, GITHUB_WRITES_PER_MINUTE } from "./config/env-schema.ts";
 export type { GitHubConfig, GitHubCredentials } from "./config/github-storage.ts";
 
 const DEFAULT_PATH_PREFIX = "telemetry";

@@ -1,6 +1,15 @@
 import { createHmac } from "node:crypto";
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigError, jobPaths, loadConfig, type Config, type HealthConfig, type IngestConfig } from "./config.ts";
+import {
+  ConfigError,
+  GITHUB_WRITES_PER_HOUR,
+  GITHUB_WRITES_PER_MINUTE,
+  jobPaths,
+  loadConfig,
+  type Config,
+  type HealthConfig,
+  type IngestConfig,
+} from "./config.ts";
 import type { PublishReport } from "./insights/publish-insights.ts";
 import { applyRetention, type RetentionReport } from "./lifecycle/apply-retention.ts";
 import type { DashboardJobs } from "./lifecycle/dashboard-jobs.ts";
@@ -120,6 +129,11 @@ export function createRuntime(
     clock,
     spool,
     maxWaitMs: health.maxWaitMs,
+    // Issues and comments are content writes too: the alerts get what the flusher's pace leaves of GitHub's limits.
+    writesLeft: Math.min(
+      GITHUB_WRITES_PER_MINUTE - config.spool.limits.perMinute,
+      GITHUB_WRITES_PER_HOUR - config.spool.limits.perHour,
+    ),
   });
   const publishWith = (spool: { spool: Spool; lease: FlushLease } | undefined) => (budgetMs: number) =>
     dashboard().publishInsights({ ...jobDeps(spool?.lease), alerts: alertsWith(spool) }, budgetMs);

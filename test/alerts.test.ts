@@ -100,6 +100,35 @@ describe("alerts as GitHub issues, opened by the hourly job", () => {
     expect(alertIssues(github).filter((i) => !i.pull_request)).toHaveLength(1);
   });
 
+  it("scrubs what the rollup keeps as sent (an exception type, a client's error_hash, a version): no address or token reaches an issue, and its marker still finds it", async ({
+    open,
+  }) => {
+    const { github, publish } = await open();
+    // Stored as sent (TELEMETRY_SCRUB=off, or a file edited by hand): the rollup scrubs messages and tracebacks, not these.
+    const token = `ghp_${"a1B2".repeat(9)}`;
+    const sent = Array.from({ length: 3 }, () =>
+      event(
+        D0,
+        "sync_failed",
+        { exception_type: "AuthError(alice@example.com)", error_hash: token, message: "refused" },
+        "1.3.0+bob@example.com",
+      ),
+    );
+    github.seedAll(dayFiles(sent));
+    expect((await publish()).alerts).toMatchObject({ outcome: "checked", opened: 1 });
+    const [issue] = alertIssues(github);
+    for (const text of [issue!.title, issue!.body!]) {
+      expect(text).not.toContain("example.com");
+      expect(text).not.toContain(token);
+    }
+    expect(issue!.title).toBe("Error: AuthError([email]): refused");
+    expect(issue!.body).toContain("| versions | `[email]` |");
+
+    now += HOUR_MS;
+    expect((await publish()).alerts).toMatchObject({ outcome: "checked", opened: 0 });
+    expect(alertIssues(github)).toHaveLength(1);
+  });
+
   it("comments on a spike once a day, closes after 14 days without an occurrence, and reopens a regression", async ({
     open,
   }) => {
@@ -146,6 +175,18 @@ describe("alerts as GitHub issues, opened by the hourly job", () => {
     );
     expect((await publish()).alerts).toMatchObject({ opened: 2, waiting: 0 });
     expect(alertIssues(github)).toHaveLength(7);
+  });
+
+  it("writes only what the flusher's pace leaves of GitHub's 80 content writes a minute, and says so", async ({
+    open,
+  }) => {
+    // The flusher may make 78 a minute: 2 are left for the issues.
+    const { github, publish } = await open({}, { TELEMETRY_WRITES_PER_MINUTE: "78" });
+    github.seedAll(dayFiles(["a", "b", "c"].flatMap((what) => errors(D0, 2, { what }))));
+    const report = await publish();
+    expect(report.alerts).toMatchObject({ outcome: "checked", opened: 2, waiting: 1 });
+    expect(report.alerts!.message).toContain("TELEMETRY_WRITES_PER_MINUTE and TELEMETRY_WRITES_PER_HOUR leave");
+    expect(alertIssues(github)).toHaveLength(2);
   });
 
   it("release health: opens when the newest version's crash-free sessions fall 2 points below the previous one's, and closes when it clears", async ({

@@ -41,7 +41,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // One job shape: a budget, a commit under the flusher's lease, a report.
   jobs: ["spool", "storage", "events"],
   // The hourly job's alerts: issues in the data repository, judged from the figures and the pipeline's state.
-  alerts: ["tally", "storage", "spool"],
+  alerts: ["tally", "storage", "spool", "events"],
   // The hourly job: the rollups of the days that changed, the dashboard, and the alerts.
   insights: ["present", "tally", "events", "storage", "spool", "jobs", "alerts"],
   // The data's life: erasure, export, retention.

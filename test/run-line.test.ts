@@ -50,5 +50,10 @@ describe("a run's line", () => {
     expect(runLine({ ...published("2026-11-30"), alerts: refused })).toMatch(
       /, alerts not_permitted: no issues: write$/,
     );
+    // Judged, but some changes left for the next run: the line says why.
+    const cut = { ...alerts, closed: 0, waiting: 3, message: "the pace leaves no room" } as const;
+    expect(runLine({ ...published("2026-11-30"), alerts: cut })).toMatch(
+      /, alerts: 1 opened, 3 waiting: the pace leaves no room$/,
+    );
   });
 });

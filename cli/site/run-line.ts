@@ -52,7 +52,9 @@ function alertsPart(alerts: AlertsReport): string[] {
   const counts = (["opened", "reopened", "commented", "closed", "waiting"] as const)
     .filter((field) => alerts[field] > 0)
     .map((field) => `${alerts[field]} ${field}`);
-  if (alerts.outcome === "checked") return counts.length > 0 ? [`alerts: ${counts.join(", ")}`] : [];
+  if (alerts.outcome === "checked") {
+    return counts.length > 0 ? [`alerts: ${counts.join(", ")}${alerts.message ? `: ${alerts.message}` : ""}`] : [];
+  }
   return [`alerts ${alerts.outcome}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}: ${alerts.message ?? ""}`];
 }
 

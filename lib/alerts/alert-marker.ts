@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AlertKind } from "../config.ts";
+import { credentialIn } from "../events/scrub-metadata.ts";
 
 /** The label every alert issue carries: how the job lists them, and how a maintainer filters them. */
 export const ALERT_LABEL = "telemetry-alert";
@@ -28,8 +29,14 @@ export function markerKey(body: string): string | undefined {
   return MARKER.exec(body)?.[1];
 }
 
-/** A key part from any text, safe inside the marker (no space, no `>`), and short. */
+/**
+ * A key part from any text, safe inside the marker (no space, no `>`), and short; named by its digest
+ * when it holds what the scrubber redacts from an issue's text (a token as error_hash), so that
+ * scrubbing the body leaves the marker as it is, and the marker holds no credential.
+ */
 export function keyPart(text: string): string {
   const safe = encodeURIComponent(text);
-  return safe.length <= MAX_KEY_CHARS ? safe : createHash("sha256").update(text).digest("hex").slice(0, 32);
+  return safe.length <= MAX_KEY_CHARS && credentialIn(safe) === undefined
+    ? safe
+    : createHash("sha256").update(text).digest("hex").slice(0, 32);
 }

@@ -1,6 +1,7 @@
 import { MINUTE_MS, type Clock } from "../clock.ts";
 import type { AlertKind } from "../config.ts";
 import { addDays, dayOf } from "../day.ts";
+import { scrubMetadata } from "../events/scrub-metadata.ts";
 import { log, messageOf } from "../log.ts";
 import type { FlushLease } from "../spool/flush-lease.ts";
 import type { Spool } from "../spool/spool.ts";
@@ -14,8 +15,10 @@ import { pipelineAlerts } from "./pipeline-alerts.ts";
 export const ALERT_WINDOW_DAYS = 30;
 /** Issues opened a run at most: the rest wait for the next run, oldest first. */
 const MAX_OPENED = 5;
-/** Issue writes (opened, reopened, commented, closed) a run at most: the flusher's pace leaves 20 a minute of GitHub's limits to others. */
+/** Issue writes (opened, reopened, commented, closed) a run at most, and fewer when the flusher's pace leaves fewer (AlertDeps.writesLeft). */
 const MAX_WRITES = 20;
+const NO_ROOM =
+  "TELEMETRY_WRITES_PER_MINUTE and TELEMETRY_WRITES_PER_HOUR leave the alerts fewer writes than they need of GitHub's limits (80 a minute, 500 an hour): the rest waits for the next run";
 
 /** How the alerts pass went, in the hourly job's report. */
 export interface AlertsReport {
@@ -38,6 +41,8 @@ export interface AlertDeps {
   spool: { spool: Spool; lease: FlushLease } | undefined;
   /** TELEMETRY_HEALTH_MAX_WAIT_MINUTES, in ms. */
   maxWaitMs: number;
+  /** Content writes GitHub's limits leave beside the flusher's pace (TELEMETRY_WRITES_PER_MINUTE, _PER_HOUR), a minute or an hour. */
+  writesLeft: number;
 }
 
 /**
@@ -81,12 +86,18 @@ export async function runAlerts(
     ];
     // Changes to issues first, then the new issues, oldest first.
     const opens = planned.filter((action) => action.do === "open").sort((a, b) => a.since - b.since);
+    const maxWrites = Math.max(0, Math.min(MAX_WRITES, deps.writesLeft));
+    let message: string | null = null;
     for (const action of [...planned.filter((action) => action.do !== "open"), ...opens]) {
-      if ((action.do === "open" && report.opened >= MAX_OPENED) || writes(report) >= MAX_WRITES) break;
+      if (action.do === "open" && report.opened >= MAX_OPENED) break;
+      if (writes(report) + cost(action) > maxWrites) {
+        if (maxWrites < MAX_WRITES) message = NO_ROOM;
+        break;
+      }
       await apply(issues, action, report, deadline);
       done += 1;
     }
-    return { ...report, waiting: planned.length - done };
+    return { ...report, waiting: planned.length - done, message };
   } catch (error) {
     const waiting = planned.length - done;
     if (error instanceof IssuesNotPermittedError) {
@@ -108,28 +119,42 @@ async function apply(
   const call = { deadline };
   switch (action.do) {
     case "open":
-      await issues.create({ title: action.title, body: action.body, labels: [ALERT_LABEL] }, call);
+      await issues.create({ title: scrubbed(action.title), body: scrubbed(action.body), labels: [ALERT_LABEL] }, call);
       report.opened += 1;
       return;
     case "reopen":
       await issues.update(action.number, { state: "open", state_reason: "reopened" }, call);
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       report.reopened += 1;
       return;
     case "close":
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       await issues.update(action.number, { state: "closed", state_reason: "completed" }, call);
       report.closed += 1;
       return;
     case "comment":
       if ((await issues.comments(action.number, call)).some((body) => body.includes(action.once))) return;
-      await issues.comment(action.number, action.comment, call);
+      await issues.comment(action.number, scrubbed(action.comment), call);
       report.commented += 1;
   }
 }
 
+/**
+ * An alert's text as the scrubber leaves it: the rollups scrub an error's message and traceback, but
+ * keep an exception type, a client's error_hash and an app version as sent (or as a file edited by
+ * hand holds them), and an issue notifies people. The markers are made so that it leaves them alone (keyPart).
+ */
+function scrubbed(text: string): string {
+  return String(scrubMetadata({ text }).metadata.text);
+}
+
 function writes(report: AlertsReport): number {
   return report.opened + report.commented + 2 * (report.reopened + report.closed);
+}
+
+/** The writes an action makes: a reopening and a closing comment and change the issue. */
+function cost(action: AlertAction): number {
+  return action.do === "reopen" || action.do === "close" ? 2 : 1;
 }
 
 /** The alert issues by their markers' keys; of two with one key (a person copied a body), the first opened. */

@@ -9,8 +9,8 @@ const MIN_MAX_FILE_BYTES = 64 * 1024;
 // The contents API takes files up to 100 MB, but every append re-uploads the whole file.
 const MAX_MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** GitHub's own limits on content writes: a pace above them is refused by GitHub, write after write. */
-const GITHUB_WRITES_PER_MINUTE = 80;
-const GITHUB_WRITES_PER_HOUR = 500;
+export const GITHUB_WRITES_PER_MINUTE = 80;
+export const GITHUB_WRITES_PER_HOUR = 500;
 /** A hundred years: past that, a retention period is a typo. */
 const MAX_RETENTION_DAYS = 36_500;
 /** Hosts a plain-http API URL may name: only this machine (a stand-in), never a network a token would cross in clear. */

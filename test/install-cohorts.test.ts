@@ -71,6 +71,14 @@ export function tallies(events: readonly StoredEvent[]): DayTally[] {
   return [...byDay].map(([day, tally]) => ({ day, tally }));
 }
 
+/** Each day's rollup of `events`, as the hourly job writes it, added to a data folder's `files`. */
+function addRollups(files: Map<string, string>, events: readonly StoredEvent[]): void {
+  for (const { day, tally } of tallies(events)) {
+    const rollup = tally.toRollup({ day, updated_at: `${day}T23:00:00.000Z`, complete: true, source: null, parts: [] });
+    files.set(rollupPath(day), JSON.stringify(rollup));
+  }
+}
+
 /** The figures counted over the raw events with JS Sets: each install's first day and first version. */
 export function expected(events: readonly StoredEvent[], from: string, to: string) {
   const first = new Map<string, { day: string; version: string }>();
@@ -175,16 +183,7 @@ describe("new and returning installs", () => {
     // Installs first seen before the period and in it, back in later weeks or not.
     const erased = Array.from({ length: 20 }, (_, i) => `install-1-${i}`);
     const files = dayFiles(events);
-    for (const { day, tally } of tallies(events)) {
-      const rollup = tally.toRollup({
-        day,
-        updated_at: `${TO}T23:00:00.000Z`,
-        complete: true,
-        source: null,
-        parts: [],
-      });
-      files.set(rollupPath(day), JSON.stringify(rollup));
-    }
+    addRollups(files, events);
     const dir = await dataFolder(files);
     try {
       const plan = await planErasure(new LocalFiles(dir), {
@@ -212,16 +211,10 @@ describe("telemetry report: new and returning installs", () => {
 
   it("counts the installs of the rollups kept before the period (their raw files gone) as returning, in every format", async () => {
     const files = dayFiles(events.filter((e) => e.created_at >= FROM));
-    for (const { day, tally } of tallies(events.filter((e) => e.created_at < FROM))) {
-      const rollup = tally.toRollup({
-        day,
-        updated_at: `${day}T23:00:00.000Z`,
-        complete: true,
-        source: null,
-        parts: [],
-      });
-      files.set(rollupPath(day), JSON.stringify(rollup));
-    }
+    addRollups(
+      files,
+      events.filter((e) => e.created_at < FROM),
+    );
     const dir = await dataFolder(files);
     try {
       const json = await telemetry(["report", "--data", dir, "--from", FROM, "--to", TO, "--format", "json"]);
@@ -258,16 +251,10 @@ describe("telemetry report --github: new and returning installs", () => {
     const events = dataset(300, 4);
     const { fake, env } = await serveGitHub();
     const files = dayFiles(events.filter((e) => e.created_at >= FROM));
-    for (const { day, tally } of tallies(events.filter((e) => e.created_at < FROM))) {
-      const rollup = tally.toRollup({
-        day,
-        updated_at: `${day}T23:00:00.000Z`,
-        complete: true,
-        source: null,
-        parts: [],
-      });
-      files.set(rollupPath(day), JSON.stringify(rollup));
-    }
+    addRollups(
+      files,
+      events.filter((e) => e.created_at < FROM),
+    );
     fake.seedAll(files);
     const before = fake.requests.length;
     const run = await telemetry(

@@ -18,7 +18,7 @@ export function retentionTable({ new_installs, returning_installs, retention }: 
   const share = (rate: number | null) => (rate === null ? "—" : `${(rate * 100).toFixed(1)}%`);
   return [
     ...lines,
-    "Retention: of each week's new installs (by the app version each was first seen with), the share seen again in the following week and in the 4th week after.",
+    "Retention: of each week's new installs (by the app version each was first seen with), the share seen again in the following week and in the 4th week after. A cohort's 4th week is over about 5 weeks after it began, so in these 30 days it is mostly still to come (—): `telemetry serve`'s 90 days, or `telemetry report` over 9 weeks, show it.",
     "",
     "| cohort week | first version | new installs | week 1 | week 4 |",
     "|---|---|---:|---:|---:|",

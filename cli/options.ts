@@ -18,8 +18,10 @@ const DEFAULT_DAYS = 30;
 const DEFAULT_DATA_DIR = ".telemetry-data";
 
 export function day(value: string): string {
-  if (!DAY.test(value) || Number.isNaN(startOfDay(value))) {
-    throw new InvalidArgumentError("expected a day as YYYY-MM-DD");
+  const at = startOfDay(value);
+  // Date.parse rolls 2026-11-31 over to 2026-12-01: only a day that reads back the same is one.
+  if (!DAY.test(value) || Number.isNaN(at) || dayOf(at) !== value) {
+    throw new InvalidArgumentError("expected a calendar day as YYYY-MM-DD");
   }
   return value;
 }

@@ -40,6 +40,8 @@ describe("telemetry's parser", () => {
       ["report", "--bogus"],
       ["report", "--format", "xml"],
       ["report", "--from", "22/11/2026"],
+      // Date.parse takes it for 2026-12-01: the period would start a day the flag never named.
+      ["report", "--from", "2026-11-31"],
       ["report", "--from", "2026-11-23", "--to", "2026-11-22", "--data", "."],
       ["pull"],
       ["pull", "--github", "acme/data"],

@@ -55,6 +55,15 @@ describe("telemetry's parser", () => {
 });
 
 describe("telemetry report", () => {
+  it("names the days before the period that have files but no rollup: their installs would look new", async () => {
+    const { code, stdout, stderr } = await telemetry(["report", "--data", data, "--from", TO, "--to", TO]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("new_and_returning_installs");
+    expect(stderr).toBe(
+      `telemetry: ${FROM} to 2026-11-21 have event files but no rollup: an install seen only then counts as new (telemetry publish writes their rollups)\n`,
+    );
+  });
+
   it("prints the contract's JSON: totals, days, events, versions, os, errors, models, performance", async () => {
     const { code, stdout, stderr } = await telemetry([
       "report",

@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { systemClock } from "../lib/clock.ts";
 import { addDays, dayOf, startOfDay } from "../lib/day.ts";
 import { loadCliConfig, type Config } from "../lib/config.ts";
+import type { DayTally } from "../lib/present/period-report.ts";
 import type { RepositoryFiles } from "../lib/storage/repository-files.ts";
 import { ROLLUPS_DIR } from "../lib/tally/day-rollup.ts";
 import { LONGEST_READ_MS } from "../lib/tally/tally-days.ts";
@@ -18,8 +19,10 @@ const DEFAULT_DAYS = 30;
 const DEFAULT_DATA_DIR = ".telemetry-data";
 
 export function day(value: string): string {
-  if (!DAY.test(value) || Number.isNaN(startOfDay(value))) {
-    throw new InvalidArgumentError("expected a day as YYYY-MM-DD");
+  const at = startOfDay(value);
+  // Date.parse rolls 2026-11-31 over to 2026-12-01: only a day that reads back the same is one.
+  if (!DAY.test(value) || Number.isNaN(at) || dayOf(at) !== value) {
+    throw new InvalidArgumentError("expected a calendar day as YYYY-MM-DD");
   }
   return value;
 }
@@ -92,6 +95,24 @@ export function noteEmptyPeriod(
   if (days.length > 0) return;
   const held = span ? ` (${where} holds ${span.first} to ${span.last})` : "";
   process.stderr.write(`telemetry: no day from ${from} to ${to} has data: the figures are zeros${held}\n`);
+}
+
+/**
+ * New installs count against the kept rollups before the period: days before it with files but no rollup
+ * (not published yet, or pulled without rollups/) are not looked at, so an install seen only then would
+ * look new. stderr names them.
+ */
+export function noteUnrolledDays(
+  { span, before }: { span?: DataSpan; before: readonly DayTally[] },
+  { from }: { from: string },
+): void {
+  const firstRollup = before[0]?.day ?? from;
+  if (!span || span.first >= firstRollup) return;
+  const last = span.last < firstRollup ? span.last : addDays(firstRollup, -1);
+  const days = span.first === last ? `${last} has` : `${span.first} to ${last} have`;
+  process.stderr.write(
+    `telemetry: ${days} event files but no rollup: an install seen only then counts as new (telemetry publish writes their rollups)\n`,
+  );
 }
 
 /** `--data`, else the local store's folder (where `npm start` puts the files); it must exist. */

@@ -284,6 +284,15 @@ describe("alerts as GitHub issues, opened by the hourly job", () => {
     expect(off.github.issues.issues).toEqual([]);
     expect(off.github.requests.filter((r) => r.path.includes("/issues"))).toEqual([]);
 
+    // Every kind turned off one by one is off too, and the report does not name a variable left unset.
+    const none = await open({}, { TELEMETRY_ALERTS_OFF: "error_group,release_health,silence,credentials" });
+    none.github.seedAll(dayFiles(errors(D0, 12)));
+    expect((await none.publish()).alerts).toMatchObject({
+      outcome: "off",
+      opened: 0,
+      message: "no alert kind is on (TELEMETRY_ALERTS, TELEMETRY_ALERTS_OFF)",
+    });
+
     const some = await open({ tokenExpiresAt: new Date(T0 + 3 * DAY_MS) }, { TELEMETRY_ALERTS_OFF: "credentials" });
     some.github.seedAll(dayFiles(errors(D0, 12)));
     expect((await some.publish()).alerts).toMatchObject({ outcome: "checked", opened: 1 });

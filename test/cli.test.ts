@@ -40,6 +40,8 @@ describe("telemetry's parser", () => {
       ["report", "--bogus"],
       ["report", "--format", "xml"],
       ["report", "--from", "22/11/2026"],
+      // Date.parse takes it for 2026-12-01: the period would start a day the flag never named.
+      ["report", "--from", "2026-11-31"],
       ["report", "--from", "2026-11-23", "--to", "2026-11-22", "--data", "."],
       ["pull"],
       ["pull", "--github", "acme/data"],
@@ -53,6 +55,15 @@ describe("telemetry's parser", () => {
 });
 
 describe("telemetry report", () => {
+  it("names the days before the period that have files but no rollup: their installs would look new", async () => {
+    const { code, stdout, stderr } = await telemetry(["report", "--data", data, "--from", TO, "--to", TO]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("new_and_returning_installs");
+    expect(stderr).toBe(
+      `telemetry: ${FROM} to 2026-11-21 have event files but no rollup: an install seen only then counts as new (telemetry publish writes their rollups)\n`,
+    );
+  });
+
   it("prints the contract's JSON: totals, days, events, versions, os, errors, models, performance", async () => {
     const { code, stdout, stderr } = await telemetry([
       "report",

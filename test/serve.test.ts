@@ -13,6 +13,7 @@ import { metadataBreakdownSchema } from "../lib/explore/metadata-breakdown.ts";
 import { dataFolder, dayFiles } from "./support/data-folder.ts";
 import { generateDataset } from "./support/insights-dataset.ts";
 import { test } from "./support/fixtures.ts";
+import { runCli } from "./support/run-cli.ts";
 import { CHROMIUM, serveCli, type Served } from "./support/serve-cli.ts";
 
 /** Each state the browser reaches is kept as a screenshot here. */
@@ -87,6 +88,13 @@ describe("telemetry serve", () => {
       elsewhere.hostname = outside.address;
       await expect(fetch(elsewhere)).rejects.toThrow();
     }
+  });
+
+  it("says in one line that its port is taken, and how to take another", async () => {
+    const { port } = new URL(served.url);
+    const { code, stderr } = await runCli(["serve", "--data", await folderOf(dayFiles(events)), "--port", port]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`telemetry: 127.0.0.1:${port} is in use: name another --port, or --port 0 for any free one\n`);
   });
 
   it("answers the report's figures, and a bad parameter with a 400 in JSON", async () => {

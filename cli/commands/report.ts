@@ -3,7 +3,7 @@ import { formatReport, REPORT_FORMATS, type ReportFormat } from "../../lib/prese
 import { GRAINS, type Grain } from "../../lib/present/group-days.ts";
 import { periodReport } from "../../lib/present/period-report.ts";
 import { reportMalformed } from "../malformed.ts";
-import { dataOption, day, githubOption, noteEmptyPeriod, period } from "../options.ts";
+import { dataOption, day, githubOption, noteEmptyPeriod, noteUnrolledDays, period } from "../options.ts";
 import { EXIT_FAILURE } from "../fail.ts";
 import { checkRollups, readDays } from "../read-days.ts";
 
@@ -54,6 +54,7 @@ export function registerReport(program: Command): Command {
       const report = periodReport([...read.before, ...read.days], from, to, options.by);
       process.stdout.write(formatReport(report, options.format));
       noteEmptyPeriod(read, { from, to });
+      noteUnrolledDays(read, { from });
       reportMalformed(read.malformed);
     });
 }

@@ -29,7 +29,7 @@ export function registerServe(program: Command): Command {
     .addOption(dataOption())
     .addOption(githubOption())
     .option("--port <port>", "the port (0: any free one)", port, DEFAULT_PORT)
-    .option("--host <host>", "the address to listen on (default: loopback only)", LOOPBACK)
+    .option("--host <host>", "the address to listen on: loopback only, unless another is named", LOOPBACK)
     .option("--open", "open the page in the system's browser")
     .option(
       "--cache <dir>",

@@ -48,7 +48,13 @@ export async function startServe(
   const explorer = new Explorer(read, duckdbLines(filesOf, progress), () => dayOf(systemClock.now()));
   const server = serveHttp({ explorer, progress, ...(site && { ingest: () => ingestState(site) }) });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`${host}:${port} is in use: name another --port, or --port 0 for any free one`)
+          : error,
+      ),
+    );
     server.listen(port, host, resolve);
   });
   const { address, port: bound } = server.address() as AddressInfo;

@@ -67,7 +67,9 @@ export async function runAlerts(
   };
   const { issues, kinds, clock } = deps;
   if (!issues || kinds.length === 0) {
-    const message = issues ? "TELEMETRY_ALERTS=off" : "the local store has no issues to open";
+    const message = issues
+      ? "no alert kind is on (TELEMETRY_ALERTS, TELEMETRY_ALERTS_OFF)"
+      : "the local store has no issues to open";
     return { ...report, outcome: "off", message };
   }
   let planned: AlertAction[] = [];

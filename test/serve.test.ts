@@ -209,6 +209,17 @@ describe("telemetry serve", () => {
     await page.close();
   });
 
+  it("with --host 0.0.0.0, warns that others may reach it and prints a URL this machine opens", async () => {
+    const everywhere = await serveCli(["--data", await folderOf(dayFiles(events)), "--port", "0", "--host", "0.0.0.0"]);
+    try {
+      expect(new URL(everywhere.url).hostname).toBe("127.0.0.1");
+      expect((await fetch(everywhere.url)).status).toBe(200);
+      await expect.poll(() => everywhere.stderr(), WAIT).toMatch(/serving on 0\.0\.0\.0: whoever reaches it/);
+    } finally {
+      await everywhere.stop();
+    }
+  });
+
   it("serves on when --open finds no browser to open", async () => {
     const empty = await mkdtemp(join(tmpdir(), "no-browser-"));
     made.push(empty);

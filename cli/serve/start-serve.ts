@@ -60,7 +60,9 @@ export async function startServe(
   const { address, port: bound } = server.address() as AddressInfo;
   if (!LOOPBACK.test(host))
     process.stderr.write(`telemetry: serving on ${host}: whoever reaches it sees the figures and raw lines\n`);
-  return `http://${address.includes(":") ? `[${address}]` : address}:${bound}/`;
+  // Every interface (0.0.0.0, ::) is no address to open: this machine's loopback is one of them.
+  const shown = address === "0.0.0.0" ? "127.0.0.1" : address === "::" ? "::1" : address;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${bound}/`;
 }
 
 /** The site's health as doctor reads it: a line each for the site, health, last flush and spool. */

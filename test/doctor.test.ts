@@ -94,6 +94,7 @@ describe("telemetry doctor", () => {
     expect(await runtime.spool!.flush(10_000)).toMatchObject({ events: 1 });
     expect(await runtime.publish(25_000)).toMatchObject({ outcome: "published" });
     expect(fake.paths()).toContain("dashboard/README.md");
+    expect(fake.file("dashboard/README.md")).toMatch(/^- Events last stored: \d{4}-\d\d-\d\dT/m);
     const site = await serveSite(runtime, { onCleanup: onTestFinished });
 
     const outcome = await doctor(site, env);
@@ -104,6 +105,11 @@ describe("telemetry doctor", () => {
     expect(outcome.line("push protection")).toMatch(/on/);
     expect(outcome.line("last flush")).toMatch(/1 event/);
     expectNoLeak(outcome, env.GITHUB_TOKEN);
+
+    // A flush with nothing to store: the last flush says 0, and when events were last stored.
+    expect(await runtime.spool!.flush(10_000)).toMatchObject({ events: 0 });
+    const idle = await doctor(site, env);
+    expect(idle.line("last flush")).toMatch(/: 0 event\(s\) in 0 commit\(s\); events last stored \S+ \(just now\)$/);
   });
 
   test("says the credential is refused for a revoked token, and exits 1", async ({

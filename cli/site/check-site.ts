@@ -61,10 +61,15 @@ export function lastFlushCheck(health: HealthAnswer, now: number): Check | undef
       detail: `${when} failed: ${flush.error}; the next one tries again (the GitHub lines say what GitHub refuses)`,
     };
   }
+  // An idle flush stores nothing: when events were last stored is what a reader of "0 events" wants.
+  const stored = spool.last_stored_at;
+  const last = stored
+    ? `events last stored ${stored} (${ago(now - Date.parse(stored))})`
+    : "none stored since the state began";
   return {
     name: "last flush",
     ok: true,
-    detail: `${when}: ${flush.events} event(s) in ${flush.commits} commit(s)`,
+    detail: `${when}: ${flush.events} event(s) in ${flush.commits} commit(s)${flush.events === 0 ? `; ${last}` : ""}`,
   };
 }
 

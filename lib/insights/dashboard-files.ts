@@ -60,6 +60,7 @@ function statusOf(state: FlushState): IngestStatus {
       events: state.last_flush.events,
       error: state.last_flush.error,
     },
+    lastStoredAt: state.stored_at > 0 ? new Date(state.stored_at).toISOString() : null,
     tokenExpiresAt: state.token_expires_at === null ? null : new Date(state.token_expires_at).toISOString(),
   };
 }

@@ -30,6 +30,8 @@ export interface IngestStatus {
   dropped: Record<string, number>;
   quarantined: number;
   lastFlush: { at: string; events: number; error: string | null } | null;
+  /** When a flush last stored events: an idle flush stores none. */
+  lastStoredAt: string | null;
   tokenExpiresAt: string | null;
 }
 
@@ -236,6 +238,7 @@ function ingestSection(
   return [
     ...lines,
     `- Last flush: ${status.lastFlush ? `${status.lastFlush.at}, ${status.lastFlush.events} events${status.lastFlush.error ? `, error: ${cell(status.lastFlush.error)}` : ""}` : "none yet"}`,
+    `- Events last stored: ${status.lastStoredAt ?? "none since the service's state began"}`,
     `- Events answered and not stored (dropped client types): ${dropped.length ? dropped.map(([type, n]) => `${cell(type)} ${n}`).join(", ") : "none"}`,
     `- Events set aside in the spool's quarantine: ${status.quarantined}`,
     `- Token expires: ${status.tokenExpiresAt ?? "never, or not told"}`,

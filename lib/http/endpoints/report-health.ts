@@ -18,6 +18,11 @@ const spoolHealthSchema = z.looseObject({
   waiting_events: z.number().int().optional(),
   oldest_waiting_age_s: z.number().int().nullable().optional(),
   last_flush: lastFlushSchema.nullable().optional(),
+  last_stored_at: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("When a flush last stored events: an idle flush stores none, so the last flush alone may say 0"),
 });
 
 /** What health answers: the status and its reasons, then the store and the spool (see the README). */
@@ -86,6 +91,7 @@ async function healthOf(request: Request, runtime: ReadyRuntime): Promise<Respon
       refused_since: state.refused_since > 0 ? new Date(state.refused_since).toISOString() : null,
       token_expires_at: state.token_expires_at === null ? null : new Date(state.token_expires_at).toISOString(),
       last_flush: state.last_flush,
+      last_stored_at: state.stored_at > 0 ? new Date(state.stored_at).toISOString() : null,
       dropped_events: state.dropped,
       quarantined_events: state.quarantined,
       quarantined_waiting: quarantined,
